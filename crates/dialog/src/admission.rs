@@ -1,0 +1,57 @@
+//! The admission interface between the proxy and the profile store: one atomic "admit with
+//! limits" call per new dialog and one "release" when it ends. Issue 2's single-node store
+//! (`dialogd_cluster::LocalStore`) and issue 3's Raft store implement it; the proxy only sees
+//! this trait.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::id::DialogId;
+use crate::profile::{ProfileKey, ProfileMembership};
+use crate::state::EndCause;
+
+/// A boxed, sendable future (keeps the trait usable as `dyn Admission`).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Why admission (or another store operation) failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AdmitError {
+    /// A profile is full: the INVITE is rejected (486 by default).
+    #[error("profile {key} is full (limit {limit})")]
+    LimitReached { key: ProfileKey, limit: u32 },
+    /// The store cannot decide now (no quorum, shutting down): retry later, 503.
+    #[error("profile store unavailable: {0}")]
+    Unavailable(String),
+    /// The dialog is already admitted (a retransmission or a spiral).
+    #[error("dialog {0} is already admitted")]
+    Duplicate(DialogId),
+    /// The dialog is unknown to the store.
+    #[error("dialog {0} is not admitted")]
+    Unknown(DialogId),
+}
+
+/// A request to admit one dialog into all its profiles at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdmitRequest {
+    pub did: DialogId,
+    pub profiles: Vec<ProfileMembership>,
+}
+
+/// A profile store that counts dialogs exactly.
+pub trait Admission: Send + Sync + 'static {
+    /// Checks every limit and inserts every membership atomically, or changes nothing.
+    fn admit(&self, req: AdmitRequest) -> BoxFuture<'_, Result<(), AdmitError>>;
+    /// Removes the dialog from every profile. Releasing an unknown dialog is not an error
+    /// (it makes release idempotent).
+    fn release(&self, did: DialogId, cause: EndCause) -> BoxFuture<'_, Result<(), AdmitError>>;
+    /// Adds a live dialog to one more profile, enforcing its limit.
+    fn add_profile(&self, did: DialogId, m: ProfileMembership) -> BoxFuture<'_, Result<(), AdmitError>>;
+    /// Removes a live dialog from one profile.
+    fn remove_profile(&self, did: DialogId, key: ProfileKey) -> BoxFuture<'_, Result<(), AdmitError>>;
+    /// Number of dialogs in a profile (with a value: that value only; without: all values).
+    fn profile_size(&self, name: &str, value: Option<&str>) -> BoxFuture<'_, Result<u64, AdmitError>>;
+    /// The dialogs in a profile (with a value: that value only).
+    fn profile_dialogs(&self, name: &str, value: Option<&str>) -> BoxFuture<'_, Result<Vec<DialogId>, AdmitError>>;
+    /// Every value of a profile with its count (a profile without value reports `None`).
+    fn profile_values(&self, name: &str) -> BoxFuture<'_, Result<Vec<(Option<String>, u64)>, AdmitError>>;
+}

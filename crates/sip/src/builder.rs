@@ -1,0 +1,1 @@
+//! Builders for requests the proxy generates itself (to be written).

@@ -1,0 +1,33 @@
+//! `dialogd-sip`: the SIP layer of dialogd, sans-IO.
+//!
+//! Owns message indexing and byte splicing (RFC 3261 §7, §16.6), typed header values, stream
+//! framing (§18.3), the transaction state machines (§17) and builders for the requests the proxy
+//! generates itself. It never touches sockets, clocks or tokio: time is passed in, outputs are
+//! polled out.
+//!
+//! ```text
+//!  bytes ──▶ SipMessage::parse ──▶ SipMessage (offsets) ──▶ Splice ──▶ bytes to forward
+//!  stream ─▶ framing::frame ─────▶ one message at a time
+//!  (now, msg | timer) ──▶ transaction::* ──▶ poll_output(): Transmit | Event   poll_timeout()
+//! ```
+//!
+//! Main types: [`SipMessage`], [`Splice`], [`Method`], [`HeaderName`], [`values::Via`],
+//! [`values::NameAddr`], [`values::Uri`].
+
+pub mod error;
+pub mod framing;
+pub mod header_name;
+pub mod message;
+pub mod method;
+pub mod response;
+pub mod splice;
+pub mod transaction;
+pub mod values;
+pub mod builder;
+
+pub use error::ParseError;
+pub use header_name::HeaderName;
+pub use message::{Header, ListElement, SipMessage, StartLine};
+pub use method::Method;
+pub use response::build_response;
+pub use splice::Splice;
