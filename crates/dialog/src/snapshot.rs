@@ -59,9 +59,9 @@ pub struct Stats {
     pub active: u64,
     /// Dialogs in states 1 and 2 now.
     pub early: u64,
-    /// Dialogs that ended after being confirmed (BYE, timeout, API, keep-alive), since start.
+    /// Dialogs confirmed since start (Kamailio's `processed_dialogs`: counted at the 2xx).
     pub processed: u64,
-    /// Dialogs ended by their timeout, since start (also counted in processed).
+    /// Confirmed dialogs ended by their timeout, since start.
     pub expired: u64,
     /// Dialogs that never got confirmed (non-2xx, CANCEL, timer B), since start.
     pub failed: u64,

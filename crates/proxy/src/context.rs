@@ -1,0 +1,60 @@
+//! [`ProxyContext`]: what every part of the running proxy shares — transports, the transaction
+//! table, the dialog registry, the profile store, the policy and the settings.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dialogd_dialog::Admission;
+use dialogd_sip::transaction::TimerConfig;
+
+use crate::did::DidCodec;
+use crate::policy::Policy;
+use crate::registry::Registry;
+use crate::routing::LocalIdentity;
+use crate::transaction_table::TransactionTable;
+use crate::transport::Transports;
+
+/// How in-dialog requests are matched to dialogs (Kamailio `dlg_match_mode`).
+pub use dialogd_dialog::MatchMode;
+
+/// Settings of the proxy, already validated by the node's config.
+#[derive(Debug, Clone)]
+pub struct ProxySettings {
+    /// This node's id (top 16 bits of its dialog ids).
+    pub node_id: u16,
+    /// Address written in Via/Record-Route and recognised in Routes.
+    pub local: LocalIdentity,
+    /// RFC 3261 T1/T2/T4.
+    pub timers: TimerConfig,
+    /// Dialog timeout when no rule sets one.
+    pub default_timeout: Duration,
+    /// How in-dialog requests find their dialog.
+    pub match_mode: MatchMode,
+    /// Send BYE to both legs on timeout unless a rule says otherwise.
+    pub bye_on_timeout: bool,
+    /// Header lines added to the BYEs the proxy sends.
+    pub bye_extra_headers: Vec<String>,
+    /// Reply when a profile limit is reached.
+    pub limit_reject: (u16, String),
+    /// Max-Forwards of requests the proxy generates.
+    pub max_forwards: u32,
+}
+
+/// Everything the proxy's tasks and actors share.
+pub struct ProxyContext {
+    pub settings: ProxySettings,
+    pub transports: Transports,
+    pub transactions: TransactionTable,
+    pub registry: Registry,
+    pub admission: Arc<dyn Admission>,
+    pub policy: Policy,
+    pub did: DidCodec,
+}
+
+impl std::fmt::Debug for ProxyContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyContext")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}

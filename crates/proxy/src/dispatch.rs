@@ -1,0 +1,160 @@
+//! The dispatcher: every received message starts here (RFC 3261 §16.3–§16.7).
+//!
+//! ```text
+//! Inbound ─▶ index ─┬─ bad ─────────────▶ 400 (or drop)
+//!                   ├─ response ─────────▶ its client transaction, else stateless by Via
+//!                   ├─ known transaction ─▶ its task (retransmission, ACK for non-2xx)
+//!                   ├─ CANCEL ───────────▶ 200 + the INVITE's task, or 481
+//!                   ├─ ACK (2xx) ────────▶ dialog, then forwarded statelessly
+//!                   ├─ in-dialog ────────▶ dialog verdict, then proxied
+//!                   └─ initial ──────────▶ policy, admission, new dialog, proxied
+//! ```
+
+use std::sync::Arc;
+
+use dialogd_sip::response::build_bad_request;
+use dialogd_sip::{HeaderName, Method, SipMessage, build_response};
+
+use crate::context::ProxyContext;
+use crate::forward::{RequestEdits, forward_request, forward_response, stateless_branch};
+use crate::in_dialog;
+use crate::initial;
+use crate::proxied::{self, Plan, Started, local_tag};
+use crate::routing::{Target, own_routes, resolve, via_target};
+use crate::transaction_table::TransactionInput;
+use crate::transport::Inbound;
+
+/// Handles one received message. Never panics on its content.
+pub async fn dispatch(ctx: &Arc<ProxyContext>, inbound: Inbound) {
+    let label = inbound.transport.as_str();
+    let msg = match SipMessage::parse(inbound.data.clone()) {
+        Ok(m) => m,
+        Err(e) => {
+            metrics::counter!("dialogd_sip_messages_bad_total", "transport" => label).increment(1);
+            tracing::debug!(source = %inbound.source, error = %e, "unparseable message");
+            if let Some(resp) = build_bad_request(&inbound.data, &e.to_string()) {
+                reply_to(ctx, &inbound, resp).await;
+            }
+            return;
+        }
+    };
+    if msg.is_request() {
+        metrics::counter!("dialogd_sip_messages_in_total", "kind" => "request").increment(1);
+        request(ctx, msg, inbound).await;
+    } else {
+        metrics::counter!("dialogd_sip_messages_in_total", "kind" => "response").increment(1);
+        response(ctx, msg).await;
+    }
+}
+
+/// Where responses to `inbound` go: back to the source, over its transport (RFC 3581
+/// symmetric response routing, which also covers TCP connection reuse).
+pub fn upstream_of(inbound: &Inbound) -> Target {
+    Target { transport: inbound.transport, addr: inbound.source }
+}
+
+async fn reply_to(ctx: &ProxyContext, inbound: &Inbound, bytes: bytes::Bytes) {
+    let _ = ctx.transports.send(inbound.transport, inbound.source, bytes).await;
+}
+
+/// A stateless reply (used where no transaction is worth keeping: CANCEL, errors before a
+/// transaction exists).
+pub async fn reply_stateless(ctx: &ProxyContext, msg: &SipMessage, inbound: &Inbound, code: u16, reason: &str) {
+    let tag = local_tag(msg);
+    let resp = build_response(msg, code, reason, Some(&tag), &[]);
+    reply_to(ctx, inbound, resp).await;
+}
+
+async fn response(ctx: &Arc<ProxyContext>, msg: SipMessage) {
+    let key = dialogd_sip::transaction::client_key(&msg);
+    if let Some(tx) = ctx.transactions.get(&key) {
+        let _ = tx.send(TransactionInput::Response(msg));
+        return;
+    }
+    // No transaction (e.g. a 2xx retransmitted after ours ended): forward statelessly
+    // (RFC 3261 §16.7 step 1) if the top Via is ours.
+    let top = msg.top_via();
+    if !(top.host.eq_ignore_ascii_case(&ctx.settings.local.host)
+        && top.port.unwrap_or(5060) == ctx.settings.local.port)
+    {
+        tracing::debug!(via = %top.host, "response not for us, dropped");
+        return;
+    }
+    let vias = msg.list(&HeaderName::Via);
+    let Some(next) = vias.get(1).and_then(|e| dialogd_sip::values::Via::parse(&msg.element(e))) else {
+        return;
+    };
+    let Some(target) = via_target(&next) else { return };
+    let _ = ctx
+        .transports
+        .send(target.transport, target.addr, forward_response(&msg))
+        .await;
+}
+
+async fn request(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
+    let key = dialogd_sip::transaction::server_key(&msg);
+    if let Some(tx) = ctx.transactions.get(&key) {
+        let _ = tx.send(TransactionInput::Request(msg, inbound));
+        return;
+    }
+    let Some(method) = msg.method().cloned() else { return };
+    match method {
+        Method::Ack => {
+            ack(ctx, msg, inbound).await;
+            return;
+        }
+        Method::Cancel => {
+            let invite = dialogd_sip::transaction::cancelled_invite_key(&msg);
+            match ctx.transactions.get(&invite) {
+                Some(tx) => {
+                    reply_stateless(ctx, &msg, &inbound, 200, "OK").await;
+                    let _ = tx.send(TransactionInput::Cancel);
+                }
+                None => reply_stateless(ctx, &msg, &inbound, 481, "Call/Transaction Does Not Exist").await,
+            }
+            return;
+        }
+        _ => {}
+    }
+    if msg.max_forwards() == Some(0) {
+        reply_stateless(ctx, &msg, &inbound, 483, "Too Many Hops").await;
+        return;
+    }
+    let upstream = upstream_of(&inbound);
+    let in_dialog = msg.to_tag().is_some();
+    let plan = match proxied::start(ctx, msg.clone(), inbound.clone(), upstream) {
+        Started::New(plan) => plan,
+        Started::Retransmission => return,
+    };
+    if in_dialog {
+        in_dialog::handle(ctx, msg, inbound, plan).await;
+    } else {
+        // Admission may wait on the profile store: don't hold up the next message.
+        let ctx = ctx.clone();
+        tokio::spawn(async move { initial::handle(&ctx, msg, inbound, plan).await });
+    }
+}
+
+/// ACK for a 2xx: its own transaction-less hop (RFC 3261 §13.2.2.4, §16.11). The dialog
+/// learns of it (3 → 4), then it is forwarded statelessly.
+async fn ack(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
+    let own = own_routes(&msg, &ctx.settings.local);
+    if in_dialog::check(ctx, &msg, &own).await.is_err() {
+        return; // ACKs are never answered
+    }
+    let Some(uri) = crate::routing::next_hop_uri(&msg, &own) else { return };
+    let Ok(target) = resolve(&uri).await else {
+        tracing::debug!(uri, "ACK with unroutable target dropped");
+        return;
+    };
+    let branch = stateless_branch(msg.top_via().branch().unwrap_or(""), u64::from(ctx.settings.node_id));
+    let edits = RequestEdits { own: &own, branch: &branch, out_transport: target.transport, record_route: None };
+    let bytes = forward_request(&msg, &ctx.settings.local, &edits);
+    let _ = ctx.transports.send(target.transport, target.addr, bytes).await;
+    let _ = inbound;
+}
+
+/// A plan that answers locally.
+pub fn local_reply(code: u16, reason: &str) -> Plan {
+    Plan::Reply { code, reason: reason.to_owned(), extra: Vec::new() }
+}

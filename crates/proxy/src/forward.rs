@@ -1,0 +1,121 @@
+//! The edits a stateful proxy makes to what it forwards (RFC 3261 §16.6, §16.7): for requests
+//! our Route popped (strict-router request-URIs repaired), Max-Forwards decremented (or added),
+//! Record-Route and Via prepended; for responses our Via removed. Everything else is spliced
+//! through byte for byte.
+
+use bytes::Bytes;
+use dialogd_sip::values::{NameAddr, Uri};
+use dialogd_sip::{HeaderName, SipMessage, Splice};
+
+use crate::routing::{LocalIdentity, OwnRoutes};
+use crate::transport::TransportKind;
+
+/// Max-Forwards written when a request arrives without one (RFC 3261 §8.1.1.6).
+pub const DEFAULT_MAX_FORWARDS: u32 = 70;
+
+/// What to add to a forwarded request.
+#[derive(Debug, Clone)]
+pub struct RequestEdits<'a> {
+    /// Our Routes to remove.
+    pub own: &'a OwnRoutes,
+    /// Branch of our Via.
+    pub branch: &'a str,
+    /// Transport of the outgoing hop (written in our Via).
+    pub out_transport: TransportKind,
+    /// Record-Route to add: `Some((did value, inbound transport))` for dialog-creating requests.
+    pub record_route: Option<(&'a str, TransportKind)>,
+}
+
+/// The Record-Route value(s) for a dialog. One element when both hops use the same transport,
+/// two (outbound side first) when they differ, so each side reaches us over its own transport.
+pub fn record_route_values(
+    local: &LocalIdentity,
+    did: &str,
+    inbound: TransportKind,
+    outbound: TransportKind,
+) -> Vec<String> {
+    let rr = |t: TransportKind| {
+        let tp = match t {
+            TransportKind::Udp => "",
+            TransportKind::Tcp => ";transport=tcp",
+        };
+        format!("<sip:{};lr;did={did}{tp}>", local.host_port())
+    };
+    if inbound == outbound {
+        vec![rr(inbound)]
+    } else {
+        vec![rr(outbound), rr(inbound)]
+    }
+}
+
+/// Builds the bytes of a forwarded request. `msg` must be a request.
+pub fn forward_request(msg: &SipMessage, local: &LocalIdentity, edits: &RequestEdits<'_>) -> Bytes {
+    let mut splice = Splice::new(msg);
+    for e in &edits.own.elements {
+        splice = splice.remove_element(e);
+    }
+    // Strict-router repair (RFC 3261 §16.4): the request-URI is one of our Record-Routes and
+    // the real target is the last Route.
+    let routes = msg.list(&HeaderName::Route);
+    let ruri_is_ours = msg
+        .request_uri()
+        .and_then(Uri::parse)
+        .is_some_and(|u| local.is_local(&u) && u.has_param("did"));
+    if ruri_is_ours && routes.len() > edits.own.elements.len() {
+        if let Some(last) = routes.last() {
+            if let Some(na) = NameAddr::parse(&msg.element(last)) {
+                splice = splice.set_request_uri(&na.uri).remove_element(last);
+            }
+        }
+    }
+    match msg
+        .headers()
+        .iter()
+        .position(|h| h.name == HeaderName::MaxForwards)
+    {
+        Some(i) => {
+            let n = msg.max_forwards().unwrap_or(DEFAULT_MAX_FORWARDS);
+            splice = splice.replace_value(i, &n.saturating_sub(1).to_string());
+        }
+        None => {
+            splice = splice.prepend_header(&HeaderName::MaxForwards, &DEFAULT_MAX_FORWARDS.to_string());
+        }
+    }
+    if let Some((did, inbound)) = edits.record_route {
+        let values = record_route_values(local, did, inbound, edits.out_transport);
+        for v in values.iter().rev() {
+            splice = splice.prepend_header(&HeaderName::RecordRoute, v);
+        }
+    }
+    let via = format!(
+        "SIP/2.0/{} {};branch={}",
+        edits.out_transport.as_str(),
+        local.host_port(),
+        edits.branch
+    );
+    splice.prepend_header(&HeaderName::Via, &via).build()
+}
+
+/// Builds the bytes of a response forwarded upstream: our (top) Via removed.
+pub fn forward_response(msg: &SipMessage) -> Bytes {
+    let vias = msg.list(&HeaderName::Via);
+    match vias.first() {
+        Some(top) => Splice::new(msg).remove_element(top).build(),
+        None => msg.wire_bytes(),
+    }
+}
+
+/// A branch for a request forwarded statelessly (ACK for 2xx): derived from the incoming
+/// branch so that retransmissions get the same branch (RFC 3261 §16.11).
+pub fn stateless_branch(incoming: &str, salt: u64) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    incoming.hash(&mut h);
+    salt.hash(&mut h);
+    format!("z9hG4bK{:016x}s", h.finish())
+}
+
+/// A fresh branch for a client transaction (RFC 3261 §8.1.1.7: magic cookie + random).
+pub fn new_branch() -> String {
+    format!("z9hG4bK{:016x}", rand::random::<u64>())
+}

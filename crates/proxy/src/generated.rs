@@ -1,0 +1,138 @@
+//! Requests the proxy sends on its own (BYE on timeout or from the API, CANCEL downstream,
+//! later OPTIONS keep-alives, REFER, re-INVITE): one tokio task per request owning its client
+//! transaction (RFC 3261 §17.1), reporting the final outcome to whoever asked.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use dialogd_sip::transaction::{
+    InviteClientTransaction, NonInviteClientTransaction, TransactionOutput, client_request_key,
+};
+use dialogd_sip::{Method, SipMessage};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::context::ProxyContext;
+use crate::routing::Target;
+use crate::transaction_table::TransactionInput;
+
+/// A request ready to send.
+#[derive(Debug, Clone)]
+pub struct GeneratedRequest {
+    pub bytes: Bytes,
+    pub target: Target,
+}
+
+/// How a generated request ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The final response's status code.
+    Final(u16),
+    /// No final response before timer B/F.
+    TimedOut,
+    /// It could not be sent.
+    TransportError,
+}
+
+enum Machine {
+    Invite(InviteClientTransaction),
+    NonInvite(NonInviteClientTransaction),
+}
+
+/// Sends `req` through its own client transaction; `done` receives the outcome.
+pub fn spawn(ctx: &Arc<ProxyContext>, req: GeneratedRequest, done: Option<oneshot::Sender<Outcome>>) {
+    let msg = match SipMessage::parse(req.bytes.clone()) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!(error = %e, "generated request does not index");
+            if let Some(d) = done {
+                let _ = d.send(Outcome::TransportError);
+            }
+            return;
+        }
+    };
+    let now = Instant::now();
+    let reliable = req.target.transport.is_reliable();
+    let timers = ctx.settings.timers;
+    let machine = if msg.method() == Some(&Method::Invite) {
+        Machine::Invite(InviteClientTransaction::new(now, &msg, reliable, timers))
+    } else {
+        Machine::NonInvite(NonInviteClientTransaction::new(now, &msg, reliable, timers))
+    };
+    let key = client_request_key(&msg);
+    let (tx, rx) = mpsc::unbounded_channel();
+    ctx.transactions.insert(key.clone(), &tx);
+    let ctx = ctx.clone();
+    tokio::spawn(async move {
+        let outcome = run(&ctx, machine, req.target, rx).await;
+        ctx.transactions.remove(&key);
+        if let Some(d) = done {
+            let _ = d.send(outcome);
+        }
+    });
+}
+
+async fn run(
+    ctx: &ProxyContext,
+    mut machine: Machine,
+    target: Target,
+    mut rx: mpsc::UnboundedReceiver<TransactionInput>,
+) -> Outcome {
+    let mut outcome = Outcome::TimedOut;
+    loop {
+        loop {
+            let out = match &mut machine {
+                Machine::Invite(t) => t.poll_output(),
+                Machine::NonInvite(t) => t.poll_output(),
+            };
+            let Some(out) = out else { break };
+            match out {
+                TransactionOutput::Transmit(bytes) => {
+                    if ctx.transports.send(target.transport, target.addr, bytes).await.is_err() {
+                        return Outcome::TransportError;
+                    }
+                }
+                TransactionOutput::Deliver(resp) => {
+                    if let Some(s) = resp.status().filter(|s| *s >= 200) {
+                        outcome = Outcome::Final(s);
+                    }
+                }
+                TransactionOutput::TimedOut => return Outcome::TimedOut,
+                _ => {}
+            }
+        }
+        let (terminated, deadline) = match &machine {
+            Machine::Invite(t) => (t.is_terminated(), t.poll_timeout()),
+            Machine::NonInvite(t) => (t.is_terminated(), t.poll_timeout()),
+        };
+        if terminated {
+            return outcome;
+        }
+        let sleep = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            input = rx.recv() => match input {
+                Some(TransactionInput::Response(resp)) => {
+                    let now = Instant::now();
+                    match &mut machine {
+                        Machine::Invite(t) => t.handle_response(now, &resp),
+                        Machine::NonInvite(t) => t.handle_response(now, &resp),
+                    }
+                }
+                Some(_) => {}
+                None => return outcome,
+            },
+            () = sleep => {
+                let now = Instant::now();
+                match &mut machine {
+                    Machine::Invite(t) => t.handle_timeout(now),
+                    Machine::NonInvite(t) => t.handle_timeout(now),
+                }
+            }
+        }
+    }
+}

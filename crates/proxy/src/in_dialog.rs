@@ -1,0 +1,110 @@
+//! In-dialog requests (a To tag is present): find the dialog (by our `did`, else by Call-ID and
+//! tags, as `match_mode` allows), let its actor judge the request (direction, tags, CSeq order
+//! — Kamailio's `validate_dialog`), then proxy it along the route set.
+//!
+//! A forged request — a `did` whose MAC is wrong, or tags that do not belong to the dialog
+//! the `did` names — is rejected and never reaches the dialog's peers.
+
+use std::sync::Arc;
+
+use dialogd_sip::{HeaderName, SipMessage};
+
+use crate::context::{MatchMode, ProxyContext};
+use crate::dialog_actor::{DialogAnswer, DialogMsg};
+use crate::forward::{RequestEdits, forward_request, new_branch};
+use crate::proxied::{Plan, PlanSender};
+use crate::registry::DialogHandle;
+use crate::routing::{OwnRoutes, next_hop_uri, own_routes, resolve};
+use crate::transport::Inbound;
+
+/// A request the dialog accepted (or no dialog tracks it).
+#[derive(Debug)]
+pub struct Accepted {
+    pub dialog: Option<DialogHandle>,
+    /// CSeq number to write when forwarding, if the dialog maps it.
+    pub rewrite_cseq: Option<u32>,
+}
+
+/// Finds the dialog of `msg` and asks it. `Err` carries the rejection to send.
+pub async fn check(ctx: &ProxyContext, msg: &SipMessage, own: &OwnRoutes) -> Result<Accepted, (u16, String)> {
+    let mut by_did = None;
+    if let Some(value) = &own.did {
+        if ctx.settings.match_mode != MatchMode::DidNone {
+            match ctx.did.decode(value) {
+                Ok(did) => by_did = Some(did),
+                Err(e) => {
+                    tracing::info!(call_id = msg.call_id(), error = %e, "rejected request with forged did");
+                    metrics::counter!("dialogd_forged_requests_total", "reason" => "did").increment(1);
+                    return Err((403, "Forbidden".to_owned()));
+                }
+            }
+        }
+    }
+    let candidates: Vec<DialogHandle> = match by_did {
+        Some(did) => ctx.registry.get(did).into_iter().collect(),
+        None if ctx.settings.match_mode == MatchMode::DidOnly => Vec::new(),
+        None => ctx.registry.by_call_id(msg.call_id()),
+    };
+    for handle in candidates {
+        let answer = ractor::call!(handle.actor, DialogMsg::Request, Box::new(msg.clone()), by_did.is_some());
+        match answer {
+            Ok(DialogAnswer::Forward { rewrite_cseq }) => {
+                return Ok(Accepted { dialog: Some(handle), rewrite_cseq });
+            }
+            Ok(DialogAnswer::Reject { code, reason }) => {
+                metrics::counter!("dialogd_forged_requests_total", "reason" => "dialog").increment(1);
+                return Err((code, reason));
+            }
+            Ok(DialogAnswer::NotThisDialog) | Err(_) => {}
+        }
+    }
+    Ok(Accepted { dialog: None, rewrite_cseq: None })
+}
+
+/// Handles an in-dialog request other than ACK; its server transaction already exists.
+pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, plan: PlanSender) {
+    let own = own_routes(&msg, &ctx.settings.local);
+    let accepted = match check(ctx, &msg, &own).await {
+        Ok(a) => a,
+        Err((code, reason)) => {
+            plan.send(Plan::Reply { code, reason, extra: Vec::new() });
+            return;
+        }
+    };
+    let Some(uri) = next_hop_uri(&msg, &own) else {
+        plan.send(crate::dispatch::local_reply(400, "Bad Request"));
+        return;
+    };
+    if own.elements.is_empty() && accepted.dialog.is_none() && is_for_us(ctx, &uri) {
+        plan.send(crate::dispatch::local_reply(481, "Call/Transaction Does Not Exist"));
+        return;
+    }
+    let target = match resolve(&uri).await {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::debug!(error = %e, source = %inbound.source, "in-dialog request unroutable");
+            plan.send(crate::dispatch::local_reply(404, "Not Found"));
+            return;
+        }
+    };
+    let branch = new_branch();
+    let edits = RequestEdits { own: &own, branch: &branch, out_transport: target.transport, record_route: None };
+    let mut bytes = forward_request(&msg, &ctx.settings.local, &edits);
+    if let Some(cseq) = accepted.rewrite_cseq {
+        bytes = rewrite_cseq(bytes, cseq);
+    }
+    plan.send(Plan::Forward { bytes, target, dialog: None });
+}
+
+/// True if `uri` names this node (a request that ends here).
+pub fn is_for_us(ctx: &ProxyContext, uri: &str) -> bool {
+    dialogd_sip::values::Uri::parse(uri).is_some_and(|u| ctx.settings.local.is_local(&u))
+}
+
+/// Rewrites the CSeq number of a request (CSeq mapping after proxy-generated requests).
+fn rewrite_cseq(bytes: bytes::Bytes, number: u32) -> bytes::Bytes {
+    let Ok(msg) = SipMessage::parse(bytes.clone()) else { return bytes };
+    let Some(i) = msg.headers().iter().position(|h| h.name == HeaderName::CSeq) else { return bytes };
+    let value = format!("{number} {}", msg.cseq().method);
+    dialogd_sip::Splice::new(&msg).replace_value(i, &value).build()
+}

@@ -1,0 +1,152 @@
+//! Initial (out-of-dialog) requests: the policy decides (reject, next hop, dialog settings),
+//! an INVITE is admitted into its profiles by the profile store in one atomic call, gets a
+//! dialog actor and our Record-Route with its `did`, and is proxied. A spiral (the INVITE
+//! coming back through us, our Record-Route already in it) is proxied without a second dialog.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use dialogd_dialog::{AdmitError, AdmitRequest, DialogId, EndCause};
+use dialogd_sip::values::NameAddr;
+use dialogd_sip::{HeaderName, Method, SipMessage};
+
+use crate::context::ProxyContext;
+use crate::dialog_actor::{self, DialogMsg};
+use crate::dispatch::local_reply;
+use crate::forward::{RequestEdits, forward_request, new_branch};
+use crate::in_dialog::is_for_us;
+use crate::policy::Decision;
+use crate::proxied::{Plan, PlanSender};
+use crate::routing::{RouteError, Target, next_hop_uri, own_routes, resolve};
+use crate::transport::Inbound;
+
+/// Seconds a client should wait before retrying when the profile store cannot decide.
+pub const RETRY_AFTER_SECS: u32 = 5;
+
+/// Handles an initial request; its server transaction already exists.
+pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, plan: PlanSender) {
+    let decision = ctx.policy.evaluate(&msg, inbound.source);
+    if let Some((code, reason)) = &decision.reject {
+        tracing::info!(call_id = msg.call_id(), code, rules = ?decision.matched, "rejected by policy");
+        metrics::counter!("dialogd_policy_rejected_total").increment(1);
+        plan.send(Plan::Reply { code: *code, reason: reason.clone(), extra: Vec::new() });
+        return;
+    }
+    let own = own_routes(&msg, &ctx.settings.local);
+    let Some(uri) = decision.next_hop.clone().or_else(|| next_hop_uri(&msg, &own)) else {
+        plan.send(local_reply(400, "Bad Request"));
+        return;
+    };
+    if own.elements.len() == msg.list(&HeaderName::Route).len() && decision.next_hop.is_none() && is_for_us(ctx, &uri) {
+        // Addressed to this node and routed nowhere else.
+        match msg.method() {
+            Some(Method::Options) => plan.send(local_reply(200, "OK")),
+            _ => plan.send(local_reply(404, "Not Found")),
+        }
+        return;
+    }
+    let target = match resolve(&uri).await {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::info!(call_id = msg.call_id(), error = %e, "initial request unroutable");
+            let (code, reason) = match e {
+                RouteError::BadUri(_) => (416, "Unsupported URI Scheme"),
+                RouteError::Transport { .. } => (503, "Service Unavailable"),
+                RouteError::Resolve(_) => (404, "Not Found"),
+            };
+            plan.send(local_reply(code, reason));
+            return;
+        }
+    };
+    let spiral = is_spiral(ctx, &msg);
+    if msg.method() != Some(&Method::Invite) || spiral {
+        if spiral {
+            tracing::debug!(call_id = msg.call_id(), "spiral: proxied without a second dialog");
+        }
+        forward(ctx, &msg, &inbound, &own, target, None, plan);
+        return;
+    }
+    invite(ctx, msg, inbound, own, target, decision, plan).await;
+}
+
+fn is_spiral(ctx: &ProxyContext, msg: &SipMessage) -> bool {
+    msg.list(&HeaderName::RecordRoute).iter().any(|e| {
+        NameAddr::parse(&msg.element(e))
+            .and_then(|n| n.uri())
+            .is_some_and(|u| u.has_param("did") && ctx.settings.local.is_local(&u))
+    })
+}
+
+async fn invite(
+    ctx: &Arc<ProxyContext>,
+    msg: SipMessage,
+    inbound: Inbound,
+    own: crate::routing::OwnRoutes,
+    target: Target,
+    decision: Decision,
+    plan: PlanSender,
+) {
+    let did = ctx.registry.next_id();
+    let admit = AdmitRequest { did, profiles: decision.profiles.clone() };
+    match ctx.admission.admit(admit).await {
+        Ok(()) => {}
+        Err(AdmitError::LimitReached { key, limit }) => {
+            tracing::info!(call_id = msg.call_id(), profile = %key, limit, "rejected: profile limit reached");
+            metrics::counter!("dialogd_admission_rejected_total", "profile" => key.name.clone()).increment(1);
+            let (code, reason) = ctx.settings.limit_reject.clone();
+            plan.send(Plan::Reply { code, reason, extra: Vec::new() });
+            return;
+        }
+        Err(e) => {
+            tracing::warn!(call_id = msg.call_id(), error = %e, "admission unavailable");
+            plan.send(Plan::Reply {
+                code: 503,
+                reason: "Service Unavailable".into(),
+                extra: vec![format!("Retry-After: {RETRY_AFTER_SECS}")],
+            });
+            return;
+        }
+    }
+    let settings = dialog_actor::settings_from(ctx, &decision);
+    let handle = match dialog_actor::spawn(ctx, did, &msg, &inbound, settings, unix_ms()).await {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::error!(%did, error = %e, "dialog actor failed to start");
+            let _ = ctx.admission.release(did, EndCause::Failed(500)).await;
+            plan.send(local_reply(500, "Server Internal Error"));
+            return;
+        }
+    };
+    tracing::info!(%did, call_id = msg.call_id(), profiles = decision.profiles.len(), "dialog created");
+    forward(ctx, &msg, &inbound, &own, target, Some((did, handle.clone())), plan);
+    let _ = handle.actor.cast(DialogMsg::Forwarded);
+}
+
+fn forward(
+    ctx: &ProxyContext,
+    msg: &SipMessage,
+    inbound: &Inbound,
+    own: &crate::routing::OwnRoutes,
+    target: Target,
+    dialog: Option<(DialogId, crate::registry::DialogHandle)>,
+    plan: PlanSender,
+) {
+    let branch = new_branch();
+    let did_value = dialog.as_ref().map(|(did, _)| ctx.did.encode(*did));
+    let edits = RequestEdits {
+        own,
+        branch: &branch,
+        out_transport: target.transport,
+        record_route: did_value.as_deref().map(|d| (d, inbound.transport)),
+    };
+    let bytes = forward_request(msg, &ctx.settings.local, &edits);
+    plan.send(Plan::Forward { bytes, target, dialog: dialog.map(|(_, h)| h) });
+}
+
+/// Wall-clock milliseconds since the Unix epoch (for dialog start/answer times).
+pub fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_millis() as u64
+}

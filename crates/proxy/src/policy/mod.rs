@@ -1,0 +1,1 @@
+//! Routing and admission policy (DESIGN.md §5) — being written.

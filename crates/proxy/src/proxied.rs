@@ -1,0 +1,404 @@
+//! A proxied transaction (RFC 3261 §16): one tokio task per request the proxy forwards
+//! statefully, owning the server transaction towards the sender and the client transaction
+//! towards the next hop, and relaying between them.
+//!
+//! ```text
+//!  upstream ──request──▶ [server txn] ─┐            ┌─▶ [client txn] ──▶ downstream
+//!                                      └─ Proxied ──┘
+//!  upstream ◀─response── [server txn] ◀── relay ◀── Deliver(response) ◀── downstream
+//! ```
+//!
+//! The task is created as soon as the request is seen (so retransmissions are absorbed and
+//! 100 Trying goes out at once) and is later told what to do with a [`Plan`]: forward, or
+//! answer locally. It ends when both transactions have terminated.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use dialogd_sip::transaction::{
+    InviteClientTransaction, InviteServerTransaction, NonInviteClientTransaction,
+    NonInviteServerTransaction, TransactionKey, TransactionOutput,
+};
+use dialogd_sip::{Method, SipMessage, build_response};
+use tokio::sync::mpsc;
+
+use crate::context::ProxyContext;
+use crate::dialog_actor::DialogMsg;
+use crate::forward::forward_response;
+use crate::generated::{self, GeneratedRequest};
+use crate::registry::DialogHandle;
+use crate::routing::Target;
+use crate::transaction_table::TransactionInput;
+
+/// What to do with a request whose server transaction exists.
+#[derive(Debug)]
+pub enum Plan {
+    /// Forward these bytes to `target`. `dialog` gets every response of an initial INVITE.
+    Forward { bytes: Bytes, target: Target, dialog: Option<DialogHandle> },
+    /// Answer locally and forward nothing.
+    Reply { code: u16, reason: String, extra: Vec<String> },
+}
+
+enum Server {
+    Invite(InviteServerTransaction),
+    NonInvite(NonInviteServerTransaction),
+}
+
+enum Client {
+    Invite(InviteClientTransaction),
+    NonInvite(NonInviteClientTransaction),
+}
+
+impl Server {
+    fn poll_output(&mut self) -> Option<TransactionOutput> {
+        match self {
+            Server::Invite(t) => t.poll_output(),
+            Server::NonInvite(t) => t.poll_output(),
+        }
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        match self {
+            Server::Invite(t) => t.poll_timeout(),
+            Server::NonInvite(t) => t.poll_timeout(),
+        }
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        match self {
+            Server::Invite(t) => t.handle_timeout(now),
+            Server::NonInvite(t) => t.handle_timeout(now),
+        }
+    }
+    fn handle_request(&mut self, now: Instant, msg: &SipMessage) {
+        match self {
+            Server::Invite(t) => t.handle_request(now, msg),
+            Server::NonInvite(t) => t.handle_request(now, msg),
+        }
+    }
+    fn send_response(&mut self, now: Instant, status: u16, bytes: Bytes) {
+        match self {
+            Server::Invite(t) => t.send_response(now, status, bytes),
+            Server::NonInvite(t) => t.send_response(now, status, bytes),
+        }
+    }
+    fn is_terminated(&self) -> bool {
+        match self {
+            Server::Invite(t) => t.is_terminated(),
+            Server::NonInvite(t) => t.is_terminated(),
+        }
+    }
+}
+
+impl Client {
+    fn poll_output(&mut self) -> Option<TransactionOutput> {
+        match self {
+            Client::Invite(t) => t.poll_output(),
+            Client::NonInvite(t) => t.poll_output(),
+        }
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        match self {
+            Client::Invite(t) => t.poll_timeout(),
+            Client::NonInvite(t) => t.poll_timeout(),
+        }
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        match self {
+            Client::Invite(t) => t.handle_timeout(now),
+            Client::NonInvite(t) => t.handle_timeout(now),
+        }
+    }
+    fn handle_response(&mut self, now: Instant, msg: &SipMessage) {
+        match self {
+            Client::Invite(t) => t.handle_response(now, msg),
+            Client::NonInvite(t) => t.handle_response(now, msg),
+        }
+    }
+    fn is_terminated(&self) -> bool {
+        match self {
+            Client::Invite(t) => t.is_terminated(),
+            Client::NonInvite(t) => t.is_terminated(),
+        }
+    }
+}
+
+/// The running task's state.
+pub struct Proxied {
+    ctx: Arc<ProxyContext>,
+    request: SipMessage,
+    upstream: Target,
+    server: Server,
+    server_key: TransactionKey,
+    client: Option<Client>,
+    client_key: Option<TransactionKey>,
+    downstream: Option<Target>,
+    forwarded: Option<SipMessage>,
+    dialog: Option<DialogHandle>,
+    final_sent: bool,
+    cancel_pending: bool,
+    tx: mpsc::UnboundedSender<TransactionInput>,
+    rx: mpsc::UnboundedReceiver<TransactionInput>,
+    plans: mpsc::UnboundedReceiver<Plan>,
+}
+
+/// A handle to give a new transaction its [`Plan`].
+#[derive(Debug, Clone)]
+pub struct PlanSender(mpsc::UnboundedSender<Plan>);
+
+impl PlanSender {
+    /// Hands the plan over (ignored if the transaction already ended).
+    pub fn send(&self, plan: Plan) {
+        let _ = self.0.send(plan);
+    }
+}
+
+/// Result of [`start`]: a new task, or the live one this request is a retransmission for.
+pub enum Started {
+    New(PlanSender),
+    Retransmission,
+}
+
+/// Creates the server transaction for `request` (100 Trying for INVITE at once), registers it
+/// and spawns its task. A retransmission is handed to the existing task instead.
+pub fn start(
+    ctx: &Arc<ProxyContext>,
+    request: SipMessage,
+    inbound: crate::transport::Inbound,
+    upstream: Target,
+) -> Started {
+    let server_key = dialogd_sip::transaction::server_key(&request);
+    let (tx, rx) = mpsc::unbounded_channel();
+    if let Some(existing) = ctx.transactions.insert_or_get(server_key.clone(), &tx) {
+        let _ = existing.send(TransactionInput::Request(request, inbound));
+        return Started::Retransmission;
+    }
+    let now = Instant::now();
+    let reliable = upstream.transport.is_reliable();
+    let timers = ctx.settings.timers;
+    let server = if request.method() == Some(&Method::Invite) {
+        let mut ist = InviteServerTransaction::new(now, &request, reliable, timers);
+        let trying = build_response(&request, 100, "Trying", None, &[]);
+        ist.send_response(now, 100, trying);
+        Server::Invite(ist)
+    } else {
+        Server::NonInvite(NonInviteServerTransaction::new(now, &request, reliable, timers))
+    };
+    let (plan_tx, plans) = mpsc::unbounded_channel();
+    let task = Proxied {
+        ctx: ctx.clone(),
+        request,
+        upstream,
+        server,
+        server_key,
+        client: None,
+        client_key: None,
+        downstream: None,
+        forwarded: None,
+        dialog: None,
+        final_sent: false,
+        cancel_pending: false,
+        tx,
+        rx,
+        plans,
+    };
+    tokio::spawn(task.run());
+    Started::New(PlanSender(plan_tx))
+}
+
+impl Proxied {
+    async fn run(mut self) {
+        metrics::gauge!("dialogd_transactions", "kind" => "proxied").increment(1.0);
+        let mut planned = false;
+        loop {
+            self.drain().await;
+            let client_done = self.client.as_ref().is_none_or(Client::is_terminated);
+            if self.server.is_terminated() && client_done {
+                break;
+            }
+            let deadline = [self.server.poll_timeout(), self.client.as_ref().and_then(Client::poll_timeout)]
+                .into_iter()
+                .flatten()
+                .min();
+            let sleep = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                plan = self.plans.recv(), if !planned => match plan {
+                    Some(plan) => { planned = true; self.apply(plan).await; }
+                    // The dispatcher dropped the request without a plan: answer 500.
+                    None => { planned = true; self.reply(500, "Server Internal Error", &[]); }
+                },
+                input = self.rx.recv() => match input {
+                    Some(input) => self.input(input).await,
+                    None => break,
+                },
+                () = sleep => {
+                    let now = Instant::now();
+                    self.server.handle_timeout(now);
+                    if let Some(c) = self.client.as_mut() {
+                        c.handle_timeout(now);
+                    }
+                }
+            }
+        }
+        self.ctx.transactions.remove(&self.server_key);
+        if let Some(k) = &self.client_key {
+            self.ctx.transactions.remove(k);
+        }
+        metrics::gauge!("dialogd_transactions", "kind" => "proxied").decrement(1.0);
+    }
+
+    async fn apply(&mut self, plan: Plan) {
+        match plan {
+            Plan::Reply { code, reason, extra } => self.reply(code, &reason, &extra),
+            Plan::Forward { bytes, target, dialog } => {
+                let forwarded = match SipMessage::parse(bytes) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "forwarded request does not re-index");
+                        self.reply(500, "Server Internal Error", &[]);
+                        return;
+                    }
+                };
+                let now = Instant::now();
+                let reliable = target.transport.is_reliable();
+                let timers = self.ctx.settings.timers;
+                let client = if forwarded.method() == Some(&Method::Invite) {
+                    Client::Invite(InviteClientTransaction::new(now, &forwarded, reliable, timers))
+                } else {
+                    Client::NonInvite(NonInviteClientTransaction::new(now, &forwarded, reliable, timers))
+                };
+                let key = dialogd_sip::transaction::client_request_key(&forwarded);
+                self.ctx.transactions.insert(key.clone(), &self.tx);
+                self.client_key = Some(key);
+                self.client = Some(client);
+                self.downstream = Some(target);
+                self.forwarded = Some(forwarded);
+                self.dialog = dialog;
+                if self.cancel_pending {
+                    self.send_cancel();
+                }
+            }
+        }
+    }
+
+    async fn input(&mut self, input: TransactionInput) {
+        let now = Instant::now();
+        match input {
+            TransactionInput::Request(msg, _) => self.server.handle_request(now, &msg),
+            TransactionInput::Response(msg) => match self.client.as_mut() {
+                // A 2xx retransmitted after the INVITE client transaction ended (RFC 6026):
+                // relay it, the server side is in Accepted and passes it upstream.
+                Some(c) if c.is_terminated() => {
+                    if msg.status().is_some_and(|s| (200..300).contains(&s)) {
+                        self.relay(msg).await;
+                    }
+                }
+                Some(c) => c.handle_response(now, &msg),
+                None => {}
+            },
+            TransactionInput::Cancel => {
+                if self.final_sent {
+                    return;
+                }
+                if self.forwarded.is_some() {
+                    self.send_cancel();
+                } else {
+                    // Not forwarded yet: remember, and end it locally when the plan arrives.
+                    self.cancel_pending = true;
+                }
+            }
+        }
+    }
+
+    fn send_cancel(&mut self) {
+        let (Some(forwarded), Some(target)) = (&self.forwarded, self.downstream) else { return };
+        let cancel = dialogd_sip::builder::cancel_for(forwarded);
+        generated::spawn(&self.ctx, GeneratedRequest { bytes: cancel, target }, None);
+    }
+
+    fn reply(&mut self, code: u16, reason: &str, extra: &[String]) {
+        let to_tag = local_tag(&self.request);
+        let bytes = build_response(&self.request, code, reason, Some(&to_tag), extra);
+        self.server.send_response(Instant::now(), code, bytes);
+        if code >= 200 {
+            self.final_sent = true;
+        }
+    }
+
+    /// Drains both machines' outputs until neither has more.
+    async fn drain(&mut self) {
+        loop {
+            let mut progressed = false;
+            while let Some(out) = self.server.poll_output() {
+                progressed = true;
+                if let TransactionOutput::Transmit(bytes) = out {
+                    let up = self.upstream;
+                    if let Err(e) = self.ctx.transports.send(up.transport, up.addr, bytes).await {
+                        tracing::debug!(error = %e, "sending response upstream failed");
+                    }
+                }
+            }
+            let outputs: Vec<TransactionOutput> = match self.client.as_mut() {
+                Some(c) => std::iter::from_fn(|| c.poll_output()).collect(),
+                None => Vec::new(),
+            };
+            for out in outputs {
+                progressed = true;
+                match out {
+                    TransactionOutput::Transmit(bytes) => {
+                        let Some(down) = self.downstream else { continue };
+                        if let Err(e) = self.ctx.transports.send(down.transport, down.addr, bytes).await {
+                            tracing::debug!(error = %e, "sending request downstream failed");
+                            self.downstream_failed(503, "Service Unavailable").await;
+                        }
+                    }
+                    TransactionOutput::Deliver(resp) => self.relay(resp).await,
+                    TransactionOutput::TimedOut => self.downstream_failed(408, "Request Timeout").await,
+                    _ => {}
+                }
+            }
+            if !progressed {
+                break;
+            }
+        }
+    }
+
+    /// Relays a response from downstream (RFC 3261 §16.7).
+    async fn relay(&mut self, resp: SipMessage) {
+        let Some(status) = resp.status() else { return };
+        if let Some(d) = &self.dialog {
+            let _ = ractor::call!(d.actor, DialogMsg::Response, Box::new(resp.clone()));
+        }
+        if status == 100 || self.final_sent && !(200..300).contains(&status) {
+            return;
+        }
+        if status >= 200 {
+            self.final_sent = true;
+        }
+        let bytes = forward_response(&resp);
+        self.server.send_response(Instant::now(), status, bytes);
+    }
+
+    /// The next hop did not answer or could not be reached: answer upstream ourselves.
+    async fn downstream_failed(&mut self, code: u16, reason: &str) {
+        if let Some(d) = &self.dialog {
+            let _ = ractor::call!(d.actor, DialogMsg::Failed, code);
+        }
+        if !self.final_sent {
+            self.reply(code, reason, &[]);
+        }
+    }
+}
+
+/// The To tag of responses the proxy generates for a request: stable for retransmissions.
+pub fn local_tag(request: &SipMessage) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    request.call_id().hash(&mut h);
+    request.top_via().branch().hash(&mut h);
+    format!("dd{:012x}", h.finish() & 0xFFFF_FFFF_FFFF)
+}

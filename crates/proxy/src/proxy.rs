@@ -1,0 +1,110 @@
+//! [`Proxy`]: starts the proxy on bound sockets and runs the dispatcher loop; the handle the
+//! node and the API use to look at and steer dialogs.
+
+use std::sync::Arc;
+
+use dialogd_dialog::{Admission, DialogId, DialogSnapshot, EndCause, Stats};
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::mpsc;
+
+use crate::context::{ProxyContext, ProxySettings};
+use crate::did::DidCodec;
+use crate::dialog_actor::DialogMsg;
+use crate::dispatch::dispatch;
+use crate::policy::Policy;
+use crate::registry::Registry;
+use crate::transaction_table::TransactionTable;
+use crate::transport::{TransportConfig, Transports};
+
+/// Messages waiting for the dispatcher; past this, UDP datagrams are dropped (and counted)
+/// and TCP readers wait.
+pub const INBOUND_QUEUE: usize = 4096;
+
+/// Why a dialog could not be ended through the API.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ControlError {
+    #[error("dialog {0} not found")]
+    NotFound(DialogId),
+    #[error("dialog {0} is not confirmed: only confirmed dialogs can be ended with BYE")]
+    NotConfirmed(DialogId),
+}
+
+/// A running proxy.
+#[derive(Debug, Clone)]
+pub struct Proxy {
+    ctx: Arc<ProxyContext>,
+}
+
+impl Proxy {
+    /// Starts transports and the dispatcher on the given sockets. Call inside a tokio runtime.
+    pub fn start(
+        settings: ProxySettings,
+        udp: UdpSocket,
+        tcp: TcpListener,
+        admission: Arc<dyn Admission>,
+        policy: Policy,
+        secret: &[u8],
+        seq_start: u64,
+    ) -> std::io::Result<Proxy> {
+        let (tx, mut rx) = mpsc::channel(INBOUND_QUEUE);
+        let transports = Transports::start(udp, tcp, tx, TransportConfig::default())?;
+        let ctx = Arc::new(ProxyContext {
+            registry: Registry::new(settings.node_id, seq_start),
+            settings,
+            transports,
+            transactions: TransactionTable::default(),
+            admission,
+            policy,
+            did: DidCodec::new(secret),
+        });
+        let dctx = ctx.clone();
+        tokio::spawn(async move {
+            while let Some(inbound) = rx.recv().await {
+                dispatch(&dctx, inbound).await;
+            }
+        });
+        Ok(Proxy { ctx })
+    }
+
+    /// The shared context (for tests and wiring).
+    pub fn context(&self) -> &Arc<ProxyContext> {
+        &self.ctx
+    }
+
+    /// The node's counters.
+    pub fn stats(&self) -> Stats {
+        self.ctx.registry.stats()
+    }
+
+    /// A dialog's current view.
+    pub async fn snapshot(&self, did: DialogId) -> Option<DialogSnapshot> {
+        let h = self.ctx.registry.get(did)?;
+        ractor::call!(h.actor, DialogMsg::Snapshot).ok()
+    }
+
+    /// Every live dialog's view, ordered by id.
+    pub async fn snapshots(&self) -> Vec<DialogSnapshot> {
+        let mut out = Vec::new();
+        for did in self.ctx.registry.ids() {
+            if let Some(s) = self.snapshot(did).await {
+                out.push(s);
+            }
+        }
+        out
+    }
+
+    /// Ends a dialog: BYE to both legs with `extra_headers`, counted with cause `api`.
+    pub async fn end(&self, did: DialogId, extra_headers: Vec<String>) -> Result<(), ControlError> {
+        let h = self.ctx.registry.get(did).ok_or(ControlError::NotFound(did))?;
+        match ractor::call!(h.actor, DialogMsg::End, EndCause::Api, extra_headers) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(ControlError::NotConfirmed(did)),
+            Err(_) => Err(ControlError::NotFound(did)),
+        }
+    }
+
+    /// Stops the transports (dialog actors end with the runtime).
+    pub fn shutdown(&self) {
+        self.ctx.transports.shutdown();
+    }
+}
