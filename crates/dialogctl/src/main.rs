@@ -1,1 +1,32 @@
-fn main() {}
+//! `dialogctl`: the operator CLI over dialogd's gRPC API (DESIGN.md §6). Thin: parse the command
+//! line (`cli.rs`), run it (`commands.rs`), print tables or JSON (`output.rs`). On failure it
+//! prints `dialogctl: <CODE>: <message>` on stderr and exits with 1 (2 for usage errors).
+
+mod cli;
+mod commands;
+mod output;
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::run(cli).await {
+        Ok(text) => {
+            // A closed pipe (`dialogctl ... | head`) is not an error worth a panic.
+            let _ = std::io::stdout().write_all(text.as_bytes());
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!(
+                "dialogctl: {}: {}",
+                dialogd_api::status::code_name(failure.code),
+                failure.message
+            );
+            ExitCode::FAILURE
+        }
+    }
+}

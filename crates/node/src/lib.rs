@@ -1,1 +1,33 @@
-//! TODO
+//! `dialogd-node`: one dialogd node put together from the other crates.
+//!
+//! Owns the node's [`config::Config`] (embedded defaults < TOML file < `DIALOGD_*` env <
+//! flags, validated, errors placed at `file:line`), the sockets it serves on
+//! ([`listeners::Listeners`], with the `endpoints.json` readiness file), the Prometheus
+//! endpoint ([`metrics`]), and the wiring that starts the proxy, the profile store and the
+//! gRPC API on those sockets. It parses no command line (the `dialogd` binary does) and holds
+//! no protocol logic.
+//!
+//! ```text
+//!  Overrides (flags) ──▶ Config::load ──▶ Config ──▶ Listeners::bind ──▶ Listeners
+//!                                            │                             │ endpoints.json
+//!                                            └──────────── run(config, listeners, shutdown)
+//! ```
+//!
+//! Errors: [`NodeError`] (a [`ConfigError`] inside is kept apart: the binary exits 2 for it).
+
+pub mod backend;
+pub mod config;
+mod config_error;
+mod config_locate;
+mod config_secret;
+mod config_sources;
+mod config_validate;
+pub mod error;
+pub mod listeners;
+pub mod metrics;
+pub mod run;
+
+pub use config::{Config, ConfigError, Overrides};
+pub use error::NodeError;
+pub use listeners::{Endpoints, Listeners};
+pub use run::run;

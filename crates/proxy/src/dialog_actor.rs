@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dialogd_dialog::{
-    Dialog, DialogId, DialogOutput, DialogSettings, DialogSnapshot, EndCause, RequestVerdict,
+    Dialog, DialogId, DialogOutput, DialogSettings, DialogSnapshot, EndCause, Leg, RequestVerdict,
 };
 use dialogd_sip::SipMessage;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
@@ -45,8 +45,9 @@ pub enum DialogMsg {
     Forwarded,
     /// The timer the dialog asked for is due.
     Timer,
-    /// End the dialog from the API (BYE to the legs the dialog chooses).
-    End(EndCause, Vec<String>, RpcReplyPort<bool>),
+    /// End the dialog from the API: BYE to these legs with these extra headers; the answer
+    /// is false if the dialog is not confirmed.
+    End(Vec<Leg>, Vec<String>, RpcReplyPort<bool>),
     /// A view for the API.
     Snapshot(RpcReplyPort<DialogSnapshot>),
 }
@@ -99,7 +100,7 @@ pub async fn spawn(
     unix_ms: u64,
 ) -> Result<DialogHandle, ractor::SpawnErr> {
     let facts = facts::initial_invite(invite, inbound);
-    let dialog = Dialog::new(did, Instant::now(), unix_ms, facts, settings, &ctx.dialog_config());
+    let dialog = Dialog::new(did, Instant::now(), unix_ms, facts, settings, ctx.settings.default_timeout);
     let (actor, _) = Actor::spawn(None, DialogActor, DialogActorArgs { ctx: ctx.clone(), dialog }).await?;
     ctx.registry.insert(did, invite.call_id(), actor.clone());
     Ok(DialogHandle { did, actor })
@@ -148,8 +149,8 @@ impl Actor for DialogActor {
                     state.timer = None;
                     state.dialog.handle_timeout(now);
                 }
-                DialogMsg::End(cause, extra, reply) => {
-                    let ended = state.dialog.end(now, cause, &extra);
+                DialogMsg::End(legs, extra, reply) => {
+                    let ended = state.dialog.end(now, EndCause::Api, &legs, &extra);
                     let _ = reply.send(ended);
                 }
                 DialogMsg::Snapshot(reply) => {
@@ -178,7 +179,9 @@ impl Actor for DialogActor {
 fn answer(v: RequestVerdict) -> DialogAnswer {
     match v {
         RequestVerdict::Forward { cseq, .. } => DialogAnswer::Forward { rewrite_cseq: cseq },
-        RequestVerdict::Reject { code, reason } => DialogAnswer::Reject { code, reason: reason.to_string() },
+        RequestVerdict::Reject { code, reason } => {
+            DialogAnswer::Reject { code, reason: reason.to_owned() }
+        }
         RequestVerdict::NotMatched => DialogAnswer::NotThisDialog,
     }
 }
@@ -204,7 +207,6 @@ async fn drive(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
                 myself.stop(None);
                 return;
             }
-            _ => {}
         }
     }
     let next = state.dialog.poll_timeout();

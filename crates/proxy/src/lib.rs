@@ -1,9 +1,27 @@
 //! `dialogd-proxy`: the SIP proxy node's runtime.
 //!
-//! Owns the tokio transports (UDP, TCP), the transaction driver, RFC 3261 §16 stateful
-//! proxying, one ractor `DialogActor` per dialog with the `Registry` that finds them, and the
-//! routing/admission policy of DESIGN.md §5. It calls the profile store only through
-//! [`dialogd_dialog::Admission`]: it knows nothing of Raft.
+//! Owns the tokio transports (UDP, TCP), the transaction tasks, RFC 3261 §16 stateful
+//! proxying, one ractor [`dialog_actor::DialogActor`] per dialog with the
+//! [`registry::Registry`] that finds them, and the routing/admission policy of DESIGN.md §5.
+//! It calls the profile store only through [`dialogd_dialog::Admission`]: it knows nothing of
+//! Raft. `docs/architecture.md` draws the message path.
+//!
+//! Main types: [`proxy::Proxy`] (start, stats, snapshots, end), [`context::ProxySettings`],
+//! [`policy::Policy`], [`transport::Transports`].
 
+pub mod context;
+pub mod dialog_actor;
+pub mod did;
+pub mod dispatch;
+pub mod facts;
+pub mod forward;
+pub mod generated;
+pub mod in_dialog;
+pub mod initial;
 pub mod policy;
+pub mod proxied;
+pub mod proxy;
+pub mod registry;
+pub mod routing;
+pub mod transaction_table;
 pub mod transport;

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use dialogd_dialog::{Admission, DialogId, DialogSnapshot, EndCause, Stats};
+use dialogd_dialog::{Admission, DialogId, DialogSnapshot, Leg, Stats};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
 
@@ -82,10 +82,13 @@ impl Proxy {
         ractor::call!(h.actor, DialogMsg::Snapshot).ok()
     }
 
-    /// Every live dialog's view, ordered by id.
-    pub async fn snapshots(&self) -> Vec<DialogSnapshot> {
+    /// Live dialogs' views with an id above `after`, ordered by id.
+    pub async fn snapshots_after(&self, after: Option<DialogId>) -> Vec<DialogSnapshot> {
         let mut out = Vec::new();
         for did in self.ctx.registry.ids() {
+            if after.is_some_and(|a| did <= a) {
+                continue;
+            }
             if let Some(s) = self.snapshot(did).await {
                 out.push(s);
             }
@@ -93,10 +96,21 @@ impl Proxy {
         out
     }
 
-    /// Ends a dialog: BYE to both legs with `extra_headers`, counted with cause `api`.
-    pub async fn end(&self, did: DialogId, extra_headers: Vec<String>) -> Result<(), ControlError> {
+    /// Views of the live dialogs with this Call-ID.
+    pub async fn snapshots_by_call_id(&self, call_id: &str) -> Vec<DialogSnapshot> {
+        let mut out = Vec::new();
+        for h in self.ctx.registry.by_call_id(call_id) {
+            if let Ok(s) = ractor::call!(h.actor, DialogMsg::Snapshot) {
+                out.push(s);
+            }
+        }
+        out
+    }
+
+    /// Ends a dialog from the API: BYE to `legs` with `extra_headers`, cause `api`.
+    pub async fn end(&self, did: DialogId, legs: &[Leg], extra_headers: Vec<String>) -> Result<(), ControlError> {
         let h = self.ctx.registry.get(did).ok_or(ControlError::NotFound(did))?;
-        match ractor::call!(h.actor, DialogMsg::End, EndCause::Api, extra_headers) {
+        match ractor::call!(h.actor, DialogMsg::End, legs.to_vec(), extra_headers) {
             Ok(true) => Ok(()),
             Ok(false) => Err(ControlError::NotConfirmed(did)),
             Err(_) => Err(ControlError::NotFound(did)),

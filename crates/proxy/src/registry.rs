@@ -122,6 +122,10 @@ impl Registry {
 
     /// Records a state change for the counters.
     pub fn set_state(&self, did: DialogId, to: DialogState) {
+        if to == DialogState::Deleted {
+            // Counted by `remove`, which needs the last live state to tell failed from ended.
+            return;
+        }
         let mut inner = self.lock();
         let Some(e) = inner.by_did.get_mut(&did) else { return };
         let from = std::mem::replace(&mut e.state, to);

@@ -1,5 +1,6 @@
 //! Why a message could not be indexed: each variant names what was wrong, so the 400 the
-//! proxy answers (or the log line for a dropped message) tells the peer's operator.
+//! proxy answers (or the log line for a dropped message) tells the peer's operator. Values are
+//! cut to [`EXCERPT_LEN`] bytes so a hostile message cannot make the error large.
 
 /// A message the indexer refuses. Messages carry the offending value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -8,7 +9,7 @@ pub enum ParseError {
     Empty,
     #[error("header section is not terminated by an empty line")]
     Unterminated,
-    #[error("message is not valid UTF-8 in its start line or headers")]
+    #[error("message is not valid UTF-8 in its start line")]
     NotUtf8,
     #[error("bad start line: {0:?}")]
     StartLine(String),
@@ -28,4 +29,42 @@ pub enum ParseError {
     CseqMethod { cseq: String, method: String },
     #[error("message larger than {0} bytes")]
     TooLarge(usize),
+    /// A SIP Request-URI with `?headers` (RFC 3261 §19.1.1 table, RFC 4475 §3.1.2.11).
+    #[error("request-uri {0:?} carries uri headers, not allowed in a request-uri")]
+    RequestUri(String),
+    /// A top Via branch that is the RFC 3261 magic cookie and nothing else (RFC 4475 §3.2.1).
+    #[error("via branch {0:?} is the magic cookie without a transaction id")]
+    Branch(String),
+}
+
+/// How many bytes of an offending value an error keeps.
+pub const EXCERPT_LEN: usize = 200;
+
+/// `s` cut to at most [`EXCERPT_LEN`] bytes on a character boundary.
+pub(crate) fn excerpt(s: &str) -> String {
+    if s.len() <= EXCERPT_LEN {
+        return s.to_owned();
+    }
+    let mut end = EXCERPT_LEN;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpt_cuts_on_a_char_boundary() {
+        assert_eq!(excerpt("abc"), "abc");
+        let long = "é".repeat(EXCERPT_LEN);
+        let cut = excerpt(&long);
+        assert!(cut.len() <= EXCERPT_LEN && cut.chars().all(|c| c == 'é'));
+        assert_eq!(
+            ParseError::Branch("z9hG4bK".into()).to_string(),
+            "via branch \"z9hG4bK\" is the magic cookie without a transaction id"
+        );
+    }
 }

@@ -1,5 +1,6 @@
 //! Header names: the ones the proxy reads, with their compact forms (RFC 3261 §7.3.3,
-//! RFC 3515, RFC 6665, RFC 4028), compared case-insensitively (RFC 3261 §7.3.1).
+//! RFC 3515, RFC 6665, RFC 4028, RFC 3841, RFC 8224), compared case-insensitively
+//! (RFC 3261 §7.3.1). Names are never rewritten on the wire: the typed name is for lookups.
 
 use std::fmt;
 
@@ -58,6 +59,19 @@ impl HeaderName {
             };
             if let Some(n) = compact {
                 return n;
+            }
+            // Compact forms of headers the proxy does not type: expanded, so that
+            // `matches` finds them under either name.
+            let long = match name.as_bytes()[0].to_ascii_lowercase() {
+                b'a' => Some("Accept-Contact"),      // RFC 3841
+                b'j' => Some("Reject-Contact"),      // RFC 3841
+                b'd' => Some("Request-Disposition"), // RFC 3841
+                b'y' => Some("Identity"),            // RFC 8224
+                b'n' => Some("Identity-Info"),       // RFC 4474
+                _ => None,
+            };
+            if let Some(long) = long {
+                return HeaderName::Other(long.into());
             }
         }
         const LONG: &[(&str, HeaderName)] = &[
@@ -162,5 +176,9 @@ mod tests {
         assert_eq!(HeaderName::parse("l"), HeaderName::ContentLength);
         assert!(HeaderName::parse("X-Foo").matches(&HeaderName::parse("x-foo")));
         assert_eq!(HeaderName::parse("q").as_str(), "q");
+        assert!(HeaderName::parse("a").matches(&HeaderName::parse("accept-contact")));
+        assert!(HeaderName::parse("Y").matches(&HeaderName::parse("Identity")));
+        assert!(HeaderName::parse("C%6Fntact").matches(&HeaderName::parse("c%6fntact")));
+        assert!(!HeaderName::parse("C%6Fntact").matches(&HeaderName::Contact));
     }
 }

@@ -7,20 +7,26 @@
 //!
 //! ```text
 //!  bytes ──▶ SipMessage::parse ──▶ SipMessage (offsets) ──▶ Splice ──▶ bytes to forward
+//!              │ Err(ParseError)
+//!              └──▶ build_bad_request ──▶ 400 to send, or None: drop
 //!  stream ─▶ framing::frame ─────▶ one message at a time
 //!  (now, msg | timer) ──▶ transaction::* ──▶ poll_output(): Transmit | Event   poll_timeout()
 //! ```
 //!
 //! Main types: [`SipMessage`], [`Splice`], [`Method`], [`HeaderName`], [`values::Via`],
-//! [`values::NameAddr`], [`values::Uri`].
+//! [`values::NameAddr`], [`values::Uri`] (typed with rsip where rsip is right, see
+//! [`values`]). RFC 4475 torture tests, proptest round-trips and a `cargo fuzz` target
+//! (`fuzz/`) exercise the indexer.
 
 pub mod error;
 pub mod framing;
+mod header_line;
 pub mod header_name;
 pub mod message;
 pub mod method;
 pub mod response;
 pub mod splice;
+mod start_line;
 pub mod transaction;
 pub mod values;
 pub mod builder;
@@ -29,5 +35,5 @@ pub use error::ParseError;
 pub use header_name::HeaderName;
 pub use message::{Header, ListElement, SipMessage, StartLine};
 pub use method::Method;
-pub use response::build_response;
+pub use response::{build_bad_request, build_response};
 pub use splice::Splice;

@@ -3,43 +3,38 @@
 //! proxy forwards by splicing (see [`crate::splice`]), so every byte it does not edit reaches the
 //! next hop as the previous hop wrote it.
 //!
+//! ```text
+//!  bytes ─▶ start line ─▶ header lines (folding joined, names typed) ─▶ empty line ─▶ body
+//!                                   │
+//!                                   ▼
+//!        checks: Content-Length, Call-ID, CSeq (+ method), From, To, top Via, Max-Forwards
+//! ```
+//!
 //! The indexer accepts what real peers send: compact header names, whitespace before the colon,
-//! folded header lines, bare-LF line endings, extension methods, `tel:` and other URI schemes.
-//! It rejects what RFC 3261 makes unparseable: a start line that is neither a request nor a
-//! status line, a header line without a colon, a missing or malformed Call-ID, CSeq, From, To or
-//! Via, and a body shorter than its Content-Length.
+//! folded header lines, bare-LF line endings, extension methods, any URI scheme, and header
+//! values that are not UTF-8 (read lossily; forwarded untouched). It rejects what leaves a
+//! proxy unable to frame, match or route the message: a bad start line, a header line without
+//! a colon or with a non-token name, a missing, repeated or malformed Call-ID, CSeq, From, To,
+//! top Via or Content-Length, a body shorter than its Content-Length, a CSeq method that is not
+//! the request's, and a request whose top Via branch is the bare magic cookie. The RFC 4475
+//! table in `tests/rfc4475.rs` records each decision.
 
 use std::borrow::Cow;
 use std::ops::Range;
 
 use bytes::Bytes;
 
-use crate::error::ParseError;
+use crate::error::{ParseError, excerpt};
+pub use crate::header_line::{Header, unfold};
+use crate::header_line::{line_end, parse_header_line, unfold_cow};
 use crate::header_name::HeaderName;
 use crate::method::Method;
-use crate::values::{CSeq, NameAddr, Via, split_list};
+pub use crate::start_line::StartLine;
+use crate::start_line::parse_start_line;
+use crate::values::{CSeq, MAGIC_COOKIE, NameAddr, Via, split_list_bytes};
 
 /// The largest message the indexer accepts (UDP datagrams are smaller; TCP framing uses it).
 pub const MAX_MESSAGE_SIZE: usize = 65_535;
-
-/// The first line of a message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StartLine {
-    Request { method: Method, uri: Range<usize> },
-    Response { code: u16, reason: Range<usize> },
-}
-
-/// One header line of the message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Header {
-    /// The typed name (compact forms expanded).
-    pub name: HeaderName,
-    /// The whole line, from the first byte of the name to the end of its line ending
-    /// (folded continuation lines included).
-    pub line: Range<usize>,
-    /// The value, trimmed of surrounding whitespace; may contain folded line breaks.
-    pub value: Range<usize>,
-}
 
 /// An indexed SIP message.
 #[derive(Debug, Clone)]
@@ -58,15 +53,15 @@ pub struct SipMessage {
 
 impl SipMessage {
     /// Indexes one whole message (a UDP datagram, or a TCP frame found by
-    /// [`crate::framing::frame_length`]). Bytes after the declared Content-Length are ignored.
+    /// [`crate::framing::frame`]). Bytes after the declared Content-Length are ignored.
     pub fn parse(buf: Bytes) -> Result<SipMessage, ParseError> {
         if buf.len() > MAX_MESSAGE_SIZE {
             return Err(ParseError::TooLarge(MAX_MESSAGE_SIZE));
         }
-        let mut pos = 0;
-        while pos < buf.len() && (buf[pos] == b'\r' || buf[pos] == b'\n') {
-            pos += 1;
-        }
+        let mut pos = buf
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
         if pos == buf.len() {
             return Err(ParseError::Empty);
         }
@@ -102,7 +97,10 @@ impl SipMessage {
             headers,
             body: body_start..body_start,
             call_id: 0..0,
-            cseq: CSeq { number: 0, method: Method::Ack },
+            cseq: CSeq {
+                number: 0,
+                method: Method::Ack,
+            },
         };
         msg.check_and_frame_body(body_start)?;
         Ok(msg)
@@ -112,12 +110,12 @@ impl SipMessage {
         let available = self.buf.len() - body_start;
         let body_len = match self.single(HeaderName::ContentLength, "Content-Length")? {
             Some(v) => {
-                let v = v.trim();
-                let n: usize = v
-                    .parse()
-                    .map_err(|_| value_err("Content-Length", v))?;
+                let n = parse_digits::<usize>(&v).ok_or_else(|| value_err("Content-Length", &v))?;
                 if n > available {
-                    return Err(ParseError::ShortBody { declared: n, available });
+                    return Err(ParseError::ShortBody {
+                        declared: n,
+                        available,
+                    });
                 }
                 n
             }
@@ -128,9 +126,9 @@ impl SipMessage {
         let call_id = self
             .single_range(HeaderName::CallId, "Call-ID")?
             .ok_or(ParseError::Missing("Call-ID"))?;
-        let cid = self.str_at(call_id.clone());
-        if cid.is_empty() || cid.bytes().any(|b| b.is_ascii_whitespace()) {
-            return Err(value_err("Call-ID", cid));
+        let cid = &self.buf[call_id.clone()];
+        if cid.is_empty() || !cid.iter().all(|b| b.is_ascii_graphic()) {
+            return Err(value_err("Call-ID", &String::from_utf8_lossy(cid)));
         }
         self.call_id = call_id;
 
@@ -138,35 +136,42 @@ impl SipMessage {
             .single(HeaderName::CSeq, "CSeq")?
             .ok_or(ParseError::Missing("CSeq"))?;
         let cseq = CSeq::parse(&cseq_raw).ok_or_else(|| value_err("CSeq", &cseq_raw))?;
-        if let StartLine::Request { method, .. } = &self.start {
-            if *method != cseq.method {
-                return Err(ParseError::CseqMethod {
-                    cseq: cseq.method.to_string(),
-                    method: method.to_string(),
-                });
-            }
+        if let StartLine::Request { method, .. } = &self.start
+            && *method != cseq.method
+        {
+            return Err(ParseError::CseqMethod {
+                cseq: cseq.method.to_string(),
+                method: method.to_string(),
+            });
         }
         self.cseq = cseq;
 
         for (name, label) in [(HeaderName::From, "From"), (HeaderName::To, "To")] {
-            let v = self.single(name, label)?.ok_or(ParseError::Missing(label))?;
+            let v = self
+                .single(name, label)?
+                .ok_or(ParseError::Missing(label))?;
             NameAddr::parse(&v).ok_or_else(|| value_err(label, &v))?;
         }
         let via = self.top_via_raw().ok_or(ParseError::Missing("Via"))?;
-        Via::parse(&via).ok_or_else(|| value_err("Via", &via))?;
+        let top = Via::parse(&via).ok_or_else(|| value_err("Via", &via))?;
+        if self.is_request() && top.branch() == Some(MAGIC_COOKIE) {
+            return Err(ParseError::Branch(MAGIC_COOKIE.to_owned()));
+        }
         if let Some(v) = self.single(HeaderName::MaxForwards, "Max-Forwards")? {
-            v.trim()
-                .parse::<u32>()
-                .map_err(|_| value_err("Max-Forwards", &v))?;
+            parse_digits::<u32>(&v).ok_or_else(|| value_err("Max-Forwards", &v))?;
         }
         Ok(())
     }
 
     /// The value of a header that may appear once only; an error if it appears twice.
-    fn single(&self, name: HeaderName, label: &'static str) -> Result<Option<Cow<'_, str>>, ParseError> {
+    fn single(
+        &self,
+        name: HeaderName,
+        label: &'static str,
+    ) -> Result<Option<Cow<'_, str>>, ParseError> {
         Ok(self
             .single_range(name, label)?
-            .map(|r| unfold(self.str_at(r))))
+            .map(|r| unfold_cow(self.text_at(r))))
     }
 
     fn single_range(
@@ -184,9 +189,14 @@ impl SipMessage {
         Ok(found)
     }
 
+    /// Text of a range checked to be UTF-8 when indexed (start line, Call-ID).
     fn str_at(&self, r: Range<usize>) -> &str {
-        // Header and start-line ranges were checked to be UTF-8 when indexed.
         std::str::from_utf8(&self.buf[r]).unwrap_or("")
+    }
+
+    /// Text of a header range; bytes that are not UTF-8 read as U+FFFD.
+    fn text_at(&self, r: Range<usize>) -> Cow<'_, str> {
+        String::from_utf8_lossy(&self.buf[r])
     }
 
     /// The message bytes as received.
@@ -259,9 +269,15 @@ impl SipMessage {
         }
     }
 
-    /// A header's value with folded line breaks replaced by a single space.
+    /// A header's value with folded line breaks replaced by a single space (bytes that are not
+    /// UTF-8 read as U+FFFD).
     pub fn value_of(&self, h: &Header) -> Cow<'_, str> {
-        unfold(self.str_at(h.value.clone()))
+        unfold_cow(self.text_at(h.value.clone()))
+    }
+
+    /// The raw bytes of a header's value, as received (folding included).
+    pub fn raw_value(&self, h: &Header) -> &[u8] {
+        &self.buf[h.value.clone()]
     }
 
     /// The first header named `name`, unfolded.
@@ -273,7 +289,10 @@ impl SipMessage {
     }
 
     /// The values of every header named `name`, one per header line, unfolded.
-    pub fn header_all<'a>(&'a self, name: &'a HeaderName) -> impl Iterator<Item = Cow<'a, str>> + 'a {
+    pub fn header_all<'a>(
+        &'a self,
+        name: &'a HeaderName,
+    ) -> impl Iterator<Item = Cow<'a, str>> + 'a {
         self.headers
             .iter()
             .filter(move |h| h.name.matches(name))
@@ -288,10 +307,12 @@ impl SipMessage {
             if !h.name.matches(name) {
                 continue;
             }
-            let raw = self.str_at(h.value.clone());
-            for r in split_list(raw) {
+            for r in split_list_bytes(&self.buf[h.value.clone()]) {
                 let range = h.value.start + r.start..h.value.start + r.end;
-                out.push(ListElement { header: index, range });
+                out.push(ListElement {
+                    header: index,
+                    range,
+                });
             }
         }
         out
@@ -299,7 +320,7 @@ impl SipMessage {
 
     /// The text of a list element, unfolded.
     pub fn element(&self, e: &ListElement) -> Cow<'_, str> {
-        unfold(self.str_at(e.range.clone()))
+        unfold_cow(self.text_at(e.range.clone()))
     }
 
     /// The Call-ID.
@@ -350,7 +371,7 @@ impl SipMessage {
     /// The Max-Forwards value, if present.
     pub fn max_forwards(&self) -> Option<u32> {
         self.header(&HeaderName::MaxForwards)
-            .and_then(|v| v.trim().parse().ok())
+            .and_then(|v| parse_digits(&v))
     }
 
     /// The body (exactly Content-Length bytes when the header is present).
@@ -363,7 +384,7 @@ impl SipMessage {
         self.body.clone()
     }
 
-    /// The message bytes up to the end of the body (trailing bytes dropped).
+    /// The message bytes up to the end of the body (leading CRLFs and trailing bytes dropped).
     pub fn wire_bytes(&self) -> Bytes {
         self.buf.slice(self.start_offset..self.body.end)
     }
@@ -379,105 +400,21 @@ pub struct ListElement {
 }
 
 fn value_err(header: &'static str, value: &str) -> ParseError {
-    ParseError::Value { header, value: value.to_owned() }
+    ParseError::Value {
+        header,
+        value: excerpt(value),
+    }
 }
 
-/// Replaces folded line breaks (CRLF or LF followed by whitespace) by one space.
-pub fn unfold(s: &str) -> Cow<'_, str> {
-    if !s.contains('\n') {
-        return Cow::Borrowed(s);
+/// `1*DIGIT` (no sign, no whitespace inside) that fits `T`.
+fn parse_digits<T: std::str::FromStr>(s: &str) -> Option<T> {
+    let s = s.trim();
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
     }
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\r' || c == '\n' {
-            while matches!(chars.peek(), Some('\r' | '\n' | ' ' | '\t')) {
-                chars.next();
-            }
-            if !out.ends_with(' ') {
-                out.push(' ');
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
+    s.parse().ok()
 }
 
-/// Finds the end of the line starting at `pos`: returns (end of content, start of next line).
-/// Accepts CRLF and bare LF.
-fn line_end(buf: &[u8], pos: usize) -> Option<(usize, usize)> {
-    let nl = buf[pos..].iter().position(|&b| b == b'\n')? + pos;
-    let end = if nl > pos && buf[nl - 1] == b'\r' { nl - 1 } else { nl };
-    Some((end, nl + 1))
-}
-
-fn utf8(buf: &[u8], r: Range<usize>) -> Result<&str, ParseError> {
-    std::str::from_utf8(&buf[r]).map_err(|_| ParseError::NotUtf8)
-}
-
-fn parse_start_line(buf: &[u8], r: Range<usize>) -> Result<StartLine, ParseError> {
-    let line = utf8(buf, r.clone())?;
-    let bad = || ParseError::StartLine(line.to_owned());
-    if let Some(rest) = line.strip_prefix("SIP/") {
-        // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
-        let (version, rest) = rest.split_once(' ').ok_or_else(bad)?;
-        if version != "2.0" {
-            return Err(ParseError::Version(format!("SIP/{version}")));
-        }
-        let (code, reason) = rest.split_once(' ').unwrap_or((rest, ""));
-        if code.len() != 3 {
-            return Err(bad());
-        }
-        let code: u16 = code.parse().map_err(|_| bad())?;
-        if !(100..=699).contains(&code) {
-            return Err(bad());
-        }
-        let reason_start = r.start + line.len() - reason.len();
-        return Ok(StartLine::Response { code, reason: reason_start..r.end });
-    }
-    // Request-Line = Method SP Request-URI SP SIP-Version (single spaces, RFC 3261 §7.1)
-    let mut parts = line.split(' ');
-    let (Some(m), Some(uri), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(bad());
-    };
-    let method = Method::parse(m).ok_or_else(bad)?;
-    if !version.eq_ignore_ascii_case("SIP/2.0") {
-        if version.starts_with("SIP/") {
-            return Err(ParseError::Version(version.to_owned()));
-        }
-        return Err(bad());
-    }
-    if uri.is_empty() || !uri.contains(':') || uri.contains('<') || uri.contains('>') {
-        return Err(bad());
-    }
-    let uri_start = r.start + m.len() + 1;
-    Ok(StartLine::Request { method, uri: uri_start..uri_start + uri.len() })
-}
-
-fn parse_header_line(
-    buf: &[u8],
-    start: usize,
-    value_end: usize,
-    next: usize,
-) -> Result<Header, ParseError> {
-    let line = utf8(buf, start..value_end)?;
-    let colon = line
-        .find(':')
-        .ok_or_else(|| ParseError::HeaderLine(line.to_owned()))?;
-    let name = line[..colon].trim_end_matches([' ', '\t']);
-    if name.is_empty() || !name.bytes().all(crate::method::is_token_char) {
-        return Err(ParseError::HeaderLine(line.to_owned()));
-    }
-    let raw_value = &line[colon + 1..];
-    let lead = raw_value.len() - raw_value.trim_start().len();
-    let trimmed = raw_value.trim();
-    let vstart = start + colon + 1 + lead;
-    Ok(Header {
-        name: HeaderName::parse(name),
-        line: start..next,
-        value: vstart..vstart + trimmed.len(),
-    })
-}
+#[cfg(test)]
+#[path = "message_tests.rs"]
+mod tests;

@@ -93,7 +93,10 @@ mod tests {
         for m in ["INVITE", "ACK", "BYE", "NEWMETHOD", "PRACK"] {
             assert_eq!(Method::parse(m).unwrap().as_str(), m);
         }
-        assert_eq!(Method::parse("invite"), Some(Method::Extension("invite".into())));
+        assert_eq!(
+            Method::parse("invite"),
+            Some(Method::Extension("invite".into()))
+        );
         assert_eq!(Method::parse("IN VITE"), None);
         assert_eq!(Method::parse(""), None);
     }

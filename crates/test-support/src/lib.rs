@@ -1,1 +1,47 @@
-//! TODO
+//! Test support for dialogd's integration tests: the real binaries and real SIP peers, driven
+//! from plain synchronous `#[test]` functions.
+//!
+//! Owns:
+//! - [`binary`]: finding (and building once, if missing) a workspace binary next to the test
+//!   executable, for binaries of other packages (`dialogctl` from `crates/dialogd/tests`);
+//! - [`DialogdNode`]: one `dialogd` process on loopback with ports chosen by the OS, its config
+//!   and data in a temporary directory, its log captured, killed on drop;
+//! - [`Dialogctl`]: the operator CLI run with `--addr` and `--json`, parsed;
+//! - [`Sipp`]: a SIPp driver (uac or uas, UDP or TCP) running the scenarios of
+//!   `crates/test-support/scenarios/`, with its traces parsed into a [`SippOutcome`];
+//! - [`RawSipPeer`], [`SipMessage`] and [`RawCall`]: a tiny UDP/TCP SIP peer for crafted
+//!   (forged, malformed) messages, a header lookup over the bytes it receives, and a caller-side
+//!   dialog written by hand so a test can forge its tags or its Route;
+//! - [`free_udp_tcp_port`], [`wait_until`]: the small pieces the above share.
+//!
+//! Must not: ship in a binary (`publish = false`, dev-dependency only), listen on anything but
+//! 127.0.0.1, or wait without a bound: every wait here has a timeout and every child process is
+//! killed when its handle drops.
+
+mod binary;
+mod dialogctl;
+mod free_port;
+mod node;
+mod process;
+mod raw_call;
+mod raw_sip;
+mod sip_message;
+mod sipp;
+mod sipp_outcome;
+mod transport;
+mod wait;
+
+pub use binary::{binary, try_binary, workspace_root};
+pub use dialogctl::{Dialogctl, Stats};
+pub use free_port::free_udp_tcp_port;
+pub use node::{DialogdNode, Endpoints};
+pub use raw_call::RawCall;
+pub use raw_sip::RawSipPeer;
+pub use sip_message::{SipMessage, param, uri_param};
+pub use sipp::{Sipp, SippProcess, scenario};
+pub use sipp_outcome::{Direction, SippOutcome, TracedMessage};
+pub use transport::Transport;
+pub use wait::wait_until;
+
+/// Re-exported for tests that look into `dialogctl --json` output.
+pub use serde_json;

@@ -1,0 +1,165 @@
+//! The interface between the API and the node: [`DialogsBackend`], what every `Dialogs` RPC asks
+//! of the node once its arguments are validated, with the filter ([`DialogFilter`]), the side
+//! of an end ([`EndSide`]) and the errors ([`BackendError`]) it speaks in. The node implements
+//! the trait over its registry and profile store; tests implement it in memory. This file must
+//! not know about gRPC: `status.rs` maps its errors to `Status`.
+
+use dialogd_dialog::{BoxFuture, DialogId, DialogSnapshot, DialogState, Leg, ProfileKey, Stats};
+
+/// Why a backend call failed. Messages are lower-case and carry the offending value; they are
+/// shown to API users as they are.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BackendError {
+    /// The dialog (or other named thing) does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// An argument is invalid whatever the state of the system.
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// The request is valid but not in the dialog's current state (e.g. ending a deleted one).
+    #[error("{0}")]
+    FailedPrecondition(String),
+    /// The node cannot answer now (no quorum, shutting down): retry later or elsewhere.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A bug or an unexpected failure inside the node.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// Every value of a profile with its count; `None` stands for the dialogs in the profile
+/// without a value.
+pub type ProfileValues = Vec<(Option<String>, u64)>;
+
+/// Which dialogs `list` returns: every `Some` criterion must hold. Also carries the paging
+/// cursor: dialogs are listed in ascending id order, starting after `after`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DialogFilter {
+    /// Only dialogs with this Call-ID.
+    pub call_id: Option<String>,
+    /// Only dialogs whose caller (From) tag is this.
+    pub from_tag: Option<String>,
+    /// Only dialogs in this state.
+    pub state: Option<DialogState>,
+    /// Only dialogs in this profile; with `value: None`, in any value of the profile.
+    pub profile: Option<ProfileKey>,
+    /// Only dialogs driven by this node.
+    pub owner_node: Option<u64>,
+    /// Paging: only dialogs with an id greater than this.
+    pub after: Option<DialogId>,
+    /// Paging: the caller needs at most this many dialogs (the backend may return more; the
+    /// service trims).
+    pub limit: Option<usize>,
+}
+
+impl DialogFilter {
+    /// True if `dialog` meets every criterion, the `after` cursor included (`limit` is not a
+    /// criterion).
+    pub fn matches(&self, dialog: &DialogSnapshot) -> bool {
+        let profile_ok = self.profile.as_ref().is_none_or(|want| {
+            dialog.profiles.iter().any(|have| {
+                have.name == want.name && (want.value.is_none() || have.value == want.value)
+            })
+        });
+        self.call_id.as_ref().is_none_or(|c| *c == dialog.call_id)
+            && self
+                .from_tag
+                .as_ref()
+                .is_none_or(|t| dialog.caller.tag.as_ref() == Some(t))
+            && self.state.is_none_or(|s| s == dialog.state)
+            && self.owner_node.is_none_or(|n| n == dialog.owner_node)
+            && self.after.is_none_or(|after| dialog.did > after)
+            && profile_ok
+    }
+}
+
+/// Which leg(s) receive the BYE when the API ends a dialog.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum EndSide {
+    /// BYE to both legs (the default).
+    #[default]
+    Both,
+    /// BYE to the caller only.
+    Caller,
+    /// BYE to the callee only.
+    Callee,
+}
+
+impl EndSide {
+    /// The legs that receive a BYE.
+    pub fn legs(self) -> &'static [Leg] {
+        match self {
+            EndSide::Both => &[Leg::Caller, Leg::Callee],
+            EndSide::Caller => &[Leg::Caller],
+            EndSide::Callee => &[Leg::Callee],
+        }
+    }
+
+    /// Lower-case name (`both`, `caller`, `callee`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndSide::Both => "both",
+            EndSide::Caller => "caller",
+            EndSide::Callee => "callee",
+        }
+    }
+}
+
+/// What the `Dialogs` service needs from the node. Arguments reach it validated (ids parsed,
+/// names non-empty, extra headers well formed). Object safe: the server holds an
+/// `Arc<dyn DialogsBackend>`.
+pub trait DialogsBackend: Send + Sync + 'static {
+    /// This node's id and counters.
+    fn stats(&self) -> BoxFuture<'_, Result<(u64, Stats), BackendError>>;
+
+    /// Dialogs meeting `filter`, ideally in ascending id order and at most `filter.limit` of
+    /// them; the service sorts, re-checks the filter and trims, so returning more is only
+    /// slower, never wrong.
+    fn list(
+        &self,
+        filter: DialogFilter,
+    ) -> BoxFuture<'_, Result<Vec<DialogSnapshot>, BackendError>>;
+
+    /// The dialog with this id, `None` if unknown.
+    fn get(&self, id: DialogId) -> BoxFuture<'_, Result<Option<DialogSnapshot>, BackendError>>;
+
+    /// The dialog with this Call-ID and caller (From) tag, `None` if unknown.
+    fn find<'a>(
+        &'a self,
+        call_id: &'a str,
+        from_tag: &'a str,
+    ) -> BoxFuture<'a, Result<Option<DialogSnapshot>, BackendError>>;
+
+    /// Ends the dialog: BYE to `side` with `extra_headers` (each `Name: value`, already
+    /// checked), end cause `Api`. `NotFound` if unknown.
+    fn end(
+        &self,
+        id: DialogId,
+        side: EndSide,
+        extra_headers: Vec<String>,
+    ) -> BoxFuture<'_, Result<(), BackendError>>;
+
+    /// Number of dialogs in a profile (with a value: that value only; without: all values).
+    fn profile_size<'a>(
+        &'a self,
+        name: &'a str,
+        value: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<u64, BackendError>>;
+
+    /// The dialogs in a profile (with a value: that value only).
+    fn profile_dialogs<'a>(
+        &'a self,
+        name: &'a str,
+        value: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Vec<DialogId>, BackendError>>;
+
+    /// Every value of a profile with its count (`None` for dialogs in the profile without value).
+    fn profile_values<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<ProfileValues, BackendError>>;
+}
+
+#[cfg(test)]
+#[path = "backend_tests.rs"]
+mod tests;

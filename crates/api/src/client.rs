@@ -1,0 +1,201 @@
+//! A thin typed client of `dialogd.v1.Dialogs` for `dialogctl` and tests: it connects, sends
+//! domain values and returns domain values, following list pages when asked. Must not hold
+//! logic beyond conversion; the raw tonic client is there for anything else ([`Client::raw`]).
+
+use std::time::Duration;
+
+use dialogd_dialog::{DialogId, DialogSnapshot, Stats};
+use tonic::transport::{Channel, Endpoint};
+
+use crate::backend::{DialogFilter, EndSide, ProfileValues};
+use crate::convert::{end_side_to_proto, list_request, parse_reply_id, stats_from_proto};
+use crate::error::{Error, Result};
+use crate::pb;
+use crate::pb::dialogs_client::DialogsClient;
+
+/// Largest page the client asks for when following pages (the server's maximum).
+const PAGE_SIZE: usize = 1000;
+
+/// A connected `Dialogs` client. Cheap to clone; clones share the connection.
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: DialogsClient<Channel>,
+}
+
+/// One page of `ListDialogs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DialogPage {
+    pub dialogs: Vec<DialogSnapshot>,
+    /// The last id of this page when another page follows (pass it as `filter.after`).
+    pub next: Option<DialogId>,
+}
+
+impl Client {
+    /// Connects to `addr` (`http://127.0.0.1:50051`; `http://` is added when no scheme is given).
+    pub async fn connect(addr: &str) -> Result<Client> {
+        Client::connect_with(addr, None).await
+    }
+
+    /// Connects to `addr`; with a `timeout`, it bounds the connection set-up and every call.
+    pub async fn connect_with(addr: &str, timeout: Option<Duration>) -> Result<Client> {
+        let uri = if addr.contains("://") {
+            addr.to_owned()
+        } else {
+            format!("http://{addr}")
+        };
+        let mut endpoint = Endpoint::from_shared(uri.clone()).map_err(|e| Error::BadAddress {
+            addr: addr.to_owned(),
+            reason: e.to_string(),
+        })?;
+        if let Some(t) = timeout {
+            endpoint = endpoint.connect_timeout(t).timeout(t);
+        }
+        let channel = endpoint
+            .connect()
+            .await
+            .map_err(|source| Error::Connect { addr: uri, source })?;
+        Ok(Client::from_channel(channel))
+    }
+
+    /// A client over an existing channel.
+    pub fn from_channel(channel: Channel) -> Client {
+        Client {
+            inner: DialogsClient::new(channel),
+        }
+    }
+
+    /// The generated tonic client, for calls this type does not wrap.
+    pub fn raw(&self) -> DialogsClient<Channel> {
+        self.inner.clone()
+    }
+
+    /// The node's id and counters.
+    pub async fn stats(&self) -> Result<(u64, Stats)> {
+        let reply = self.raw().stats(pb::StatsRequest {}).await?.into_inner();
+        Ok(stats_from_proto(&reply))
+    }
+
+    /// One page of dialogs: `filter.after` is the page token, `filter.limit` the page size
+    /// (server default when `None`).
+    pub async fn list_page(&self, filter: &DialogFilter) -> Result<DialogPage> {
+        let reply = self
+            .raw()
+            .list_dialogs(list_request(filter))
+            .await?
+            .into_inner();
+        let dialogs = reply
+            .dialogs
+            .into_iter()
+            .map(DialogSnapshot::try_from)
+            .collect::<Result<Vec<_>>>()?;
+        let next = match reply.next_page_token.as_str() {
+            "" => None,
+            token => Some(parse_reply_id("next_page_token", token)?),
+        };
+        Ok(DialogPage { dialogs, next })
+    }
+
+    /// Every dialog matching `filter` (from `filter.after` on), following pages, stopping at
+    /// `limit` dialogs when given. `filter.limit` is ignored.
+    pub async fn list(
+        &self,
+        filter: &DialogFilter,
+        limit: Option<usize>,
+    ) -> Result<Vec<DialogSnapshot>> {
+        let mut out = Vec::new();
+        let mut page_filter = filter.clone();
+        loop {
+            let want = limit.map_or(PAGE_SIZE, |l| l.saturating_sub(out.len()).min(PAGE_SIZE));
+            if want == 0 {
+                return Ok(out);
+            }
+            page_filter.limit = Some(want);
+            let page = self.list_page(&page_filter).await?;
+            out.extend(page.dialogs);
+            match page.next {
+                Some(next) => page_filter.after = Some(next),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// The dialog with this id (`Error::Status` NOT_FOUND if unknown).
+    pub async fn get(&self, id: DialogId) -> Result<DialogSnapshot> {
+        self.get_by(pb::get_dialog_request::Key::Id(id.to_string()))
+            .await
+    }
+
+    /// The dialog with this Call-ID and caller (From) tag (NOT_FOUND if unknown).
+    pub async fn find(&self, call_id: &str, from_tag: &str) -> Result<DialogSnapshot> {
+        let call = pb::CallRef {
+            call_id: call_id.to_owned(),
+            from_tag: from_tag.to_owned(),
+        };
+        self.get_by(pb::get_dialog_request::Key::Call(call)).await
+    }
+
+    async fn get_by(&self, key: pb::get_dialog_request::Key) -> Result<DialogSnapshot> {
+        let reply = self
+            .raw()
+            .get_dialog(pb::GetDialogRequest { key: Some(key) })
+            .await?;
+        let dialog = reply.into_inner().dialog.ok_or(Error::BadReply {
+            field: "dialog",
+            value: String::new(),
+        })?;
+        DialogSnapshot::try_from(dialog)
+    }
+
+    /// Ends a dialog: BYE to `side` with `extra_headers` (`Name: value` each).
+    pub async fn end(&self, id: DialogId, side: EndSide, extra_headers: Vec<String>) -> Result<()> {
+        let req = pb::EndDialogRequest {
+            id: id.to_string(),
+            side: end_side_to_proto(side) as i32,
+            extra_headers,
+        };
+        self.raw().end_dialog(req).await?;
+        Ok(())
+    }
+
+    /// Number of dialogs in a profile (with a value: that value only).
+    pub async fn profile_size(
+        &self,
+        name: &str,
+        value: Option<&str>,
+        stale_ok: bool,
+    ) -> Result<u64> {
+        let req = pb::ProfileGetSizeRequest {
+            name: name.to_owned(),
+            value: value.map(str::to_owned),
+            stale_ok,
+        };
+        Ok(self.raw().profile_get_size(req).await?.into_inner().size)
+    }
+
+    /// The ids of the dialogs in a profile (with a value: that value only), ascending.
+    pub async fn profile_dialogs(&self, name: &str, value: Option<&str>) -> Result<Vec<DialogId>> {
+        let req = pb::ProfileListDialogsRequest {
+            name: name.to_owned(),
+            value: value.map(str::to_owned),
+        };
+        let reply = self.raw().profile_list_dialogs(req).await?.into_inner();
+        reply
+            .ids
+            .iter()
+            .map(|id| parse_reply_id("profile dialog id", id))
+            .collect()
+    }
+
+    /// Every value of a profile with its count (`None` for dialogs in the profile without value).
+    pub async fn profile_values(&self, name: &str) -> Result<ProfileValues> {
+        let req = pb::ProfileGetValuesRequest {
+            name: name.to_owned(),
+        };
+        let reply = self.raw().profile_get_values(req).await?.into_inner();
+        Ok(reply
+            .values
+            .into_iter()
+            .map(|v| (v.value, v.count))
+            .collect())
+    }
+}

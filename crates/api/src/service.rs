@@ -1,0 +1,163 @@
+//! The tonic implementation of `dialogd.v1.Dialogs` over an `Arc<dyn DialogsBackend>`: each RPC
+//! validates its arguments (`validate.rs`), asks the backend, converts the answer
+//! (`convert.rs`) and pages lists. Errors become `Status` only through `status.rs`. Must not
+//! hold business logic: what a dialog is and how it ends is the backend's business.
+
+use std::sync::Arc;
+
+use dialogd_dialog::DialogId;
+use tonic::{Request, Response, Status};
+
+use crate::backend::{BackendError, DialogsBackend};
+use crate::convert::stats_to_proto;
+use crate::pb;
+use crate::pb::dialogs_server::{Dialogs, DialogsServer};
+use crate::validate::{self, DialogKey};
+
+/// The `Dialogs` service.
+#[derive(Clone)]
+pub struct DialogsService {
+    backend: Arc<dyn DialogsBackend>,
+}
+
+impl DialogsService {
+    /// A service answering from `backend`.
+    pub fn new(backend: Arc<dyn DialogsBackend>) -> DialogsService {
+        DialogsService { backend }
+    }
+
+    /// The service wrapped for `tonic::transport::Server::add_service`.
+    pub fn into_server(self) -> DialogsServer<DialogsService> {
+        DialogsServer::new(self)
+    }
+}
+
+impl std::fmt::Debug for DialogsService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DialogsService").finish_non_exhaustive()
+    }
+}
+
+fn not_found(id: DialogId) -> BackendError {
+    BackendError::NotFound(format!("dialog {id} not found"))
+}
+
+#[tonic::async_trait]
+impl Dialogs for DialogsService {
+    async fn stats(
+        &self,
+        _request: Request<pb::StatsRequest>,
+    ) -> Result<Response<pb::StatsResponse>, Status> {
+        let (node_id, stats) = self.backend.stats().await?;
+        Ok(Response::new(stats_to_proto(node_id, &stats)))
+    }
+
+    async fn list_dialogs(
+        &self,
+        request: Request<pb::ListDialogsRequest>,
+    ) -> Result<Response<pb::ListDialogsResponse>, Status> {
+        let (filter, page_size) = validate::list_request(request.get_ref())?;
+        let mut dialogs = self.backend.list(filter.clone()).await?;
+        // Stable order whatever the backend does: ascending id, each id once, filter re-checked.
+        dialogs.retain(|d| filter.matches(d));
+        dialogs.sort_unstable_by_key(|d| d.did);
+        dialogs.dedup_by_key(|d| d.did);
+        let next_page_token = if dialogs.len() > page_size {
+            dialogs.truncate(page_size);
+            dialogs
+                .last()
+                .map(|d| d.did.to_string())
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListDialogsResponse {
+            dialogs: dialogs.iter().map(pb::Dialog::from).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn get_dialog(
+        &self,
+        request: Request<pb::GetDialogRequest>,
+    ) -> Result<Response<pb::GetDialogResponse>, Status> {
+        let dialog = match validate::get_key(request.get_ref())? {
+            DialogKey::Id(id) => self.backend.get(id).await?.ok_or_else(|| not_found(id))?,
+            DialogKey::Call { call_id, from_tag } => self
+                .backend
+                .find(&call_id, &from_tag)
+                .await?
+                .ok_or_else(|| {
+                    BackendError::NotFound(format!(
+                        "no dialog with call_id {call_id:?} and from_tag {from_tag:?}"
+                    ))
+                })?,
+        };
+        Ok(Response::new(pb::GetDialogResponse {
+            dialog: Some(pb::Dialog::from(&dialog)),
+        }))
+    }
+
+    async fn end_dialog(
+        &self,
+        request: Request<pb::EndDialogRequest>,
+    ) -> Result<Response<pb::EndDialogResponse>, Status> {
+        let req = request.into_inner();
+        let id = validate::dialog_id("id", &req.id)?;
+        let side = validate::end_side(req.side)?;
+        let headers = validate::extra_headers(&req.extra_headers)?;
+        tracing::info!(did = %id, side = side.as_str(), "dialogs api: end dialog");
+        self.backend.end(id, side, headers).await?;
+        Ok(Response::new(pb::EndDialogResponse {}))
+    }
+
+    async fn profile_get_size(
+        &self,
+        request: Request<pb::ProfileGetSizeRequest>,
+    ) -> Result<Response<pb::ProfileGetSizeResponse>, Status> {
+        let req = request.into_inner();
+        let name = validate::profile_name("name", &req.name)?;
+        let value = validate::profile_value("value", req.value.as_deref())?;
+        // `stale_ok` matters once counts are replicated (issue 3); a local count is exact.
+        let size = self.backend.profile_size(&name, value.as_deref()).await?;
+        Ok(Response::new(pb::ProfileGetSizeResponse {
+            name,
+            value,
+            size,
+        }))
+    }
+
+    async fn profile_list_dialogs(
+        &self,
+        request: Request<pb::ProfileListDialogsRequest>,
+    ) -> Result<Response<pb::ProfileListDialogsResponse>, Status> {
+        let req = request.into_inner();
+        let name = validate::profile_name("name", &req.name)?;
+        let value = validate::profile_value("value", req.value.as_deref())?;
+        let mut ids = self
+            .backend
+            .profile_dialogs(&name, value.as_deref())
+            .await?;
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(Response::new(pb::ProfileListDialogsResponse {
+            ids: ids.iter().map(DialogId::to_string).collect(),
+        }))
+    }
+
+    async fn profile_get_values(
+        &self,
+        request: Request<pb::ProfileGetValuesRequest>,
+    ) -> Result<Response<pb::ProfileGetValuesResponse>, Status> {
+        let name = validate::profile_name("name", &request.get_ref().name)?;
+        let mut values = self.backend.profile_values(&name).await?;
+        values.sort_unstable();
+        Ok(Response::new(pb::ProfileGetValuesResponse {
+            name,
+            values: values
+                .into_iter()
+                .map(|(value, count)| pb::ProfileValue { value, count })
+                .collect(),
+        }))
+    }
+}

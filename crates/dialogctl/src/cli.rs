@@ -1,0 +1,273 @@
+//! The command line of `dialogctl` (clap derive): global options and one subcommand per RPC,
+//! grouped like the API's services (`dialogs`, `profile`). Parses only: running a command is
+//! `commands.rs`, printing it `output.rs`.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use dialogd_api::EndSide;
+use dialogd_dialog::DialogState;
+
+/// Where dialogd's gRPC API listens by default.
+pub const DEFAULT_ADDR: &str = "http://127.0.0.1:50051";
+
+/// Operator CLI for dialogd's gRPC API.
+#[derive(Debug, Parser)]
+#[command(name = "dialogctl", version, about)]
+pub struct Cli {
+    /// gRPC address of a dialogd node.
+    #[arg(long, global = true, env = "DIALOGCTL_ADDR", default_value = DEFAULT_ADDR)]
+    pub addr: String,
+    /// Print JSON for scripts instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Bound on connecting and on each call: `10s`, `500ms`, `2m` or plain seconds.
+    #[arg(long, global = true, default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Node counters: active, early, processed, expired, failed.
+    Stats,
+    /// List, show and end dialogs.
+    #[command(subcommand)]
+    Dialogs(DialogsCommand),
+    /// Profile sizes, members and values.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DialogsCommand {
+    /// List dialogs (every filter given must match), in id order.
+    List(ListArgs),
+    /// Show one dialog, by id or by Call-ID and From tag.
+    Show(ShowArgs),
+    /// End a dialog: BYE to both legs, or to one.
+    End(EndArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only dialogs with this Call-ID.
+    #[arg(long)]
+    pub call_id: Option<String>,
+    /// Only dialogs whose caller (From) tag is this.
+    #[arg(long)]
+    pub from_tag: Option<String>,
+    /// Only dialogs in this state: unconfirmed, early, confirmed_na, confirmed, deleted, or 1-5.
+    #[arg(long, value_parser = parse_state)]
+    pub state: Option<DialogState>,
+    /// Only dialogs in this profile.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// ...with this profile value.
+    #[arg(long, requires = "profile")]
+    pub value: Option<String>,
+    /// Only dialogs driven by this node.
+    #[arg(long)]
+    pub owner_node: Option<u64>,
+    /// At most this many dialogs (default: all).
+    #[arg(long)]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("key").required(true).args(["id", "call_id"]))]
+pub struct ShowArgs {
+    /// Dialog id (hex).
+    pub id: Option<String>,
+    /// Call-ID of the dialog (with --from-tag).
+    #[arg(long, requires = "from_tag")]
+    pub call_id: Option<String>,
+    /// The caller's From tag (with --call-id).
+    #[arg(long, requires = "call_id")]
+    pub from_tag: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EndArgs {
+    /// Dialog id (hex).
+    pub id: String,
+    /// Which leg(s) get the BYE.
+    #[arg(long, value_enum, default_value_t = Side::Both)]
+    pub side: Side,
+    /// Extra header for the BYE, `Name: value` (repeatable).
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+}
+
+/// `--side` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Side {
+    Both,
+    Caller,
+    Callee,
+}
+
+impl From<Side> for EndSide {
+    fn from(side: Side) -> EndSide {
+        match side {
+            Side::Both => EndSide::Both,
+            Side::Caller => EndSide::Caller,
+            Side::Callee => EndSide::Callee,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Number of dialogs in a profile (with VALUE: that value only).
+    Size {
+        name: String,
+        value: Option<String>,
+        /// Accept a possibly stale local count (cluster mode).
+        #[arg(long)]
+        stale_ok: bool,
+    },
+    /// Ids of the dialogs in a profile (with VALUE: that value only).
+    List { name: String, value: Option<String> },
+    /// Every value of a profile with its count.
+    Values { name: String },
+}
+
+/// Parses `10s`, `500ms`, `2m` or plain seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let bad = || format!("{text:?} is not a duration like 10s, 500ms, 2m or 5");
+    let (number, unit_ms) = if let Some(n) = text.strip_suffix("ms") {
+        (n, 1)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1000)
+    } else if let Some(n) = text.strip_suffix('m') {
+        (n, 60_000)
+    } else {
+        (text, 1000)
+    };
+    let n: u64 = number.trim().parse().map_err(|_| bad())?;
+    let ms = n
+        .checked_mul(unit_ms)
+        .filter(|ms| *ms > 0)
+        .ok_or_else(bad)?;
+    Ok(Duration::from_millis(ms))
+}
+
+/// Parses a state name (`confirmed`) or its OpenSIPS number (`4`).
+pub fn parse_state(text: &str) -> Result<DialogState, String> {
+    const STATES: [DialogState; 5] = [
+        DialogState::Unconfirmed,
+        DialogState::Early,
+        DialogState::ConfirmedNoAck,
+        DialogState::Confirmed,
+        DialogState::Deleted,
+    ];
+    STATES
+        .into_iter()
+        .find(|s| s.as_str() == text || s.number().to_string() == text)
+        .ok_or_else(|| {
+            format!(
+                "{text:?} is not a state (unconfirmed, early, confirmed_na, confirmed, deleted or 1-5)"
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        let cases = [
+            ("10s", Some(10_000)),
+            ("500ms", Some(500)),
+            ("2m", Some(120_000)),
+            ("5", Some(5000)),
+            ("0", None),
+            ("-1s", None),
+            ("abc", None),
+            ("", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(
+                parse_duration(input).ok().map(|d| d.as_millis() as u64),
+                want,
+                "{input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn states() {
+        let cases = [
+            ("confirmed", Some(DialogState::Confirmed)),
+            ("confirmed_na", Some(DialogState::ConfirmedNoAck)),
+            ("2", Some(DialogState::Early)),
+            ("5", Some(DialogState::Deleted)),
+            ("6", None),
+            ("up", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(parse_state(input).ok(), want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn command_lines() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+
+        let cli = Cli::try_parse_from([
+            "dialogctl",
+            "dialogs",
+            "end",
+            "1f",
+            "--side",
+            "callee",
+            "--header",
+            "Reason: x",
+            "--header",
+            "X-A: 1",
+            "--json",
+        ])
+        .unwrap();
+        assert!(cli.json);
+        let Command::Dialogs(DialogsCommand::End(end)) = cli.command else {
+            panic!("{cli:?}")
+        };
+        assert_eq!((end.id.as_str(), end.side), ("1f", Side::Callee));
+        assert_eq!(end.headers, ["Reason: x", "X-A: 1"]);
+
+        let bad = [
+            vec!["dialogctl", "dialogs", "show"],
+            vec!["dialogctl", "dialogs", "show", "--call-id", "c"],
+            vec![
+                "dialogctl",
+                "dialogs",
+                "show",
+                "1f",
+                "--call-id",
+                "c",
+                "--from-tag",
+                "t",
+            ],
+            vec!["dialogctl", "dialogs", "list", "--value", "alice"],
+            vec!["dialogctl", "dialogs", "list", "--state", "up"],
+            vec!["dialogctl", "--timeout", "soon", "stats"],
+        ];
+        for args in bad {
+            assert!(Cli::try_parse_from(&args).is_err(), "{args:?}");
+        }
+        let ok = Cli::try_parse_from([
+            "dialogctl",
+            "dialogs",
+            "show",
+            "--call-id",
+            "c",
+            "--from-tag",
+            "t",
+        ]);
+        assert!(ok.is_ok());
+    }
+}

@@ -1,0 +1,129 @@
+//! Runs one parsed `dialogctl` command: connects with the API client, makes the call(s) and
+//! returns the text to print, or a [`Failure`] carrying the gRPC code and the server's message.
+//! Reads the clock only to show dialog ages; never prints.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use dialogd_api::{Client, DialogFilter};
+use dialogd_dialog::{DialogId, ProfileKey};
+use tonic::Code;
+
+use crate::cli::{Cli, Command, DialogsCommand, EndArgs, ListArgs, ProfileCommand, ShowArgs};
+use crate::output;
+
+/// Why a command failed: a gRPC code and a message for `dialogctl: <CODE>: <message>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub code: Code,
+    pub message: String,
+}
+
+impl From<dialogd_api::Error> for Failure {
+    fn from(err: dialogd_api::Error) -> Failure {
+        let code = err.code();
+        let message = match &err {
+            // The server's message as it is.
+            dialogd_api::Error::Status(status) => status.message().to_owned(),
+            // Transport errors say little at the top; their sources say why.
+            other => {
+                let mut text = other.to_string();
+                let mut source = std::error::Error::source(other);
+                while let Some(s) = source {
+                    let s_text = s.to_string();
+                    if !text.contains(&s_text) {
+                        text.push_str(": ");
+                        text.push_str(&s_text);
+                    }
+                    source = s.source();
+                }
+                text
+            }
+        };
+        Failure { code, message }
+    }
+}
+
+fn parse_id(text: &str) -> Result<DialogId, Failure> {
+    text.parse().map_err(|e| Failure {
+        code: Code::InvalidArgument,
+        message: format!("id: {e}"),
+    })
+}
+
+fn now_unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Runs `cli` and returns what to print on stdout.
+pub async fn run(cli: Cli) -> Result<String, Failure> {
+    // Check local arguments before connecting, so a typo fails fast and the same way offline.
+    if let Command::Dialogs(DialogsCommand::End(EndArgs { id, .. }))
+    | Command::Dialogs(DialogsCommand::Show(ShowArgs { id: Some(id), .. })) = &cli.command
+    {
+        parse_id(id)?;
+    }
+    let client = Client::connect_with(&cli.addr, Some(cli.timeout)).await?;
+    let json = cli.json;
+    match cli.command {
+        Command::Stats => {
+            let (node_id, stats) = client.stats().await?;
+            Ok(output::stats(node_id, &stats, json))
+        }
+        Command::Dialogs(DialogsCommand::List(args)) => list(&client, args, json).await,
+        Command::Dialogs(DialogsCommand::Show(args)) => {
+            let dialog = match (&args.id, &args.call_id, &args.from_tag) {
+                (Some(id), _, _) => client.get(parse_id(id)?).await?,
+                (None, Some(call_id), Some(from_tag)) => client.find(call_id, from_tag).await?,
+                _ => {
+                    return Err(Failure {
+                        code: Code::InvalidArgument,
+                        message: "give an id, or --call-id and --from-tag".into(),
+                    });
+                }
+            };
+            Ok(output::dialog_show(&dialog, now_unix_ms(), json))
+        }
+        Command::Dialogs(DialogsCommand::End(args)) => {
+            let id = parse_id(&args.id)?;
+            client.end(id, args.side.into(), args.headers).await?;
+            Ok(output::ended(id, args.side.into(), json))
+        }
+        Command::Profile(ProfileCommand::Size {
+            name,
+            value,
+            stale_ok,
+        }) => {
+            let size = client
+                .profile_size(&name, value.as_deref(), stale_ok)
+                .await?;
+            Ok(output::profile_size(&name, value.as_deref(), size, json))
+        }
+        Command::Profile(ProfileCommand::List { name, value }) => {
+            let ids = client.profile_dialogs(&name, value.as_deref()).await?;
+            Ok(output::profile_dialogs(&name, value.as_deref(), &ids, json))
+        }
+        Command::Profile(ProfileCommand::Values { name }) => {
+            let values = client.profile_values(&name).await?;
+            Ok(output::profile_values(&name, &values, json))
+        }
+    }
+}
+
+async fn list(client: &Client, args: ListArgs, json: bool) -> Result<String, Failure> {
+    let filter = DialogFilter {
+        call_id: args.call_id,
+        from_tag: args.from_tag,
+        state: args.state,
+        profile: args.profile.map(|name| ProfileKey {
+            name,
+            value: args.value,
+        }),
+        owner_node: args.owner_node,
+        after: None,
+        limit: None,
+    };
+    let dialogs = client.list(&filter, args.limit).await?;
+    Ok(output::dialog_list(&dialogs, now_unix_ms(), json))
+}

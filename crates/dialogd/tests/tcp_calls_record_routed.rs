@@ -1,0 +1,82 @@
+//! Scenario: 200 SIPp calls at 50 calls/s, uac → dialogd → uas over TCP (both SIPp with `-t t1`,
+//! the request-URI carrying `;transport=tcp`), record-routed: no call fails, every hop stays on
+//! TCP, and `dialogctl stats` ends with 200 processed dialogs, none active, early or failed.
+
+use std::time::Duration;
+
+use dialogd_test_support::{DialogdNode, Direction, Sipp, Transport, uri_param, wait_until};
+
+const CALLS: u64 = 200;
+
+/// Between ACK and BYE: keeps a BYE from overtaking its ACK (RFC 3261 lets it; SIPp's uas
+/// scenario wants the ACK first, so that a lost ACK fails the test).
+const HOLD: Duration = Duration::from_millis(100);
+
+#[test]
+fn tcp_calls_are_record_routed_and_counted_as_processed() {
+    let node = DialogdNode::start("").unwrap();
+    let uas = Sipp::uas("uas.xml")
+        .transport(Transport::Tcp)
+        .calls(CALLS)
+        .timeout(Duration::from_secs(120))
+        .trace_messages(true)
+        .spawn()
+        .unwrap();
+    let caller = Sipp::uac("uac.xml", node.sip_addr())
+        .transport(Transport::Tcp)
+        .uas_port(uas.port())
+        .calls(CALLS)
+        .rate(50.0)
+        .pause(HOLD)
+        .limit(200)
+        .timeout(Duration::from_secs(120))
+        .trace_messages(true)
+        .run()
+        .unwrap();
+    let callee = uas.finish_after(&caller).unwrap();
+    node.assert_alive();
+
+    assert!(caller.all_successful(), "uac:\n{}", caller.describe());
+    assert_eq!(caller.successful, CALLS, "uac:\n{}", caller.describe());
+    assert!(callee.all_successful(), "uas:\n{}", callee.describe());
+    assert_eq!(callee.successful, CALLS, "uas:\n{}", callee.describe());
+
+    // The INVITE reached the callee over TCP with dialogd's Via on top and its Record-Route.
+    let invite = callee
+        .full_message(Direction::Received, "INVITE")
+        .expect("the uas traced an INVITE");
+    let top_via = invite.header("Via").expect("a Via");
+    assert!(top_via.starts_with("SIP/2.0/TCP"), "top Via {top_via}");
+    assert!(
+        invite
+            .record_routes()
+            .iter()
+            .any(|rr| uri_param(rr, "did").is_some() && rr.contains(&node.sip_addr().to_string())),
+        "no Record-Route of dialogd in:\n{}",
+        invite.text()
+    );
+    let bye = caller
+        .full_message(Direction::Sent, "BYE")
+        .expect("the uac traced a BYE");
+    assert!(
+        bye.routes().iter().any(|r| uri_param(r, "did").is_some()),
+        "BYE without dialogd's Route:\n{}",
+        bye.text()
+    );
+
+    let ctl = node.dialogctl();
+    let stats = wait_until(
+        Duration::from_secs(30),
+        "the last BYEs to be counted",
+        || {
+            let s = ctl.stats()?;
+            anyhow::ensure!(
+                s.processed == CALLS && s.active == 0 && s.early == 0,
+                "stats {s:?}"
+            );
+            Ok(s)
+        },
+    )
+    .unwrap();
+    assert_eq!(stats.failed, 0, "{stats:?}");
+}

@@ -1,0 +1,96 @@
+//! Scenario: 2,000 SIPp calls at 200 calls/s, uac → dialogd → uas over UDP, record-routed (the
+//! uac follows the Record-Route of the 200 with [routes], the uas returns the INVITE's
+//! Record-Route): no call fails, and once the last BYE is through `dialogctl stats` counts 2,000
+//! processed dialogs, none active, early or failed.
+
+use std::time::Duration;
+
+use dialogd_test_support::{DialogdNode, Direction, SipMessage, Sipp, uri_param, wait_until};
+
+const CALLS: u64 = 2_000;
+const RATE: f64 = 200.0;
+/// Between ACK and BYE: keeps a BYE from overtaking its ACK (RFC 3261 lets it; SIPp's uas
+/// scenario wants the ACK first, so that a lost ACK fails the test).
+const HOLD: Duration = Duration::from_millis(100);
+
+/// dialogd's own Record-Route entry in `message` (the one with a `did`), checked to point at the
+/// node's SIP address.
+fn our_record_route(message: &SipMessage, node: &DialogdNode) -> String {
+    let entries = message.record_routes();
+    let ours = entries
+        .iter()
+        .find(|e| uri_param(e, "did").is_some())
+        .unwrap_or_else(|| panic!("no Record-Route with a did in:\n{}", message.text()));
+    assert!(
+        ours.contains(&node.sip_addr().to_string()) && ours.contains(";lr"),
+        "Record-Route {ours} should be <sip:{};lr;did=...>",
+        node.sip_addr()
+    );
+    ours.clone()
+}
+
+#[test]
+fn two_thousand_udp_calls_are_record_routed_and_counted_as_processed() {
+    let node = DialogdNode::start("").unwrap();
+    let uas = Sipp::uas("uas.xml")
+        .calls(CALLS)
+        .timeout(Duration::from_secs(180))
+        .trace_messages(true)
+        .spawn()
+        .unwrap();
+    let caller = Sipp::uac("uac.xml", node.sip_addr())
+        .uas_port(uas.port())
+        .calls(CALLS)
+        .rate(RATE)
+        .pause(HOLD)
+        .limit(1_000)
+        .timeout(Duration::from_secs(180))
+        .trace_messages(true)
+        .run()
+        .unwrap();
+    let callee = uas.finish_after(&caller).unwrap();
+    node.assert_alive();
+
+    assert!(caller.all_successful(), "uac:\n{}", caller.describe());
+    assert_eq!(caller.successful, CALLS, "uac:\n{}", caller.describe());
+    assert!(callee.all_successful(), "uas:\n{}", callee.describe());
+    assert_eq!(callee.successful, CALLS, "uas:\n{}", callee.describe());
+
+    // Record-routed: the callee got dialogd's Record-Route (with a did) on the INVITE, the
+    // caller got it back on the 200 and sent its ACK and BYE with the same entry as Route.
+    let invite = callee
+        .full_message(Direction::Received, "INVITE")
+        .expect("the uas traced an INVITE");
+    let record_route = our_record_route(&invite, &node);
+    let ok = caller
+        .full_message(Direction::Received, "SIP/2.0 200")
+        .expect("the uac traced a 200");
+    assert_eq!(our_record_route(&ok, &node), record_route);
+    for method in ["ACK", "BYE"] {
+        let request = caller
+            .full_message(Direction::Sent, method)
+            .unwrap_or_else(|| panic!("the uac traced no {method}"));
+        assert!(
+            request.routes().contains(&record_route),
+            "{method} should carry Route {record_route}:\n{}",
+            request.text()
+        );
+    }
+
+    let ctl = node.dialogctl();
+    let stats = wait_until(
+        Duration::from_secs(30),
+        "the last BYEs to be counted",
+        || {
+            let s = ctl.stats()?;
+            anyhow::ensure!(
+                s.processed == CALLS && s.active == 0 && s.early == 0,
+                "stats {s:?}"
+            );
+            Ok(s)
+        },
+    )
+    .unwrap();
+    assert_eq!(stats.failed, 0, "{stats:?}");
+    assert_eq!(stats.expired, 0, "{stats:?}");
+}

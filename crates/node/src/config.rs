@@ -1,0 +1,275 @@
+//! [`Config`]: the node's settings, typed, with documented defaults, loaded in layers by
+//! figment and validated before anything starts. It parses no CLI flags itself: the binary
+//! hands it the flag values as [`Overrides`].
+//!
+//! ```text
+//!  embedded defaults  <  TOML file (--config)  <  env DIALOGD_*  <  flags
+//!  (Config::default)     (checked by `toml`       (`__` nests:       (--sip-listen, --grpc-listen,
+//!                         first: file:line)        DIALOGD_DIALOG__   --metrics-listen, --data-dir,
+//!                                                  DEFAULT_TIMEOUT)   --node-id)
+//! ```
+//!
+//! A broken file fails with `file:line: reason`: syntax, type and unknown-key errors from the
+//! `toml` parser's spans, semantic errors ([`Config::validate`]) by finding the offending key in
+//! the file. A bad value from the environment or a flag names the variable or flag instead.
+//!
+//! Main types: [`Config`], [`SipConfig`], [`DialogConfig`], [`MatchMode`], [`Overrides`];
+//! errors are [`ConfigError`]. Siblings: `config_sources` (the env and flag layers),
+//! `config_locate` (key → line), `config_validate`, `config_secret` (the `did` HMAC key).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use dialogd_proxy::policy::RuleConfig;
+use figment::Figment;
+use figment::providers::Serialized;
+use serde::{Deserialize, Serialize};
+
+pub use crate::config_error::ConfigError;
+use crate::config_sources::{self, EnvVars, FileLayer, FlagLayer, Origin};
+pub use crate::config_validate::MIN_SECRET_LEN;
+
+/// Default `node_id`.
+pub const DEFAULT_NODE_ID: u64 = 1;
+/// Default `data_dir`.
+pub const DEFAULT_DATA_DIR: &str = "./data";
+/// Default `sip_listen` (UDP and TCP).
+pub const DEFAULT_SIP_LISTEN: &str = "127.0.0.1:5060";
+/// Default `grpc_listen`.
+pub const DEFAULT_GRPC_LISTEN: &str = "127.0.0.1:50051";
+/// Default `metrics_listen`.
+pub const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9090";
+/// Default `sip.t1_ms` (RFC 3261 T1, RTT estimate).
+pub const DEFAULT_T1_MS: u64 = 500;
+/// Default `sip.t2_ms` (RFC 3261 T2, maximum retransmit interval).
+pub const DEFAULT_T2_MS: u64 = 4000;
+/// Default `sip.t4_ms` (RFC 3261 T4, how long the network keeps a message).
+pub const DEFAULT_T4_MS: u64 = 5000;
+/// Default `sip.max_forwards` of the requests the proxy generates.
+pub const DEFAULT_MAX_FORWARDS: u32 = 70;
+/// Default `dialog.default_timeout` in seconds (12 h, as OpenSIPS/Kamailio).
+pub const DEFAULT_DIALOG_TIMEOUT_SECS: u64 = 43_200;
+/// Default `dialog.match_mode`.
+pub const DEFAULT_MATCH_MODE: MatchMode = MatchMode::DidFallback;
+/// Default `dialog.limit_reject_code`.
+pub const DEFAULT_LIMIT_REJECT_CODE: u16 = 486;
+/// Default `dialog.limit_reject_reason`.
+pub const DEFAULT_LIMIT_REJECT_REASON: &str = "Busy Here";
+/// Name of the generated `did` secret in `data_dir` (when `dialog.secret` is empty).
+pub const SECRET_FILE: &str = "node.secret";
+
+/// The node's whole configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// This node's id in the cluster, 1..=65535 (the top 16 bits of its dialog ids).
+    pub node_id: u64,
+    /// Where the node keeps its state (`node.secret`, `endpoints.json`, later the Raft log).
+    pub data_dir: PathBuf,
+    /// SIP listen address, UDP and TCP on the same address; port 0 picks a free port.
+    pub sip_listen: SocketAddr,
+    /// `host[:port]` written in Via and Record-Route; default: the bound SIP address.
+    /// Required when `sip_listen` is a wildcard address (0.0.0.0 or ::).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sip_advertise: Option<String>,
+    /// gRPC (API) listen address.
+    pub grpc_listen: SocketAddr,
+    /// Prometheus `/metrics` and `/healthz` listen address.
+    pub metrics_listen: SocketAddr,
+    /// SIP transaction settings.
+    pub sip: SipConfig,
+    /// Dialog settings.
+    pub dialog: DialogConfig,
+    /// The routing and admission policy, evaluated in order (see `dialogd_proxy::policy`).
+    pub rules: Vec<RuleConfig>,
+}
+
+/// `[sip]`: RFC 3261 timers and Max-Forwards.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SipConfig {
+    /// T1 in milliseconds.
+    pub t1_ms: u64,
+    /// T2 in milliseconds (at least T1).
+    pub t2_ms: u64,
+    /// T4 in milliseconds.
+    pub t4_ms: u64,
+    /// Max-Forwards of requests the proxy generates (BYE on timeout …), 1..=255.
+    pub max_forwards: u32,
+}
+
+/// How in-dialog requests find their dialog (Kamailio `dlg_match_mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchMode {
+    /// Only by the `did` in our Record-Route (then checked against Call-ID and tags).
+    DidOnly,
+    /// By `did`, else by Call-ID and tags.
+    DidFallback,
+    /// Only by Call-ID and tags.
+    DidNone,
+}
+
+/// `[dialog]`: dialog defaults and the reply on a reached limit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DialogConfig {
+    /// Dialog timeout in seconds when no rule sets one.
+    pub default_timeout: u64,
+    /// How in-dialog requests are matched.
+    pub match_mode: MatchMode,
+    /// Send BYE to both legs on timeout unless a rule says otherwise.
+    pub bye_on_timeout: bool,
+    /// Header lines (`Name: value`) added to the BYEs the proxy sends.
+    pub bye_extra_headers: Vec<String>,
+    /// Response code when a profile limit is reached (400..=699).
+    pub limit_reject_code: u16,
+    /// Its reason phrase.
+    pub limit_reject_reason: String,
+    /// HMAC key of the `did`; empty: generated once and kept in `<data_dir>/node.secret`.
+    /// Every node of a cluster needs the same secret.
+    pub secret: String,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            node_id: DEFAULT_NODE_ID,
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            sip_listen: addr(DEFAULT_SIP_LISTEN, 5060),
+            sip_advertise: None,
+            grpc_listen: addr(DEFAULT_GRPC_LISTEN, 50051),
+            metrics_listen: addr(DEFAULT_METRICS_LISTEN, 9090),
+            sip: SipConfig::default(),
+            dialog: DialogConfig::default(),
+            rules: Vec::new(),
+        }
+    }
+}
+
+fn addr(s: &str, port: u16) -> SocketAddr {
+    s.parse()
+        .unwrap_or(SocketAddr::from(([127, 0, 0, 1], port)))
+}
+
+impl Default for SipConfig {
+    fn default() -> SipConfig {
+        SipConfig {
+            t1_ms: DEFAULT_T1_MS,
+            t2_ms: DEFAULT_T2_MS,
+            t4_ms: DEFAULT_T4_MS,
+            max_forwards: DEFAULT_MAX_FORWARDS,
+        }
+    }
+}
+
+impl Default for DialogConfig {
+    fn default() -> DialogConfig {
+        DialogConfig {
+            default_timeout: DEFAULT_DIALOG_TIMEOUT_SECS,
+            match_mode: DEFAULT_MATCH_MODE,
+            bye_on_timeout: false,
+            bye_extra_headers: Vec::new(),
+            limit_reject_code: DEFAULT_LIMIT_REJECT_CODE,
+            limit_reject_reason: DEFAULT_LIMIT_REJECT_REASON.to_owned(),
+            secret: String::new(),
+        }
+    }
+}
+
+/// What the command line says: the config file and the flags that override single keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// `--config`: the TOML file; none: defaults and environment only.
+    pub config: Option<PathBuf>,
+    /// `--sip-listen`.
+    pub sip_listen: Option<String>,
+    /// `--grpc-listen`.
+    pub grpc_listen: Option<String>,
+    /// `--metrics-listen`.
+    pub metrics_listen: Option<String>,
+    /// `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+    /// `--node-id`.
+    pub node_id: Option<u64>,
+}
+
+impl Config {
+    /// Loads and validates the configuration from the layers, reading the process
+    /// environment.
+    pub fn load(o: &Overrides) -> Result<Config, ConfigError> {
+        Config::load_with_env(o, std::env::vars())
+    }
+
+    /// [`Config::load`] with the environment given as a list (tests pass their own).
+    pub fn load_with_env(
+        o: &Overrides,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let file = match &o.config {
+            Some(path) => Some(FileLayer::read(path)?),
+            None => None,
+        };
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(f) = &file {
+            figment = figment.merge(f.clone());
+        }
+        let figment = figment.merge(EnvVars::new(env)).merge(FlagLayer::new(o));
+        let config: Config = figment
+            .extract()
+            .map_err(|e| config_sources::from_figment(e, &figment, file.as_ref()))?;
+        config.validate().map_err(|e| match e {
+            ConfigError::Invalid { key, reason } => {
+                Origin::of(&figment, &key).error(&key, &reason, file.as_ref())
+            }
+            other => other,
+        })?;
+        Ok(config)
+    }
+
+    /// The address written in Via and Record-Route: `sip_advertise`, else the address the SIP
+    /// sockets are bound to (pass the bound one: with port 0 only it knows the port).
+    pub fn advertise(&self, bound: SocketAddr) -> String {
+        match &self.sip_advertise {
+            Some(a) => a.clone(),
+            None => bound.to_string(),
+        }
+    }
+
+    /// The default dialog timeout.
+    pub fn default_timeout(&self) -> Duration {
+        Duration::from_secs(self.dialog.default_timeout)
+    }
+
+    /// Path of the generated `did` secret.
+    pub fn secret_path(&self) -> PathBuf {
+        self.data_dir.join(SECRET_FILE)
+    }
+
+    /// Path of a file in `data_dir`.
+    pub fn data_path(&self, name: impl AsRef<Path>) -> PathBuf {
+        self.data_dir.join(name)
+    }
+}
+
+impl SipConfig {
+    /// T1.
+    pub fn t1(&self) -> Duration {
+        Duration::from_millis(self.t1_ms)
+    }
+
+    /// T2.
+    pub fn t2(&self) -> Duration {
+        Duration::from_millis(self.t2_ms)
+    }
+
+    /// T4.
+    pub fn t4(&self) -> Duration {
+        Duration::from_millis(self.t4_ms)
+    }
+}
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod tests;

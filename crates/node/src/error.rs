@@ -1,0 +1,55 @@
+//! [`NodeError`]: why the node cannot start or keep running — a bad configuration (kept
+//! apart: the binary exits with code 2 for it), a socket that cannot be bound, a file in
+//! `data_dir` that cannot be read or written, the metrics recorder.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::config_error::ConfigError;
+
+/// The node's error.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// The configuration cannot be used.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A listener cannot be bound.
+    #[error("cannot bind {what} on {addr}: {source}")]
+    Bind {
+        what: &'static str,
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file in `data_dir` cannot be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file in `data_dir` has content the node cannot use.
+    #[error("{}: {reason}", path.display())]
+    BadFile { path: PathBuf, reason: String },
+    /// The async runtime cannot be started.
+    #[error("cannot start the tokio runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// The Prometheus recorder cannot be installed (another recorder is).
+    #[error("cannot install the metrics recorder: {0}")]
+    Metrics(String),
+}
+
+impl NodeError {
+    /// An I/O error on `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> NodeError {
+        NodeError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// True for a configuration error (exit code 2 in the binary).
+    pub fn is_config(&self) -> bool {
+        matches!(self, NodeError::Config(_))
+    }
+}

@@ -1,0 +1,196 @@
+//! Prometheus metrics: the process-wide recorder ([`install_recorder`]) and the HTTP endpoint
+//! that serves it ([`serve_metrics`]: `GET /metrics` in the text format, `GET /healthz` → `ok`),
+//! on a listener the caller binds, until the shutdown future completes. The exporter's own
+//! HTTP listener is not used (its default features build aws-lc with cmake).
+//!
+//! Metrics the node's crates record (names are the contract with dashboards):
+//!
+//! | name | type | labels | meaning |
+//! |---|---|---|---|
+//! | `dialogd_dialogs` | gauge | `state` (`early`, `confirmed`, …) | live dialogs by state |
+//! | `dialogd_calls_total` | counter | | dialogs confirmed (its rate is calls/s) |
+//! | `dialogd_dialogs_ended_total` | counter | `cause` (`bye`, `timeout`, `api`, …) | dialogs ended |
+//! | `dialogd_sip_messages_in_total` | counter | `kind` (`request`, `response`) or `transport` | SIP messages received |
+//! | `dialogd_sip_messages_out_total` | counter | `kind` or `transport` | SIP messages sent |
+//! | `dialogd_sip_messages_bad_total` | counter | `transport` | unparseable messages dropped |
+//! | `dialogd_transactions` | gauge | `kind` | live transactions |
+//! | `dialogd_profile_size` | gauge | `profile` | dialogs counted in a profile (all values) |
+//! | `dialogd_admission_rejected_total` | counter | `profile` | INVITEs refused by a profile limit |
+//! | `dialogd_policy_rejected_total` | counter | | requests refused by a policy rule's `reject` |
+//! | `dialogd_forged_requests_total` | counter | `reason` | in-dialog requests with a bad `did` or tags |
+//! | `dialogd_tcp_connections` | gauge | | open SIP TCP connections |
+//! | `dialogd_tcp_connections_refused_total` | counter | | SIP TCP connections refused (limit) |
+//! | `dialogd_transport_dropped_total` | counter | `transport` | inbound messages dropped (queue full) |
+//!
+//! The recorder is global to the process and can be installed once: [`install_recorder`]
+//! installs it on the first call and hands out the same handle afterwards, so tests may start
+//! several nodes in one process. Tests of the endpoint build a private one with
+//! [`build_recorder`].
+
+use std::future::Future;
+use std::sync::{Mutex, OnceLock};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+
+use crate::error::NodeError;
+
+/// Content type of the Prometheus text exposition format.
+pub const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+static INSTALLED: OnceLock<PrometheusHandle> = OnceLock::new();
+static INSTALLING: Mutex<()> = Mutex::new(());
+
+/// A recorder and its handle, not installed (for tests and embedding).
+pub fn build_recorder() -> (PrometheusRecorder, PrometheusHandle) {
+    let recorder = PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    (recorder, handle)
+}
+
+/// Installs the Prometheus recorder as the process's `metrics` recorder (once) and describes
+/// the node's metrics; returns the handle that renders them.
+pub fn install_recorder() -> Result<PrometheusHandle, NodeError> {
+    if let Some(h) = INSTALLED.get() {
+        return Ok(h.clone());
+    }
+    let _guard = INSTALLING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(h) = INSTALLED.get() {
+        return Ok(h.clone());
+    }
+    let (recorder, handle) = build_recorder();
+    metrics::set_global_recorder(recorder).map_err(|e| NodeError::Metrics(e.to_string()))?;
+    describe();
+    let _ = INSTALLED.set(handle.clone());
+    Ok(handle)
+}
+
+/// Registers the HELP text of the metrics in the module's table with the current recorder.
+pub fn describe() {
+    use metrics::{describe_counter, describe_gauge};
+    describe_gauge!("dialogd_dialogs", "Live dialogs by state.");
+    describe_counter!("dialogd_calls_total", "Dialogs created.");
+    describe_counter!("dialogd_dialogs_ended_total", "Dialogs ended, by cause.");
+    describe_counter!(
+        "dialogd_sip_messages_in_total",
+        "SIP messages received, by method or response."
+    );
+    describe_counter!(
+        "dialogd_sip_messages_out_total",
+        "SIP messages sent, by method or response."
+    );
+    describe_gauge!("dialogd_transactions", "Live SIP transactions, by kind.");
+    describe_gauge!("dialogd_profile_size", "Dialogs counted in a profile.");
+    describe_counter!(
+        "dialogd_admission_rejected_total",
+        "INVITEs refused because a profile limit was reached."
+    );
+    describe_counter!(
+        "dialogd_policy_rejected_total",
+        "Requests refused by a policy rule."
+    );
+}
+
+/// Serves `GET /metrics` and `GET /healthz` on `listener` until `shutdown` completes.
+pub async fn serve_metrics(
+    listener: tokio::net::TcpListener,
+    handle: PrometheusHandle,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = Router::new()
+        .route("/metrics", get(render))
+        .route("/healthz", get(healthz))
+        .with_state(handle);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn render(State(handle): State<PrometheusHandle>) -> impl IntoResponse {
+    handle.run_upkeep();
+    ([(CONTENT_TYPE, TEXT_FORMAT)], handle.render())
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::*;
+
+    async fn get_raw(addr: std::net::SocketAddr, path: &str) -> String {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        out
+    }
+
+    #[tokio::test]
+    async fn serves_healthz_and_metrics_then_stops_on_shutdown() {
+        let (recorder, handle) = build_recorder();
+        metrics::with_local_recorder(&recorder, || {
+            describe();
+            metrics::counter!("dialogd_calls_total").increment(3);
+            metrics::gauge!("dialogd_dialogs", "state" => "confirmed").set(2.0);
+        });
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve_metrics(listener, handle, async {
+            let _ = stopped.await;
+        }));
+
+        let health = get_raw(addr, "/healthz").await;
+        assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+        assert!(health.ends_with("\r\n\r\nok"), "{health}");
+
+        let metrics = get_raw(addr, "/metrics").await;
+        assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+        assert!(
+            metrics
+                .to_ascii_lowercase()
+                .contains("content-type: text/plain; version=0.0.4"),
+            "{metrics}"
+        );
+        assert!(
+            metrics.contains("# HELP dialogd_calls_total Dialogs created."),
+            "{metrics}"
+        );
+        assert!(metrics.contains("dialogd_calls_total 3"), "{metrics}");
+        assert!(
+            metrics.contains("dialogd_dialogs{state=\"confirmed\"} 2"),
+            "{metrics}"
+        );
+
+        let missing = get_raw(addr, "/nope").await;
+        assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
+
+        stop.send(()).unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(5), server)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+    }
+
+    #[test]
+    fn install_is_idempotent() {
+        let a = install_recorder().unwrap();
+        let b = install_recorder().unwrap();
+        metrics::counter!("dialogd_test_install_total").increment(1);
+        assert!(a.render().contains("dialogd_test_install_total 1"));
+        assert!(b.render().contains("dialogd_test_install_total 1"));
+    }
+}

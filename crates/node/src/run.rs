@@ -1,0 +1,102 @@
+//! [`run`]: starts one node on bound sockets — the profile store, the SIP proxy, the gRPC API
+//! and the metrics endpoint — writes `endpoints.json` once everything serves, and stops all of
+//! it when `shutdown` completes. The binary and the integration tests both call it.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use dialogd_cluster::LocalStore;
+use dialogd_dialog::Admission;
+use dialogd_proxy::context::{MatchMode, ProxySettings};
+use dialogd_proxy::proxy::Proxy;
+use dialogd_proxy::routing::LocalIdentity;
+use dialogd_sip::transaction::TimerConfig;
+use tokio_util::sync::CancellationToken;
+
+use crate::backend::NodeBackend;
+use crate::config::{self, Config};
+use crate::error::NodeError;
+use crate::listeners::Listeners;
+
+/// Runs the node until `shutdown` completes.
+pub async fn run(
+    config: Config,
+    listeners: Listeners,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), NodeError> {
+    let endpoints = listeners.endpoints()?;
+    let metrics = crate::metrics::install_recorder()?;
+    let policy = config.policy()?;
+    let secret = config.did_secret()?;
+    let settings = proxy_settings(&config, endpoints.sip)?;
+    let node_id = config.node_id;
+    let admission: Arc<dyn Admission> = Arc::new(LocalStore::new());
+    // Dialog ids must not repeat across restarts: start the sequence at the clock.
+    let seq_start = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+        << 8;
+    let Listeners { sip_udp, sip_tcp, grpc, metrics: metrics_listener } = listeners;
+    let proxy = Proxy::start(settings, sip_udp, sip_tcp, admission.clone(), policy, &secret, seq_start)
+        .map_err(NodeError::Runtime)?;
+
+    let stop = CancellationToken::new();
+    let backend = Arc::new(NodeBackend { node_id, proxy: proxy.clone(), admission });
+    let api_stop = stop.clone();
+    let api = tokio::spawn(async move {
+        if let Err(e) = dialogd_api::serve(grpc, backend, async move { api_stop.cancelled().await }).await {
+            tracing::error!(error = %e, "gRPC API stopped");
+        }
+    });
+    let metrics_stop = stop.clone();
+    let metrics_task = tokio::spawn(async move {
+        if let Err(e) = crate::metrics::serve_metrics(metrics_listener, metrics, async move {
+            metrics_stop.cancelled().await
+        })
+        .await
+        {
+            tracing::error!(error = %e, "metrics endpoint stopped");
+        }
+    });
+
+    let path = endpoints.write(&config.data_dir)?;
+    tracing::info!(
+        node_id,
+        sip = %endpoints.sip,
+        grpc = %endpoints.grpc,
+        metrics = %endpoints.metrics,
+        endpoints = %path.display(),
+        "dialogd ready"
+    );
+    shutdown.await;
+    tracing::info!("shutting down");
+    stop.cancel();
+    proxy.shutdown();
+    let _ = api.await;
+    let _ = metrics_task.await;
+    Ok(())
+}
+
+fn proxy_settings(config: &Config, bound_sip: std::net::SocketAddr) -> Result<ProxySettings, NodeError> {
+    let advertise = config.advertise(bound_sip);
+    let (host, port) = dialogd_sip::values::split_host_port(&advertise)
+        .map(|(h, p)| (h.to_owned(), p.unwrap_or(5060)))
+        .ok_or_else(|| NodeError::Config(config::ConfigError::invalid("sip_advertise", format!("{advertise:?} is not host[:port]"))))?;
+    Ok(ProxySettings {
+        node_id: u16::try_from(config.node_id).unwrap_or(u16::MAX),
+        local: LocalIdentity { host, port, aliases: vec![bound_sip] },
+        timers: TimerConfig { t1: config.sip.t1(), t2: config.sip.t2(), t4: config.sip.t4() },
+        default_timeout: config.default_timeout(),
+        match_mode: match config.dialog.match_mode {
+            config::MatchMode::DidOnly => MatchMode::DidOnly,
+            config::MatchMode::DidFallback => MatchMode::DidFallback,
+            config::MatchMode::DidNone => MatchMode::DidNone,
+        },
+        bye_on_timeout: config.dialog.bye_on_timeout,
+        bye_extra_headers: config.dialog.bye_extra_headers.clone(),
+        limit_reject: (config.dialog.limit_reject_code, config.dialog.limit_reject_reason.clone()),
+        max_forwards: config.sip.max_forwards,
+    })
+}

@@ -1,0 +1,340 @@
+//! One `dialogd` process for a test: config and data in a fresh temporary directory, every
+//! listener on 127.0.0.1 port 0, stdout and stderr captured to files, readiness and ports taken
+//! from `<data_dir>/endpoints.json`, killed when the handle drops.
+//!
+//! Must not reuse anything between nodes (each has its own directory) nor outlive its test: the
+//! process is killed on drop, and when the test is failing (panicking) the log tail is printed
+//! and the directory kept for a look.
+
+use std::fs::{self, File};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::Value;
+use tempfile::TempDir;
+
+use crate::binary::binary;
+use crate::dialogctl::Dialogctl;
+use crate::process::{POLL, kill, tail};
+
+/// How long a node may take to write `endpoints.json`.
+const READY_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Lines of log printed when a test fails with a node up.
+const TAIL_ON_FAILURE: usize = 80;
+
+/// Where a node listens, from its `endpoints.json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoints {
+    /// SIP, UDP and TCP on the same address.
+    pub sip: SocketAddr,
+    pub grpc: SocketAddr,
+    pub metrics: SocketAddr,
+}
+
+impl Endpoints {
+    /// Parses `{"sip":"127.0.0.1:P","grpc":"127.0.0.1:P","metrics":"127.0.0.1:P"}`.
+    pub fn parse(json: &str) -> Result<Endpoints> {
+        let value: Value = serde_json::from_str(json).context("endpoints.json is not JSON")?;
+        let addr = |key: &str| -> Result<SocketAddr> {
+            let text = value
+                .get(key)
+                .and_then(Value::as_str)
+                .ok_or_else(|| anyhow!("endpoints.json has no string {key:?}: {json}"))?;
+            text.parse()
+                .with_context(|| format!("endpoints.json {key:?} = {text:?} is not an address"))
+        };
+        Ok(Endpoints {
+            sip: addr("sip")?,
+            grpc: addr("grpc")?,
+            metrics: addr("metrics")?,
+        })
+    }
+
+    /// The gRPC address as `dialogctl --addr` takes it.
+    pub fn grpc_url(&self) -> String {
+        format!("http://{}", self.grpc)
+    }
+}
+
+/// A running `dialogd`. See the module doc.
+#[derive(Debug)]
+pub struct DialogdNode {
+    child: Mutex<Child>,
+    pid: u32,
+    dir: TempDir,
+    config_path: PathBuf,
+    data_dir: PathBuf,
+    stdout_path: PathBuf,
+    stderr_path: PathBuf,
+    endpoints: Endpoints,
+}
+
+impl DialogdNode {
+    /// Starts the workspace's `dialogd` binary ([`binary`]) with a config made of the base keys
+    /// (`node_id`, `data_dir`, the three listen addresses on port 0) followed by `extra_toml`,
+    /// which may hold tables (`[dialog]`, `[[rules]]`) but must not repeat the base keys.
+    pub fn start(extra_toml: &str) -> Result<DialogdNode> {
+        DialogdNode::start_with(&binary("dialogd"), extra_toml)
+    }
+
+    /// [`DialogdNode::start`] with an explicit binary (e.g. `env!("CARGO_BIN_EXE_dialogd")`).
+    pub fn start_with(binary: &Path, extra_toml: &str) -> Result<DialogdNode> {
+        let dir = tempfile::Builder::new()
+            .prefix("dialogd-node-")
+            .tempdir()
+            .context("cannot create the node's temporary directory")?;
+        let data_dir = dir.path().join("data");
+        fs::create_dir_all(&data_dir)
+            .with_context(|| format!("cannot create {}", data_dir.display()))?;
+        let config_path = dir.path().join("dialogd.toml");
+        fs::write(&config_path, config_text(&data_dir, extra_toml))
+            .with_context(|| format!("cannot write {}", config_path.display()))?;
+        let stdout_path = dir.path().join("stdout.log");
+        let stderr_path = dir.path().join("stderr.log");
+
+        let mut command = Command::new(binary);
+        command
+            .arg("--config")
+            .arg(&config_path)
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(File::create(&stdout_path)?)
+            .stderr(File::create(&stderr_path)?);
+        // The node reads DIALOGD_* overrides: keep the runner's environment out of the test.
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("DIALOGD_") {
+                command.env_remove(key);
+            }
+        }
+        if std::env::var_os("RUST_LOG").is_none() {
+            command.env("RUST_LOG", "info");
+        }
+        command.env("RUST_BACKTRACE", "1").env("NO_COLOR", "1");
+        let child = command
+            .spawn()
+            .with_context(|| format!("cannot start {}", binary.display()))?;
+        let pid = child.id();
+
+        let mut node = DialogdNode {
+            child: Mutex::new(child),
+            pid,
+            dir,
+            config_path,
+            data_dir,
+            stdout_path,
+            stderr_path,
+            endpoints: Endpoints {
+                sip: SocketAddr::from(([127, 0, 0, 1], 0)),
+                grpc: SocketAddr::from(([127, 0, 0, 1], 0)),
+                metrics: SocketAddr::from(([127, 0, 0, 1], 0)),
+            },
+        };
+        node.endpoints = node.wait_ready().map_err(|e| {
+            anyhow!(
+                "dialogd did not become ready: {e:#}\n--- config ---\n{}\n--- log tail ---\n{}",
+                fs::read_to_string(&node.config_path).unwrap_or_default(),
+                tail(&node.log(), 40)
+            )
+        })?;
+        Ok(node)
+    }
+
+    /// Waits for `endpoints.json` (complete and parsable) and for the gRPC and metrics listeners
+    /// to accept connections.
+    fn wait_ready(&self) -> Result<Endpoints> {
+        let path = self.data_dir.join("endpoints.json");
+        let deadline = Instant::now() + READY_TIMEOUT;
+        let mut last = String::from("no endpoints.json yet");
+        while Instant::now() < deadline {
+            if let Some(status) = self.child()?.try_wait()? {
+                bail!("dialogd exited with {status}");
+            }
+            match fs::read_to_string(&path)
+                .map_err(anyhow::Error::from)
+                .and_then(|t| Endpoints::parse(&t))
+            {
+                Ok(endpoints) if connects(endpoints.grpc) && connects(endpoints.metrics) => {
+                    return Ok(endpoints);
+                }
+                Ok(endpoints) => last = format!("{endpoints:?} not accepting connections yet"),
+                Err(e) => last = format!("{e:#}"),
+            }
+            thread::sleep(POLL);
+        }
+        bail!(
+            "{} not ready after {READY_TIMEOUT:?}: {last}",
+            path.display()
+        )
+    }
+
+    fn child(&self) -> Result<MutexGuard<'_, Child>> {
+        self.child
+            .lock()
+            .map_err(|_| anyhow!("dialogd child handle poisoned"))
+    }
+
+    /// Where the node listens.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    /// The node's SIP address (UDP and TCP).
+    pub fn sip_addr(&self) -> SocketAddr {
+        self.endpoints.sip
+    }
+
+    /// `dialogctl` pointed at this node.
+    pub fn dialogctl(&self) -> Dialogctl {
+        Dialogctl::new(self.endpoints.grpc_url())
+    }
+
+    /// The process id (for /proc readings).
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// The node's temporary directory (config, data, logs).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn config_path(&self) -> &Path {
+        &self.config_path
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Everything the node printed so far, stdout then stderr.
+    pub fn log(&self) -> String {
+        let read = |p: &Path| fs::read_to_string(p).unwrap_or_default();
+        let (out, err) = (read(&self.stdout_path), read(&self.stderr_path));
+        match (out.is_empty(), err.is_empty()) {
+            (_, true) => out,
+            (true, false) => err,
+            (false, false) => format!("{out}\n{err}"),
+        }
+    }
+
+    /// Whether the process is still running.
+    pub fn is_alive(&self) -> bool {
+        match self.child() {
+            Ok(mut child) => matches!(child.try_wait(), Ok(None)),
+            Err(_) => false,
+        }
+    }
+
+    /// Panics, with the log tail, if the process has exited.
+    pub fn assert_alive(&self) {
+        if !self.is_alive() {
+            panic!(
+                "dialogd (pid {}) is not running any more; log tail:\n{}",
+                self.pid,
+                tail(&self.log(), TAIL_ON_FAILURE)
+            );
+        }
+    }
+}
+
+impl Drop for DialogdNode {
+    fn drop(&mut self) {
+        if let Ok(mut child) = self.child.lock() {
+            kill(&mut child);
+        }
+        if thread::panicking() {
+            self.dir.disable_cleanup(true);
+            eprintln!(
+                "--- dialogd (pid {}) log tail; files kept in {} ---\n{}\n--- end of dialogd log ---",
+                self.pid,
+                self.dir.path().display(),
+                tail(&self.log(), TAIL_ON_FAILURE)
+            );
+        }
+    }
+}
+
+/// The base keys, then the test's own TOML.
+fn config_text(data_dir: &Path, extra_toml: &str) -> String {
+    format!(
+        "# written by dialogd-test-support\n\
+         node_id = 1\n\
+         data_dir = {}\n\
+         sip_listen = \"127.0.0.1:0\"\n\
+         grpc_listen = \"127.0.0.1:0\"\n\
+         metrics_listen = \"127.0.0.1:0\"\n\
+         \n{extra_toml}\n",
+        toml_string(&data_dir.to_string_lossy())
+    )
+}
+
+/// A TOML basic string.
+fn toml_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn connects(addr: SocketAddr) -> bool {
+    TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_parse_the_three_addresses() {
+        let e = Endpoints::parse(
+            r#"{"sip":"127.0.0.1:5060","grpc":"127.0.0.1:50051","metrics":"127.0.0.1:9090"}"#,
+        )
+        .unwrap();
+        assert_eq!(e.sip, "127.0.0.1:5060".parse().unwrap());
+        assert_eq!(e.grpc_url(), "http://127.0.0.1:50051");
+        assert_eq!(e.metrics.port(), 9090);
+    }
+
+    #[test]
+    fn endpoints_reject_partial_or_wrong_files() {
+        let table = [
+            "",
+            "{\"sip\":\"127.0.0.1:1\"",
+            r#"{"sip":"127.0.0.1:1","grpc":"127.0.0.1:2"}"#,
+            r#"{"sip":"nowhere","grpc":"127.0.0.1:2","metrics":"127.0.0.1:3"}"#,
+            r#"{"sip":5060,"grpc":"127.0.0.1:2","metrics":"127.0.0.1:3"}"#,
+        ];
+        for text in table {
+            assert!(Endpoints::parse(text).is_err(), "{text:?} should not parse");
+        }
+    }
+
+    #[test]
+    fn config_puts_base_keys_before_the_tests_tables() {
+        let text = config_text(Path::new("/tmp/x \"y\""), "[dialog]\ndefault_timeout = 5\n");
+        let base = text.find("metrics_listen").unwrap();
+        let table = text.find("[dialog]").unwrap();
+        assert!(base < table, "{text}");
+        assert!(text.contains(r#"data_dir = "/tmp/x \"y\"""#), "{text}");
+    }
+
+    #[test]
+    fn a_binary_that_exits_is_reported_with_its_log() {
+        let err = DialogdNode::start_with(Path::new("/bin/false"), "").unwrap_err();
+        assert!(format!("{err:#}").contains("exited"), "{err:#}");
+    }
+}

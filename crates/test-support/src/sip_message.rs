@@ -1,0 +1,383 @@
+//! A read-only view of one SIP message as bytes from the wire, for asserting on what a raw peer
+//! received (start line, status, header values by full or compact name, `;tag=`/`;did=`
+//! parameters), plus the Content-Length framing a TCP reader needs and [`SipMessage::compose`]
+//! to write crafted messages with a correct Content-Length.
+//!
+//! Deliberately independent of `crates/sip`: the tests check dialogd's SIP layer, so they must
+//! not read the wire through it. Lenient: any text with a first line is a message; nothing here
+//! validates SIP.
+
+use std::net::SocketAddr;
+
+use anyhow::{Result, anyhow, bail};
+
+/// Compact header forms (RFC 3261 §7.3.3 and later RFCs) and their full names.
+const COMPACT: [(&str, &str); 14] = [
+    ("i", "call-id"),
+    ("m", "contact"),
+    ("e", "content-encoding"),
+    ("l", "content-length"),
+    ("c", "content-type"),
+    ("f", "from"),
+    ("s", "subject"),
+    ("k", "supported"),
+    ("t", "to"),
+    ("v", "via"),
+    ("o", "event"),
+    ("r", "refer-to"),
+    ("b", "referred-by"),
+    ("x", "session-expires"),
+];
+
+/// A received (or composed) SIP message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SipMessage {
+    /// The message as received.
+    pub bytes: Vec<u8>,
+    /// Who sent it (set by [`crate::RawSipPeer`]).
+    pub source: Option<SocketAddr>,
+    text: String,
+}
+
+impl SipMessage {
+    /// Wraps `bytes`; fails only when there is no first line at all.
+    pub fn parse(bytes: &[u8]) -> Result<SipMessage> {
+        let text = String::from_utf8_lossy(bytes).into_owned();
+        if text.trim().is_empty() {
+            bail!("empty message");
+        }
+        Ok(SipMessage {
+            bytes: bytes.to_vec(),
+            source: None,
+            text,
+        })
+    }
+
+    /// Writes `start_line`, the headers, a computed `Content-Length` and `body`, CRLF-separated.
+    pub fn compose(start_line: &str, headers: &[(&str, &str)], body: &str) -> Vec<u8> {
+        let mut out = String::with_capacity(256 + body.len());
+        out.push_str(start_line);
+        out.push_str("\r\n");
+        for (name, value) in headers {
+            out.push_str(name);
+            out.push_str(": ");
+            out.push_str(value);
+            out.push_str("\r\n");
+        }
+        out.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+        out.push_str(body);
+        out.into_bytes()
+    }
+
+    /// The whole message as text (lossy UTF-8).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn first_line(&self) -> &str {
+        self.text.lines().next().unwrap_or("").trim_end()
+    }
+
+    pub fn is_response(&self) -> bool {
+        self.first_line().starts_with("SIP/")
+    }
+
+    /// The status code of a response.
+    pub fn status(&self) -> Option<u16> {
+        if !self.is_response() {
+            return None;
+        }
+        self.first_line().split_whitespace().nth(1)?.parse().ok()
+    }
+
+    /// The method of a request.
+    pub fn method(&self) -> Option<&str> {
+        if self.is_response() {
+            return None;
+        }
+        self.first_line().split_whitespace().next()
+    }
+
+    /// The method in CSeq (`INVITE` for a `CSeq: 1 INVITE`).
+    pub fn cseq_method(&self) -> Option<String> {
+        self.header("CSeq")?
+            .split_whitespace()
+            .nth(1)
+            .map(str::to_string)
+    }
+
+    /// The first value of header `name` (case-insensitive, compact forms and folding handled).
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers(name).into_iter().next()
+    }
+
+    /// Every occurrence of header `name`, in order (comma-separated values are not split).
+    pub fn headers(&self, name: &str) -> Vec<String> {
+        let want = full_name(name);
+        self.header_lines()
+            .into_iter()
+            .filter_map(|line| {
+                let (n, v) = line.split_once(':')?;
+                (full_name(n.trim()) == want).then(|| v.trim().to_string())
+            })
+            .collect()
+    }
+
+    /// The header section as logical lines (folded continuation lines joined).
+    fn header_lines(&self) -> Vec<String> {
+        let head = match self
+            .text
+            .find("\r\n\r\n")
+            .or_else(|| self.text.find("\n\n"))
+        {
+            Some(end) => &self.text[..end],
+            None => &self.text[..],
+        };
+        let mut lines: Vec<String> = Vec::new();
+        for line in head.lines().skip(1) {
+            let line = line.trim_end_matches('\r');
+            if line.starts_with([' ', '\t']) {
+                if let Some(last) = lines.last_mut() {
+                    last.push(' ');
+                    last.push_str(line.trim());
+                }
+            } else {
+                lines.push(line.to_string());
+            }
+        }
+        lines
+    }
+
+    /// The body (after the blank line).
+    pub fn body(&self) -> &[u8] {
+        let at = find(&self.bytes, b"\r\n\r\n")
+            .map(|i| i + 4)
+            .or_else(|| find(&self.bytes, b"\n\n").map(|i| i + 2))
+            .unwrap_or(self.bytes.len());
+        &self.bytes[at..]
+    }
+
+    /// `tag` of the From header.
+    pub fn from_tag(&self) -> Option<String> {
+        param(&self.header("From")?, "tag")
+    }
+
+    /// `tag` of the To header.
+    pub fn to_tag(&self) -> Option<String> {
+        param(&self.header("To")?, "tag")
+    }
+
+    /// Every Record-Route entry (`<sip:...;lr;did=...>`), across headers and comma lists, in order.
+    pub fn record_routes(&self) -> Vec<String> {
+        self.headers("Record-Route")
+            .iter()
+            .flat_map(|v| split_uri_list(v))
+            .collect()
+    }
+
+    /// Every Route entry, across headers and comma lists, in order.
+    pub fn routes(&self) -> Vec<String> {
+        self.headers("Route")
+            .iter()
+            .flat_map(|v| split_uri_list(v))
+            .collect()
+    }
+
+    /// The URI inside the first Contact (`sip:...`, without `<>` and header params).
+    pub fn contact_uri(&self) -> Option<String> {
+        let contact = self.header("Contact")?;
+        Some(angle_uri(&contact).to_string())
+    }
+}
+
+/// Lower-case full header name for a full or compact `name`.
+fn full_name(name: &str) -> String {
+    let lower = name.to_ascii_lowercase();
+    COMPACT
+        .iter()
+        .find(|(short, _)| *short == lower)
+        .map(|(_, full)| full.to_string())
+        .unwrap_or(lower)
+}
+
+/// The value of parameter `name` in a header value or URI (`;tag=abc`, `;did=...`), looked up
+/// after the `>` of a name-addr when there is one, else anywhere. For a `<uri>` entry whose
+/// parameters are inside the brackets (Record-Route), use [`uri_param`].
+pub fn param(value: &str, name: &str) -> Option<String> {
+    let params = match value.rfind('>') {
+        Some(end) => &value[end + 1..],
+        None => value,
+    };
+    find_param(params, name)
+}
+
+/// The value of URI parameter `name` inside `<...>` (or of a bare URI).
+pub fn uri_param(value: &str, name: &str) -> Option<String> {
+    find_param(angle_uri(value), name)
+}
+
+fn find_param(params: &str, name: &str) -> Option<String> {
+    params.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=').unwrap_or((p, ""));
+        k.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().trim_end_matches('>').to_string())
+    })
+}
+
+/// The URI between `<` and `>`, or the value itself.
+fn angle_uri(value: &str) -> &str {
+    match (value.find('<'), value.find('>')) {
+        (Some(start), Some(end)) if start < end => &value[start + 1..end],
+        _ => value.trim(),
+    }
+}
+
+/// Splits `<a>, <b>` (commas inside `<>` kept).
+fn split_uri_list(value: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut current = String::new();
+    for c in value.chars() {
+        match c {
+            '<' => depth += 1,
+            '>' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                out.push(current.trim().to_string());
+                current.clear();
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    if !current.trim().is_empty() {
+        out.push(current.trim().to_string());
+    }
+    out
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Length of the first complete message at the start of `buf` (stream framing by Content-Length,
+/// RFC 3261 §18.3); `Ok(None)` if more bytes are needed. Leading CRLFs (keep-alives) are counted
+/// in the length, so callers skip them with the message.
+pub(crate) fn frame_len(buf: &[u8]) -> Result<Option<usize>> {
+    let Some(head_end) = find(buf, b"\r\n\r\n") else {
+        return Ok(None);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]);
+    let mut length = 0usize;
+    for line in head.lines() {
+        if let Some((name, value)) = line.split_once(':')
+            && full_name(name.trim()) == "content-length"
+        {
+            length = value
+                .trim()
+                .parse()
+                .map_err(|_| anyhow!("bad Content-Length {:?}", value.trim()))?;
+        }
+    }
+    let total = head_end + 4 + length;
+    Ok((buf.len() >= total).then_some(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RESPONSE: &str = "SIP/2.0 200 OK\r\n\
+        v: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1\r\n\
+        Via : SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK2\r\n\
+        From: <sip:a@h>;tag=ft\r\n\
+        To: \"B\"\r\n <sip:b@h>;tag=tt\r\n\
+        i: cid@h\r\n\
+        CSeq: 1 INVITE\r\n\
+        Record-Route: <sip:127.0.0.1:5060;lr;did=00ab.cd12>, <sip:10.0.0.1;lr>\r\n\
+        Record-Route: <sip:10.0.0.2;lr>\r\n\
+        m: <sip:b@127.0.0.1:5070;transport=udp>;expires=60\r\n\
+        l: 4\r\n\r\nbody";
+
+    #[test]
+    fn headers_by_full_or_compact_name_with_folding() {
+        let m = SipMessage::parse(RESPONSE.as_bytes()).unwrap();
+        let table = [
+            ("Call-ID", Some("cid@h")),
+            ("i", Some("cid@h")),
+            ("call-id", Some("cid@h")),
+            ("To", Some("\"B\" <sip:b@h>;tag=tt")),
+            ("Content-Length", Some("4")),
+            ("X-None", None),
+        ];
+        for (name, want) in table {
+            assert_eq!(m.header(name).as_deref(), want, "{name}");
+        }
+        assert_eq!(m.headers("Via").len(), 2);
+        assert_eq!(m.status(), Some(200));
+        assert_eq!(m.method(), None);
+        assert_eq!(m.cseq_method().as_deref(), Some("INVITE"));
+        assert_eq!(m.body(), b"body");
+    }
+
+    #[test]
+    fn tags_routes_and_contact() {
+        let m = SipMessage::parse(RESPONSE.as_bytes()).unwrap();
+        assert_eq!(m.from_tag().as_deref(), Some("ft"));
+        assert_eq!(m.to_tag().as_deref(), Some("tt"));
+        assert_eq!(
+            m.record_routes(),
+            vec![
+                "<sip:127.0.0.1:5060;lr;did=00ab.cd12>",
+                "<sip:10.0.0.1;lr>",
+                "<sip:10.0.0.2;lr>"
+            ]
+        );
+        assert_eq!(
+            uri_param(&m.record_routes()[0], "did").as_deref(),
+            Some("00ab.cd12")
+        );
+        assert_eq!(
+            m.contact_uri().as_deref(),
+            Some("sip:b@127.0.0.1:5070;transport=udp")
+        );
+    }
+
+    #[test]
+    fn params_are_found_after_the_name_addr() {
+        let table = [
+            ("<sip:a@h;tag=inuri>;tag=x", "tag", Some("x")),
+            ("<sip:a@h;tag=inuri>", "tag", None),
+            ("sip:a@h;tag=y", "tag", Some("y")),
+            ("<sip:a@h>;TAG=z;other", "tag", Some("z")),
+        ];
+        for (value, name, want) in table {
+            assert_eq!(param(value, name).as_deref(), want, "{value}");
+        }
+    }
+
+    #[test]
+    fn compose_sets_content_length() {
+        let bytes = SipMessage::compose("OPTIONS sip:x SIP/2.0", &[("Call-ID", "c")], "abc");
+        let m = SipMessage::parse(&bytes).unwrap();
+        assert_eq!(m.header("Content-Length").as_deref(), Some("3"));
+        assert_eq!(m.body(), b"abc");
+        assert_eq!(m.method(), Some("OPTIONS"));
+    }
+
+    #[test]
+    fn frame_len_waits_for_the_whole_body() {
+        let msg = "SIP/2.0 200 OK\r\nl: 3\r\n\r\nabc";
+        let table: [(&str, Option<usize>); 4] = [
+            ("SIP/2.0 200 OK\r\nl: 3\r\n", None),
+            ("SIP/2.0 200 OK\r\nl: 3\r\n\r\nab", None),
+            (msg, Some(msg.len())),
+            ("SIP/2.0 200 OK\r\n\r\nnext", Some(18)),
+        ];
+        for (buf, want) in table {
+            assert_eq!(frame_len(buf.as_bytes()).unwrap(), want, "{buf:?}");
+        }
+        assert!(frame_len(b"SIP/2.0 200 OK\r\nContent-Length: x\r\n\r\n").is_err());
+    }
+}
