@@ -251,9 +251,11 @@ impl RawCallUp {
         // The genuine BYE later must not reuse a CSeq already seen on this Call-ID.
         self.call.cseq = self.call.cseq.max(forged.cseq);
         self.peer.send_to(self.call.proxy, &bye)?;
-        let cseq = format!("{} BYE", forged.cseq);
+        let cseq = forged.cseq;
         let response = self.peer.recv_until(RECV, |m| {
-            m.status().is_some_and(|s| s >= 200) && m.header("CSeq").as_deref() == Some(&cseq)
+            m.status().is_some_and(|s| s >= 200)
+                && m.cseq_number() == Some(cseq)
+                && m.cseq_method().as_deref() == Some("BYE")
         })?;
         response
             .status()

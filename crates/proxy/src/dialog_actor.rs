@@ -41,8 +41,6 @@ pub enum DialogMsg {
     Response(Box<SipMessage>, RpcReplyPort<()>),
     /// The initial INVITE's next hop failed (timer B, transport error) with this code.
     Failed(u16, RpcReplyPort<()>),
-    /// The initial INVITE was handed to its transaction.
-    Forwarded,
     /// The timer the dialog asked for is due.
     Timer,
     /// End the dialog from the API: BYE to these legs with these extra headers; the answer
@@ -144,7 +142,6 @@ impl Actor for DialogActor {
                     state.dialog.fail(now, code);
                     let _ = reply.send(());
                 }
-                DialogMsg::Forwarded => {}
                 DialogMsg::Timer => {
                     state.timer = None;
                     state.dialog.handle_timeout(now);
@@ -202,6 +199,9 @@ async fn drive(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
                     // The store keeps the membership until it can release it (issue 3 queues
                     // it durably); log so an operator sees a count that may lag.
                     tracing::warn!(error = %e, "profile release failed");
+                }
+                for p in &state.dialog.settings().profiles {
+                    metrics::gauge!("dialogd_profile_size", "profile" => p.name.clone()).decrement(1.0);
                 }
                 state.ctx.registry.remove(did, cause);
                 myself.stop(None);

@@ -39,10 +39,10 @@ pub async fn dispatch(ctx: &Arc<ProxyContext>, inbound: Inbound) {
         }
     };
     if msg.is_request() {
-        metrics::counter!("dialogd_sip_messages_in_total", "kind" => "request").increment(1);
+        metrics::counter!("dialogd_sip_parsed_total", "kind" => "request").increment(1);
         request(ctx, msg, inbound).await;
     } else {
-        metrics::counter!("dialogd_sip_messages_in_total", "kind" => "response").increment(1);
+        metrics::counter!("dialogd_sip_parsed_total", "kind" => "response").increment(1);
         response(ctx, msg).await;
     }
 }

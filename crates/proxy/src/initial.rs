@@ -11,7 +11,7 @@ use dialogd_sip::values::NameAddr;
 use dialogd_sip::{HeaderName, Method, SipMessage};
 
 use crate::context::ProxyContext;
-use crate::dialog_actor::{self, DialogMsg};
+use crate::dialog_actor;
 use crate::dispatch::local_reply;
 use crate::forward::{RequestEdits, forward_request, new_branch};
 use crate::in_dialog::is_for_us;
@@ -118,8 +118,10 @@ async fn invite(
         }
     };
     tracing::info!(%did, call_id = msg.call_id(), profiles = decision.profiles.len(), "dialog created");
-    forward(ctx, &msg, &inbound, &own, target, Some((did, handle.clone())), plan);
-    let _ = handle.actor.cast(DialogMsg::Forwarded);
+    for p in &decision.profiles {
+        metrics::gauge!("dialogd_profile_size", "profile" => p.key.name.clone()).increment(1.0);
+    }
+    forward(ctx, &msg, &inbound, &own, target, Some((did, handle)), plan);
 }
 
 fn forward(

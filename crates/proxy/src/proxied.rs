@@ -31,6 +31,9 @@ use crate::registry::DialogHandle;
 use crate::routing::Target;
 use crate::transaction_table::TransactionInput;
 
+/// RFC 3261 §16.6 step 11: timer C, greater than 3 minutes.
+pub const TIMER_C: std::time::Duration = std::time::Duration::from_secs(181);
+
 /// What to do with a request whose server transaction exists.
 #[derive(Debug)]
 pub enum Plan {
@@ -136,6 +139,9 @@ pub struct Proxied {
     dialog: Option<DialogHandle>,
     final_sent: bool,
     cancel_pending: bool,
+    /// RFC 3261 §16.8 timer C: a forwarded INVITE without a final response by then is
+    /// CANCELled and answered 408 upstream. Reset by every provisional response.
+    timer_c: Option<Instant>,
     tx: mpsc::UnboundedSender<TransactionInput>,
     rx: mpsc::UnboundedReceiver<TransactionInput>,
     plans: mpsc::UnboundedReceiver<Plan>,
@@ -197,6 +203,7 @@ pub fn start(
         dialog: None,
         final_sent: false,
         cancel_pending: false,
+        timer_c: None,
         tx,
         rx,
         plans,
@@ -215,7 +222,11 @@ impl Proxied {
             if self.server.is_terminated() && client_done {
                 break;
             }
-            let deadline = [self.server.poll_timeout(), self.client.as_ref().and_then(Client::poll_timeout)]
+            let deadline = [
+                self.server.poll_timeout(),
+                self.client.as_ref().and_then(Client::poll_timeout),
+                self.timer_c,
+            ]
                 .into_iter()
                 .flatten()
                 .min();
@@ -237,6 +248,10 @@ impl Proxied {
                 },
                 () = sleep => {
                     let now = Instant::now();
+                    if self.timer_c.is_some_and(|c| c <= now) {
+                        self.timer_c = None;
+                        self.timer_c_fired().await;
+                    }
                     self.server.handle_timeout(now);
                     if let Some(c) = self.client.as_mut() {
                         c.handle_timeout(now);
@@ -278,6 +293,9 @@ impl Proxied {
                 self.downstream = Some(target);
                 self.forwarded = Some(forwarded);
                 self.dialog = dialog;
+                if matches!(self.client, Some(Client::Invite(_))) {
+                    self.timer_c = Some(now + TIMER_C);
+                }
                 if self.cancel_pending {
                     self.send_cancel();
                 }
@@ -378,9 +396,22 @@ impl Proxied {
         }
         if status >= 200 {
             self.final_sent = true;
+            self.timer_c = None;
+        } else if self.timer_c.is_some() {
+            self.timer_c = Some(Instant::now() + TIMER_C);
         }
         let bytes = forward_response(&resp);
         self.server.send_response(Instant::now(), status, bytes);
+    }
+
+    /// Timer C fired: give up on the branch (CANCEL it) and answer 408 upstream.
+    async fn timer_c_fired(&mut self) {
+        if self.final_sent {
+            return;
+        }
+        tracing::info!(call_id = self.request.call_id(), "timer C: no final response, cancelling the branch");
+        self.send_cancel();
+        self.downstream_failed(408, "Request Timeout").await;
     }
 
     /// The next hop did not answer or could not be reached: answer upstream ourselves.

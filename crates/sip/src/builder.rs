@@ -62,11 +62,9 @@ pub fn build_request(r: &InDialogRequest<'_>) -> Bytes {
         .and_then(|first| NameAddr::parse(first))
         .and_then(|n| n.uri())
         .is_some_and(|u| !u.has_param("lr"));
-    if strict {
-        if let Some(first) = NameAddr::parse(&routes.remove(0)) {
-            routes.push(format!("<{}>", r.request_uri));
-            ruri = first.uri;
-        }
+    if strict && let Some(first) = NameAddr::parse(&routes.remove(0)) {
+        routes.push(format!("<{}>", r.request_uri));
+        ruri = first.uri;
     }
     let mut out = String::with_capacity(512);
     out.push_str(&format!("{} {} SIP/2.0\r\n", r.method, ruri));

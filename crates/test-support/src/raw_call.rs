@@ -42,7 +42,6 @@ pub struct RawCall {
     /// CSeq of the last request sent (the INVITE is 1).
     pub cseq: u32,
     unique: u64,
-    branches: u32,
 }
 
 impl RawCall {
@@ -77,18 +76,17 @@ impl RawCall {
             route_set: Vec::new(),
             cseq: 0,
             unique,
-            branches: 0,
         }
     }
 
+    /// A Via with a branch never used before in this process (clones of a call included).
     fn via(&mut self) -> String {
-        self.branches += 1;
         format!(
-            "SIP/2.0/{} {};branch=z9hG4bK-raw-{:x}-{};rport",
+            "SIP/2.0/{} {};branch=z9hG4bK-raw-{:x}-{}",
             self.transport.via_token(),
             self.local,
             self.unique,
-            self.branches
+            NEXT.fetch_add(1, Ordering::Relaxed)
         )
     }
 
@@ -215,10 +213,8 @@ impl RawCall {
         peer.send_to(self.proxy, &request)?;
         peer.recv_until(timeout, |m| {
             m.status().is_some_and(|s| s >= 200)
-                && m.header("CSeq").is_some_and(|c| {
-                    let mut words = c.split_whitespace();
-                    words.next() == Some(cseq.to_string().as_str()) && words.next() == Some(method)
-                })
+                && m.cseq_number() == Some(cseq)
+                && m.cseq_method().as_deref() == Some(method)
         })
     }
 }

@@ -184,7 +184,11 @@ impl RawSipPeer {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.recv(left)? {
                 Some(message) if wanted(&message) => return Ok(message),
-                Some(message) => skipped.push(message.first_line().to_string()),
+                Some(message) => skipped.push(format!(
+                    "{} [CSeq: {}]",
+                    message.first_line(),
+                    message.header("CSeq").unwrap_or_default()
+                )),
                 None => bail!(
                     "no wanted message within {timeout:?}{}; skipped: {skipped:?}",
                     if self.closed {

@@ -106,6 +106,11 @@ impl SipMessage {
             .map(str::to_string)
     }
 
+    /// The number in CSeq (`1` for a `CSeq: 1 INVITE`).
+    pub fn cseq_number(&self) -> Option<u32> {
+        self.header("CSeq")?.split_whitespace().next()?.parse().ok()
+    }
+
     /// The first value of header `name` (case-insensitive, compact forms and folding handled).
     pub fn header(&self, name: &str) -> Option<String> {
         self.headers(name).into_iter().next()
@@ -318,6 +323,7 @@ mod tests {
         assert_eq!(m.status(), Some(200));
         assert_eq!(m.method(), None);
         assert_eq!(m.cseq_method().as_deref(), Some("INVITE"));
+        assert_eq!(m.cseq_number(), Some(1));
         assert_eq!(m.body(), b"body");
     }
 
