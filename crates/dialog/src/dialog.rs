@@ -1,92 +1,426 @@
 //! [`Dialog`]: the life of one call as the proxy sees it (DESIGN.md §2), sans-IO.
 //!
 //! ```text
-//!  handle_response(now, ResponseFacts)  ─┐                     ┌─▶ poll_output(): StateChanged
-//!  handle_request(now, RequestFacts)    ─┼─▶ Dialog ───────────┤                  SendRequest (BYE)
-//!  handle_timeout(now) / end / fail     ─┘   → RequestVerdict  │                  Ended(cause)
-//!                                                              └─▶ poll_timeout(): dialog timeout
+//!  handle_response(now, ResponseFacts) ─┐                    ┌─▶ poll_output(): StateChanged
+//!  handle_request(now, RequestFacts)   ─┼─▶ Dialog ──────────┤                  SendRequest (BYE)
+//!  handle_timeout(now) / fail / end    ─┤   → RequestVerdict │                  TimeoutChanged
+//!  set_timeout / flags / vars / profiles┘                    │                  Ended(cause)
+//!                                                            └─▶ poll_timeout(): the deadline
 //! ```
 //!
-//! Downstream forking: every provisional with a new To tag is an early dialog; the first 2xx
-//! confirms the dialog with its To tag; requests of the other branches are forwarded without
-//! touching the dialog. `validate_dialog` (Kamailio): the Call-ID and both tags must belong to
-//! the dialog, CSeq must not go down per direction (a lower one is answered 500, RFC 3261
-//! §12.2.2). The timeout starts at the 2xx and is reset by every sequential request except
-//! ACK unless `timeout_noreset`; early dialogs do not time out (the INVITE transaction does).
+//! | input | in state | effect |
+//! |---|---|---|
+//! | 1xx with To tag | 1, 2 | early branch noted ([`crate::Branches`]); 1 → 2 |
+//! | first 2xx | 1, 2 | its branch answers, route set and Contact kept, timeout starts; → 3 |
+//! | later 2xx, other tag | 3, 4 | branch noted as lost, nothing else |
+//! | ≥ 300, [`fail`](Dialog::fail) (timer B, transport) | 1, 2 | → 5, `Failed(code)` (487: `Cancelled`) |
+//! | caller's ACK | 3 | → 4 |
+//! | BYE from a leg | 3, 4 | → 5, `ByeCaller` / `ByeCallee` |
+//! | BYE on an early dialog | 1, 2 | forwarded; the INVITE's final response ends the dialog (as Kamailio) |
+//! | other sequential request | 3, 4 | timeout restarts, unless `timeout_noreset` (never for ACK, CANCEL) |
+//! | re-INVITE / UPDATE with Contact | 3, 4 | the sender's Contact is refreshed (RFC 3261 §12.2.2, RFC 3311) |
+//! | timeout | 3, 4 | BYE to both legs if `bye_on_timeout`; → 5, `Timeout` |
+//! | [`end`](Dialog::end) | 3, 4 | BYE to the chosen legs; → 5 with the given cause |
+//!
+//! Early dialogs never time out here: their INVITE transaction ends them (Kamailio also
+//! starts the dialog timer at the 2xx). Requests are checked with [`crate::matching`] (Call-ID
+//! and tags) and [`crate::CseqTracker`] (`validate_dialog`); the verdict carries the CSeq to
+//! forward when the proxy's own requests shifted it ([`crate::CseqMap`]).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use dialogd_sip::Method;
 
+use crate::branches::{BranchRole, Branches};
+use crate::config::MatchMode;
+use crate::cseq::{CseqFault, CseqTracker};
 use crate::cseq_map::CseqMap;
-use crate::facts::{
-    DialogOutput, DialogSettings, GeneratedRequest, InitialInvite, RequestFacts, RequestVerdict,
-    ResponseFacts,
-};
+use crate::error::Error;
+use crate::facts::{DialogSettings, InitialInvite, RequestFacts, ResponseFacts};
+use crate::flags::DialogFlags;
 use crate::id::DialogId;
+use crate::matching::{self, DialogKey, DidCookie, MatchOutcome, NO_SUCH_DIALOG, tag_of};
+use crate::output::{CSEQ_OUT_OF_ORDER, DialogOutput, GeneratedRequest, RequestVerdict};
+use crate::profile::ProfileKey;
+use crate::route_set::RouteSet;
 use crate::snapshot::{DialogSnapshot, LegView};
 use crate::state::{DialogState, EndCause, Leg};
+use crate::timeout::TimeoutClock;
+
+/// The answering side, known from the first 2xx on.
+#[derive(Debug, Clone)]
+struct CalleeLeg {
+    /// The 2xx's To value (with the callee's tag).
+    to: String,
+    contact: Option<String>,
+    routes: RouteSet,
+    source: Option<String>,
+}
 
 /// One dialog.
 #[derive(Debug, Clone)]
 pub struct Dialog {
     did: DialogId,
     state: DialogState,
+    /// The initial INVITE; its `contact` and `record_route` live in `caller_*` below.
     invite: InitialInvite,
-    settings: DialogSettings,
-    timeout: Duration,
     start_unix_ms: u64,
     answer_unix_ms: Option<u64>,
-    /// To tags of early dialogs (forks), in arrival order.
-    early_tags: Vec<String>,
-    callee_tag: Option<String>,
-    /// The 2xx's To value (with the callee tag).
-    callee_to: String,
-    callee_contact: Option<String>,
+    branches: Branches,
+    callee: Option<CalleeLeg>,
     caller_contact: Option<String>,
-    /// Route set towards the callee, nearest first.
-    callee_routes: Vec<String>,
-    /// Last CSeq seen from each side.
-    caller_cseq: u32,
-    callee_cseq: u32,
+    caller_routes: RouteSet,
+    caller_cseq: CseqTracker,
+    callee_cseq: CseqTracker,
     cseq_map: CseqMap,
-    deadline: Option<Instant>,
+    clock: TimeoutClock,
+    bye_on_timeout: bool,
+    bye_extra_headers: Vec<String>,
+    flags: DialogFlags,
+    vars: BTreeMap<String, String>,
+    profiles: Vec<ProfileKey>,
     end_cause: Option<EndCause>,
     out: VecDeque<DialogOutput>,
 }
 
 impl Dialog {
-    /// A dialog for an initial INVITE just admitted (state 1).
+    /// A dialog for an initial INVITE just admitted (state 1). `default_timeout` applies when
+    /// `settings.timeout` is `None` ([`crate::DialogConfig::default_timeout`]).
     pub fn new(
         did: DialogId,
         _now: Instant,
         unix_ms: u64,
-        invite: InitialInvite,
+        mut invite: InitialInvite,
         settings: DialogSettings,
         default_timeout: Duration,
     ) -> Dialog {
+        let timeout = settings.timeout.unwrap_or(default_timeout);
         Dialog {
             did,
             state: DialogState::Unconfirmed,
-            timeout: settings.timeout.unwrap_or(default_timeout),
-            caller_contact: invite.contact.clone(),
-            caller_cseq: invite.cseq,
-            invite,
-            settings,
             start_unix_ms: unix_ms,
             answer_unix_ms: None,
-            early_tags: Vec::new(),
-            callee_tag: None,
-            callee_to: String::new(),
-            callee_contact: None,
-            callee_routes: Vec::new(),
-            callee_cseq: 0,
+            branches: Branches::default(),
+            callee: None,
+            caller_contact: invite.contact.take(),
+            caller_routes: RouteSet::towards_caller(std::mem::take(&mut invite.record_route)),
+            caller_cseq: CseqTracker::after_invite(invite.cseq),
+            callee_cseq: CseqTracker::default(),
             cseq_map: CseqMap::default(),
-            deadline: None,
+            clock: TimeoutClock::new(timeout, settings.timeout_noreset),
+            bye_on_timeout: settings.bye_on_timeout,
+            bye_extra_headers: settings.bye_extra_headers,
+            flags: DialogFlags(settings.flags),
+            vars: settings.vars,
+            profiles: settings.profiles,
             end_cause: None,
             out: VecDeque::new(),
+            invite,
         }
+    }
+
+    fn set_state(&mut self, to: DialogState) {
+        if self.state != to {
+            self.out.push_back(DialogOutput::StateChanged { from: self.state, to });
+            self.state = to;
+        }
+    }
+
+    fn finish(&mut self, cause: EndCause) {
+        if self.state == DialogState::Deleted {
+            return;
+        }
+        self.clock.stop();
+        self.end_cause = Some(cause);
+        self.set_state(DialogState::Deleted);
+        self.out.push_back(DialogOutput::Ended(cause));
+    }
+
+    /// A response to the initial INVITE; responses with another CSeq are ignored.
+    pub fn handle_response(&mut self, now: Instant, unix_ms: u64, r: &ResponseFacts) {
+        let other_method = r.cseq_method.as_ref().is_some_and(|m| *m != Method::Invite);
+        if r.cseq != self.invite.cseq || other_method || self.state == DialogState::Deleted {
+            return;
+        }
+        let base = CseqTracker::after_invite(self.invite.cseq);
+        match r.status {
+            101..=199 => {
+                if let Some(tag) = &r.to_tag {
+                    self.branches.note(tag, base);
+                    if self.state == DialogState::Unconfirmed {
+                        self.set_state(DialogState::Early);
+                    }
+                }
+            }
+            // A 2xx without To tag is broken; like Kamailio, confirm with the empty tag so the
+            // dialog is still timed out and torn down.
+            200..=299 if self.state.is_confirmed() => {
+                self.branches.note(tag_of(&r.to_tag), base);
+            }
+            200..=299 => self.confirm(now, unix_ms, r),
+            300..=699 if !self.state.is_confirmed() => self.fail(now, r.status),
+            _ => {}
+        }
+    }
+
+    fn confirm(&mut self, now: Instant, unix_ms: u64, r: &ResponseFacts) {
+        if let Some(early) = self.branches.answer(tag_of(&r.to_tag)) {
+            self.caller_cseq = early.caller;
+            self.callee_cseq = early.callee;
+        }
+        self.callee = Some(CalleeLeg {
+            to: r.to.clone(),
+            contact: r.contact.clone(),
+            routes: RouteSet::towards_callee(r.record_route_above.clone()),
+            source: None,
+        });
+        self.answer_unix_ms = Some(unix_ms);
+        self.clock.start(now);
+        self.set_state(DialogState::ConfirmedNoAck);
+    }
+
+    /// The INVITE failed before any 2xx (final non-2xx, timer B, unreachable next hop): the
+    /// dialog ends as `Failed(code)`, or `Cancelled` for 487. Ignored once answered.
+    pub fn fail(&mut self, _now: Instant, code: u16) {
+        if matches!(self.state, DialogState::Unconfirmed | DialogState::Early) {
+            let cause = if code == 487 { EndCause::Cancelled } else { EndCause::Failed(code) };
+            self.finish(cause);
+        }
+    }
+
+    /// An in-dialog request: where it comes from, whether it fits, what to forward.
+    pub fn handle_request(&mut self, now: Instant, r: &RequestFacts) -> RequestVerdict {
+        let unmatched = if r.matched_by_did { reject(NO_SUCH_DIALOG) } else { RequestVerdict::NotMatched };
+        if self.state == DialogState::Deleted {
+            return unmatched;
+        }
+        let Some((leg, tag)) = matching::direction(&self.key(), r) else { return unmatched };
+        match self.branches.role(tag) {
+            None => unmatched,
+            Some(BranchRole::Lost) => RequestVerdict::Forward { from: leg, cseq: None },
+            Some(BranchRole::Early(i)) => {
+                let Some(branch) = self.branches.early_mut(i) else { return unmatched };
+                let order = match leg {
+                    Leg::Caller => &mut branch.caller,
+                    Leg::Callee => &mut branch.callee,
+                };
+                match order.accept(&r.method, r.cseq) {
+                    Ok(()) => RequestVerdict::Forward { from: leg, cseq: None },
+                    Err(fault) => fault_verdict(fault),
+                }
+            }
+            Some(BranchRole::Answered) => self.answered_request(now, leg, r),
+        }
+    }
+
+    fn answered_request(&mut self, now: Instant, leg: Leg, r: &RequestFacts) -> RequestVerdict {
+        let order = match leg {
+            Leg::Caller => &mut self.caller_cseq,
+            Leg::Callee => &mut self.callee_cseq,
+        };
+        if let Err(fault) = order.accept(&r.method, r.cseq) {
+            return fault_verdict(fault);
+        }
+        let cseq = self.cseq_map.map_request(leg, r.cseq);
+        if let (Method::Invite | Method::Update, Some(contact)) = (&r.method, &r.contact) {
+            match (leg, self.callee.as_mut()) {
+                (Leg::Caller, _) => self.caller_contact = Some(contact.clone()),
+                (Leg::Callee, Some(callee)) => callee.contact = Some(contact.clone()),
+                (Leg::Callee, None) => {}
+            }
+        }
+        match r.method {
+            Method::Ack if leg == Leg::Caller && self.state == DialogState::ConfirmedNoAck => {
+                self.set_state(DialogState::Confirmed);
+            }
+            Method::Ack | Method::Cancel => {}
+            Method::Bye => self.finish(match leg {
+                Leg::Caller => EndCause::ByeCaller,
+                Leg::Callee => EndCause::ByeCallee,
+            }),
+            _ => {
+                self.clock.refresh(now);
+            }
+        }
+        RequestVerdict::Forward { from: leg, cseq }
+    }
+
+    /// The timer from [`poll_timeout`](Dialog::poll_timeout) is due: a confirmed dialog past
+    /// its deadline ends as `Timeout`, with a BYE to both legs if `bye_on_timeout`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.state.is_confirmed() && self.clock.is_due(now) {
+            if self.bye_on_timeout {
+                self.send_byes(&[Leg::Caller, Leg::Callee], &[]);
+            }
+            self.finish(EndCause::Timeout);
+        }
+    }
+
+    /// Ends a confirmed dialog (API, keep-alive failure): BYE to each of `legs` with the
+    /// dialog's BYE headers plus `extra_headers`, then state 5 with `cause`. False (and
+    /// nothing done) if the dialog is not confirmed: an early dialog ends by CANCEL, which is
+    /// the proxy's transaction business.
+    pub fn end(&mut self, _now: Instant, cause: EndCause, legs: &[Leg], extra_headers: &[String]) -> bool {
+        if !self.state.is_confirmed() {
+            return false;
+        }
+        self.send_byes(legs, extra_headers);
+        self.finish(cause);
+        true
+    }
+
+    fn send_byes(&mut self, legs: &[Leg], extra: &[String]) {
+        let mut headers = self.bye_extra_headers.clone();
+        headers.extend_from_slice(extra);
+        for &leg in legs {
+            if let Some(req) = self.request_towards(leg, Method::Bye, headers.clone()) {
+                self.out.push_back(DialogOutput::SendRequest(req));
+            }
+        }
+    }
+
+    /// Builds the facts of a request the proxy itself sends to `leg` of a confirmed dialog
+    /// (the leg's Contact and route set, the tags, and the next CSeq of the other leg's space
+    /// as `leg` sees it, which the [`CseqMap`] remembers). `None` before the 2xx.
+    pub fn request_towards(&mut self, leg: Leg, method: Method, extra_headers: Vec<String>) -> Option<GeneratedRequest> {
+        let callee = self.callee.as_ref()?;
+        let inv = &self.invite;
+        let (request_uri, routes, from, to, peer_last) = match leg {
+            Leg::Callee => (
+                callee.contact.as_ref().unwrap_or(&inv.request_uri),
+                &callee.routes,
+                &inv.from,
+                &callee.to,
+                self.caller_cseq.last(),
+            ),
+            Leg::Caller => (
+                self.caller_contact.as_ref().unwrap_or(&inv.from_uri),
+                &self.caller_routes,
+                &callee.to,
+                &inv.from,
+                self.callee_cseq.last(),
+            ),
+        };
+        Some(GeneratedRequest {
+            leg,
+            method,
+            request_uri: request_uri.clone(),
+            route_set: routes.routes().to_vec(),
+            from: from.clone(),
+            to: to.clone(),
+            call_id: inv.call_id.clone(),
+            cseq: self.cseq_map.allocate_towards(leg, peer_last),
+            extra_headers,
+        })
+    }
+
+    /// The CSeq to write on a response going back to `to` (the sender of the request), if the
+    /// request's CSeq was shifted on the way out.
+    pub fn response_cseq(&self, to: Leg, cseq: u32) -> Option<u32> {
+        self.cseq_map.unmap_response(to, cseq)
+    }
+
+    /// Changes the dialog timeout; a running deadline restarts from `now`.
+    pub fn set_timeout(&mut self, now: Instant, timeout: Duration) {
+        if self.state != DialogState::Deleted {
+            self.clock.set_timeout(now, timeout);
+            self.out.push_back(DialogOutput::TimeoutChanged { timeout });
+        }
+    }
+
+    /// Sets flag `index` (0..=31).
+    pub fn set_flag(&mut self, index: u32) -> Result<(), Error> {
+        self.flags.set(index)
+    }
+
+    /// Clears flag `index` (0..=31).
+    pub fn reset_flag(&mut self, index: u32) -> Result<(), Error> {
+        self.flags.reset(index)
+    }
+
+    /// Whether flag `index` (0..=31) is set.
+    pub fn is_flag_set(&self, index: u32) -> Result<bool, Error> {
+        self.flags.is_set(index)
+    }
+
+    /// All 32 flags (bit `i` = flag `i`).
+    pub fn flags(&self) -> u32 {
+        self.flags.bits()
+    }
+
+    /// Sets a dialog variable.
+    pub fn set_var(&mut self, name: impl Into<String>, value: impl Into<String>) -> Result<(), Error> {
+        let name = name.into();
+        if name.is_empty() {
+            return Err(Error::EmptyVarName);
+        }
+        self.vars.insert(name, value.into());
+        Ok(())
+    }
+
+    /// Removes a dialog variable, returning its value.
+    pub fn unset_var(&mut self, name: &str) -> Option<String> {
+        self.vars.remove(name)
+    }
+
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.vars.get(name).map(String::as_str)
+    }
+
+    pub fn vars(&self) -> &BTreeMap<String, String> {
+        &self.vars
+    }
+
+    /// Notes one more profile the dialog is counted in (the store admitted it). False if
+    /// it already was.
+    pub fn add_profile(&mut self, key: ProfileKey) -> bool {
+        if self.profiles.contains(&key) {
+            return false;
+        }
+        self.profiles.push(key);
+        true
+    }
+
+    /// Forgets a profile (the store released it). False if the dialog was not in it.
+    pub fn remove_profile(&mut self, key: &ProfileKey) -> bool {
+        let before = self.profiles.len();
+        self.profiles.retain(|k| k != key);
+        self.profiles.len() != before
+    }
+
+    pub fn profiles(&self) -> &[ProfileKey] {
+        &self.profiles
+    }
+
+    /// Where a leg's messages come from (`udp:1.2.3.4:5060`), for the API view; the caller's
+    /// is the INVITE's source, the callee's is unknown until the proxy sets it (once answered).
+    pub fn set_source(&mut self, leg: Leg, source: Option<String>) {
+        match (leg, self.callee.as_mut()) {
+            (Leg::Caller, _) => self.invite.source = source,
+            (Leg::Callee, Some(callee)) => callee.source = source,
+            (Leg::Callee, None) => {}
+        }
+    }
+
+    /// The next output, oldest first.
+    pub fn poll_output(&mut self) -> Option<DialogOutput> {
+        self.out.pop_front()
+    }
+
+    /// When [`handle_timeout`](Dialog::handle_timeout) must be called (confirmed dialogs).
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.clock.deadline()
+    }
+
+    /// Whether a request naming this dialog belongs to it ([`matching::match_request`]).
+    pub fn matches(&self, mode: MatchMode, cookie: DidCookie, req: &RequestFacts) -> MatchOutcome {
+        matching::match_request(mode, cookie, &self.key(), |t| self.branches.role(t).is_some(), req)
+    }
+
+    /// What identifies the dialog for matching.
+    pub fn key(&self) -> DialogKey<'_> {
+        DialogKey { did: self.did, call_id: &self.invite.call_id, caller_tag: &self.invite.from_tag }
     }
 
     pub fn did(&self) -> DialogId {
@@ -101,250 +435,27 @@ impl Dialog {
     pub fn caller_tag(&self) -> &str {
         &self.invite.from_tag
     }
+    /// The To tag of the answering branch, once answered.
     pub fn callee_tag(&self) -> Option<&str> {
-        self.callee_tag.as_deref()
+        self.branches.answered()
     }
-    pub fn settings(&self) -> &DialogSettings {
-        &self.settings
+    /// The fork branches heard from.
+    pub fn branches(&self) -> &Branches {
+        &self.branches
     }
-
-    fn set_state(&mut self, to: DialogState) {
-        if self.state != to {
-            self.out.push_back(DialogOutput::StateChanged { from: self.state, to });
-            self.state = to;
-        }
+    pub fn end_cause(&self) -> Option<EndCause> {
+        self.end_cause
     }
-
-    fn finish(&mut self, cause: EndCause) {
-        if self.state == DialogState::Deleted {
-            return;
-        }
-        self.set_state(DialogState::Deleted);
-        self.deadline = None;
-        self.end_cause = Some(cause);
-        self.out.push_back(DialogOutput::Ended(cause));
+    pub fn timeout(&self) -> Duration {
+        self.clock.timeout()
+    }
+    pub fn bye_on_timeout(&self) -> bool {
+        self.bye_on_timeout
     }
 
-    /// A response to the initial INVITE (other responses are ignored).
-    pub fn handle_response(&mut self, now: Instant, unix_ms: u64, r: &ResponseFacts) {
-        if r.cseq != self.invite.cseq || r.cseq_method.as_ref().is_some_and(|m| *m != Method::Invite) {
-            return;
-        }
-        let open = matches!(self.state, DialogState::Unconfirmed | DialogState::Early);
-        match r.status {
-            101..=199 => {
-                if let (true, Some(tag)) = (open, &r.to_tag) {
-                    if !self.early_tags.contains(tag) {
-                        self.early_tags.push(tag.clone());
-                    }
-                    self.set_state(DialogState::Early);
-                }
-            }
-            200..=299 => {
-                let Some(tag) = r.to_tag.clone() else { return };
-                if !open {
-                    return; // another branch's 2xx, or a retransmission
-                }
-                if !self.early_tags.contains(&tag) {
-                    self.early_tags.push(tag.clone());
-                }
-                self.callee_tag = Some(tag);
-                self.callee_to = r.to.clone();
-                self.callee_contact = r.contact.clone();
-                self.callee_routes = r.record_route_above.iter().rev().cloned().collect();
-                self.answer_unix_ms = Some(unix_ms);
-                self.deadline = Some(now + self.timeout);
-                self.set_state(DialogState::ConfirmedNoAck);
-            }
-            300..=699 if open => self.fail(now, r.status),
-            _ => {}
-        }
-    }
-
-    /// The INVITE failed before any 2xx (final non-2xx, timer B, unreachable next hop).
-    pub fn fail(&mut self, _now: Instant, code: u16) {
-        if matches!(self.state, DialogState::Unconfirmed | DialogState::Early) {
-            let cause = if code == 487 { EndCause::Cancelled } else { EndCause::Failed(code) };
-            self.finish(cause);
-        }
-    }
-
-    fn direction(&self, r: &RequestFacts) -> Option<(Leg, bool)> {
-        let from = r.from_tag.as_deref()?;
-        let to = r.to_tag.as_deref();
-        let caller = self.invite.from_tag.as_str();
-        let confirmed = self.callee_tag.as_deref();
-        if from == caller {
-            match (to, confirmed) {
-                (Some(t), Some(c)) if t == c => Some((Leg::Caller, true)),
-                (Some(t), _) if self.early_tags.iter().any(|e| e == t) => Some((Leg::Caller, confirmed.is_none())),
-                _ => None,
-            }
-        } else if to == Some(caller) {
-            match confirmed {
-                Some(c) if from == c => Some((Leg::Callee, true)),
-                _ if self.early_tags.iter().any(|e| e == from) => Some((Leg::Callee, confirmed.is_none())),
-                _ => None,
-            }
-        } else {
-            None
-        }
-    }
-
-    /// An in-dialog request. `Forward` with `from` = the leg that sent it.
-    pub fn handle_request(&mut self, now: Instant, r: &RequestFacts) -> RequestVerdict {
-        let forged = RequestVerdict::Reject { code: 481, reason: "Call/Transaction Does Not Exist" };
-        if r.call_id != self.invite.call_id || self.state == DialogState::Deleted {
-            return if r.matched_by_did { forged } else { RequestVerdict::NotMatched };
-        }
-        let Some((leg, tracked)) = self.direction(r) else {
-            return if r.matched_by_did { forged } else { RequestVerdict::NotMatched };
-        };
-        if !tracked {
-            // A losing fork branch: proxied, the dialog is not touched.
-            return RequestVerdict::Forward { from: leg, cseq: None };
-        }
-        let last = match leg {
-            Leg::Caller => &mut self.caller_cseq,
-            Leg::Callee => &mut self.callee_cseq,
-        };
-        let sequential = !matches!(r.method, Method::Ack | Method::Cancel);
-        if sequential {
-            if *last != 0 && r.cseq < *last {
-                return RequestVerdict::Reject { code: 500, reason: "Server Internal Error" };
-            }
-            *last = r.cseq;
-        }
-        let cseq = self.cseq_map.map_request(leg, r.cseq);
-        if matches!(r.method, Method::Invite | Method::Update) {
-            if let Some(c) = &r.contact {
-                match leg {
-                    Leg::Caller => self.caller_contact = Some(c.clone()),
-                    Leg::Callee => self.callee_contact = Some(c.clone()),
-                }
-            }
-        }
-        match r.method {
-            Method::Ack => {
-                if self.state == DialogState::ConfirmedNoAck {
-                    self.set_state(DialogState::Confirmed);
-                }
-            }
-            Method::Bye => {
-                self.finish(if leg == Leg::Caller { EndCause::ByeCaller } else { EndCause::ByeCallee });
-            }
-            _ => {
-                if sequential && !self.settings.timeout_noreset && self.state.is_confirmed() {
-                    self.deadline = Some(now + self.timeout);
-                }
-            }
-        }
-        RequestVerdict::Forward { from: leg, cseq }
-    }
-
-    /// Fires the dialog timeout when it is due.
-    pub fn handle_timeout(&mut self, now: Instant) {
-        if self.deadline.is_some_and(|d| d <= now) && self.state.is_confirmed() {
-            if self.settings.bye_on_timeout {
-                self.send_byes(&[Leg::Caller, Leg::Callee], &[]);
-            }
-            self.finish(EndCause::Timeout);
-        }
-    }
-
-    /// Ends a confirmed dialog (API, keep-alive): BYE to `legs`. False if not confirmed.
-    pub fn end(&mut self, _now: Instant, cause: EndCause, legs: &[Leg], extra: &[String]) -> bool {
-        if !self.state.is_confirmed() {
-            return false;
-        }
-        self.send_byes(legs, extra);
-        self.finish(cause);
-        true
-    }
-
-    fn send_byes(&mut self, legs: &[Leg], extra: &[String]) {
-        let mut headers = self.settings.bye_extra_headers.clone();
-        headers.extend(extra.iter().cloned());
-        for &leg in legs {
-            let req = match leg {
-                Leg::Callee => GeneratedRequest {
-                    leg,
-                    method: Method::Bye,
-                    request_uri: self.callee_contact.clone().unwrap_or_else(|| self.invite.request_uri.clone()),
-                    route_set: self.callee_routes.clone(),
-                    from: self.invite.from.clone(),
-                    to: self.callee_to.clone(),
-                    call_id: self.invite.call_id.clone(),
-                    cseq: self.caller_cseq.saturating_add(1) + self.cseq_map.map_request(Leg::Caller, 0).unwrap_or(0),
-                    extra_headers: headers.clone(),
-                },
-                Leg::Caller => GeneratedRequest {
-                    leg,
-                    method: Method::Bye,
-                    request_uri: self.caller_contact.clone().unwrap_or_else(|| self.invite.from_uri.clone()),
-                    route_set: self.invite.record_route.clone(),
-                    from: self.callee_to.clone(),
-                    to: self.invite.from.clone(),
-                    call_id: self.invite.call_id.clone(),
-                    cseq: self.callee_cseq.max(self.cseq_map.map_request(Leg::Callee, 0).unwrap_or(0)).saturating_add(1),
-                    extra_headers: headers.clone(),
-                },
-            };
-            self.cseq_map.generated_towards(leg);
-            self.out.push_back(DialogOutput::SendRequest(req));
-        }
-    }
-
-    /// Changes the timeout; a confirmed dialog's deadline restarts from `now`.
-    pub fn set_timeout(&mut self, now: Instant, timeout: Duration) {
-        self.timeout = timeout;
-        if self.state.is_confirmed() {
-            self.deadline = Some(now + timeout);
-        }
-    }
-
-    /// Sets (true) or resets (false) flag bit `bit` (0..=31); false if out of range.
-    pub fn set_flag(&mut self, bit: u32, on: bool) -> bool {
-        if bit > 31 {
-            return false;
-        }
-        if on {
-            self.settings.flags |= 1 << bit;
-        } else {
-            self.settings.flags &= !(1 << bit);
-        }
-        true
-    }
-
-    /// Sets a variable (`None` unsets it).
-    pub fn set_var(&mut self, name: &str, value: Option<String>) {
-        match value {
-            Some(v) => {
-                self.settings.vars.insert(name.to_owned(), v);
-            }
-            None => {
-                self.settings.vars.remove(name);
-            }
-        }
-    }
-
-    /// The variables.
-    pub fn vars(&self) -> &BTreeMap<String, String> {
-        &self.settings.vars
-    }
-
-    /// The next output.
-    pub fn poll_output(&mut self) -> Option<DialogOutput> {
-        self.out.pop_front()
-    }
-
-    /// When `handle_timeout` must be called.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        self.deadline
-    }
-
-    /// A view for the API.
+    /// A view for the API; `owner_node` is the node driving the dialog now.
     pub fn snapshot(&self, now: Instant, owner_node: u64) -> DialogSnapshot {
+        let callee = self.callee.as_ref();
         DialogSnapshot {
             did: self.did,
             call_id: self.invite.call_id.clone(),
@@ -353,34 +464,51 @@ impl Dialog {
                 uri: self.invite.from_uri.clone(),
                 tag: Some(self.invite.from_tag.clone()),
                 contact: self.caller_contact.clone(),
-                cseq: self.caller_cseq,
-                route_set: self.invite.record_route.clone(),
+                cseq: self.caller_cseq.last().unwrap_or(self.invite.cseq),
+                route_set: self.caller_routes.routes().to_vec(),
                 source: self.invite.source.clone(),
             },
             callee: LegView {
                 uri: self.invite.to_uri.clone(),
-                tag: self.callee_tag.clone(),
-                contact: self.callee_contact.clone(),
-                cseq: self.callee_cseq,
-                route_set: self.callee_routes.clone(),
-                source: None,
+                tag: self.callee_tag().map(str::to_owned),
+                contact: callee.and_then(|c| c.contact.clone()),
+                cseq: self.callee_cseq.last().unwrap_or(0),
+                route_set: callee.map(|c| c.routes.routes().to_vec()).unwrap_or_default(),
+                source: callee.and_then(|c| c.source.clone()),
             },
             request_uri: self.invite.request_uri.clone(),
             start_unix_ms: self.start_unix_ms,
             answer_unix_ms: self.answer_unix_ms,
-            timeout_secs: u32::try_from(self.timeout.as_secs()).unwrap_or(u32::MAX),
-            timeout_left_secs: self.deadline.map(|d| d.saturating_duration_since(now).as_secs()),
-            bye_on_timeout: self.settings.bye_on_timeout,
-            timeout_noreset: self.settings.timeout_noreset,
-            flags: self.settings.flags,
-            vars: self.settings.vars.clone(),
-            profiles: self.settings.profiles.clone(),
+            timeout_secs: u32::try_from(self.clock.timeout().as_secs()).unwrap_or(u32::MAX),
+            timeout_left_secs: self.clock.left(now).map(|d| d.as_secs()),
+            bye_on_timeout: self.bye_on_timeout,
+            timeout_noreset: self.clock.noreset(),
+            flags: self.flags.bits(),
+            vars: self.vars.clone(),
+            profiles: self.profiles.clone(),
             owner_node,
             end_cause: self.end_cause,
         }
     }
 }
 
+fn reject((code, reason): (u16, &'static str)) -> RequestVerdict {
+    RequestVerdict::Reject { code, reason }
+}
+
+fn fault_verdict(fault: CseqFault) -> RequestVerdict {
+    match fault {
+        CseqFault::OutOfOrder { .. } => reject(CSEQ_OUT_OF_ORDER),
+        CseqFault::NoSuchRequest { .. } => reject(NO_SUCH_DIALOG),
+    }
+}
+
 #[cfg(test)]
 #[path = "dialog_tests.rs"]
 mod tests;
+#[cfg(test)]
+#[path = "dialog_request_tests.rs"]
+mod request_tests;
+#[cfg(test)]
+#[path = "dialog_timeout_tests.rs"]
+mod timeout_tests;

@@ -1,7 +1,8 @@
 //! Scenario: garbage bytes, malformed SIP (missing Call-ID, bad CSeq, bad start line) and the
 //! invalid messages of RFC 4475 sent to dialogd over UDP and TCP: a malformed request that can be
-//! answered (it has a Via) gets 400, the rest is answered with an error or dropped, and the node
-//! stays up and still carries normal SIPp calls over both transports afterwards.
+//! answered (it has a Via and a Call-ID to echo) gets 400, the rest is answered with an error or
+//! dropped, never proxied, and the node stays up and still carries normal SIPp calls over both
+//! transports afterwards.
 
 use std::fs;
 use std::net::SocketAddr;
@@ -14,6 +15,10 @@ use dialogd_test_support::{
 };
 
 const REPLY: Duration = Duration::from_secs(5);
+/// How long to wait for an answer that may rightly never come.
+const DROP_WAIT: Duration = Duration::from_secs(2);
+/// Start line of the malformed requests: a target nothing listens on, should one be proxied.
+const INVITE: &str = "INVITE sip:nobody@127.0.0.1:9 SIP/2.0";
 const RUN: Duration = Duration::from_secs(60);
 
 /// A request from `peer` with every header a proxy needs, minus or plus what `tweak` changes.
@@ -49,19 +54,26 @@ fn request(
     SipMessage::compose(start_line, &headers, "")
 }
 
-/// The final response carrying our `branch`, if one comes within [`REPLY`].
-fn response_to(peer: &mut RawSipPeer, branch: &str) -> Option<SipMessage> {
-    peer.recv_until(REPLY, |m| {
+/// The final response carrying our `branch`, if one comes within `wait`.
+fn response_to(peer: &mut RawSipPeer, branch: &str, wait: Duration) -> Option<SipMessage> {
+    peer.recv_until(wait, |m| {
         m.status().is_some_and(|s| s >= 200) && m.header("Via").is_some_and(|v| v.contains(branch))
     })
     .ok()
 }
 
-/// Malformed requests that carry a Via: each must be answered 400.
+/// Malformed requests that carry a Via and a Call-ID: each must be answered 400.
 const MUST_GET_400: [(&str, &str, Option<&str>); 3] = [
-    ("missing-callid", "Call-ID", None),
     ("bad-cseq", "CSeq", Some("abc INVITE")),
     ("negative-cseq", "CSeq", Some("-1 INVITE")),
+    ("cseq-without-method", "CSeq", Some("1")),
+];
+
+/// Malformed requests a response could not be matched to (RFC 3261 §8.2.6.2: a response copies
+/// the Call-ID): an error response or nothing.
+const MAY_BE_DROPPED: [(&str, &str, Option<&str>); 2] = [
+    ("missing-callid", "Call-ID", None),
+    ("missing-from", "From", None),
 ];
 
 /// Bad start lines: answered with an error (400/505) or dropped, never proxied.
@@ -125,14 +137,9 @@ fn malformed_requests_get_400(node: &DialogdNode, transport: Transport) -> Resul
     for (name, header, value) in MUST_GET_400 {
         let mut peer = peer_for(transport, node.sip_addr(), &mut shared)?;
         let branch = format!("z9hG4bK-{name}-{}", transport.uri_param());
-        let bytes = request(
-            &peer,
-            &branch,
-            "INVITE sip:nobody@127.0.0.1:9 SIP/2.0",
-            &[(header, value)],
-        );
+        let bytes = request(&peer, &branch, INVITE, &[(header, value)]);
         peer.send_to(node.sip_addr(), &bytes)?;
-        let response = response_to(&mut peer, &branch);
+        let response = response_to(&mut peer, &branch, REPLY);
         ensure!(
             response.as_ref().and_then(SipMessage::status) == Some(400),
             "{name} over {transport}: got {:?}",
@@ -142,16 +149,32 @@ fn malformed_requests_get_400(node: &DialogdNode, transport: Transport) -> Resul
             shared = Some(peer);
         }
     }
-    for (i, line) in BAD_START_LINES.iter().enumerate() {
+    let dropped_or_error = MAY_BE_DROPPED
+        .iter()
+        .map(|(name, header, value)| {
+            (
+                name.to_string(),
+                INVITE.to_string(),
+                Some((*header, *value)),
+            )
+        })
+        .chain(
+            BAD_START_LINES
+                .iter()
+                .enumerate()
+                .map(|(i, line)| (format!("startline{i}"), line.to_string(), None)),
+        );
+    for (name, line, tweak) in dropped_or_error {
         let mut peer = peer_for(transport, node.sip_addr(), &mut shared)?;
-        let branch = format!("z9hG4bK-startline{i}-{}", transport.uri_param());
-        let bytes = request(&peer, &branch, line, &[]);
+        let branch = format!("z9hG4bK-{name}-{}", transport.uri_param());
+        let tweak: Vec<_> = tweak.into_iter().collect();
+        let bytes = request(&peer, &branch, &line, &tweak);
         peer.send_to(node.sip_addr(), &bytes)?;
-        if let Some(response) = response_to(&mut peer, &branch) {
+        if let Some(response) = response_to(&mut peer, &branch, DROP_WAIT) {
             let status = response.status().unwrap_or(0);
             ensure!(
                 (400..600).contains(&status),
-                "{line:?} over {transport} got {}",
+                "{name} ({line:?}) over {transport} got {}",
                 response.first_line()
             );
         }

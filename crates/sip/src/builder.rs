@@ -127,14 +127,17 @@ pub fn ack_2xx(r: &InDialogRequest<'_>) -> Bytes {
 }
 
 fn copy_lines(msg: &SipMessage, names: &[HeaderName], out: &mut String, only_first_via: bool) {
+    let mut via_written = false;
     for h in msg.headers() {
         if !names.contains(&h.name) {
             continue;
         }
         if h.name == HeaderName::Via && only_first_via {
-            if let Some(top) = msg.list(&HeaderName::Via).first() {
+            // Once, however many Via lines the request has (RFC 3261 §9.1, §17.1.1.3).
+            if !via_written && let Some(top) = msg.list(&HeaderName::Via).first() {
                 out.push_str(&format!("Via: {}\r\n", msg.element(top)));
             }
+            via_written = true;
             continue;
         }
         out.push_str(&format!("{}: {}\r\n", h.name, msg.value_of(h)));
@@ -182,7 +185,7 @@ mod tests {
             to: "<sip:bob@b>;tag=2",
             call_id: "cid",
             cseq: 7,
-            via: ViaSpec { transport: "UDP", sent_by: "127.0.0.1:5060", branch: &"z9hG4bK1" },
+            via: ViaSpec { transport: "UDP", sent_by: "127.0.0.1:5060", branch: "z9hG4bK1" },
             contact: None,
             max_forwards: 70,
             extra_headers: extra,

@@ -28,6 +28,7 @@ mod raw_sip;
 mod sip_message;
 mod sipp;
 mod sipp_outcome;
+mod sipp_process;
 mod transport;
 mod wait;
 
@@ -38,8 +39,9 @@ pub use node::{DialogdNode, Endpoints};
 pub use raw_call::RawCall;
 pub use raw_sip::RawSipPeer;
 pub use sip_message::{SipMessage, param, uri_param};
-pub use sipp::{Sipp, SippProcess, scenario};
+pub use sipp::{Sipp, scenario};
 pub use sipp_outcome::{Direction, SippOutcome, TracedMessage};
+pub use sipp_process::SippProcess;
 pub use transport::Transport;
 pub use wait::wait_until;
 

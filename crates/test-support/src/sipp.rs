@@ -12,23 +12,23 @@
 //! Must not run unbounded: SIPp gets `-timeout` (with `-timeout_error`), the driver kills it a
 //! little after that, and a dropped [`SippProcess`] kills its child.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use tempfile::TempDir;
 
 use crate::free_port::free_udp_tcp_port;
-use crate::process::{POLL, kill, tail, wait_with_timeout};
+use crate::process::{POLL, tail};
 use crate::sipp_outcome::{
     ERROR_FILE, LOG_FILE, MESSAGE_FILE, SCREEN_FILE, SHORT_MESSAGE_FILE, STAT_FILE, STDERR_FILE,
-    STDOUT_FILE, SippOutcome, logged_calls,
+    STDOUT_FILE, SippOutcome,
 };
+use crate::sipp_process::SippProcess;
 use crate::transport::Transport;
 
 /// Default bound on a run (SIPp's `-timeout`).
@@ -277,20 +277,21 @@ impl Sipp {
             .stderr(File::create(dir.path().join(STDERR_FILE))?)
             .spawn()
             .context("cannot start sipp (Debian package sip-tester)")?;
-        let mut process = SippProcess {
-            run: Some(Run { child, dir }),
+        let mut process = SippProcess::new(
+            child,
+            dir,
             port,
-            transport: self.transport,
-            deadline: Instant::now() + self.timeout + KILL_GRACE,
+            self.transport,
+            Instant::now() + self.timeout + KILL_GRACE,
             command_line,
-        };
+        );
         let bind_deadline = Instant::now() + BIND_TIMEOUT;
         loop {
             if let Some(code) = process.exit_code_if_done()? {
                 if code == EXIT_BIND_ERROR {
                     return Ok(Started::BindFailed(format!(
                         "{} on port {port}: {}",
-                        process.command_line,
+                        process.command_line(),
                         tail(&process.read(STDERR_FILE), 3)
                     )));
                 }
@@ -302,7 +303,7 @@ impl Sipp {
             if Instant::now() >= bind_deadline {
                 bail!(
                     "{} did not bind port {port} within {BIND_TIMEOUT:?}",
-                    process.command_line
+                    process.command_line()
                 );
             }
             thread::sleep(POLL);
@@ -323,214 +324,6 @@ fn is_bound(port: u16, transport: Transport) -> bool {
     }
 }
 
-/// A running SIPp. Killed when dropped.
-#[derive(Debug)]
-pub struct SippProcess {
-    /// `None` only after `wait`/`stop` took it (they consume the process).
-    run: Option<Run>,
-    port: u16,
-    transport: Transport,
-    deadline: Instant,
-    command_line: String,
-}
-
-#[derive(Debug)]
-struct Run {
-    child: Child,
-    dir: TempDir,
-}
-
-impl SippProcess {
-    /// The local port SIPp listens on.
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// `127.0.0.1:port`.
-    pub fn addr(&self) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], self.port))
-    }
-
-    pub fn transport(&self) -> Transport {
-        self.transport
-    }
-
-    /// The run's directory.
-    pub fn dir(&self) -> Option<&Path> {
-        self.run.as_ref().map(|r| r.dir.path())
-    }
-
-    /// Whether SIPp is still running.
-    pub fn is_running(&mut self) -> bool {
-        matches!(self.exit_code_if_done(), Ok(None))
-    }
-
-    /// Lines written so far by the scenario's `<log>` actions (SIPp flushes them as it goes).
-    pub fn logs_so_far(&self) -> Vec<String> {
-        self.read(LOG_FILE).lines().map(str::to_string).collect()
-    }
-
-    /// Call-IDs of the `EVENT <call-id>` log lines written so far (see [`SippOutcome::logged`]).
-    pub fn logged_so_far(&self, event: &str) -> BTreeSet<String> {
-        logged_calls(&self.logs_so_far(), event)
-    }
-
-    /// Waits for SIPp to exit, at most until its bound (its `-timeout` plus a grace), killing it
-    /// then; reads its files.
-    pub fn wait(self) -> Result<SippOutcome> {
-        self.wait_at_most(Duration::MAX)
-    }
-
-    /// Waits for SIPp to exit at most `limit` (and never past its own bound), then kills it; for a
-    /// uas whose caller already failed, so the test fails fast.
-    pub fn wait_at_most(mut self, limit: Duration) -> Result<SippOutcome> {
-        let left = self
-            .deadline
-            .saturating_duration_since(Instant::now())
-            .min(limit);
-        let Run { mut child, dir } = self.take_run()?;
-        let status = wait_with_timeout(&mut child, left)?;
-        let killed = status.is_none();
-        if killed {
-            kill(&mut child);
-        }
-        let code = status.and_then(|s| s.code());
-        Ok(SippOutcome::read(
-            dir,
-            code,
-            killed,
-            self.command_line.clone(),
-        ))
-    }
-
-    /// The callee's outcome after the caller's: the whole run if the caller succeeded, else at
-    /// most a few more seconds (the callee would only wait for calls that will not come).
-    pub fn finish_after(self, caller: &SippOutcome) -> Result<SippOutcome> {
-        if caller.all_successful() {
-            self.wait()
-        } else {
-            self.wait_at_most(Duration::from_secs(5))
-        }
-    }
-
-    /// Kills SIPp now (e.g. a uas whose caller already failed) and reads its files.
-    pub fn stop(mut self) -> Result<SippOutcome> {
-        let Run { mut child, dir } = self.take_run()?;
-        let code = match child.try_wait()? {
-            Some(status) => status.code(),
-            None => {
-                kill(&mut child);
-                None
-            }
-        };
-        Ok(SippOutcome::read(
-            dir,
-            code,
-            false,
-            self.command_line.clone(),
-        ))
-    }
-
-    fn take_run(&mut self) -> Result<Run> {
-        self.run.take().context("SIPp process already waited for")
-    }
-
-    fn exit_code_if_done(&mut self) -> Result<Option<i32>> {
-        let Some(run) = self.run.as_mut() else {
-            return Ok(Some(-1));
-        };
-        Ok(run
-            .child
-            .try_wait()
-            .context("cannot wait for sipp")?
-            .map(|s| s.code().unwrap_or(-1)))
-    }
-
-    fn read(&self, name: &str) -> String {
-        self.run
-            .as_ref()
-            .and_then(|r| std::fs::read_to_string(r.dir.path().join(name)).ok())
-            .unwrap_or_default()
-    }
-}
-
-impl Drop for SippProcess {
-    fn drop(&mut self) {
-        let Some(run) = self.run.as_mut() else {
-            return;
-        };
-        kill(&mut run.child);
-        if thread::panicking() {
-            run.dir.disable_cleanup(true);
-            eprintln!(
-                "--- SIPp run dropped during a failure, files kept in {} ---\n{}",
-                run.dir.path().display(),
-                self.command_line
-            );
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn uac_arguments_carry_remote_port_transport_keys_and_traces() {
-        let sipp = Sipp::uac("uac.xml", "127.0.0.1:5060".parse().unwrap())
-            .transport(Transport::Tcp)
-            .calls(10)
-            .rate(200.0)
-            .limit(50)
-            .pause(Duration::from_millis(1500))
-            .uas_port(5070)
-            .caller("alice")
-            .timeout(Duration::from_secs(30));
-        let args = sipp.args(5080).join(" ");
-        for want in [
-            "127.0.0.1:5060 -sf ",
-            "-p 5080",
-            "-t t1",
-            "-m 10",
-            "-r 200",
-            "-l 50",
-            "-d 1500",
-            "-timeout 30s",
-            "-key caller alice",
-            "-key uas_host 127.0.0.1",
-            "-key uas_port 5070",
-            "-nostdin",
-            "-trace_stat",
-            "-trace_shortmsg",
-        ] {
-            assert!(args.contains(want), "{want:?} missing in {args}");
-        }
-        assert!(args.starts_with("127.0.0.1:5060"));
-    }
-
-    #[test]
-    fn uas_arguments_have_no_remote() {
-        let args = Sipp::uas("uas.xml").args(5090);
-        assert_eq!(args[0], "-sf");
-        assert!(args[1].ends_with("scenarios/uas.xml"));
-    }
-
-    #[test]
-    fn every_scenario_named_in_the_docs_exists() {
-        for name in [
-            "uac.xml",
-            "uas.xml",
-            "uac_long.xml",
-            "uas_long.xml",
-            "uac_cancel.xml",
-            "uas_ringing.xml",
-            "uas_busy.xml",
-            "uac_expect_486.xml",
-            "uac_reinvite.xml",
-            "uas_reinvite.xml",
-            "uas_bye.xml",
-        ] {
-            assert!(scenario(name).is_file(), "{name}");
-        }
-    }
-}
+#[path = "sipp_tests.rs"]
+mod tests;
