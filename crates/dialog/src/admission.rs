@@ -13,6 +13,9 @@ use crate::state::EndCause;
 /// A boxed, sendable future (keeps the trait usable as `dyn Admission`).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// Every value of a profile with its count (`None`: the profile has no values).
+pub type ProfileValues = Vec<(Option<String>, u64)>;
+
 /// Why admission (or another store operation) failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AdmitError {
@@ -53,5 +56,5 @@ pub trait Admission: Send + Sync + 'static {
     /// The dialogs in a profile (with a value: that value only).
     fn profile_dialogs(&self, name: &str, value: Option<&str>) -> BoxFuture<'_, Result<Vec<DialogId>, AdmitError>>;
     /// Every value of a profile with its count (a profile without value reports `None`).
-    fn profile_values(&self, name: &str) -> BoxFuture<'_, Result<Vec<(Option<String>, u64)>, AdmitError>>;
+    fn profile_values(&self, name: &str) -> BoxFuture<'_, Result<ProfileValues, AdmitError>>;
 }

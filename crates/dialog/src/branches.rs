@@ -12,6 +12,7 @@
 //! Early dialogs keep their own CSeq order per side (each is its own dialog to the caller
 //! and to its UAS, RFC 3261 §12.1.2); the answered branch's order becomes the dialog's. At
 //! most [`MAX_BRANCHES`] tags are remembered, so a peer inventing tags cannot grow a dialog.
+//! Tags only: the dialog's state and route sets are [`crate::Dialog`]'s.
 
 use crate::cseq::CseqTracker;
 
@@ -60,7 +61,11 @@ impl Branches {
             self.lost.push(tag.to_owned());
         } else {
             let callee = CseqTracker::default();
-            self.early.push(EarlyBranch { tag: tag.to_owned(), caller, callee });
+            self.early.push(EarlyBranch {
+                tag: tag.to_owned(),
+                caller,
+                callee,
+            });
         }
         true
     }

@@ -49,7 +49,10 @@ pub struct DialogConfig {
 
 impl Default for DialogConfig {
     fn default() -> DialogConfig {
-        DialogConfig { default_timeout: DEFAULT_TIMEOUT, match_mode: MatchMode::default() }
+        DialogConfig {
+            default_timeout: DEFAULT_TIMEOUT,
+            match_mode: MatchMode::default(),
+        }
     }
 }
 

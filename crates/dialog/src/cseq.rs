@@ -36,7 +36,10 @@ pub struct CseqTracker {
 impl CseqTracker {
     /// The caller's order right after its initial INVITE.
     pub fn after_invite(cseq: u32) -> CseqTracker {
-        CseqTracker { last: Some(cseq), last_invite: Some(cseq) }
+        CseqTracker {
+            last: Some(cseq),
+            last_invite: Some(cseq),
+        }
     }
 
     /// Checks a request against the order; changes nothing.
@@ -51,7 +54,11 @@ impl CseqTracker {
                 };
             }
         };
-        if ok { Ok(()) } else { Err(CseqFault::NoSuchRequest { got: cseq }) }
+        if ok {
+            Ok(())
+        } else {
+            Err(CseqFault::NoSuchRequest { got: cseq })
+        }
     }
 
     /// Records an accepted request.
@@ -113,7 +120,11 @@ mod tests {
         ];
         let mut t = CseqTracker::after_invite(10);
         for (i, (method, cseq, want)) in table.iter().enumerate() {
-            assert_eq!(t.accept(&m(method), *cseq), *want, "step {i}: {method} {cseq}");
+            assert_eq!(
+                t.accept(&m(method), *cseq),
+                *want,
+                "step {i}: {method} {cseq}"
+            );
         }
         assert_eq!(t.last(), Some(21));
         assert_eq!(t.last_invite(), Some(12));
@@ -124,7 +135,14 @@ mod tests {
         let table: &[(&str, u32, Result<(), CseqFault>)] = &[
             ("ACK", 1, Err(CseqFault::NoSuchRequest { got: 1 })),
             ("BYE", 4711, Ok(())),
-            ("BYE", 4710, Err(CseqFault::OutOfOrder { last: 4711, got: 4710 })),
+            (
+                "BYE",
+                4710,
+                Err(CseqFault::OutOfOrder {
+                    last: 4711,
+                    got: 4710,
+                }),
+            ),
         ];
         let mut t = CseqTracker::default();
         for (method, cseq, want) in table {

@@ -121,7 +121,11 @@ mod tests {
             assert_eq!(m.map_request(from, raw), want, "{from:?} {raw}");
             // Round trip: the response to the forwarded request carries its number back.
             let sent = want.unwrap_or(raw);
-            assert_eq!(m.unmap_response(from, sent), want.map(|_| raw), "{from:?} {raw} back");
+            assert_eq!(
+                m.unmap_response(from, sent),
+                want.map(|_| raw),
+                "{from:?} {raw} back"
+            );
         }
         // Numbers only the proxy used have no original: responses to them are not unmapped.
         assert_eq!(m.unmap_response(Leg::Caller, 2), None);
@@ -137,7 +141,10 @@ mod tests {
         // (raw, forwarded): below the first mark, between the marks, above both.
         for (raw, want) in [(5, None), (6, Some(7)), (7, Some(8)), (8, Some(10))] {
             assert_eq!(m.map_request(Leg::Caller, raw), want, "{raw}");
-            assert_eq!(m.unmap_response(Leg::Caller, want.unwrap_or(raw)), want.map(|_| raw));
+            assert_eq!(
+                m.unmap_response(Leg::Caller, want.unwrap_or(raw)),
+                want.map(|_| raw)
+            );
         }
     }
 

@@ -1,4 +1,6 @@
-//! [`Dialog`]: the life of one call as the proxy sees it (DESIGN.md §2), sans-IO.
+//! [`Dialog`]: the life of one call as the proxy sees it (DESIGN.md §2), sans-IO: it never
+//! parses SIP, reads a clock or sends anything — facts and `now` come in, verdicts and
+//! outputs go out. Commands are in `dialog_control.rs`, read-only views in `dialog_view.rs`.
 //!
 //! ```text
 //!  handle_response(now, ResponseFacts) ─┐                    ┌─▶ poll_output(): StateChanged
@@ -33,18 +35,15 @@ use std::time::{Duration, Instant};
 use dialogd_sip::Method;
 
 use crate::branches::{BranchRole, Branches};
-use crate::config::MatchMode;
 use crate::cseq::{CseqFault, CseqTracker};
 use crate::cseq_map::CseqMap;
-use crate::error::Error;
 use crate::facts::{DialogSettings, InitialInvite, RequestFacts, ResponseFacts};
 use crate::flags::DialogFlags;
 use crate::id::DialogId;
-use crate::matching::{self, DialogKey, DidCookie, MatchOutcome, NO_SUCH_DIALOG, tag_of};
+use crate::matching::{self, NO_SUCH_DIALOG, tag_of};
 use crate::output::{CSEQ_OUT_OF_ORDER, DialogOutput, GeneratedRequest, RequestVerdict};
 use crate::profile::ProfileKey;
 use crate::route_set::RouteSet;
-use crate::snapshot::{DialogSnapshot, LegView};
 use crate::state::{DialogState, EndCause, Leg};
 use crate::timeout::TimeoutClock;
 
@@ -122,7 +121,10 @@ impl Dialog {
 
     fn set_state(&mut self, to: DialogState) {
         if self.state != to {
-            self.out.push_back(DialogOutput::StateChanged { from: self.state, to });
+            self.out.push_back(DialogOutput::StateChanged {
+                from: self.state,
+                to,
+            });
             self.state = to;
         }
     }
@@ -153,11 +155,12 @@ impl Dialog {
                     }
                 }
             }
-            // A 2xx without To tag is broken; like Kamailio, confirm with the empty tag so the
-            // dialog is still timed out and torn down.
+            // Another branch's 2xx (or a retransmission): forwarded, the dialog keeps its own.
             200..=299 if self.state.is_confirmed() => {
                 self.branches.note(tag_of(&r.to_tag), base);
             }
+            // A 2xx without To tag is broken; like Kamailio, confirm with the empty tag so the
+            // dialog is still timed out and torn down.
             200..=299 => self.confirm(now, unix_ms, r),
             300..=699 if !self.state.is_confirmed() => self.fail(now, r.status),
             _ => {}
@@ -184,29 +187,41 @@ impl Dialog {
     /// dialog ends as `Failed(code)`, or `Cancelled` for 487. Ignored once answered.
     pub fn fail(&mut self, _now: Instant, code: u16) {
         if matches!(self.state, DialogState::Unconfirmed | DialogState::Early) {
-            let cause = if code == 487 { EndCause::Cancelled } else { EndCause::Failed(code) };
+            let cause = if code == 487 {
+                EndCause::Cancelled
+            } else {
+                EndCause::Failed(code)
+            };
             self.finish(cause);
         }
     }
 
     /// An in-dialog request: where it comes from, whether it fits, what to forward.
     pub fn handle_request(&mut self, now: Instant, r: &RequestFacts) -> RequestVerdict {
-        let unmatched = if r.matched_by_did { reject(NO_SUCH_DIALOG) } else { RequestVerdict::NotMatched };
+        let unmatched = if r.matched_by_did {
+            reject(NO_SUCH_DIALOG)
+        } else {
+            RequestVerdict::NotMatched
+        };
         if self.state == DialogState::Deleted {
             return unmatched;
         }
-        let Some((leg, tag)) = matching::direction(&self.key(), r) else { return unmatched };
+        let Some((leg, tag)) = matching::direction(&self.key(), r) else {
+            return unmatched;
+        };
         match self.branches.role(tag) {
             None => unmatched,
-            Some(BranchRole::Lost) => RequestVerdict::Forward { from: leg, cseq: None },
+            Some(BranchRole::Lost) => forward_from(leg, None),
             Some(BranchRole::Early(i)) => {
-                let Some(branch) = self.branches.early_mut(i) else { return unmatched };
+                let Some(branch) = self.branches.early_mut(i) else {
+                    return unmatched;
+                };
                 let order = match leg {
                     Leg::Caller => &mut branch.caller,
                     Leg::Callee => &mut branch.callee,
                 };
                 match order.accept(&r.method, r.cseq) {
-                    Ok(()) => RequestVerdict::Forward { from: leg, cseq: None },
+                    Ok(()) => forward_from(leg, None),
                     Err(fault) => fault_verdict(fault),
                 }
             }
@@ -243,7 +258,7 @@ impl Dialog {
                 self.clock.refresh(now);
             }
         }
-        RequestVerdict::Forward { from: leg, cseq }
+        forward_from(leg, cseq)
     }
 
     /// The timer from [`poll_timeout`](Dialog::poll_timeout) is due: a confirmed dialog past
@@ -261,7 +276,13 @@ impl Dialog {
     /// dialog's BYE headers plus `extra_headers`, then state 5 with `cause`. False (and
     /// nothing done) if the dialog is not confirmed: an early dialog ends by CANCEL, which is
     /// the proxy's transaction business.
-    pub fn end(&mut self, _now: Instant, cause: EndCause, legs: &[Leg], extra_headers: &[String]) -> bool {
+    pub fn end(
+        &mut self,
+        _now: Instant,
+        cause: EndCause,
+        legs: &[Leg],
+        extra_headers: &[String],
+    ) -> bool {
         if !self.state.is_confirmed() {
             return false;
         }
@@ -283,7 +304,12 @@ impl Dialog {
     /// Builds the facts of a request the proxy itself sends to `leg` of a confirmed dialog
     /// (the leg's Contact and route set, the tags, and the next CSeq of the other leg's space
     /// as `leg` sees it, which the [`CseqMap`] remembers). `None` before the 2xx.
-    pub fn request_towards(&mut self, leg: Leg, method: Method, extra_headers: Vec<String>) -> Option<GeneratedRequest> {
+    pub fn request_towards(
+        &mut self,
+        leg: Leg,
+        method: Method,
+        extra_headers: Vec<String>,
+    ) -> Option<GeneratedRequest> {
         let callee = self.callee.as_ref()?;
         let inv = &self.invite;
         let (request_uri, routes, from, to, peer_last) = match leg {
@@ -321,88 +347,6 @@ impl Dialog {
         self.cseq_map.unmap_response(to, cseq)
     }
 
-    /// Changes the dialog timeout; a running deadline restarts from `now`.
-    pub fn set_timeout(&mut self, now: Instant, timeout: Duration) {
-        if self.state != DialogState::Deleted {
-            self.clock.set_timeout(now, timeout);
-            self.out.push_back(DialogOutput::TimeoutChanged { timeout });
-        }
-    }
-
-    /// Sets flag `index` (0..=31).
-    pub fn set_flag(&mut self, index: u32) -> Result<(), Error> {
-        self.flags.set(index)
-    }
-
-    /// Clears flag `index` (0..=31).
-    pub fn reset_flag(&mut self, index: u32) -> Result<(), Error> {
-        self.flags.reset(index)
-    }
-
-    /// Whether flag `index` (0..=31) is set.
-    pub fn is_flag_set(&self, index: u32) -> Result<bool, Error> {
-        self.flags.is_set(index)
-    }
-
-    /// All 32 flags (bit `i` = flag `i`).
-    pub fn flags(&self) -> u32 {
-        self.flags.bits()
-    }
-
-    /// Sets a dialog variable.
-    pub fn set_var(&mut self, name: impl Into<String>, value: impl Into<String>) -> Result<(), Error> {
-        let name = name.into();
-        if name.is_empty() {
-            return Err(Error::EmptyVarName);
-        }
-        self.vars.insert(name, value.into());
-        Ok(())
-    }
-
-    /// Removes a dialog variable, returning its value.
-    pub fn unset_var(&mut self, name: &str) -> Option<String> {
-        self.vars.remove(name)
-    }
-
-    pub fn var(&self, name: &str) -> Option<&str> {
-        self.vars.get(name).map(String::as_str)
-    }
-
-    pub fn vars(&self) -> &BTreeMap<String, String> {
-        &self.vars
-    }
-
-    /// Notes one more profile the dialog is counted in (the store admitted it). False if
-    /// it already was.
-    pub fn add_profile(&mut self, key: ProfileKey) -> bool {
-        if self.profiles.contains(&key) {
-            return false;
-        }
-        self.profiles.push(key);
-        true
-    }
-
-    /// Forgets a profile (the store released it). False if the dialog was not in it.
-    pub fn remove_profile(&mut self, key: &ProfileKey) -> bool {
-        let before = self.profiles.len();
-        self.profiles.retain(|k| k != key);
-        self.profiles.len() != before
-    }
-
-    pub fn profiles(&self) -> &[ProfileKey] {
-        &self.profiles
-    }
-
-    /// Where a leg's messages come from (`udp:1.2.3.4:5060`), for the API view; the caller's
-    /// is the INVITE's source, the callee's is unknown until the proxy sets it (once answered).
-    pub fn set_source(&mut self, leg: Leg, source: Option<String>) {
-        match (leg, self.callee.as_mut()) {
-            (Leg::Caller, _) => self.invite.source = source,
-            (Leg::Callee, Some(callee)) => callee.source = source,
-            (Leg::Callee, None) => {}
-        }
-    }
-
     /// The next output, oldest first.
     pub fn poll_output(&mut self) -> Option<DialogOutput> {
         self.out.pop_front()
@@ -412,84 +356,10 @@ impl Dialog {
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.clock.deadline()
     }
+}
 
-    /// Whether a request naming this dialog belongs to it ([`matching::match_request`]).
-    pub fn matches(&self, mode: MatchMode, cookie: DidCookie, req: &RequestFacts) -> MatchOutcome {
-        matching::match_request(mode, cookie, &self.key(), |t| self.branches.role(t).is_some(), req)
-    }
-
-    /// What identifies the dialog for matching.
-    pub fn key(&self) -> DialogKey<'_> {
-        DialogKey { did: self.did, call_id: &self.invite.call_id, caller_tag: &self.invite.from_tag }
-    }
-
-    pub fn did(&self) -> DialogId {
-        self.did
-    }
-    pub fn state(&self) -> DialogState {
-        self.state
-    }
-    pub fn call_id(&self) -> &str {
-        &self.invite.call_id
-    }
-    pub fn caller_tag(&self) -> &str {
-        &self.invite.from_tag
-    }
-    /// The To tag of the answering branch, once answered.
-    pub fn callee_tag(&self) -> Option<&str> {
-        self.branches.answered()
-    }
-    /// The fork branches heard from.
-    pub fn branches(&self) -> &Branches {
-        &self.branches
-    }
-    pub fn end_cause(&self) -> Option<EndCause> {
-        self.end_cause
-    }
-    pub fn timeout(&self) -> Duration {
-        self.clock.timeout()
-    }
-    pub fn bye_on_timeout(&self) -> bool {
-        self.bye_on_timeout
-    }
-
-    /// A view for the API; `owner_node` is the node driving the dialog now.
-    pub fn snapshot(&self, now: Instant, owner_node: u64) -> DialogSnapshot {
-        let callee = self.callee.as_ref();
-        DialogSnapshot {
-            did: self.did,
-            call_id: self.invite.call_id.clone(),
-            state: self.state,
-            caller: LegView {
-                uri: self.invite.from_uri.clone(),
-                tag: Some(self.invite.from_tag.clone()),
-                contact: self.caller_contact.clone(),
-                cseq: self.caller_cseq.last().unwrap_or(self.invite.cseq),
-                route_set: self.caller_routes.routes().to_vec(),
-                source: self.invite.source.clone(),
-            },
-            callee: LegView {
-                uri: self.invite.to_uri.clone(),
-                tag: self.callee_tag().map(str::to_owned),
-                contact: callee.and_then(|c| c.contact.clone()),
-                cseq: self.callee_cseq.last().unwrap_or(0),
-                route_set: callee.map(|c| c.routes.routes().to_vec()).unwrap_or_default(),
-                source: callee.and_then(|c| c.source.clone()),
-            },
-            request_uri: self.invite.request_uri.clone(),
-            start_unix_ms: self.start_unix_ms,
-            answer_unix_ms: self.answer_unix_ms,
-            timeout_secs: u32::try_from(self.clock.timeout().as_secs()).unwrap_or(u32::MAX),
-            timeout_left_secs: self.clock.left(now).map(|d| d.as_secs()),
-            bye_on_timeout: self.bye_on_timeout,
-            timeout_noreset: self.clock.noreset(),
-            flags: self.flags.bits(),
-            vars: self.vars.clone(),
-            profiles: self.profiles.clone(),
-            owner_node,
-            end_cause: self.end_cause,
-        }
-    }
+fn forward_from(from: Leg, cseq: Option<u32>) -> RequestVerdict {
+    RequestVerdict::Forward { from, cseq }
 }
 
 fn reject((code, reason): (u16, &'static str)) -> RequestVerdict {
@@ -503,12 +373,17 @@ fn fault_verdict(fault: CseqFault) -> RequestVerdict {
     }
 }
 
-#[cfg(test)]
-#[path = "dialog_tests.rs"]
-mod tests;
+#[path = "dialog_control.rs"]
+mod control;
+#[path = "dialog_view.rs"]
+mod view;
+
 #[cfg(test)]
 #[path = "dialog_request_tests.rs"]
 mod request_tests;
+#[cfg(test)]
+#[path = "dialog_tests.rs"]
+mod tests;
 #[cfg(test)]
 #[path = "dialog_timeout_tests.rs"]
 mod timeout_tests;

@@ -12,7 +12,11 @@ impl DialogFlags {
     pub const COUNT: u32 = 32;
 
     fn mask(index: u32) -> Result<u32, Error> {
-        if index < Self::COUNT { Ok(1 << index) } else { Err(Error::FlagOutOfRange(index)) }
+        if index < Self::COUNT {
+            Ok(1 << index)
+        } else {
+            Err(Error::FlagOutOfRange(index))
+        }
     }
 
     /// Sets flag `index`.

@@ -37,7 +37,7 @@ pub mod timeout;
 #[cfg(test)]
 mod test_call;
 
-pub use admission::{Admission, AdmitError, AdmitRequest, BoxFuture};
+pub use admission::{Admission, AdmitError, AdmitRequest, BoxFuture, ProfileValues};
 pub use branches::{BranchRole, Branches};
 pub use config::{DEFAULT_TIMEOUT, DialogConfig, MatchMode};
 pub use cseq::{CseqFault, CseqTracker};

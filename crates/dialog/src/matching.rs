@@ -1,6 +1,7 @@
 //! Matching in-dialog requests to dialogs (Kamailio `dlg_match_mode`, RFC 3261 §12.2.2):
 //! pure functions over the facts of a request, so the proxy's lookup and the dialog's own
-//! check agree by construction.
+//! check agree by construction. They never look a dialog up nor check a `did`'s MAC: the
+//! proxy's registry and `did` codec do, and pass the result in ([`DidCookie`]).
 //!
 //! ```text
 //!  our Record-Route `did` cookie ──▶ lookup(mode, cookie) ──▶ ByDid / ByCallId / NoDialog / Reject
@@ -30,8 +31,8 @@ pub enum DidCookie {
     Absent,
     /// A cookie whose MAC checks out.
     Valid(DialogId),
-    /// A cookie whose MAC is wrong, or that does not decode.
-    Forged,
+    /// A cookie whose MAC is wrong, or that does not decode: a forgery.
+    Invalid,
 }
 
 /// Where the proxy looks the request's dialog up.
@@ -56,11 +57,18 @@ pub const NO_SUCH_DIALOG: (u16, &str) = (481, "Call/Transaction Does Not Exist")
 pub fn lookup(mode: MatchMode, cookie: DidCookie) -> Lookup {
     match (mode, cookie) {
         (MatchMode::DidNone, _) => Lookup::ByCallId,
-        (_, DidCookie::Forged) => {
-            Lookup::Reject { code: FORGED_COOKIE.0, reason: FORGED_COOKIE.1 }
-        }
-        (MatchMode::DidOnly, DidCookie::Valid(did)) => Lookup::ByDid { did, fallback: false },
-        (MatchMode::DidFallback, DidCookie::Valid(did)) => Lookup::ByDid { did, fallback: true },
+        (_, DidCookie::Invalid) => Lookup::Reject {
+            code: FORGED_COOKIE.0,
+            reason: FORGED_COOKIE.1,
+        },
+        (MatchMode::DidOnly, DidCookie::Valid(did)) => Lookup::ByDid {
+            did,
+            fallback: false,
+        },
+        (MatchMode::DidFallback, DidCookie::Valid(did)) => Lookup::ByDid {
+            did,
+            fallback: true,
+        },
         (MatchMode::DidOnly, DidCookie::Absent) => Lookup::NoDialog,
         (MatchMode::DidFallback, DidCookie::Absent) => Lookup::ByCallId,
     }

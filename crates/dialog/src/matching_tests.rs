@@ -8,7 +8,11 @@ const DID: DialogId = DialogId(0x0001_0000_0000_0007);
 const OTHER: DialogId = DialogId(0x0001_0000_0000_0008);
 
 fn key() -> DialogKey<'static> {
-    DialogKey { did: DID, call_id: "c1@host", caller_tag: "a" }
+    DialogKey {
+        did: DID,
+        call_id: "c1@host",
+        caller_tag: "a",
+    }
 }
 
 fn req(call_id: &str, from: Option<&str>, to: Option<&str>) -> RequestFacts {
@@ -27,17 +31,34 @@ fn req(call_id: &str, from: Option<&str>, to: Option<&str>) -> RequestFacts {
 fn lookup_follows_the_mode_table() {
     use DidCookie::*;
     use MatchMode::*;
-    let reject = Lookup::Reject { code: 403, reason: "Forbidden" };
+    let reject = Lookup::Reject {
+        code: 403,
+        reason: "Forbidden",
+    };
     let table = [
-        (DidOnly, Valid(DID), Lookup::ByDid { did: DID, fallback: false }),
+        (
+            DidOnly,
+            Valid(DID),
+            Lookup::ByDid {
+                did: DID,
+                fallback: false,
+            },
+        ),
         (DidOnly, Absent, Lookup::NoDialog),
-        (DidOnly, Forged, reject),
-        (DidFallback, Valid(DID), Lookup::ByDid { did: DID, fallback: true }),
+        (DidOnly, Invalid, reject),
+        (
+            DidFallback,
+            Valid(DID),
+            Lookup::ByDid {
+                did: DID,
+                fallback: true,
+            },
+        ),
         (DidFallback, Absent, Lookup::ByCallId),
-        (DidFallback, Forged, reject),
+        (DidFallback, Invalid, reject),
         (DidNone, Valid(DID), Lookup::ByCallId),
         (DidNone, Absent, Lookup::ByCallId),
-        (DidNone, Forged, Lookup::ByCallId),
+        (DidNone, Invalid, Lookup::ByCallId),
     ];
     for (mode, cookie, want) in table {
         assert_eq!(lookup(mode, cookie), want, "{mode:?} {cookie:?}");
@@ -47,8 +68,14 @@ fn lookup_follows_the_mode_table() {
 #[test]
 fn direction_by_tags() {
     let table = [
-        (req("c1@host", Some("a"), Some("b")), Some((Leg::Caller, "b"))),
-        (req("c1@host", Some("b"), Some("a")), Some((Leg::Callee, "b"))),
+        (
+            req("c1@host", Some("a"), Some("b")),
+            Some((Leg::Caller, "b")),
+        ),
+        (
+            req("c1@host", Some("b"), Some("a")),
+            Some((Leg::Callee, "b")),
+        ),
         (req("c1@host", Some("x"), Some("b")), None),
         (req("C1@host", Some("a"), Some("b")), None), // Call-ID is case-sensitive
         (req("c1@host", None, Some("a")), Some((Leg::Callee, ""))),
@@ -74,14 +101,14 @@ fn match_request_always_checks_call_id_and_tags() {
         (DidOnly, Valid(DID), &wrong_call, Forged),
         (DidOnly, Valid(OTHER), &good, NotMatched),
         (DidOnly, Absent, &good, NotMatched),
-        (DidOnly, Forged, &good, Forged),
+        (DidOnly, Invalid, &good, Forged),
         (DidFallback, Valid(DID), &wrong_tag, Forged),
         (DidFallback, Absent, &good, Matched(Leg::Caller)),
         (DidFallback, Absent, &wrong_tag, NotMatched),
         (DidFallback, Absent, &wrong_call, NotMatched),
-        (DidFallback, Forged, &good, Forged),
+        (DidFallback, Invalid, &good, Forged),
         (DidNone, Absent, &upstream, Matched(Leg::Callee)),
-        (DidNone, Forged, &good, Matched(Leg::Caller)),
+        (DidNone, Invalid, &good, Matched(Leg::Caller)),
         (DidNone, Valid(DID), &wrong_tag, NotMatched),
     ];
     for (mode, cookie, r, want) in table {

@@ -52,10 +52,16 @@ mod tests {
     #[test]
     fn route_sets_are_nearest_first_in_both_directions() {
         // (INVITE's Record-Route, 2xx's above ours, towards caller, towards callee)
-        let table: &[(&[&str], &[&str], &[&str], &[&str])] = &[
+        type Row<'a> = (&'a [&'a str], &'a [&'a str], &'a [&'a str], &'a [&'a str]);
+        let table: &[Row] = &[
             (&[], &[], &[], &[]),
             (&["<sip:p1;lr>"], &[], &["<sip:p1;lr>"], &[]),
-            (&[], &["<sip:p3;lr>", "<sip:p2;lr>"], &[], &["<sip:p2;lr>", "<sip:p3;lr>"]),
+            (
+                &[],
+                &["<sip:p3;lr>", "<sip:p2;lr>"],
+                &[],
+                &["<sip:p2;lr>", "<sip:p3;lr>"],
+            ),
             (
                 &["<sip:p1;lr>", "<sip:p0;lr>"],
                 &["<sip:p2;lr;x=1>"],
@@ -64,7 +70,10 @@ mod tests {
             ),
         ];
         for (invite_rr, above, caller, callee) in table {
-            assert_eq!(RouteSet::towards_caller(v(invite_rr)).routes(), v(caller).as_slice());
+            assert_eq!(
+                RouteSet::towards_caller(v(invite_rr)).routes(),
+                v(caller).as_slice()
+            );
             let towards_callee = RouteSet::towards_callee(v(above));
             assert_eq!(towards_callee.routes(), v(callee).as_slice());
             assert_eq!(towards_callee.is_empty(), callee.is_empty());

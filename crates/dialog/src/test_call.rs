@@ -140,13 +140,22 @@ impl TestCall {
     /// Feeds `input` at second `secs`.
     pub fn step(&mut self, secs: u64, input: Input) -> Produced {
         let now = self.at(secs);
-        let mut p = Produced { verdict: None, ended: None, outputs: Vec::new() };
+        let mut p = Produced {
+            verdict: None,
+            ended: None,
+            outputs: Vec::new(),
+        };
         match input {
-            Input::Response(r) => self.dialog.handle_response(now, 1_700_000_000_000 + secs * 1000, &r),
+            Input::Response(r) => {
+                self.dialog
+                    .handle_response(now, 1_700_000_000_000 + secs * 1000, &r)
+            }
             Input::Request(r) => p.verdict = Some(self.dialog.handle_request(now, &r)),
             Input::Fail(code) => self.dialog.fail(now, code),
             Input::Timeout => self.dialog.handle_timeout(now),
-            Input::End(cause, legs, extra) => p.ended = Some(self.dialog.end(now, cause, &legs, &extra)),
+            Input::End(cause, legs, extra) => {
+                p.ended = Some(self.dialog.end(now, cause, &legs, &extra))
+            }
         }
         p.outputs = self.drain();
         p

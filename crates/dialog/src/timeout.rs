@@ -26,7 +26,12 @@ pub struct TimeoutClock {
 impl TimeoutClock {
     /// A clock that is not running yet.
     pub fn new(timeout: Duration, noreset: bool) -> TimeoutClock {
-        TimeoutClock { timeout, noreset, running: false, deadline: None }
+        TimeoutClock {
+            timeout,
+            noreset,
+            running: false,
+            deadline: None,
+        }
     }
 
     /// Starts the clock (the dialog was answered).
@@ -106,13 +111,13 @@ mod tests {
         events
             .iter()
             .map(|(at, ev)| {
-                let now = t0 + *at * S;
+                let now = t0 + Duration::from_secs(*at);
                 match ev {
                     Ev::Start => c.start(now),
                     Ev::Refresh => {
                         c.refresh(now);
                     }
-                    Ev::Set(secs) => c.set_timeout(now, *secs * S),
+                    Ev::Set(secs) => c.set_timeout(now, Duration::from_secs(*secs)),
                     Ev::Stop => c.stop(),
                 }
                 c.deadline().map(|d| (d - t0).as_secs())
@@ -123,19 +128,23 @@ mod tests {
     #[test]
     fn deadlines_follow_the_table() {
         use Ev::*;
-        let table: &[(bool, &[(u64, Ev)], &[Option<u64>])] = &[
+        type Row<'a> = (bool, &'a [(u64, Ev)], &'a [Option<u64>]);
+        let table: &[Row] = &[
             // Not started: refreshes and new timeouts set no deadline.
             (false, &[(1, Refresh), (2, Set(5))], &[None, None]),
             // Started at 3 with the timeout set before: 3 + 5.
             (false, &[(1, Set(5)), (3, Start)], &[None, Some(8)]),
-            (false, &[(0, Start), (4, Refresh), (6, Set(2)), (7, Stop)], &[
-                Some(10),
-                Some(14),
-                Some(8),
-                None,
-            ]),
+            (
+                false,
+                &[(0, Start), (4, Refresh), (6, Set(2)), (7, Stop)],
+                &[Some(10), Some(14), Some(8), None],
+            ),
             // noreset: refreshes keep the deadline, an explicit new timeout moves it.
-            (true, &[(0, Start), (4, Refresh), (6, Set(20))], &[Some(10), Some(10), Some(26)]),
+            (
+                true,
+                &[(0, Start), (4, Refresh), (6, Set(20))],
+                &[Some(10), Some(10), Some(26)],
+            ),
         ];
         for (i, (noreset, events, want)) in table.iter().enumerate() {
             assert_eq!(run(*noreset, events), *want, "row {i}");

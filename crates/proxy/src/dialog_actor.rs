@@ -200,13 +200,14 @@ async fn drive(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
                     // it durably); log so an operator sees a count that may lag.
                     tracing::warn!(error = %e, "profile release failed");
                 }
-                for p in &state.dialog.settings().profiles {
+                for p in state.dialog.profiles() {
                     metrics::gauge!("dialogd_profile_size", "profile" => p.name.clone()).decrement(1.0);
                 }
                 state.ctx.registry.remove(did, cause);
                 myself.stop(None);
                 return;
             }
+            DialogOutput::TimeoutChanged { .. } => {}
         }
     }
     let next = state.dialog.poll_timeout();
