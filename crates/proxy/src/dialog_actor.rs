@@ -37,8 +37,9 @@ pub enum DialogMsg {
     /// An in-dialog request (the flag: it was matched by a valid `did`); the answer says
     /// whether to forward it.
     Request(Box<SipMessage>, bool, RpcReplyPort<DialogAnswer>),
-    /// A response to the initial INVITE, before it is relayed upstream.
-    Response(Box<SipMessage>, RpcReplyPort<()>),
+    /// A response to the initial INVITE, before it is relayed upstream, with where it came
+    /// from (`udp:1.2.3.4:5060`).
+    Response(Box<SipMessage>, Option<String>, RpcReplyPort<()>),
     /// The initial INVITE's next hop failed (timer B, transport error) with this code.
     Failed(u16, RpcReplyPort<()>),
     /// The timer the dialog asked for is due.
@@ -133,9 +134,13 @@ impl Actor for DialogActor {
                     let verdict = state.dialog.handle_request(now, &facts);
                     let _ = reply.send(answer(verdict));
                 }
-                DialogMsg::Response(resp, reply) => {
+                DialogMsg::Response(resp, source, reply) => {
                     let facts = facts::response(&resp);
+                    let was_confirmed = state.dialog.state().is_confirmed();
                     state.dialog.handle_response(now, crate::initial::unix_ms(), &facts);
+                    if !was_confirmed && state.dialog.state().is_confirmed() {
+                        state.dialog.set_source(Leg::Callee, source);
+                    }
                     let _ = reply.send(());
                 }
                 DialogMsg::Failed(code, reply) => {

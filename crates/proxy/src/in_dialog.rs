@@ -40,8 +40,13 @@ pub async fn check(ctx: &ProxyContext, msg: &SipMessage, own: &OwnRoutes) -> Res
             }
         }
     }
-    let candidates: Vec<DialogHandle> = match by_did {
-        Some(did) => ctx.registry.get(did).into_iter().collect(),
+    let candidates: Vec<DialogHandle> = match by_did.map(|did| ctx.registry.get(did)) {
+        Some(Some(handle)) => vec![handle],
+        // A valid did whose dialog is gone: did_fallback still tries Call-ID and tags.
+        Some(None) if ctx.settings.match_mode == MatchMode::DidFallback => {
+            ctx.registry.by_call_id(msg.call_id())
+        }
+        Some(None) => Vec::new(),
         None if ctx.settings.match_mode == MatchMode::DidOnly => Vec::new(),
         None => ctx.registry.by_call_id(msg.call_id()),
     };

@@ -389,7 +389,10 @@ impl Proxied {
     async fn relay(&mut self, resp: SipMessage) {
         let Some(status) = resp.status() else { return };
         if let Some(d) = &self.dialog {
-            let _ = ractor::call!(d.actor, DialogMsg::Response, Box::new(resp.clone()));
+            let source = self
+                .downstream
+                .map(|t| format!("{}:{}", t.transport.as_str().to_ascii_lowercase(), t.addr));
+            let _ = ractor::call!(d.actor, DialogMsg::Response, Box::new(resp.clone()), source);
         }
         if status == 100 || self.final_sent && !(200..300).contains(&status) {
             return;
