@@ -24,10 +24,13 @@ impl Inner {
     }
 
     fn check(&self, m: &ProfileMembership) -> Result<(), AdmitError> {
-        if let Some(limit) = m.limit {
-            if self.size(&m.key) >= u64::from(limit) {
-                return Err(AdmitError::LimitReached { key: m.key.clone(), limit });
-            }
+        if let Some(limit) = m.limit
+            && self.size(&m.key) >= u64::from(limit)
+        {
+            return Err(AdmitError::LimitReached {
+                key: m.key.clone(),
+                limit,
+            });
         }
         Ok(())
     }
@@ -49,10 +52,14 @@ impl Inner {
         }
     }
 
-    fn range(&self, name: &str, value: Option<&str>) -> impl Iterator<Item = (&ProfileKey, &BTreeSet<DialogId>)> {
-        self.members
-            .iter()
-            .filter(move |(k, _)| k.name == name && (value.is_none() || k.value.as_deref() == value))
+    fn range(
+        &self,
+        name: &str,
+        value: Option<&str>,
+    ) -> impl Iterator<Item = (&ProfileKey, &BTreeSet<DialogId>)> {
+        self.members.iter().filter(move |(k, _)| {
+            k.name == name && (value.is_none() || k.value.as_deref() == value)
+        })
     }
 }
 
@@ -111,7 +118,11 @@ impl Admission for LocalStore {
         Box::pin(async { Ok(()) })
     }
 
-    fn add_profile(&self, did: DialogId, m: ProfileMembership) -> BoxFuture<'_, Result<(), AdmitError>> {
+    fn add_profile(
+        &self,
+        did: DialogId,
+        m: ProfileMembership,
+    ) -> BoxFuture<'_, Result<(), AdmitError>> {
         let result = (|| {
             let mut inner = self.lock();
             let Some(keys) = inner.dialogs.get(&did) else {
@@ -127,7 +138,11 @@ impl Admission for LocalStore {
         Box::pin(async move { result })
     }
 
-    fn remove_profile(&self, did: DialogId, key: ProfileKey) -> BoxFuture<'_, Result<(), AdmitError>> {
+    fn remove_profile(
+        &self,
+        did: DialogId,
+        key: ProfileKey,
+    ) -> BoxFuture<'_, Result<(), AdmitError>> {
         let result = (|| {
             let mut inner = self.lock();
             let Some(keys) = inner.dialogs.get_mut(&did) else {
@@ -140,12 +155,24 @@ impl Admission for LocalStore {
         Box::pin(async move { result })
     }
 
-    fn profile_size(&self, name: &str, value: Option<&str>) -> BoxFuture<'_, Result<u64, AdmitError>> {
-        let n = self.lock().range(name, value).map(|(_, s)| s.len() as u64).sum();
+    fn profile_size(
+        &self,
+        name: &str,
+        value: Option<&str>,
+    ) -> BoxFuture<'_, Result<u64, AdmitError>> {
+        let n = self
+            .lock()
+            .range(name, value)
+            .map(|(_, s)| s.len() as u64)
+            .sum();
         Box::pin(async move { Ok(n) })
     }
 
-    fn profile_dialogs(&self, name: &str, value: Option<&str>) -> BoxFuture<'_, Result<Vec<DialogId>, AdmitError>> {
+    fn profile_dialogs(
+        &self,
+        name: &str,
+        value: Option<&str>,
+    ) -> BoxFuture<'_, Result<Vec<DialogId>, AdmitError>> {
         let ids: BTreeSet<DialogId> = self
             .lock()
             .range(name, value)
@@ -154,7 +181,10 @@ impl Admission for LocalStore {
         Box::pin(async move { Ok(ids.into_iter().collect()) })
     }
 
-    fn profile_values(&self, name: &str) -> BoxFuture<'_, Result<Vec<(Option<String>, u64)>, AdmitError>> {
+    fn profile_values(
+        &self,
+        name: &str,
+    ) -> BoxFuture<'_, Result<Vec<(Option<String>, u64)>, AdmitError>> {
         let values = self
             .lock()
             .range(name, None)
@@ -185,7 +215,10 @@ mod tests {
             profiles: profiles
                 .iter()
                 .map(|(n, v, l)| ProfileMembership {
-                    key: ProfileKey { name: (*n).into(), value: v.map(Into::into) },
+                    key: ProfileKey {
+                        name: (*n).into(),
+                        value: v.map(Into::into),
+                    },
                     limit: *l,
                 })
                 .collect(),
@@ -196,13 +229,27 @@ mod tests {
     fn limit_is_exact_and_admission_is_all_or_nothing() {
         let s = LocalStore::new();
         for i in 0..5 {
-            block(s.admit(req(i, &[("caller", Some("alice"), Some(5)), ("all", None, Some(6))]))).unwrap();
+            block(s.admit(req(
+                i,
+                &[("caller", Some("alice"), Some(5)), ("all", None, Some(6))],
+            )))
+            .unwrap();
         }
-        let full = block(s.admit(req(9, &[("all", None, Some(6)), ("caller", Some("alice"), Some(5))])));
-        assert!(matches!(full, Err(AdmitError::LimitReached { limit: 5, .. })));
+        let full = block(s.admit(req(
+            9,
+            &[("all", None, Some(6)), ("caller", Some("alice"), Some(5))],
+        )));
+        assert!(matches!(
+            full,
+            Err(AdmitError::LimitReached { limit: 5, .. })
+        ));
         // The failed admission left "all" untouched.
         assert_eq!(block(s.profile_size("all", None)).unwrap(), 5);
-        block(s.admit(req(10, &[("all", None, Some(6)), ("caller", Some("bob"), Some(5))]))).unwrap();
+        block(s.admit(req(
+            10,
+            &[("all", None, Some(6)), ("caller", Some("bob"), Some(5))],
+        )))
+        .unwrap();
         assert!(block(s.admit(req(11, &[("all", None, Some(6))]))).is_err());
         assert_eq!(block(s.profile_size("caller", None)).unwrap(), 6);
         assert_eq!(block(s.profile_size("caller", Some("alice"))).unwrap(), 5);
@@ -210,7 +257,10 @@ mod tests {
             block(s.profile_values("caller")).unwrap(),
             vec![(Some("alice".into()), 5), (Some("bob".into()), 1)]
         );
-        assert!(matches!(block(s.admit(req(1, &[]))), Err(AdmitError::Duplicate(_))));
+        assert!(matches!(
+            block(s.admit(req(1, &[]))),
+            Err(AdmitError::Duplicate(_))
+        ));
     }
 
     #[test]
@@ -230,11 +280,26 @@ mod tests {
         let s = LocalStore::new();
         block(s.admit(req(1, &[("a", None, Some(1))]))).unwrap();
         block(s.admit(req(2, &[]))).unwrap();
-        let m = ProfileMembership { key: ProfileKey::plain("a"), limit: Some(1) };
+        let m = ProfileMembership {
+            key: ProfileKey::plain("a"),
+            limit: Some(1),
+        };
         assert!(block(s.add_profile(DialogId(2), m.clone())).is_err());
         block(s.remove_profile(DialogId(1), ProfileKey::plain("a"))).unwrap();
         block(s.add_profile(DialogId(2), m)).unwrap();
-        assert_eq!(block(s.profile_dialogs("a", None)).unwrap(), vec![DialogId(2)]);
-        assert!(block(s.add_profile(DialogId(3), ProfileMembership { key: ProfileKey::plain("a"), limit: None })).is_err());
+        assert_eq!(
+            block(s.profile_dialogs("a", None)).unwrap(),
+            vec![DialogId(2)]
+        );
+        assert!(
+            block(s.add_profile(
+                DialogId(3),
+                ProfileMembership {
+                    key: ProfileKey::plain("a"),
+                    limit: None
+                }
+            ))
+            .is_err()
+        );
     }
 }

@@ -48,13 +48,29 @@ pub trait Admission: Send + Sync + 'static {
     /// (it makes release idempotent).
     fn release(&self, did: DialogId, cause: EndCause) -> BoxFuture<'_, Result<(), AdmitError>>;
     /// Adds a live dialog to one more profile, enforcing its limit.
-    fn add_profile(&self, did: DialogId, m: ProfileMembership) -> BoxFuture<'_, Result<(), AdmitError>>;
+    fn add_profile(
+        &self,
+        did: DialogId,
+        m: ProfileMembership,
+    ) -> BoxFuture<'_, Result<(), AdmitError>>;
     /// Removes a live dialog from one profile.
-    fn remove_profile(&self, did: DialogId, key: ProfileKey) -> BoxFuture<'_, Result<(), AdmitError>>;
+    fn remove_profile(
+        &self,
+        did: DialogId,
+        key: ProfileKey,
+    ) -> BoxFuture<'_, Result<(), AdmitError>>;
     /// Number of dialogs in a profile (with a value: that value only; without: all values).
-    fn profile_size(&self, name: &str, value: Option<&str>) -> BoxFuture<'_, Result<u64, AdmitError>>;
+    fn profile_size(
+        &self,
+        name: &str,
+        value: Option<&str>,
+    ) -> BoxFuture<'_, Result<u64, AdmitError>>;
     /// The dialogs in a profile (with a value: that value only).
-    fn profile_dialogs(&self, name: &str, value: Option<&str>) -> BoxFuture<'_, Result<Vec<DialogId>, AdmitError>>;
+    fn profile_dialogs(
+        &self,
+        name: &str,
+        value: Option<&str>,
+    ) -> BoxFuture<'_, Result<Vec<DialogId>, AdmitError>>;
     /// Every value of a profile with its count (a profile without value reports `None`).
     fn profile_values(&self, name: &str) -> BoxFuture<'_, Result<ProfileValues, AdmitError>>;
 }

@@ -5,7 +5,9 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A dialog id (DESIGN.md §1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct DialogId(pub u64);
 
 impl DialogId {

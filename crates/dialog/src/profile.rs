@@ -4,7 +4,9 @@
 use std::fmt;
 
 /// A profile, optionally keyed by a value: `caller` / `alice`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct ProfileKey {
     pub name: String,
     pub value: Option<String>,
@@ -13,12 +15,18 @@ pub struct ProfileKey {
 impl ProfileKey {
     /// A profile with a value.
     pub fn with_value(name: impl Into<String>, value: impl Into<String>) -> ProfileKey {
-        ProfileKey { name: name.into(), value: Some(value.into()) }
+        ProfileKey {
+            name: name.into(),
+            value: Some(value.into()),
+        }
     }
 
     /// A profile without value.
     pub fn plain(name: impl Into<String>) -> ProfileKey {
-        ProfileKey { name: name.into(), value: None }
+        ProfileKey {
+            name: name.into(),
+            value: None,
+        }
     }
 }
 

@@ -29,7 +29,10 @@ impl DialogsBackend for NodeBackend {
         Box::pin(async move { Ok((node, stats)) })
     }
 
-    fn list(&self, filter: DialogFilter) -> BoxFuture<'_, Result<Vec<DialogSnapshot>, BackendError>> {
+    fn list(
+        &self,
+        filter: DialogFilter,
+    ) -> BoxFuture<'_, Result<Vec<DialogSnapshot>, BackendError>> {
         Box::pin(async move {
             let mut out = Vec::new();
             for s in self.proxy.snapshots_after(filter.after).await {
@@ -75,7 +78,9 @@ impl DialogsBackend for NodeBackend {
                 .await
                 .map_err(|e| match e {
                     ControlError::NotFound(_) => BackendError::NotFound(e.to_string()),
-                    ControlError::NotConfirmed(_) => BackendError::FailedPrecondition(e.to_string()),
+                    ControlError::NotConfirmed(_) => {
+                        BackendError::FailedPrecondition(e.to_string())
+                    }
                 })
         })
     }
@@ -85,7 +90,12 @@ impl DialogsBackend for NodeBackend {
         name: &'a str,
         value: Option<&'a str>,
     ) -> BoxFuture<'a, Result<u64, BackendError>> {
-        Box::pin(async move { self.admission.profile_size(name, value).await.map_err(store_error) })
+        Box::pin(async move {
+            self.admission
+                .profile_size(name, value)
+                .await
+                .map_err(store_error)
+        })
     }
 
     fn profile_dialogs<'a>(
@@ -93,10 +103,23 @@ impl DialogsBackend for NodeBackend {
         name: &'a str,
         value: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Vec<DialogId>, BackendError>> {
-        Box::pin(async move { self.admission.profile_dialogs(name, value).await.map_err(store_error) })
+        Box::pin(async move {
+            self.admission
+                .profile_dialogs(name, value)
+                .await
+                .map_err(store_error)
+        })
     }
 
-    fn profile_values<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<ProfileValues, BackendError>> {
-        Box::pin(async move { self.admission.profile_values(name).await.map_err(store_error) })
+    fn profile_values<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<ProfileValues, BackendError>> {
+        Box::pin(async move {
+            self.admission
+                .profile_values(name)
+                .await
+                .map_err(store_error)
+        })
     }
 }

@@ -38,15 +38,34 @@ pub async fn run(
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
         << 8;
-    let Listeners { sip_udp, sip_tcp, grpc, metrics: metrics_listener } = listeners;
-    let proxy = Proxy::start(settings, sip_udp, sip_tcp, admission.clone(), policy, &secret, seq_start)
-        .map_err(NodeError::Runtime)?;
+    let Listeners {
+        sip_udp,
+        sip_tcp,
+        grpc,
+        metrics: metrics_listener,
+    } = listeners;
+    let proxy = Proxy::start(
+        settings,
+        sip_udp,
+        sip_tcp,
+        admission.clone(),
+        policy,
+        &secret,
+        seq_start,
+    )
+    .map_err(NodeError::Runtime)?;
 
     let stop = CancellationToken::new();
-    let backend = Arc::new(NodeBackend { node_id, proxy: proxy.clone(), admission });
+    let backend = Arc::new(NodeBackend {
+        node_id,
+        proxy: proxy.clone(),
+        admission,
+    });
     let api_stop = stop.clone();
     let api = tokio::spawn(async move {
-        if let Err(e) = dialogd_api::serve(grpc, backend, async move { api_stop.cancelled().await }).await {
+        if let Err(e) =
+            dialogd_api::serve(grpc, backend, async move { api_stop.cancelled().await }).await
+        {
             tracing::error!(error = %e, "gRPC API stopped");
         }
     });
@@ -79,15 +98,31 @@ pub async fn run(
     Ok(())
 }
 
-fn proxy_settings(config: &Config, bound_sip: std::net::SocketAddr) -> Result<ProxySettings, NodeError> {
+fn proxy_settings(
+    config: &Config,
+    bound_sip: std::net::SocketAddr,
+) -> Result<ProxySettings, NodeError> {
     let advertise = config.advertise(bound_sip);
     let (host, port) = dialogd_sip::values::split_host_port(&advertise)
         .map(|(h, p)| (h.to_owned(), p.unwrap_or(5060)))
-        .ok_or_else(|| NodeError::Config(config::ConfigError::invalid("sip_advertise", format!("{advertise:?} is not host[:port]"))))?;
+        .ok_or_else(|| {
+            NodeError::Config(config::ConfigError::invalid(
+                "sip_advertise",
+                format!("{advertise:?} is not host[:port]"),
+            ))
+        })?;
     Ok(ProxySettings {
         node_id: u16::try_from(config.node_id).unwrap_or(u16::MAX),
-        local: LocalIdentity { host, port, aliases: vec![bound_sip] },
-        timers: TimerConfig { t1: config.sip.t1(), t2: config.sip.t2(), t4: config.sip.t4() },
+        local: LocalIdentity {
+            host,
+            port,
+            aliases: vec![bound_sip],
+        },
+        timers: TimerConfig {
+            t1: config.sip.t1(),
+            t2: config.sip.t2(),
+            t4: config.sip.t4(),
+        },
         default_timeout: config.default_timeout(),
         match_mode: match config.dialog.match_mode {
             config::MatchMode::DidOnly => MatchMode::DidOnly,
@@ -96,7 +131,10 @@ fn proxy_settings(config: &Config, bound_sip: std::net::SocketAddr) -> Result<Pr
         },
         bye_on_timeout: config.dialog.bye_on_timeout,
         bye_extra_headers: config.dialog.bye_extra_headers.clone(),
-        limit_reject: (config.dialog.limit_reject_code, config.dialog.limit_reject_reason.clone()),
+        limit_reject: (
+            config.dialog.limit_reject_code,
+            config.dialog.limit_reject_reason.clone(),
+        ),
         max_forwards: config.sip.max_forwards,
     })
 }

@@ -99,8 +99,23 @@ pub async fn spawn(
     unix_ms: u64,
 ) -> Result<DialogHandle, ractor::SpawnErr> {
     let facts = facts::initial_invite(invite, inbound);
-    let dialog = Dialog::new(did, Instant::now(), unix_ms, facts, settings, ctx.settings.default_timeout);
-    let (actor, _) = Actor::spawn(None, DialogActor, DialogActorArgs { ctx: ctx.clone(), dialog }).await?;
+    let dialog = Dialog::new(
+        did,
+        Instant::now(),
+        unix_ms,
+        facts,
+        settings,
+        ctx.settings.default_timeout,
+    );
+    let (actor, _) = Actor::spawn(
+        None,
+        DialogActor,
+        DialogActorArgs {
+            ctx: ctx.clone(),
+            dialog,
+        },
+    )
+    .await?;
     ctx.registry.insert(did, invite.call_id(), actor.clone());
     Ok(DialogHandle { did, actor })
 }
@@ -116,7 +131,12 @@ impl Actor for DialogActor {
         args: Self::Arguments,
     ) -> Result<Self::State, ActorProcessingErr> {
         let span = tracing::info_span!("dialog", did = %args.dialog.did(), call_id = %args.dialog.call_id());
-        Ok(DialogActorState { ctx: args.ctx, dialog: args.dialog, timer: None, span })
+        Ok(DialogActorState {
+            ctx: args.ctx,
+            dialog: args.dialog,
+            timer: None,
+            span,
+        })
     }
 
     async fn handle(
@@ -137,7 +157,9 @@ impl Actor for DialogActor {
                 DialogMsg::Response(resp, source, reply) => {
                     let facts = facts::response(&resp);
                     let was_confirmed = state.dialog.state().is_confirmed();
-                    state.dialog.handle_response(now, crate::initial::unix_ms(), &facts);
+                    state
+                        .dialog
+                        .handle_response(now, crate::initial::unix_ms(), &facts);
                     if !was_confirmed && state.dialog.state().is_confirmed() {
                         state.dialog.set_source(Leg::Callee, source);
                     }
@@ -156,7 +178,11 @@ impl Actor for DialogActor {
                     let _ = reply.send(ended);
                 }
                 DialogMsg::Snapshot(reply) => {
-                    let _ = reply.send(state.dialog.snapshot(now, u64::from(state.ctx.settings.node_id)));
+                    let _ = reply.send(
+                        state
+                            .dialog
+                            .snapshot(now, u64::from(state.ctx.settings.node_id)),
+                    );
                 }
             }
             drive(&myself, state).await;
@@ -181,9 +207,10 @@ impl Actor for DialogActor {
 fn answer(v: RequestVerdict) -> DialogAnswer {
     match v {
         RequestVerdict::Forward { cseq, .. } => DialogAnswer::Forward { rewrite_cseq: cseq },
-        RequestVerdict::Reject { code, reason } => {
-            DialogAnswer::Reject { code, reason: reason.to_owned() }
-        }
+        RequestVerdict::Reject { code, reason } => DialogAnswer::Reject {
+            code,
+            reason: reason.to_owned(),
+        },
         RequestVerdict::NotMatched => DialogAnswer::NotThisDialog,
     }
 }
@@ -206,7 +233,8 @@ async fn drive(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
                     tracing::warn!(error = %e, "profile release failed");
                 }
                 for p in state.dialog.profiles() {
-                    metrics::gauge!("dialogd_profile_size", "profile" => p.name.clone()).decrement(1.0);
+                    metrics::gauge!("dialogd_profile_size", "profile" => p.name.clone())
+                        .decrement(1.0);
                 }
                 state.ctx.registry.remove(did, cause);
                 myself.stop(None);

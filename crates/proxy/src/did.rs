@@ -49,7 +49,10 @@ impl DidCodec {
     /// The parameter value for `id`.
     pub fn encode(&self, id: DialogId) -> String {
         let tag = self.mac(id).finalize().into_bytes();
-        format!("{id}.{:02x}{:02x}{:02x}{:02x}", tag[0], tag[1], tag[2], tag[3])
+        format!(
+            "{id}.{:02x}{:02x}{:02x}{:02x}",
+            tag[0], tag[1], tag[2], tag[3]
+        )
     }
 
     /// Checks a parameter value and returns its dialog id.
@@ -86,7 +89,10 @@ mod tests {
         let forged = format!("{}.{}", DialogId::new(1, 78), &v[17..]);
         assert!(matches!(c.decode(&forged), Err(DidError::BadMac(_))));
         for bad in ["", "12", "zz.00000000", "1.0000000", "1.zzzzzzzz"] {
-            assert!(matches!(c.decode(bad), Err(DidError::Malformed(_))), "{bad}");
+            assert!(
+                matches!(c.decode(bad), Err(DidError::Malformed(_))),
+                "{bad}"
+            );
         }
     }
 }

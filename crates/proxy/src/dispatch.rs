@@ -50,16 +50,28 @@ pub async fn dispatch(ctx: &Arc<ProxyContext>, inbound: Inbound) {
 /// Where responses to `inbound` go: back to the source, over its transport (RFC 3581
 /// symmetric response routing, which also covers TCP connection reuse).
 pub fn upstream_of(inbound: &Inbound) -> Target {
-    Target { transport: inbound.transport, addr: inbound.source }
+    Target {
+        transport: inbound.transport,
+        addr: inbound.source,
+    }
 }
 
 async fn reply_to(ctx: &ProxyContext, inbound: &Inbound, bytes: bytes::Bytes) {
-    let _ = ctx.transports.send(inbound.transport, inbound.source, bytes).await;
+    let _ = ctx
+        .transports
+        .send(inbound.transport, inbound.source, bytes)
+        .await;
 }
 
 /// A stateless reply (used where no transaction is worth keeping: CANCEL, errors before a
 /// transaction exists).
-pub async fn reply_stateless(ctx: &ProxyContext, msg: &SipMessage, inbound: &Inbound, code: u16, reason: &str) {
+pub async fn reply_stateless(
+    ctx: &ProxyContext,
+    msg: &SipMessage,
+    inbound: &Inbound,
+    code: u16,
+    reason: &str,
+) {
     let tag = local_tag(msg);
     let resp = build_response(msg, code, reason, Some(&tag), &[]);
     reply_to(ctx, inbound, resp).await;
@@ -81,10 +93,15 @@ async fn response(ctx: &Arc<ProxyContext>, msg: SipMessage) {
         return;
     }
     let vias = msg.list(&HeaderName::Via);
-    let Some(next) = vias.get(1).and_then(|e| dialogd_sip::values::Via::parse(&msg.element(e))) else {
+    let Some(next) = vias
+        .get(1)
+        .and_then(|e| dialogd_sip::values::Via::parse(&msg.element(e)))
+    else {
         return;
     };
-    let Some(target) = via_target(&next) else { return };
+    let Some(target) = via_target(&next) else {
+        return;
+    };
     let _ = ctx
         .transports
         .send(target.transport, target.addr, forward_response(&msg))
@@ -97,7 +114,9 @@ async fn request(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
         let _ = tx.send(TransactionInput::Request(msg, inbound));
         return;
     }
-    let Some(method) = msg.method().cloned() else { return };
+    let Some(method) = msg.method().cloned() else {
+        return;
+    };
     match method {
         Method::Ack => {
             ack(ctx, msg, inbound).await;
@@ -110,7 +129,10 @@ async fn request(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
                     reply_stateless(ctx, &msg, &inbound, 200, "OK").await;
                     let _ = tx.send(TransactionInput::Cancel);
                 }
-                None => reply_stateless(ctx, &msg, &inbound, 481, "Call/Transaction Does Not Exist").await,
+                None => {
+                    reply_stateless(ctx, &msg, &inbound, 481, "Call/Transaction Does Not Exist")
+                        .await
+                }
             }
             return;
         }
@@ -142,19 +164,36 @@ async fn ack(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
     if in_dialog::check(ctx, &msg, &own).await.is_err() {
         return; // ACKs are never answered
     }
-    let Some(uri) = crate::routing::next_hop_uri(&msg, &own) else { return };
+    let Some(uri) = crate::routing::next_hop_uri(&msg, &own) else {
+        return;
+    };
     let Ok(target) = resolve(&uri).await else {
         tracing::debug!(uri, "ACK with unroutable target dropped");
         return;
     };
-    let branch = stateless_branch(msg.top_via().branch().unwrap_or(""), u64::from(ctx.settings.node_id));
-    let edits = RequestEdits { own: &own, branch: &branch, out_transport: target.transport, record_route: None };
+    let branch = stateless_branch(
+        msg.top_via().branch().unwrap_or(""),
+        u64::from(ctx.settings.node_id),
+    );
+    let edits = RequestEdits {
+        own: &own,
+        branch: &branch,
+        out_transport: target.transport,
+        record_route: None,
+    };
     let bytes = forward_request(&msg, &ctx.settings.local, &edits);
-    let _ = ctx.transports.send(target.transport, target.addr, bytes).await;
+    let _ = ctx
+        .transports
+        .send(target.transport, target.addr, bytes)
+        .await;
     let _ = inbound;
 }
 
 /// A plan that answers locally.
 pub fn local_reply(code: u16, reason: &str) -> Plan {
-    Plan::Reply { code, reason: reason.to_owned(), extra: Vec::new() }
+    Plan::Reply {
+        code,
+        reason: reason.to_owned(),
+        extra: Vec::new(),
+    }
 }

@@ -19,7 +19,9 @@ fn contact_uri(msg: &SipMessage) -> Option<String> {
 }
 
 fn header(msg: &SipMessage, name: HeaderName) -> String {
-    msg.header(&name).map(|v| v.into_owned()).unwrap_or_default()
+    msg.header(&name)
+        .map(|v| v.into_owned())
+        .unwrap_or_default()
 }
 
 /// The facts of an initial INVITE.
@@ -41,7 +43,11 @@ pub fn initial_invite(msg: &SipMessage, inbound: &Inbound) -> InitialInvite {
             .iter()
             .map(|e| msg.element(e).into_owned())
             .collect(),
-        source: Some(format!("{}:{}", inbound.transport.as_str().to_ascii_lowercase(), inbound.source)),
+        source: Some(format!(
+            "{}:{}",
+            inbound.transport.as_str().to_ascii_lowercase(),
+            inbound.source
+        )),
     }
 }
 
@@ -84,7 +90,11 @@ pub fn request(msg: &SipMessage, matched_by_did: bool) -> RequestFacts {
 }
 
 /// The bytes of a request the dialog asked for, with our Via.
-pub fn build_generated(ctx: &ProxyContext, req: &GeneratedRequest, transport: TransportKind) -> Bytes {
+pub fn build_generated(
+    ctx: &ProxyContext,
+    req: &GeneratedRequest,
+    transport: TransportKind,
+) -> Bytes {
     let branch = new_branch();
     let sent_by = ctx.settings.local.host_port();
     build_request(&InDialogRequest {
@@ -95,7 +105,11 @@ pub fn build_generated(ctx: &ProxyContext, req: &GeneratedRequest, transport: Tr
         to: &req.to,
         call_id: &req.call_id,
         cseq: req.cseq,
-        via: ViaSpec { transport: transport.as_str(), sent_by: &sent_by, branch: &branch },
+        via: ViaSpec {
+            transport: transport.as_str(),
+            sent_by: &sent_by,
+            branch: &branch,
+        },
         contact: None,
         max_forwards: ctx.settings.max_forwards,
         extra_headers: &req.extra_headers,

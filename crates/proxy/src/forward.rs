@@ -61,12 +61,12 @@ pub fn forward_request(msg: &SipMessage, local: &LocalIdentity, edits: &RequestE
         .request_uri()
         .and_then(Uri::parse)
         .is_some_and(|u| local.is_local(&u) && u.has_param("did"));
-    if ruri_is_ours && routes.len() > edits.own.elements.len() {
-        if let Some(last) = routes.last() {
-            if let Some(na) = NameAddr::parse(&msg.element(last)) {
-                splice = splice.set_request_uri(&na.uri).remove_element(last);
-            }
-        }
+    if ruri_is_ours
+        && routes.len() > edits.own.elements.len()
+        && let Some(last) = routes.last()
+        && let Some(na) = NameAddr::parse(&msg.element(last))
+    {
+        splice = splice.set_request_uri(&na.uri).remove_element(last);
     }
     match msg
         .headers()
@@ -78,7 +78,8 @@ pub fn forward_request(msg: &SipMessage, local: &LocalIdentity, edits: &RequestE
             splice = splice.replace_value(i, &n.saturating_sub(1).to_string());
         }
         None => {
-            splice = splice.prepend_header(&HeaderName::MaxForwards, &DEFAULT_MAX_FORWARDS.to_string());
+            splice =
+                splice.prepend_header(&HeaderName::MaxForwards, &DEFAULT_MAX_FORWARDS.to_string());
         }
     }
     if let Some((did, inbound)) = edits.record_route {

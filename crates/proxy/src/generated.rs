@@ -40,7 +40,11 @@ enum Machine {
 }
 
 /// Sends `req` through its own client transaction; `done` receives the outcome.
-pub fn spawn(ctx: &Arc<ProxyContext>, req: GeneratedRequest, done: Option<oneshot::Sender<Outcome>>) {
+pub fn spawn(
+    ctx: &Arc<ProxyContext>,
+    req: GeneratedRequest,
+    done: Option<oneshot::Sender<Outcome>>,
+) {
     let msg = match SipMessage::parse(req.bytes.clone()) {
         Ok(m) => m,
         Err(e) => {
@@ -88,7 +92,11 @@ async fn run(
             let Some(out) = out else { break };
             match out {
                 TransactionOutput::Transmit(bytes) => {
-                    if ctx.transports.send(target.transport, target.addr, bytes).await.is_err() {
+                    let sent = ctx
+                        .transports
+                        .send(target.transport, target.addr, bytes)
+                        .await;
+                    if sent.is_err() {
                         return Outcome::TransportError;
                     }
                 }

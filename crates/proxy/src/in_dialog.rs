@@ -26,17 +26,21 @@ pub struct Accepted {
 }
 
 /// Finds the dialog of `msg` and asks it. `Err` carries the rejection to send.
-pub async fn check(ctx: &ProxyContext, msg: &SipMessage, own: &OwnRoutes) -> Result<Accepted, (u16, String)> {
+pub async fn check(
+    ctx: &ProxyContext,
+    msg: &SipMessage,
+    own: &OwnRoutes,
+) -> Result<Accepted, (u16, String)> {
     let mut by_did = None;
-    if let Some(value) = &own.did {
-        if ctx.settings.match_mode != MatchMode::DidNone {
-            match ctx.did.decode(value) {
-                Ok(did) => by_did = Some(did),
-                Err(e) => {
-                    tracing::info!(call_id = msg.call_id(), error = %e, "rejected request with forged did");
-                    metrics::counter!("dialogd_forged_requests_total", "reason" => "did").increment(1);
-                    return Err((403, "Forbidden".to_owned()));
-                }
+    if let Some(value) = &own.did
+        && ctx.settings.match_mode != MatchMode::DidNone
+    {
+        match ctx.did.decode(value) {
+            Ok(did) => by_did = Some(did),
+            Err(e) => {
+                tracing::info!(call_id = msg.call_id(), error = %e, "rejected request with forged did");
+                metrics::counter!("dialogd_forged_requests_total", "reason" => "did").increment(1);
+                return Err((403, "Forbidden".to_owned()));
             }
         }
     }
@@ -51,19 +55,31 @@ pub async fn check(ctx: &ProxyContext, msg: &SipMessage, own: &OwnRoutes) -> Res
         None => ctx.registry.by_call_id(msg.call_id()),
     };
     for handle in candidates {
-        let answer = ractor::call!(handle.actor, DialogMsg::Request, Box::new(msg.clone()), by_did.is_some());
+        let answer = ractor::call!(
+            handle.actor,
+            DialogMsg::Request,
+            Box::new(msg.clone()),
+            by_did.is_some()
+        );
         match answer {
             Ok(DialogAnswer::Forward { rewrite_cseq }) => {
-                return Ok(Accepted { dialog: Some(handle), rewrite_cseq });
+                return Ok(Accepted {
+                    dialog: Some(handle),
+                    rewrite_cseq,
+                });
             }
             Ok(DialogAnswer::Reject { code, reason }) => {
-                metrics::counter!("dialogd_forged_requests_total", "reason" => "dialog").increment(1);
+                metrics::counter!("dialogd_forged_requests_total", "reason" => "dialog")
+                    .increment(1);
                 return Err((code, reason));
             }
             Ok(DialogAnswer::NotThisDialog) | Err(_) => {}
         }
     }
-    Ok(Accepted { dialog: None, rewrite_cseq: None })
+    Ok(Accepted {
+        dialog: None,
+        rewrite_cseq: None,
+    })
 }
 
 /// Handles an in-dialog request other than ACK; its server transaction already exists.
@@ -72,7 +88,11 @@ pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, 
     let accepted = match check(ctx, &msg, &own).await {
         Ok(a) => a,
         Err((code, reason)) => {
-            plan.send(Plan::Reply { code, reason, extra: Vec::new() });
+            plan.send(Plan::Reply {
+                code,
+                reason,
+                extra: Vec::new(),
+            });
             return;
         }
     };
@@ -81,7 +101,10 @@ pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, 
         return;
     };
     if own.elements.is_empty() && accepted.dialog.is_none() && is_for_us(ctx, &uri) {
-        plan.send(crate::dispatch::local_reply(481, "Call/Transaction Does Not Exist"));
+        plan.send(crate::dispatch::local_reply(
+            481,
+            "Call/Transaction Does Not Exist",
+        ));
         return;
     }
     let target = match resolve(&uri).await {
@@ -93,12 +116,21 @@ pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, 
         }
     };
     let branch = new_branch();
-    let edits = RequestEdits { own: &own, branch: &branch, out_transport: target.transport, record_route: None };
+    let edits = RequestEdits {
+        own: &own,
+        branch: &branch,
+        out_transport: target.transport,
+        record_route: None,
+    };
     let mut bytes = forward_request(&msg, &ctx.settings.local, &edits);
     if let Some(cseq) = accepted.rewrite_cseq {
         bytes = rewrite_cseq(bytes, cseq);
     }
-    plan.send(Plan::Forward { bytes, target, dialog: None });
+    plan.send(Plan::Forward {
+        bytes,
+        target,
+        dialog: None,
+    });
 }
 
 /// True if `uri` names this node (a request that ends here).
@@ -108,8 +140,18 @@ pub fn is_for_us(ctx: &ProxyContext, uri: &str) -> bool {
 
 /// Rewrites the CSeq number of a request (CSeq mapping after proxy-generated requests).
 fn rewrite_cseq(bytes: bytes::Bytes, number: u32) -> bytes::Bytes {
-    let Ok(msg) = SipMessage::parse(bytes.clone()) else { return bytes };
-    let Some(i) = msg.headers().iter().position(|h| h.name == HeaderName::CSeq) else { return bytes };
+    let Ok(msg) = SipMessage::parse(bytes.clone()) else {
+        return bytes;
+    };
+    let Some(i) = msg
+        .headers()
+        .iter()
+        .position(|h| h.name == HeaderName::CSeq)
+    else {
+        return bytes;
+    };
     let value = format!("{number} {}", msg.cseq().method);
-    dialogd_sip::Splice::new(&msg).replace_value(i, &value).build()
+    dialogd_sip::Splice::new(&msg)
+        .replace_value(i, &value)
+        .build()
 }

@@ -29,15 +29,26 @@ pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, 
     if let Some((code, reason)) = &decision.reject {
         tracing::info!(call_id = msg.call_id(), code, rules = ?decision.matched, "rejected by policy");
         metrics::counter!("dialogd_policy_rejected_total").increment(1);
-        plan.send(Plan::Reply { code: *code, reason: reason.clone(), extra: Vec::new() });
+        plan.send(Plan::Reply {
+            code: *code,
+            reason: reason.clone(),
+            extra: Vec::new(),
+        });
         return;
     }
     let own = own_routes(&msg, &ctx.settings.local);
-    let Some(uri) = decision.next_hop.clone().or_else(|| next_hop_uri(&msg, &own)) else {
+    let Some(uri) = decision
+        .next_hop
+        .clone()
+        .or_else(|| next_hop_uri(&msg, &own))
+    else {
         plan.send(local_reply(400, "Bad Request"));
         return;
     };
-    if own.elements.len() == msg.list(&HeaderName::Route).len() && decision.next_hop.is_none() && is_for_us(ctx, &uri) {
+    if own.elements.len() == msg.list(&HeaderName::Route).len()
+        && decision.next_hop.is_none()
+        && is_for_us(ctx, &uri)
+    {
         // Addressed to this node and routed nowhere else.
         match msg.method() {
             Some(Method::Options) => plan.send(local_reply(200, "OK")),
@@ -61,7 +72,10 @@ pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, 
     let spiral = is_spiral(ctx, &msg);
     if msg.method() != Some(&Method::Invite) || spiral {
         if spiral {
-            tracing::debug!(call_id = msg.call_id(), "spiral: proxied without a second dialog");
+            tracing::debug!(
+                call_id = msg.call_id(),
+                "spiral: proxied without a second dialog"
+            );
         }
         forward(ctx, &msg, &inbound, &own, target, None, plan);
         return;
@@ -87,14 +101,22 @@ async fn invite(
     plan: PlanSender,
 ) {
     let did = ctx.registry.next_id();
-    let admit = AdmitRequest { did, profiles: decision.profiles.clone() };
+    let admit = AdmitRequest {
+        did,
+        profiles: decision.profiles.clone(),
+    };
     match ctx.admission.admit(admit).await {
         Ok(()) => {}
         Err(AdmitError::LimitReached { key, limit }) => {
             tracing::info!(call_id = msg.call_id(), profile = %key, limit, "rejected: profile limit reached");
-            metrics::counter!("dialogd_admission_rejected_total", "profile" => key.name.clone()).increment(1);
+            metrics::counter!("dialogd_admission_rejected_total", "profile" => key.name.clone())
+                .increment(1);
             let (code, reason) = ctx.settings.limit_reject.clone();
-            plan.send(Plan::Reply { code, reason, extra: Vec::new() });
+            plan.send(Plan::Reply {
+                code,
+                reason,
+                extra: Vec::new(),
+            });
             return;
         }
         Err(e) => {
@@ -142,7 +164,11 @@ fn forward(
         record_route: did_value.as_deref().map(|d| (d, inbound.transport)),
     };
     let bytes = forward_request(msg, &ctx.settings.local, &edits);
-    plan.send(Plan::Forward { bytes, target, dialog: dialog.map(|(_, h)| h) });
+    plan.send(Plan::Forward {
+        bytes,
+        target,
+        dialog: dialog.map(|(_, h)| h),
+    });
 }
 
 /// Wall-clock milliseconds since the Unix epoch (for dialog start/answer times).

@@ -38,9 +38,17 @@ pub const TIMER_C: std::time::Duration = std::time::Duration::from_secs(181);
 #[derive(Debug)]
 pub enum Plan {
     /// Forward these bytes to `target`. `dialog` gets every response of an initial INVITE.
-    Forward { bytes: Bytes, target: Target, dialog: Option<DialogHandle> },
+    Forward {
+        bytes: Bytes,
+        target: Target,
+        dialog: Option<DialogHandle>,
+    },
     /// Answer locally and forward nothing.
-    Reply { code: u16, reason: String, extra: Vec<String> },
+    Reply {
+        code: u16,
+        reason: String,
+        extra: Vec<String>,
+    },
 }
 
 enum Server {
@@ -187,7 +195,9 @@ pub fn start(
         ist.send_response(now, 100, trying);
         Server::Invite(ist)
     } else {
-        Server::NonInvite(NonInviteServerTransaction::new(now, &request, reliable, timers))
+        Server::NonInvite(NonInviteServerTransaction::new(
+            now, &request, reliable, timers,
+        ))
     };
     let (plan_tx, plans) = mpsc::unbounded_channel();
     let task = Proxied {
@@ -227,9 +237,9 @@ impl Proxied {
                 self.client.as_ref().and_then(Client::poll_timeout),
                 self.timer_c,
             ]
-                .into_iter()
-                .flatten()
-                .min();
+            .into_iter()
+            .flatten()
+            .min();
             let sleep = async {
                 match deadline {
                     Some(d) => tokio::time::sleep_until(d.into()).await,
@@ -268,8 +278,16 @@ impl Proxied {
 
     async fn apply(&mut self, plan: Plan) {
         match plan {
-            Plan::Reply { code, reason, extra } => self.reply(code, &reason, &extra),
-            Plan::Forward { bytes, target, dialog } => {
+            Plan::Reply {
+                code,
+                reason,
+                extra,
+            } => self.reply(code, &reason, &extra),
+            Plan::Forward {
+                bytes,
+                target,
+                dialog,
+            } => {
                 let forwarded = match SipMessage::parse(bytes) {
                     Ok(m) => m,
                     Err(e) => {
@@ -282,9 +300,13 @@ impl Proxied {
                 let reliable = target.transport.is_reliable();
                 let timers = self.ctx.settings.timers;
                 let client = if forwarded.method() == Some(&Method::Invite) {
-                    Client::Invite(InviteClientTransaction::new(now, &forwarded, reliable, timers))
+                    Client::Invite(InviteClientTransaction::new(
+                        now, &forwarded, reliable, timers,
+                    ))
                 } else {
-                    Client::NonInvite(NonInviteClientTransaction::new(now, &forwarded, reliable, timers))
+                    Client::NonInvite(NonInviteClientTransaction::new(
+                        now, &forwarded, reliable, timers,
+                    ))
                 };
                 let key = dialogd_sip::transaction::client_request_key(&forwarded);
                 self.ctx.transactions.insert(key.clone(), &self.tx);
@@ -311,7 +333,8 @@ impl Proxied {
                 // A 2xx retransmitted after the INVITE client transaction ended (RFC 6026):
                 // relay it, the server side is in Accepted and passes it upstream.
                 Some(c) if c.is_terminated() => {
-                    if msg.status().is_some_and(|s| (200..300).contains(&s)) {
+                    let is_2xx = msg.status().is_some_and(|s| (200..300).contains(&s));
+                    if is_2xx {
                         self.relay(msg).await;
                     }
                 }
@@ -333,9 +356,18 @@ impl Proxied {
     }
 
     fn send_cancel(&mut self) {
-        let (Some(forwarded), Some(target)) = (&self.forwarded, self.downstream) else { return };
+        let (Some(forwarded), Some(target)) = (&self.forwarded, self.downstream) else {
+            return;
+        };
         let cancel = dialogd_sip::builder::cancel_for(forwarded);
-        generated::spawn(&self.ctx, GeneratedRequest { bytes: cancel, target }, None);
+        generated::spawn(
+            &self.ctx,
+            GeneratedRequest {
+                bytes: cancel,
+                target,
+            },
+            None,
+        );
     }
 
     fn reply(&mut self, code: u16, reason: &str, extra: &[String]) {
@@ -368,14 +400,23 @@ impl Proxied {
                 progressed = true;
                 match out {
                     TransactionOutput::Transmit(bytes) => {
-                        let Some(down) = self.downstream else { continue };
-                        if let Err(e) = self.ctx.transports.send(down.transport, down.addr, bytes).await {
+                        let Some(down) = self.downstream else {
+                            continue;
+                        };
+                        if let Err(e) = self
+                            .ctx
+                            .transports
+                            .send(down.transport, down.addr, bytes)
+                            .await
+                        {
                             tracing::debug!(error = %e, "sending request downstream failed");
                             self.downstream_failed(503, "Service Unavailable").await;
                         }
                     }
                     TransactionOutput::Deliver(resp) => self.relay(resp).await,
-                    TransactionOutput::TimedOut => self.downstream_failed(408, "Request Timeout").await,
+                    TransactionOutput::TimedOut => {
+                        self.downstream_failed(408, "Request Timeout").await
+                    }
                     _ => {}
                 }
             }
@@ -412,7 +453,10 @@ impl Proxied {
         if self.final_sent {
             return;
         }
-        tracing::info!(call_id = self.request.call_id(), "timer C: no final response, cancelling the branch");
+        tracing::info!(
+            call_id = self.request.call_id(),
+            "timer C: no final response, cancelling the branch"
+        );
         self.send_cancel();
         self.downstream_failed(408, "Request Timeout").await;
     }

@@ -8,8 +8,8 @@ use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
 
 use crate::context::{ProxyContext, ProxySettings};
-use crate::did::DidCodec;
 use crate::dialog_actor::DialogMsg;
+use crate::did::DidCodec;
 use crate::dispatch::dispatch;
 use crate::policy::Policy;
 use crate::registry::Registry;
@@ -108,8 +108,17 @@ impl Proxy {
     }
 
     /// Ends a dialog from the API: BYE to `legs` with `extra_headers`, cause `api`.
-    pub async fn end(&self, did: DialogId, legs: &[Leg], extra_headers: Vec<String>) -> Result<(), ControlError> {
-        let h = self.ctx.registry.get(did).ok_or(ControlError::NotFound(did))?;
+    pub async fn end(
+        &self,
+        did: DialogId,
+        legs: &[Leg],
+        extra_headers: Vec<String>,
+    ) -> Result<(), ControlError> {
+        let h = self
+            .ctx
+            .registry
+            .get(did)
+            .ok_or(ControlError::NotFound(did))?;
         match ractor::call!(h.actor, DialogMsg::End, legs.to_vec(), extra_headers) {
             Ok(true) => Ok(()),
             Ok(false) => Err(ControlError::NotConfirmed(did)),

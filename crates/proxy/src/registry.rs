@@ -79,7 +79,11 @@ impl Registry {
             .push(did);
         inner.by_did.insert(
             did,
-            Entry { actor, call_id: call_id.to_owned(), state: DialogState::Unconfirmed },
+            Entry {
+                actor,
+                call_id: call_id.to_owned(),
+                state: DialogState::Unconfirmed,
+            },
         );
         drop(inner);
         metrics::gauge!("dialogd_dialogs", "state" => "early").increment(1.0);
@@ -87,10 +91,10 @@ impl Registry {
 
     /// The dialog with this id.
     pub fn get(&self, did: DialogId) -> Option<DialogHandle> {
-        self.lock()
-            .by_did
-            .get(&did)
-            .map(|e| DialogHandle { did, actor: e.actor.clone() })
+        self.lock().by_did.get(&did).map(|e| DialogHandle {
+            did,
+            actor: e.actor.clone(),
+        })
     }
 
     /// Every dialog with this Call-ID (usually one; more after a spiral to another
@@ -103,10 +107,10 @@ impl Registry {
             .map(|dids| {
                 dids.iter()
                     .filter_map(|d| {
-                        inner
-                            .by_did
-                            .get(d)
-                            .map(|e| DialogHandle { did: *d, actor: e.actor.clone() })
+                        inner.by_did.get(d).map(|e| DialogHandle {
+                            did: *d,
+                            actor: e.actor.clone(),
+                        })
                     })
                     .collect()
             })
@@ -127,7 +131,9 @@ impl Registry {
             return;
         }
         let mut inner = self.lock();
-        let Some(e) = inner.by_did.get_mut(&did) else { return };
+        let Some(e) = inner.by_did.get_mut(&did) else {
+            return;
+        };
         let from = std::mem::replace(&mut e.state, to);
         drop(inner);
         if !from.is_confirmed() && to.is_confirmed() {
@@ -142,7 +148,9 @@ impl Registry {
     /// Removes an ended dialog and counts how it ended.
     pub fn remove(&self, did: DialogId, cause: EndCause) {
         let mut inner = self.lock();
-        let Some(e) = inner.by_did.remove(&did) else { return };
+        let Some(e) = inner.by_did.remove(&did) else {
+            return;
+        };
         if let Some(list) = inner.by_call_id.get_mut(&e.call_id) {
             list.retain(|d| *d != did);
             if list.is_empty() {
@@ -150,7 +158,11 @@ impl Registry {
             }
         }
         drop(inner);
-        let label = if e.state.is_confirmed() { "confirmed" } else { "early" };
+        let label = if e.state.is_confirmed() {
+            "confirmed"
+        } else {
+            "early"
+        };
         metrics::gauge!("dialogd_dialogs", "state" => label).decrement(1.0);
         metrics::counter!("dialogd_dialogs_ended_total", "cause" => cause.as_str()).increment(1);
         if !e.state.is_confirmed() {
@@ -163,7 +175,11 @@ impl Registry {
     /// The node's counters.
     pub fn stats(&self) -> Stats {
         let inner = self.lock();
-        let active = inner.by_did.values().filter(|e| e.state.is_confirmed()).count() as u64;
+        let active = inner
+            .by_did
+            .values()
+            .filter(|e| e.state.is_confirmed())
+            .count() as u64;
         let early = inner.by_did.len() as u64 - active;
         Stats {
             active,

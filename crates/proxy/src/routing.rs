@@ -110,22 +110,34 @@ pub async fn resolve(uri_text: &str) -> Result<Target, RouteError> {
     if uri.scheme != "sip" || uri.host.is_empty() {
         return Err(RouteError::BadUri(uri_text.to_owned()));
     }
-    let transport = match uri.param("transport").map(str::to_ascii_lowercase).as_deref() {
+    let transport = match uri
+        .param("transport")
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         None | Some("udp") => TransportKind::Udp,
         Some("tcp") => TransportKind::Tcp,
         Some(other) => {
-            return Err(RouteError::Transport { transport: other.to_owned(), uri: uri_text.to_owned() });
+            return Err(RouteError::Transport {
+                transport: other.to_owned(),
+                uri: uri_text.to_owned(),
+            });
         }
     };
     let port = uri.port.unwrap_or(5060);
     let host = uri.host.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = host.parse::<IpAddr>() {
-        return Ok(Target { transport, addr: SocketAddr::new(ip, port) });
+        return Ok(Target {
+            transport,
+            addr: SocketAddr::new(ip, port),
+        });
     }
     let mut addrs = tokio::net::lookup_host((host, port))
         .await
         .map_err(|_| RouteError::Resolve(host.to_owned()))?;
-    let addr = addrs.next().ok_or_else(|| RouteError::Resolve(host.to_owned()))?;
+    let addr = addrs
+        .next()
+        .ok_or_else(|| RouteError::Resolve(host.to_owned()))?;
     Ok(Target { transport, addr })
 }
 
@@ -145,7 +157,10 @@ pub fn via_target(via: &dialogd_sip::values::Via) -> Option<Target> {
         .and_then(|p| p.parse().ok())
         .or(via.port)
         .unwrap_or(5060);
-    Some(Target { transport, addr: SocketAddr::new(ip, port) })
+    Some(Target {
+        transport,
+        addr: SocketAddr::new(ip, port),
+    })
 }
 
 #[cfg(test)]
@@ -154,7 +169,11 @@ mod tests {
     use bytes::Bytes;
 
     fn local() -> LocalIdentity {
-        LocalIdentity { host: "127.0.0.1".into(), port: 5060, aliases: vec!["127.0.0.1:5060".parse().unwrap()] }
+        LocalIdentity {
+            host: "127.0.0.1".into(),
+            port: 5060,
+            aliases: vec!["127.0.0.1:5060".parse().unwrap()],
+        }
     }
 
     fn msg(routes: &str) -> SipMessage {
@@ -166,7 +185,9 @@ mod tests {
 
     #[test]
     fn pops_our_routes_and_finds_next_hop() {
-        let m = msg("Route: <sip:127.0.0.1;lr;did=00000000000000aa.01020304>, <sip:127.0.0.1:5060;lr;transport=tcp>\r\nRoute: <sip:10.0.0.9;lr>\r\n");
+        let m = msg(
+            "Route: <sip:127.0.0.1;lr;did=00000000000000aa.01020304>, <sip:127.0.0.1:5060;lr;transport=tcp>\r\nRoute: <sip:10.0.0.9;lr>\r\n",
+        );
         let own = own_routes(&m, &local());
         assert_eq!(own.elements.len(), 2);
         assert_eq!(own.did.as_deref(), Some("00000000000000aa.01020304"));
@@ -174,13 +195,24 @@ mod tests {
         let m = msg("");
         let own = own_routes(&m, &local());
         assert!(own.elements.is_empty());
-        assert_eq!(next_hop_uri(&m, &own).as_deref(), Some("sip:bob@10.0.0.2:5070"));
+        assert_eq!(
+            next_hop_uri(&m, &own).as_deref(),
+            Some("sip:bob@10.0.0.2:5070")
+        );
     }
 
     #[tokio::test]
     async fn resolves_ip_literals_with_transport() {
-        let t = resolve("sip:bob@127.0.0.1:5070;transport=TCP").await.unwrap();
-        assert_eq!(t, Target { transport: TransportKind::Tcp, addr: "127.0.0.1:5070".parse().unwrap() });
+        let t = resolve("sip:bob@127.0.0.1:5070;transport=TCP")
+            .await
+            .unwrap();
+        assert_eq!(
+            t,
+            Target {
+                transport: TransportKind::Tcp,
+                addr: "127.0.0.1:5070".parse().unwrap()
+            }
+        );
         let t = resolve("sip:[::1]").await.unwrap();
         assert_eq!(t.addr, "[::1]:5060".parse().unwrap());
         assert!(resolve("tel:+123").await.is_err());
@@ -189,9 +221,21 @@ mod tests {
 
     #[test]
     fn via_target_prefers_received_and_rport() {
-        let v = dialogd_sip::values::Via::parse("SIP/2.0/UDP host.invalid:5070;rport=6000;received=10.1.1.1;branch=z9hG4bKx").unwrap();
-        assert_eq!(via_target(&v).unwrap().addr, "10.1.1.1:6000".parse().unwrap());
+        let v = dialogd_sip::values::Via::parse(
+            "SIP/2.0/UDP host.invalid:5070;rport=6000;received=10.1.1.1;branch=z9hG4bKx",
+        )
+        .unwrap();
+        assert_eq!(
+            via_target(&v).unwrap().addr,
+            "10.1.1.1:6000".parse().unwrap()
+        );
         let v = dialogd_sip::values::Via::parse("SIP/2.0/TCP 10.2.2.2;branch=z9hG4bKx").unwrap();
-        assert_eq!(via_target(&v).unwrap(), Target { transport: TransportKind::Tcp, addr: "10.2.2.2:5060".parse().unwrap() });
+        assert_eq!(
+            via_target(&v).unwrap(),
+            Target {
+                transport: TransportKind::Tcp,
+                addr: "10.2.2.2:5060".parse().unwrap()
+            }
+        );
     }
 }

@@ -30,7 +30,10 @@ pub struct TransactionTable {
 }
 
 impl TransactionTable {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<TransactionKey, mpsc::UnboundedSender<TransactionInput>>> {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<TransactionKey, mpsc::UnboundedSender<TransactionInput>>>
+    {
         // Inserts and removes cannot panic half-way, so a poisoned map is still consistent.
         self.map.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -43,10 +46,10 @@ impl TransactionTable {
         tx: &mpsc::UnboundedSender<TransactionInput>,
     ) -> Option<mpsc::UnboundedSender<TransactionInput>> {
         let mut map = self.lock();
-        if let Some(existing) = map.get(&key) {
-            if !existing.is_closed() {
-                return Some(existing.clone());
-            }
+        if let Some(existing) = map.get(&key)
+            && !existing.is_closed()
+        {
+            return Some(existing.clone());
         }
         map.insert(key, tx.clone());
         None

@@ -76,7 +76,10 @@ pub fn build_request(r: &InDialogRequest<'_>) -> Bytes {
     for route in &routes {
         out.push_str(&format!("Route: {route}\r\n"));
     }
-    out.push_str(&format!("From: {}\r\nTo: {}\r\nCall-ID: {}\r\n", r.from, r.to, r.call_id));
+    out.push_str(&format!(
+        "From: {}\r\nTo: {}\r\nCall-ID: {}\r\n",
+        r.from, r.to, r.call_id
+    ));
     out.push_str(&format!("CSeq: {} {}\r\n", r.cseq, r.method));
     if let Some(c) = r.contact {
         out.push_str(&format!("Contact: {c}\r\n"));
@@ -88,7 +91,13 @@ pub fn build_request(r: &InDialogRequest<'_>) -> Bytes {
     let mut bytes = out.into_bytes();
     match r.body {
         Some((ctype, body)) => {
-            bytes.extend_from_slice(format!("Content-Type: {ctype}\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes());
+            bytes.extend_from_slice(
+                format!(
+                    "Content-Type: {ctype}\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                )
+                .as_bytes(),
+            );
             bytes.extend_from_slice(body);
         }
         None => bytes.extend_from_slice(b"Content-Length: 0\r\n\r\n"),
@@ -98,17 +107,29 @@ pub fn build_request(r: &InDialogRequest<'_>) -> Bytes {
 
 /// BYE inside a dialog.
 pub fn bye(r: &InDialogRequest<'_>) -> Bytes {
-    build_request(&InDialogRequest { method: Method::Bye, body: None, ..r.clone() })
+    build_request(&InDialogRequest {
+        method: Method::Bye,
+        body: None,
+        ..r.clone()
+    })
 }
 
 /// OPTIONS inside a dialog (keep-alive probe).
 pub fn options(r: &InDialogRequest<'_>) -> Bytes {
-    build_request(&InDialogRequest { method: Method::Options, body: None, ..r.clone() })
+    build_request(&InDialogRequest {
+        method: Method::Options,
+        body: None,
+        ..r.clone()
+    })
 }
 
 /// re-INVITE with an SDP body.
 pub fn reinvite(r: &InDialogRequest<'_>, sdp: &[u8]) -> Bytes {
-    build_request(&InDialogRequest { method: Method::Invite, body: Some(("application/sdp", sdp)), ..r.clone() })
+    build_request(&InDialogRequest {
+        method: Method::Invite,
+        body: Some(("application/sdp", sdp)),
+        ..r.clone()
+    })
 }
 
 /// REFER with Refer-To (and Referred-By when given) (RFC 3515).
@@ -118,12 +139,20 @@ pub fn refer(r: &InDialogRequest<'_>, refer_to: &str, referred_by: Option<&str>)
     if let Some(by) = referred_by {
         extra.push(format!("Referred-By: {by}"));
     }
-    build_request(&InDialogRequest { method: Method::Refer, extra_headers: &extra, body: None, ..r.clone() })
+    build_request(&InDialogRequest {
+        method: Method::Refer,
+        extra_headers: &extra,
+        body: None,
+        ..r.clone()
+    })
 }
 
 /// ACK for a 2xx (end to end, a new transaction: the caller gives the Via).
 pub fn ack_2xx(r: &InDialogRequest<'_>) -> Bytes {
-    build_request(&InDialogRequest { method: Method::Ack, ..r.clone() })
+    build_request(&InDialogRequest {
+        method: Method::Ack,
+        ..r.clone()
+    })
 }
 
 fn copy_lines(msg: &SipMessage, names: &[HeaderName], out: &mut String, only_first_via: bool) {
@@ -147,11 +176,27 @@ fn copy_lines(msg: &SipMessage, names: &[HeaderName], out: &mut String, only_fir
 /// CANCEL for an INVITE we sent (RFC 3261 §9.1): same request-URI, top Via (same branch),
 /// Call-ID, From, To, CSeq number and Route.
 pub fn cancel_for(invite: &SipMessage) -> Bytes {
-    let mut out = format!("CANCEL {} SIP/2.0\r\n", invite.request_uri().unwrap_or("sip:invalid"));
+    let mut out = format!(
+        "CANCEL {} SIP/2.0\r\n",
+        invite.request_uri().unwrap_or("sip:invalid")
+    );
     copy_lines(invite, &[HeaderName::Via], &mut out, true);
     out.push_str("Max-Forwards: 70\r\n");
-    copy_lines(invite, &[HeaderName::Route, HeaderName::From, HeaderName::To, HeaderName::CallId], &mut out, false);
-    out.push_str(&format!("CSeq: {} CANCEL\r\nContent-Length: 0\r\n\r\n", invite.cseq().number));
+    copy_lines(
+        invite,
+        &[
+            HeaderName::Route,
+            HeaderName::From,
+            HeaderName::To,
+            HeaderName::CallId,
+        ],
+        &mut out,
+        false,
+    );
+    out.push_str(&format!(
+        "CSeq: {} CANCEL\r\nContent-Length: 0\r\n\r\n",
+        invite.cseq().number
+    ));
     Bytes::from(out)
 }
 
@@ -159,16 +204,27 @@ pub fn cancel_for(invite: &SipMessage) -> Bytes {
 /// INVITE's request-URI, top Via, Call-ID, From and Route, the response's To (with its tag),
 /// the INVITE's CSeq number.
 pub fn ack_for_non_2xx(invite: &SipMessage, response: &SipMessage) -> Bytes {
-    let mut out = format!("ACK {} SIP/2.0\r\n", invite.request_uri().unwrap_or("sip:invalid"));
+    let mut out = format!(
+        "ACK {} SIP/2.0\r\n",
+        invite.request_uri().unwrap_or("sip:invalid")
+    );
     copy_lines(invite, &[HeaderName::Via], &mut out, true);
     out.push_str("Max-Forwards: 70\r\n");
-    copy_lines(invite, &[HeaderName::Route, HeaderName::From, HeaderName::CallId], &mut out, false);
+    copy_lines(
+        invite,
+        &[HeaderName::Route, HeaderName::From, HeaderName::CallId],
+        &mut out,
+        false,
+    );
     let to = response
         .header(&HeaderName::To)
         .or_else(|| invite.header(&HeaderName::To))
         .unwrap_or_default();
     out.push_str(&format!("To: {to}\r\n"));
-    out.push_str(&format!("CSeq: {} ACK\r\nContent-Length: 0\r\n\r\n", invite.cseq().number));
+    out.push_str(&format!(
+        "CSeq: {} ACK\r\nContent-Length: 0\r\n\r\n",
+        invite.cseq().number
+    ));
     Bytes::from(out)
 }
 
@@ -185,7 +241,11 @@ mod tests {
             to: "<sip:bob@b>;tag=2",
             call_id: "cid",
             cseq: 7,
-            via: ViaSpec { transport: "UDP", sent_by: "127.0.0.1:5060", branch: "z9hG4bK1" },
+            via: ViaSpec {
+                transport: "UDP",
+                sent_by: "127.0.0.1:5060",
+                branch: "z9hG4bK1",
+            },
             contact: None,
             max_forwards: 70,
             extra_headers: extra,
@@ -209,8 +269,12 @@ mod tests {
         let m = SipMessage::parse(reinvite(&base(&[], &[]), sdp)).unwrap();
         assert_eq!(m.body(), sdp);
         assert_eq!(m.cseq().method, Method::Invite);
-        let m = SipMessage::parse(refer(&base(&[], &[]), "<sip:carol@c>", Some("<sip:bob@b>"))).unwrap();
-        assert_eq!(m.header(&HeaderName::ReferTo).as_deref(), Some("<sip:carol@c>"));
+        let m = SipMessage::parse(refer(&base(&[], &[]), "<sip:carol@c>", Some("<sip:bob@b>")))
+            .unwrap();
+        assert_eq!(
+            m.header(&HeaderName::ReferTo).as_deref(),
+            Some("<sip:carol@c>")
+        );
         let m = SipMessage::parse(options(&base(&[], &[]))).unwrap();
         assert_eq!(m.method(), Some(&Method::Options));
     }
@@ -220,7 +284,11 @@ mod tests {
         let routes = vec!["<sip:strict.example>".to_owned(), "<sip:p2;lr>".to_owned()];
         let m = SipMessage::parse(bye(&base(&routes, &[]))).unwrap();
         assert_eq!(m.request_uri(), Some("sip:strict.example"));
-        let r: Vec<String> = m.list(&HeaderName::Route).iter().map(|e| m.element(e).into_owned()).collect();
+        let r: Vec<String> = m
+            .list(&HeaderName::Route)
+            .iter()
+            .map(|e| m.element(e).into_owned())
+            .collect();
         assert_eq!(r, vec!["<sip:p2;lr>", "<sip:bob@10.0.0.2:5070>"]);
     }
 

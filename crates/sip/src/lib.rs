@@ -18,6 +18,7 @@
 //! [`values`]). RFC 4475 torture tests, proptest round-trips and a `cargo fuzz` target
 //! (`fuzz/`) exercise the indexer.
 
+pub mod builder;
 pub mod error;
 pub mod framing;
 mod header_line;
@@ -29,7 +30,6 @@ pub mod splice;
 mod start_line;
 pub mod transaction;
 pub mod values;
-pub mod builder;
 
 pub use error::ParseError;
 pub use header_name::HeaderName;

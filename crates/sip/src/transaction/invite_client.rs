@@ -62,7 +62,8 @@ impl InviteClientTransaction {
             timers: Timers::default(),
             out: VecDeque::new(),
         };
-        t.out.push_back(TransactionOutput::Transmit(request.wire_bytes()));
+        t.out
+            .push_back(TransactionOutput::Transmit(request.wire_bytes()));
         if !reliable {
             t.timers.set(Timer::A, now + config.t1);
         }
@@ -94,7 +95,8 @@ impl InviteClientTransaction {
             (Calling | Proceeding, 200..=299) => {
                 self.state = Accepted;
                 self.timers.clear();
-                self.timers.set(Timer::M, now + self.config.transaction_timeout());
+                self.timers
+                    .set(Timer::M, now + self.config.transaction_timeout());
                 self.out.push_back(TransactionOutput::Deliver(resp.clone()));
             }
             (Calling | Proceeding, _) => {
@@ -122,7 +124,8 @@ impl InviteClientTransaction {
         while let Some(timer) = self.timers.pop_due(now) {
             match timer {
                 Timer::A if self.state == InviteClientState::Calling => {
-                    self.out.push_back(TransactionOutput::Transmit(self.request.wire_bytes()));
+                    self.out
+                        .push_back(TransactionOutput::Transmit(self.request.wire_bytes()));
                     self.interval_a *= 2;
                     self.timers.set(Timer::A, now + self.interval_a);
                 }

@@ -104,7 +104,8 @@ impl InviteServerTransaction {
                 self.state = Accepted;
                 self.last_response = None;
                 self.out.push_back(TransactionOutput::Transmit(bytes));
-                self.timers.set(Timer::L, now + self.config.transaction_timeout());
+                self.timers
+                    .set(Timer::L, now + self.config.transaction_timeout());
             }
             (Proceeding, 300..=699) => {
                 self.state = Completed;
@@ -113,7 +114,8 @@ impl InviteServerTransaction {
                 if !self.reliable {
                     self.timers.set(Timer::G, now + self.config.t1);
                 }
-                self.timers.set(Timer::H, now + self.config.transaction_timeout());
+                self.timers
+                    .set(Timer::H, now + self.config.transaction_timeout());
             }
             (Accepted, 200..=299) => self.out.push_back(TransactionOutput::Transmit(bytes)),
             _ => {}

@@ -34,7 +34,11 @@ fn filed_method(m: &Method) -> String {
 
 fn server_branch(msg: &SipMessage) -> (String, String) {
     let via = msg.top_via();
-    let sent_by = format!("{}:{}", via.host.to_ascii_lowercase(), via.port.unwrap_or(5060));
+    let sent_by = format!(
+        "{}:{}",
+        via.host.to_ascii_lowercase(),
+        via.port.unwrap_or(5060)
+    );
     match via.branch() {
         Some(b) if b.starts_with(MAGIC_COOKIE) => (b.to_owned(), sent_by),
         _ => {
@@ -54,26 +58,46 @@ fn server_branch(msg: &SipMessage) -> (String, String) {
 pub fn server_key(msg: &SipMessage) -> TransactionKey {
     let (branch, sent_by) = server_branch(msg);
     let method = msg.method().map(filed_method).unwrap_or_default();
-    TransactionKey { client: false, branch, sent_by, method }
+    TransactionKey {
+        client: false,
+        branch,
+        sent_by,
+        method,
+    }
 }
 
 /// The key of the INVITE server transaction a CANCEL cancels (same branch, §9.2).
 pub fn cancelled_invite_key(cancel: &SipMessage) -> TransactionKey {
     let (branch, sent_by) = server_branch(cancel);
-    TransactionKey { client: false, branch, sent_by, method: Method::Invite.as_str().to_owned() }
+    TransactionKey {
+        client: false,
+        branch,
+        sent_by,
+        method: Method::Invite.as_str().to_owned(),
+    }
 }
 
 /// The key of the client transaction a response belongs to: top Via branch + CSeq method.
 pub fn client_key(resp: &SipMessage) -> TransactionKey {
     let branch = resp.top_via().branch().unwrap_or_default().to_owned();
-    TransactionKey { client: true, branch, sent_by: String::new(), method: filed_method(&resp.cseq().method) }
+    TransactionKey {
+        client: true,
+        branch,
+        sent_by: String::new(),
+        method: filed_method(&resp.cseq().method),
+    }
 }
 
 /// The key under which a client transaction for the request we send is filed.
 pub fn client_request_key(req: &SipMessage) -> TransactionKey {
     let branch = req.top_via().branch().unwrap_or_default().to_owned();
     let method = req.method().map(filed_method).unwrap_or_default();
-    TransactionKey { client: true, branch, sent_by: String::new(), method }
+    TransactionKey {
+        client: true,
+        branch,
+        sent_by: String::new(),
+        method,
+    }
 }
 
 #[cfg(test)]
@@ -97,17 +121,37 @@ mod tests {
         assert_eq!(server_key(&invite), server_key(&ack));
         assert_ne!(server_key(&invite), server_key(&cancel));
         assert_eq!(cancelled_invite_key(&cancel), server_key(&invite));
-        let other_host = msg("INVITE sip:b@y SIP/2.0", "SIP/2.0/UDP 10.0.0.2;branch=z9hG4bKabc", "1 INVITE");
+        let other_host = msg(
+            "INVITE sip:b@y SIP/2.0",
+            "SIP/2.0/UDP 10.0.0.2;branch=z9hG4bKabc",
+            "1 INVITE",
+        );
         assert_ne!(server_key(&invite), server_key(&other_host));
     }
 
     #[test]
     fn responses_find_client_transactions_and_rfc2543_falls_back() {
-        let req = msg("BYE sip:b@y SIP/2.0", "SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKq", "2 BYE");
-        let resp = msg("SIP/2.0 200 OK", "SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKq", "2 BYE");
+        let req = msg(
+            "BYE sip:b@y SIP/2.0",
+            "SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKq",
+            "2 BYE",
+        );
+        let resp = msg(
+            "SIP/2.0 200 OK",
+            "SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKq",
+            "2 BYE",
+        );
         assert_eq!(client_request_key(&req), client_key(&resp));
-        let old1 = msg("INVITE sip:b@y SIP/2.0", "SIP/2.0/UDP 10.0.0.1;branch=1", "1 INVITE");
-        let old2 = msg("INVITE sip:b@y SIP/2.0", "SIP/2.0/UDP 10.0.0.1;branch=1", "2 INVITE");
+        let old1 = msg(
+            "INVITE sip:b@y SIP/2.0",
+            "SIP/2.0/UDP 10.0.0.1;branch=1",
+            "1 INVITE",
+        );
+        let old2 = msg(
+            "INVITE sip:b@y SIP/2.0",
+            "SIP/2.0/UDP 10.0.0.1;branch=1",
+            "2 INVITE",
+        );
         assert!(server_key(&old1).branch.starts_with("2543|c1|f|1|"));
         assert_ne!(server_key(&old1), server_key(&old2));
     }

@@ -53,7 +53,8 @@ impl NonInviteClientTransaction {
             timers: Timers::default(),
             out: VecDeque::new(),
         };
-        t.out.push_back(TransactionOutput::Transmit(request.wire_bytes()));
+        t.out
+            .push_back(TransactionOutput::Transmit(request.wire_bytes()));
         if !reliable {
             t.timers.set(Timer::E, now + config.t1);
         }
@@ -95,8 +96,14 @@ impl NonInviteClientTransaction {
     pub fn handle_timeout(&mut self, now: Instant) {
         while let Some(timer) = self.timers.pop_due(now) {
             match timer {
-                Timer::E if matches!(self.state, NonInviteClientState::Trying | NonInviteClientState::Proceeding) => {
-                    self.out.push_back(TransactionOutput::Transmit(self.request.wire_bytes()));
+                Timer::E
+                    if matches!(
+                        self.state,
+                        NonInviteClientState::Trying | NonInviteClientState::Proceeding
+                    ) =>
+                {
+                    self.out
+                        .push_back(TransactionOutput::Transmit(self.request.wire_bytes()));
                     self.interval_e = if self.state == NonInviteClientState::Trying {
                         (self.interval_e * 2).min(self.config.t2)
                     } else {
@@ -104,7 +111,12 @@ impl NonInviteClientTransaction {
                     };
                     self.timers.set(Timer::E, now + self.interval_e);
                 }
-                Timer::F if matches!(self.state, NonInviteClientState::Trying | NonInviteClientState::Proceeding) => {
+                Timer::F
+                    if matches!(
+                        self.state,
+                        NonInviteClientState::Trying | NonInviteClientState::Proceeding
+                    ) =>
+                {
                     self.out.push_back(TransactionOutput::TimedOut);
                     self.terminate();
                 }

@@ -64,8 +64,10 @@ impl NonInviteServerTransaction {
 
     /// A retransmission of the request.
     pub fn handle_request(&mut self, _now: Instant, _msg: &SipMessage) {
-        if matches!(self.state, NonInviteServerState::Proceeding | NonInviteServerState::Completed)
-            && let Some(r) = &self.last_response
+        if matches!(
+            self.state,
+            NonInviteServerState::Proceeding | NonInviteServerState::Completed
+        ) && let Some(r) = &self.last_response
         {
             self.out.push_back(TransactionOutput::Transmit(r.clone()));
         }

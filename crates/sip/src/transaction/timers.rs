@@ -32,7 +32,11 @@ impl TimerConfig {
 
     /// Timer D: 32 s or more over unreliable transports, zero over reliable ones.
     pub fn timer_d(&self, reliable: bool) -> Duration {
-        if reliable { Duration::ZERO } else { Duration::from_secs(32).max(self.transaction_timeout()) }
+        if reliable {
+            Duration::ZERO
+        } else {
+            Duration::from_secs(32).max(self.transaction_timeout())
+        }
     }
 
     /// Timers I and K: T4 over unreliable transports, zero over reliable ones.
@@ -42,7 +46,11 @@ impl TimerConfig {
 
     /// Timer J: 64·T1 over unreliable transports, zero over reliable ones.
     pub fn timer_j(&self, reliable: bool) -> Duration {
-        if reliable { Duration::ZERO } else { self.transaction_timeout() }
+        if reliable {
+            Duration::ZERO
+        } else {
+            self.transaction_timeout()
+        }
     }
 }
 
