@@ -80,7 +80,7 @@ pub async fn reply_stateless(
 async fn response(ctx: &Arc<ProxyContext>, msg: SipMessage) {
     let key = dialogd_sip::transaction::client_key(&msg);
     if let Some(tx) = ctx.transactions.get(&key) {
-        let _ = tx.send(TransactionInput::Response(msg));
+        let _ = tx.send(TransactionInput::Response(Box::new(msg)));
         return;
     }
     // No transaction (e.g. a 2xx retransmitted after ours ended): forward statelessly
@@ -111,7 +111,7 @@ async fn response(ctx: &Arc<ProxyContext>, msg: SipMessage) {
 async fn request(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
     let key = dialogd_sip::transaction::server_key(&msg);
     if let Some(tx) = ctx.transactions.get(&key) {
-        let _ = tx.send(TransactionInput::Request(msg, inbound));
+        let _ = tx.send(TransactionInput::Request(Box::new(msg)));
         return;
     }
     let Some(method) = msg.method().cloned() else {
@@ -144,7 +144,7 @@ async fn request(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
     }
     let upstream = upstream_of(&inbound);
     let in_dialog = msg.to_tag().is_some();
-    let plan = match proxied::start(ctx, msg.clone(), inbound.clone(), upstream) {
+    let plan = match proxied::start(ctx, msg.clone(), upstream) {
         Started::New(plan) => plan,
         Started::Retransmission => return,
     };

@@ -21,7 +21,7 @@ use dialogd_sip::transaction::{
     NonInviteServerTransaction, TransactionKey, TransactionOutput,
 };
 use dialogd_sip::{Method, SipMessage, build_response};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::context::ProxyContext;
 use crate::dialog_actor::DialogMsg;
@@ -152,16 +152,16 @@ pub struct Proxied {
     timer_c: Option<Instant>,
     tx: mpsc::UnboundedSender<TransactionInput>,
     rx: mpsc::UnboundedReceiver<TransactionInput>,
-    plans: mpsc::UnboundedReceiver<Plan>,
+    plans: oneshot::Receiver<Plan>,
 }
 
 /// A handle to give a new transaction its [`Plan`].
-#[derive(Debug, Clone)]
-pub struct PlanSender(mpsc::UnboundedSender<Plan>);
+#[derive(Debug)]
+pub struct PlanSender(oneshot::Sender<Plan>);
 
 impl PlanSender {
     /// Hands the plan over (ignored if the transaction already ended).
-    pub fn send(&self, plan: Plan) {
+    pub fn send(self, plan: Plan) {
         let _ = self.0.send(plan);
     }
 }
@@ -174,16 +174,11 @@ pub enum Started {
 
 /// Creates the server transaction for `request` (100 Trying for INVITE at once), registers it
 /// and spawns its task. A retransmission is handed to the existing task instead.
-pub fn start(
-    ctx: &Arc<ProxyContext>,
-    request: SipMessage,
-    inbound: crate::transport::Inbound,
-    upstream: Target,
-) -> Started {
+pub fn start(ctx: &Arc<ProxyContext>, request: SipMessage, upstream: Target) -> Started {
     let server_key = dialogd_sip::transaction::server_key(&request);
     let (tx, rx) = mpsc::unbounded_channel();
     if let Some(existing) = ctx.transactions.insert_or_get(server_key.clone(), &tx) {
-        let _ = existing.send(TransactionInput::Request(request, inbound));
+        let _ = existing.send(TransactionInput::Request(Box::new(request)));
         return Started::Retransmission;
     }
     let now = Instant::now();
@@ -199,7 +194,7 @@ pub fn start(
             now, &request, reliable, timers,
         ))
     };
-    let (plan_tx, plans) = mpsc::unbounded_channel();
+    let (plan_tx, plans) = oneshot::channel();
     let task = Proxied {
         ctx: ctx.clone(),
         request,
@@ -247,10 +242,10 @@ impl Proxied {
                 }
             };
             tokio::select! {
-                plan = self.plans.recv(), if !planned => match plan {
-                    Some(plan) => { planned = true; self.apply(plan).await; }
+                plan = &mut self.plans, if !planned => match plan {
+                    Ok(plan) => { planned = true; self.apply(plan).await; }
                     // The dispatcher dropped the request without a plan: answer 500.
-                    None => { planned = true; self.reply(500, "Server Internal Error", &[]); }
+                    Err(_) => { planned = true; self.reply(500, "Server Internal Error", &[]); }
                 },
                 input = self.rx.recv() => match input {
                     Some(input) => self.input(input).await,
@@ -328,14 +323,14 @@ impl Proxied {
     async fn input(&mut self, input: TransactionInput) {
         let now = Instant::now();
         match input {
-            TransactionInput::Request(msg, _) => self.server.handle_request(now, &msg),
+            TransactionInput::Request(msg) => self.server.handle_request(now, &msg),
             TransactionInput::Response(msg) => match self.client.as_mut() {
                 // A 2xx retransmitted after the INVITE client transaction ended (RFC 6026):
                 // relay it, the server side is in Accepted and passes it upstream.
                 Some(c) if c.is_terminated() => {
                     let is_2xx = msg.status().is_some_and(|s| (200..300).contains(&s));
                     if is_2xx {
-                        self.relay(msg).await;
+                        self.relay(*msg).await;
                     }
                 }
                 Some(c) => c.handle_response(now, &msg),
@@ -441,6 +436,8 @@ impl Proxied {
         if status >= 200 {
             self.final_sent = true;
             self.timer_c = None;
+            // Nothing will be CANCELled any more: free the forwarded copy.
+            self.forwarded = None;
         } else if self.timer_c.is_some() {
             self.timer_c = Some(Instant::now() + TIMER_C);
         }

@@ -10,15 +10,14 @@ use dialogd_sip::SipMessage;
 use dialogd_sip::transaction::TransactionKey;
 use tokio::sync::mpsc;
 
-use crate::transport::Inbound;
-
 /// What a transaction task is told.
 #[derive(Debug)]
 pub enum TransactionInput {
-    /// A retransmitted request, or the ACK of a non-2xx final response.
-    Request(SipMessage, Inbound),
+    /// A retransmitted request, or the ACK of a non-2xx final response. (Boxed: channel
+    /// blocks hold 32 slots, so the slot size is paid by every live transaction.)
+    Request(Box<SipMessage>),
     /// A response from downstream.
-    Response(SipMessage),
+    Response(Box<SipMessage>),
     /// The upstream CANCELled this INVITE.
     Cancel,
 }

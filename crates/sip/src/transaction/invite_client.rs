@@ -40,7 +40,9 @@ enum Timer {
 #[derive(Debug)]
 pub struct InviteClientTransaction {
     state: InviteClientState,
-    request: SipMessage,
+    /// The INVITE, kept while it may be retransmitted or ACKed; dropped once a final
+    /// response arrived (a proxy holds many finished transactions for 64·T1).
+    request: Option<SipMessage>,
     ack: Option<Bytes>,
     reliable: bool,
     config: TimerConfig,
@@ -54,7 +56,7 @@ impl InviteClientTransaction {
     pub fn new(now: Instant, request: &SipMessage, reliable: bool, config: TimerConfig) -> Self {
         let mut t = InviteClientTransaction {
             state: InviteClientState::Calling,
-            request: request.clone(),
+            request: Some(request.clone()),
             ack: None,
             reliable,
             config,
@@ -97,14 +99,17 @@ impl InviteClientTransaction {
                 self.timers.clear();
                 self.timers
                     .set(Timer::M, now + self.config.transaction_timeout());
+                self.request = None;
                 self.out.push_back(TransactionOutput::Deliver(resp.clone()));
             }
             (Calling | Proceeding, _) => {
                 self.state = Completed;
                 self.timers.clear();
-                let ack = ack_for_non_2xx(&self.request, resp);
-                self.out.push_back(TransactionOutput::Transmit(ack.clone()));
-                self.ack = Some(ack);
+                if let Some(request) = self.request.take() {
+                    let ack = ack_for_non_2xx(&request, resp);
+                    self.out.push_back(TransactionOutput::Transmit(ack.clone()));
+                    self.ack = Some(ack);
+                }
                 self.out.push_back(TransactionOutput::Deliver(resp.clone()));
                 let d = self.config.timer_d(self.reliable);
                 self.timers.set(Timer::D, now + d);
@@ -124,8 +129,10 @@ impl InviteClientTransaction {
         while let Some(timer) = self.timers.pop_due(now) {
             match timer {
                 Timer::A if self.state == InviteClientState::Calling => {
-                    self.out
-                        .push_back(TransactionOutput::Transmit(self.request.wire_bytes()));
+                    if let Some(request) = &self.request {
+                        self.out
+                            .push_back(TransactionOutput::Transmit(request.wire_bytes()));
+                    }
                     self.interval_a *= 2;
                     self.timers.set(Timer::A, now + self.interval_a);
                 }

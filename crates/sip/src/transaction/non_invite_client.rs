@@ -33,7 +33,8 @@ enum Timer {
 #[derive(Debug)]
 pub struct NonInviteClientTransaction {
     state: NonInviteClientState,
-    request: SipMessage,
+    /// The request, kept while it may be retransmitted; dropped at the final response.
+    request: Option<SipMessage>,
     reliable: bool,
     config: TimerConfig,
     interval_e: Duration,
@@ -46,7 +47,7 @@ impl NonInviteClientTransaction {
     pub fn new(now: Instant, request: &SipMessage, reliable: bool, config: TimerConfig) -> Self {
         let mut t = NonInviteClientTransaction {
             state: NonInviteClientState::Trying,
-            request: request.clone(),
+            request: Some(request.clone()),
             reliable,
             config,
             interval_e: config.t1,
@@ -84,6 +85,7 @@ impl NonInviteClientTransaction {
             (Trying | Proceeding, _) => {
                 self.state = Completed;
                 self.timers.clear();
+                self.request = None;
                 self.out.push_back(TransactionOutput::Deliver(resp.clone()));
                 let k = self.config.timer_i_k(self.reliable);
                 self.timers.set(Timer::K, now + k);
@@ -102,8 +104,10 @@ impl NonInviteClientTransaction {
                         NonInviteClientState::Trying | NonInviteClientState::Proceeding
                     ) =>
                 {
-                    self.out
-                        .push_back(TransactionOutput::Transmit(self.request.wire_bytes()));
+                    if let Some(request) = &self.request {
+                        self.out
+                            .push_back(TransactionOutput::Transmit(request.wire_bytes()));
+                    }
                     self.interval_e = if self.state == NonInviteClientState::Trying {
                         (self.interval_e * 2).min(self.config.t2)
                     } else {
