@@ -6,14 +6,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use dialogd_sip::transaction::{
-    InviteClientTransaction, NonInviteClientTransaction, TransactionOutput, client_request_key,
-};
-use dialogd_sip::{Method, SipMessage};
+use dialogd_sip::SipMessage;
+use dialogd_sip::transaction::{TransactionOutput, client_request_key};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::context::ProxyContext;
 use crate::routing::Target;
+use crate::transaction_ends::ClientTransaction;
 use crate::transaction_table::TransactionInput;
 
 /// A request ready to send.
@@ -32,11 +31,6 @@ pub enum Outcome {
     TimedOut,
     /// It could not be sent.
     TransportError,
-}
-
-enum Machine {
-    Invite(InviteClientTransaction),
-    NonInvite(NonInviteClientTransaction),
 }
 
 /// Sends `req` through its own client transaction; `done` receives the outcome.
@@ -58,11 +52,7 @@ pub fn spawn(
     let now = Instant::now();
     let reliable = req.target.transport.is_reliable();
     let timers = ctx.settings.timers;
-    let machine = if msg.method() == Some(&Method::Invite) {
-        Machine::Invite(InviteClientTransaction::new(now, &msg, reliable, timers))
-    } else {
-        Machine::NonInvite(NonInviteClientTransaction::new(now, &msg, reliable, timers))
-    };
+    let machine = ClientTransaction::new(now, &msg, reliable, timers);
     let key = client_request_key(&msg);
     let (tx, rx) = mpsc::unbounded_channel();
     ctx.transactions.insert(key.clone(), &tx);
@@ -78,17 +68,14 @@ pub fn spawn(
 
 async fn run(
     ctx: &ProxyContext,
-    mut machine: Machine,
+    mut machine: ClientTransaction,
     target: Target,
     mut rx: mpsc::UnboundedReceiver<TransactionInput>,
 ) -> Outcome {
     let mut outcome = Outcome::TimedOut;
     loop {
         loop {
-            let out = match &mut machine {
-                Machine::Invite(t) => t.poll_output(),
-                Machine::NonInvite(t) => t.poll_output(),
-            };
+            let out = machine.poll_output();
             let Some(out) = out else { break };
             match out {
                 TransactionOutput::Transmit(bytes) => {
@@ -109,10 +96,7 @@ async fn run(
                 _ => {}
             }
         }
-        let (terminated, deadline) = match &machine {
-            Machine::Invite(t) => (t.is_terminated(), t.poll_timeout()),
-            Machine::NonInvite(t) => (t.is_terminated(), t.poll_timeout()),
-        };
+        let (terminated, deadline) = (machine.is_terminated(), machine.poll_timeout());
         if terminated {
             return outcome;
         }
@@ -126,20 +110,14 @@ async fn run(
             input = rx.recv() => match input {
                 Some(TransactionInput::Response(resp)) => {
                     let now = Instant::now();
-                    match &mut machine {
-                        Machine::Invite(t) => t.handle_response(now, &resp),
-                        Machine::NonInvite(t) => t.handle_response(now, &resp),
-                    }
+                    machine.handle_response(now, &resp)
                 }
                 Some(_) => {}
                 None => return outcome,
             },
             () = sleep => {
                 let now = Instant::now();
-                match &mut machine {
-                    Machine::Invite(t) => t.handle_timeout(now),
-                    Machine::NonInvite(t) => t.handle_timeout(now),
-                }
+                machine.handle_timeout(now)
             }
         }
     }

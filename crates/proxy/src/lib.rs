@@ -23,5 +23,6 @@ pub mod proxied;
 pub mod proxy;
 pub mod registry;
 pub mod routing;
+pub mod transaction_ends;
 pub mod transaction_table;
 pub mod transport;

@@ -16,10 +16,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use dialogd_sip::transaction::{
-    InviteClientTransaction, InviteServerTransaction, NonInviteClientTransaction,
-    NonInviteServerTransaction, TransactionKey, TransactionOutput,
-};
+use dialogd_sip::transaction::{TransactionKey, TransactionOutput};
 use dialogd_sip::{Method, SipMessage, build_response};
 use tokio::sync::{mpsc, oneshot};
 
@@ -29,6 +26,7 @@ use crate::forward::forward_response;
 use crate::generated::{self, GeneratedRequest};
 use crate::registry::DialogHandle;
 use crate::routing::Target;
+use crate::transaction_ends::{ClientTransaction, ServerTransaction};
 use crate::transaction_table::TransactionInput;
 
 /// RFC 3261 §16.6 step 11: timer C, greater than 3 minutes.
@@ -51,96 +49,14 @@ pub enum Plan {
     },
 }
 
-enum Server {
-    Invite(InviteServerTransaction),
-    NonInvite(NonInviteServerTransaction),
-}
-
-enum Client {
-    Invite(InviteClientTransaction),
-    NonInvite(NonInviteClientTransaction),
-}
-
-impl Server {
-    fn poll_output(&mut self) -> Option<TransactionOutput> {
-        match self {
-            Server::Invite(t) => t.poll_output(),
-            Server::NonInvite(t) => t.poll_output(),
-        }
-    }
-    fn poll_timeout(&self) -> Option<Instant> {
-        match self {
-            Server::Invite(t) => t.poll_timeout(),
-            Server::NonInvite(t) => t.poll_timeout(),
-        }
-    }
-    fn handle_timeout(&mut self, now: Instant) {
-        match self {
-            Server::Invite(t) => t.handle_timeout(now),
-            Server::NonInvite(t) => t.handle_timeout(now),
-        }
-    }
-    fn handle_request(&mut self, now: Instant, msg: &SipMessage) {
-        match self {
-            Server::Invite(t) => t.handle_request(now, msg),
-            Server::NonInvite(t) => t.handle_request(now, msg),
-        }
-    }
-    fn send_response(&mut self, now: Instant, status: u16, bytes: Bytes) {
-        match self {
-            Server::Invite(t) => t.send_response(now, status, bytes),
-            Server::NonInvite(t) => t.send_response(now, status, bytes),
-        }
-    }
-    fn is_terminated(&self) -> bool {
-        match self {
-            Server::Invite(t) => t.is_terminated(),
-            Server::NonInvite(t) => t.is_terminated(),
-        }
-    }
-}
-
-impl Client {
-    fn poll_output(&mut self) -> Option<TransactionOutput> {
-        match self {
-            Client::Invite(t) => t.poll_output(),
-            Client::NonInvite(t) => t.poll_output(),
-        }
-    }
-    fn poll_timeout(&self) -> Option<Instant> {
-        match self {
-            Client::Invite(t) => t.poll_timeout(),
-            Client::NonInvite(t) => t.poll_timeout(),
-        }
-    }
-    fn handle_timeout(&mut self, now: Instant) {
-        match self {
-            Client::Invite(t) => t.handle_timeout(now),
-            Client::NonInvite(t) => t.handle_timeout(now),
-        }
-    }
-    fn handle_response(&mut self, now: Instant, msg: &SipMessage) {
-        match self {
-            Client::Invite(t) => t.handle_response(now, msg),
-            Client::NonInvite(t) => t.handle_response(now, msg),
-        }
-    }
-    fn is_terminated(&self) -> bool {
-        match self {
-            Client::Invite(t) => t.is_terminated(),
-            Client::NonInvite(t) => t.is_terminated(),
-        }
-    }
-}
-
 /// The running task's state.
 pub struct Proxied {
     ctx: Arc<ProxyContext>,
     request: SipMessage,
     upstream: Target,
-    server: Server,
+    server: ServerTransaction,
     server_key: TransactionKey,
-    client: Option<Client>,
+    client: Option<ClientTransaction>,
     client_key: Option<TransactionKey>,
     downstream: Option<Target>,
     forwarded: Option<SipMessage>,
@@ -184,16 +100,12 @@ pub fn start(ctx: &Arc<ProxyContext>, request: SipMessage, upstream: Target) -> 
     let now = Instant::now();
     let reliable = upstream.transport.is_reliable();
     let timers = ctx.settings.timers;
-    let server = if request.method() == Some(&Method::Invite) {
-        let mut ist = InviteServerTransaction::new(now, &request, reliable, timers);
+    let mut server = ServerTransaction::new(now, &request, reliable, timers);
+    if request.method() == Some(&Method::Invite) {
+        // RFC 3261 §16.2: a stateful proxy answers 100 at once for INVITE.
         let trying = build_response(&request, 100, "Trying", None, &[]);
-        ist.send_response(now, 100, trying);
-        Server::Invite(ist)
-    } else {
-        Server::NonInvite(NonInviteServerTransaction::new(
-            now, &request, reliable, timers,
-        ))
-    };
+        server.send_response(now, 100, trying);
+    }
     let (plan_tx, plans) = oneshot::channel();
     let task = Proxied {
         ctx: ctx.clone(),
@@ -223,13 +135,18 @@ impl Proxied {
         let mut planned = false;
         loop {
             self.drain().await;
-            let client_done = self.client.as_ref().is_none_or(Client::is_terminated);
+            let client_done = self
+                .client
+                .as_ref()
+                .is_none_or(ClientTransaction::is_terminated);
             if self.server.is_terminated() && client_done {
                 break;
             }
             let deadline = [
                 self.server.poll_timeout(),
-                self.client.as_ref().and_then(Client::poll_timeout),
+                self.client
+                    .as_ref()
+                    .and_then(ClientTransaction::poll_timeout),
                 self.timer_c,
             ]
             .into_iter()
@@ -294,15 +211,7 @@ impl Proxied {
                 let now = Instant::now();
                 let reliable = target.transport.is_reliable();
                 let timers = self.ctx.settings.timers;
-                let client = if forwarded.method() == Some(&Method::Invite) {
-                    Client::Invite(InviteClientTransaction::new(
-                        now, &forwarded, reliable, timers,
-                    ))
-                } else {
-                    Client::NonInvite(NonInviteClientTransaction::new(
-                        now, &forwarded, reliable, timers,
-                    ))
-                };
+                let client = ClientTransaction::new(now, &forwarded, reliable, timers);
                 let key = dialogd_sip::transaction::client_request_key(&forwarded);
                 self.ctx.transactions.insert(key.clone(), &self.tx);
                 self.client_key = Some(key);
@@ -310,7 +219,7 @@ impl Proxied {
                 self.downstream = Some(target);
                 self.forwarded = Some(forwarded);
                 self.dialog = dialog;
-                if matches!(self.client, Some(Client::Invite(_))) {
+                if matches!(self.client, Some(ClientTransaction::Invite(_))) {
                     self.timer_c = Some(now + TIMER_C);
                 }
                 if self.cancel_pending {
