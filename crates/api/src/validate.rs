@@ -19,26 +19,6 @@ pub const MAX_HEADER_LEN: usize = 1024;
 /// Longest profile name or value, in bytes.
 pub const MAX_PROFILE_LEN: usize = 256;
 
-/// Headers the proxy writes itself in a BYE: an extra header may not set them.
-const RESERVED_HEADERS: &[&str] = &[
-    "via",
-    "v",
-    "from",
-    "f",
-    "to",
-    "t",
-    "call-id",
-    "i",
-    "cseq",
-    "max-forwards",
-    "route",
-    "record-route",
-    "contact",
-    "m",
-    "content-length",
-    "l",
-];
-
 type Result<T> = std::result::Result<T, BackendError>;
 
 fn invalid(field: &str, what: impl std::fmt::Display) -> BackendError {
@@ -235,10 +215,7 @@ fn extra_header(field: &str, header: &str) -> Result<String> {
             format_args!("header name {name:?} is not a token"),
         ));
     }
-    if RESERVED_HEADERS
-        .iter()
-        .any(|r| r.eq_ignore_ascii_case(name))
-    {
+    if dialogd_sip::HeaderName::parse(name).is_written_by_proxy() {
         return Err(invalid(
             field,
             format_args!("header {name:?} is written by the proxy"),

@@ -16,25 +16,6 @@ use crate::config_error::ConfigError;
 /// Shortest `dialog.secret` accepted, in bytes (the HMAC key of the `did`).
 pub const MIN_SECRET_LEN: usize = 16;
 
-/// Headers the proxy writes itself in the BYEs it sends: `bye_extra_headers` may not add them.
-const RESERVED_HEADERS: &[&str] = &[
-    "via",
-    "v",
-    "from",
-    "f",
-    "to",
-    "t",
-    "call-id",
-    "i",
-    "cseq",
-    "route",
-    "max-forwards",
-    "content-length",
-    "l",
-    "contact",
-    "m",
-];
-
 impl Config {
     /// Checks what the types do not; the first problem found is returned as
     /// [`ConfigError::Invalid`] naming the key.
@@ -191,7 +172,7 @@ fn header_line(line: &str) -> Result<(), String> {
     if name.is_empty() || !name.bytes().all(is_token_char) {
         return Err(format!("{line:?} does not start with a header name"));
     }
-    if RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+    if dialogd_sip::HeaderName::parse(name).is_written_by_proxy() {
         return Err(format!(
             "{name} is written by the proxy and cannot be added"
         ));

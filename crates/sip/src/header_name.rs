@@ -147,6 +147,24 @@ impl HeaderName {
         }
     }
 
+    /// Headers the proxy writes itself in the requests it generates (BYE, OPTIONS, REFER…):
+    /// configured or API-supplied extra headers may not set them.
+    pub fn is_written_by_proxy(&self) -> bool {
+        matches!(
+            self,
+            HeaderName::Via
+                | HeaderName::From
+                | HeaderName::To
+                | HeaderName::CallId
+                | HeaderName::CSeq
+                | HeaderName::MaxForwards
+                | HeaderName::Route
+                | HeaderName::RecordRoute
+                | HeaderName::Contact
+                | HeaderName::ContentLength
+        )
+    }
+
     /// Headers whose value is a comma-separated list that may be split over several lines
     /// (RFC 3261 §7.3.1) and that the proxy reads element by element.
     pub fn is_list(&self) -> bool {
