@@ -14,8 +14,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
+use dialogd_sip::ParseError;
 use dialogd_sip::framing::{self, Frame};
-use dialogd_sip::{HeaderName, Method, ParseError, SipMessage, build_response};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{Mutex, mpsc};
@@ -33,8 +33,6 @@ const READ_CHUNK: usize = 8 * 1024;
 /// The keep-alive ping a peer sends and the pong we answer (RFC 5626 §3.5.1).
 const PING: &[u8] = b"\r\n\r\n";
 const PONG: &[u8] = b"\r\n";
-/// Longest reason phrase we put in a 400.
-const MAX_REASON: usize = 120;
 
 /// An open TCP connection, shared by the table, the read loop and senders.
 pub(super) struct Connection {
@@ -248,46 +246,7 @@ fn bad_request(stream: &[u8], error: &ParseError) -> Option<Bytes> {
     let start = stream.iter().position(|&b| b != b'\r' && b != b'\n')?;
     let data = &stream[start..];
     let head = &data[..header_end(data)?];
-    let mut kept = Vec::with_capacity(head.len());
-    for line in head.split_inclusive(|&b| b == b'\n') {
-        let name = line.split(|&b| b == b':').next().unwrap_or_default();
-        let name = name.trim_ascii();
-        if name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"l") {
-            continue;
-        }
-        kept.extend_from_slice(line);
-    }
-    let request = SipMessage::parse(Bytes::from(kept)).ok()?;
-    if !request.is_request() || request.method() == Some(&Method::Ack) {
-        return None;
-    }
-    let reason = reason_phrase(error);
-    let tag = format!("{:08x}", rand::random::<u32>());
-    let to_tag = request.header(&HeaderName::To).map(|_| tag);
-    Some(build_response(
-        &request,
-        400,
-        &reason,
-        to_tag.as_deref(),
-        &[],
-    ))
-}
-
-/// `Bad Request (<error>)`, printable ASCII only, bounded.
-fn reason_phrase(error: &ParseError) -> String {
-    let detail: String = error
-        .to_string()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() || c == ' ' {
-                c
-            } else {
-                '?'
-            }
-        })
-        .take(MAX_REASON)
-        .collect();
-    format!("Bad Request ({detail})")
+    dialogd_sip::build_bad_request(head, &error.to_string())
 }
 
 /// Length of the header section including its empty line (CRLFCRLF or LFLF).
