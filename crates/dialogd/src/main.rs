@@ -113,10 +113,11 @@ fn init_tracing(format: LogFormat) {
 }
 
 fn run(config: Config) -> Result<(), NodeError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(NodeError::Runtime)?;
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if config.worker_threads > 0 {
+        builder.worker_threads(config.worker_threads);
+    }
+    let runtime = builder.enable_all().build().map_err(NodeError::Runtime)?;
     runtime.block_on(async move {
         let listeners = Listeners::bind(&config).await?;
         dialogd_node::run(config, listeners, shutdown_signal()).await?;

@@ -56,6 +56,10 @@ pub const DEFAULT_MATCH_MODE: MatchMode = MatchMode::DidFallback;
 pub const DEFAULT_LIMIT_REJECT_CODE: u16 = 486;
 /// Default `dialog.limit_reject_reason`.
 pub const DEFAULT_LIMIT_REJECT_REASON: &str = "Busy Here";
+/// Default `worker_threads`: one per CPU core.
+pub const DEFAULT_WORKER_THREADS: usize = 0;
+/// Most `worker_threads` accepted.
+pub const MAX_WORKER_THREADS: usize = 1024;
 /// Name of the generated `did` secret in `data_dir` (when `dialog.secret` is empty).
 pub const SECRET_FILE: &str = "node.secret";
 
@@ -77,6 +81,9 @@ pub struct Config {
     pub grpc_listen: SocketAddr,
     /// Prometheus `/metrics` and `/healthz` listen address.
     pub metrics_listen: SocketAddr,
+    /// Threads of the async runtime; 0 = one per CPU core. On a box shared with other busy
+    /// processes (media, SIPp) fewer threads cost less CPU per call (docs/benchmarks.md).
+    pub worker_threads: usize,
     /// SIP transaction settings.
     pub sip: SipConfig,
     /// Dialog settings.
@@ -141,6 +148,7 @@ impl Default for Config {
             sip_advertise: None,
             grpc_listen: addr(DEFAULT_GRPC_LISTEN, 50051),
             metrics_listen: addr(DEFAULT_METRICS_LISTEN, 9090),
+            worker_threads: DEFAULT_WORKER_THREADS,
             sip: SipConfig::default(),
             dialog: DialogConfig::default(),
             rules: Vec::new(),

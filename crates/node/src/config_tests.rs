@@ -412,6 +412,7 @@ fn example_config_in_deploy_is_valid_and_complete() {
         "sip_advertise",
         "grpc_listen",
         "metrics_listen",
+        "worker_threads",
         "t1_ms",
         "t2_ms",
         "t4_ms",

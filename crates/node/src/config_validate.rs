@@ -29,6 +29,16 @@ impl Config {
         if self.data_dir.as_os_str().is_empty() {
             return Err(ConfigError::invalid("data_dir", "must not be empty"));
         }
+        if self.worker_threads > crate::config::MAX_WORKER_THREADS {
+            return Err(ConfigError::invalid(
+                "worker_threads",
+                format!(
+                    "{} is more than {}",
+                    self.worker_threads,
+                    crate::config::MAX_WORKER_THREADS
+                ),
+            ));
+        }
         self.check_addresses()?;
         self.check_sip()?;
         self.check_dialog()?;
