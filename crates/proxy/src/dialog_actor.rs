@@ -17,7 +17,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dialogd_dialog::{
-    Dialog, DialogId, DialogOutput, DialogSettings, DialogSnapshot, EndCause, Leg, RequestVerdict,
+    Dialog, DialogId, DialogOutput, DialogSettings, DialogSnapshot, DialogState, EndCause, Leg,
+    RequestVerdict,
 };
 use dialogd_sip::SipMessage;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
@@ -199,6 +200,16 @@ impl Actor for DialogActor {
     ) -> Result<(), ActorProcessingErr> {
         if let Some((_, t)) = state.timer.take() {
             t.abort();
+        }
+        if state.dialog.state() != DialogState::Deleted {
+            // Stopped without ending (shutdown, or a bug that killed the actor): free the
+            // profile slots and the registry entry so no count is left behind.
+            let did = state.dialog.did();
+            tracing::warn!(%did, "dialog actor stopped before its dialog ended; released");
+            if let Err(e) = state.ctx.admission.release(did, EndCause::Api).await {
+                tracing::warn!(%did, error = %e, "profile release failed");
+            }
+            state.ctx.registry.remove(did, EndCause::Api);
         }
         Ok(())
     }
