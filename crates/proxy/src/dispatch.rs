@@ -180,13 +180,13 @@ async fn ack(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
         branch: &branch,
         out_transport: target.transport,
         record_route: None,
+        source: Some(inbound.source),
     };
     let bytes = forward_request(&msg, &ctx.settings.local, &edits);
     let _ = ctx
         .transports
         .send(target.transport, target.addr, bytes)
         .await;
-    let _ = inbound;
 }
 
 /// A plan that answers locally.

@@ -4,7 +4,9 @@
 //! through byte for byte.
 
 use bytes::Bytes;
-use dialogd_sip::values::{NameAddr, Uri};
+use std::net::SocketAddr;
+
+use dialogd_sip::values::{NameAddr, Uri, Via};
 use dialogd_sip::{HeaderName, SipMessage, Splice};
 
 use crate::routing::{LocalIdentity, OwnRoutes};
@@ -24,6 +26,42 @@ pub struct RequestEdits<'a> {
     pub out_transport: TransportKind,
     /// Record-Route to add: `Some((did value, inbound transport))` for dialog-creating requests.
     pub record_route: Option<(&'a str, TransportKind)>,
+    /// Where the request came from: stamped into the sender's Via as `received`/`rport`.
+    pub source: Option<SocketAddr>,
+}
+
+/// RFC 3261 §18.2.1 and RFC 3581: the sender's (top) Via gets `received=<source ip>` when its
+/// sent-by is not that address, and an empty `rport` gets the source port, so responses that
+/// travel back statelessly reach a sender behind NAT. `None` when nothing changes.
+pub fn stamp_via(element: &str, source: SocketAddr) -> Option<String> {
+    let via = Via::parse(element)?;
+    let rport_empty = via.has_param("rport") && via.param("rport").is_none_or(str::is_empty);
+    let host = via.host.trim_start_matches('[').trim_end_matches(']');
+    let same_ip = host
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip == source.ip());
+    if same_ip && !rport_empty {
+        return None;
+    }
+    let (base, params) = match element.find(';') {
+        Some(i) => (&element[..i], &element[i + 1..]),
+        None => (element, ""),
+    };
+    let mut out = base.trim_end().to_owned();
+    for p in params.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let name = p.split('=').next().unwrap_or("").trim();
+        if name.eq_ignore_ascii_case("received") {
+            continue;
+        }
+        if name.eq_ignore_ascii_case("rport") && rport_empty {
+            out.push_str(&format!(";rport={}", source.port()));
+        } else {
+            out.push(';');
+            out.push_str(p);
+        }
+    }
+    out.push_str(&format!(";received={}", source.ip()));
+    Some(out)
 }
 
 /// The Record-Route value(s) for a dialog. One element when both hops use the same transport,
@@ -51,6 +89,11 @@ pub fn record_route_values(
 /// Builds the bytes of a forwarded request. `msg` must be a request.
 pub fn forward_request(msg: &SipMessage, local: &LocalIdentity, edits: &RequestEdits<'_>) -> Bytes {
     let mut splice = Splice::new(msg);
+    if let (Some(source), Some(top)) = (edits.source, msg.list(&HeaderName::Via).first())
+        && let Some(stamped) = stamp_via(&msg.element(top), source)
+    {
+        splice = splice.replace_range(top.range.clone(), stamped.as_bytes());
+    }
     for e in &edits.own.elements {
         splice = splice.remove_element(e);
     }
@@ -119,4 +162,36 @@ pub fn stateless_branch(incoming: &str, salt: u64) -> String {
 /// A fresh branch for a client transaction (RFC 3261 §8.1.1.7: magic cookie + random).
 pub fn new_branch() -> String {
     format!("z9hG4bK{:016x}", rand::random::<u64>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sender_via_is_stamped_with_received_and_rport() {
+        let src: SocketAddr = "203.0.113.7:40000".parse().unwrap();
+        let cases: &[(&str, Option<&str>)] = &[
+            (
+                "SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport",
+                Some("SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport=40000;received=203.0.113.7"),
+            ),
+            (
+                "SIP/2.0/UDP host.example;branch=z9hG4bK1",
+                Some("SIP/2.0/UDP host.example;branch=z9hG4bK1;received=203.0.113.7"),
+            ),
+            ("SIP/2.0/UDP 203.0.113.7:40000;branch=z9hG4bK1", None),
+            (
+                "SIP/2.0/UDP 203.0.113.7;rport;branch=z9hG4bK1",
+                Some("SIP/2.0/UDP 203.0.113.7;rport=40000;branch=z9hG4bK1;received=203.0.113.7"),
+            ),
+            (
+                "SIP/2.0/UDP 10.0.0.1;received=1.1.1.1;branch=z9hG4bK1",
+                Some("SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1;received=203.0.113.7"),
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(stamp_via(input, src).as_deref(), *want, "{input}");
+        }
+    }
 }

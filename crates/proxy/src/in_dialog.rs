@@ -121,6 +121,7 @@ pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, 
         branch: &branch,
         out_transport: target.transport,
         record_route: None,
+        source: Some(inbound.source),
     };
     let mut bytes = forward_request(&msg, &ctx.settings.local, &edits);
     if let Some(cseq) = accepted.rewrite_cseq {

@@ -162,6 +162,7 @@ fn forward(
         branch: &branch,
         out_transport: target.transport,
         record_route: did_value.as_deref().map(|d| (d, inbound.transport)),
+        source: Some(inbound.source),
     };
     let bytes = forward_request(msg, &ctx.settings.local, &edits);
     plan.send(Plan::Forward {
