@@ -1,7 +1,7 @@
 //! What a SIPp run did, read back from the files it wrote: call counts from the statistics CSV
 //! (`-trace_stat`, falling back to the final screen dump `-trace_screen`), every message sent and
 //! received from the short message log (`-trace_shortmsg`), the scenarios' `<log>` actions
-//! (`-trace_logs`: "answered <call-id>", "rejected <call-id>", ...) and the error log.
+//! (`-trace_logs`: `answered <call-id>`, `rejected <call-id>`, ...) and the error log.
 //!
 //! Must not decide pass or fail for a test beyond [`SippOutcome::all_successful`]; the parsers are
 //! pure functions over the files' text so they are tested on samples of SIPp 3.6's output.
