@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use dialogd_test_support::{DialogdNode, RawSipPeer, SipMessage};
 
-const REPLY: Duration = Duration::from_secs(5);
+const REPLY: Duration = Duration::from_secs(15);
 
 /// Sends one request from `peer` to the node and returns the final response to it.
 fn ask(
@@ -103,4 +103,26 @@ fn requests_the_node_answers_itself_create_no_dialog() {
         (0, 0, 0, 0)
     );
     node.assert_alive();
+}
+
+/// Scenario: the next hop never answers an INVITE; with T1 = 50 ms timer B fires after
+/// 64·T1 = 3.2 s and the caller gets 100 Trying, then 408, and the dialog counts as failed.
+#[test]
+fn timer_b_answers_408_and_fails_the_dialog() {
+    let node = DialogdNode::start("[sip]\nt1_ms = 50\n").unwrap();
+    let sip = node.endpoints().sip;
+    let mut peer = RawSipPeer::udp().unwrap();
+    // A bound socket that reads nothing: the INVITE is delivered and never answered.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let ruri = format!("sip:bob@{}", silent.local_addr().unwrap());
+    let r = ask(&mut peer, sip, "INVITE", &ruri, "alice", "70").unwrap();
+    assert_eq!(
+        r.status(),
+        Some(408),
+        "no answer downstream: {}",
+        r.first_line()
+    );
+    let stats = node.dialogctl().stats().unwrap();
+    assert_eq!((stats.early, stats.active, stats.failed), (0, 0, 1));
+    drop(silent);
 }
