@@ -1,6 +1,7 @@
-//! Scenario: requests dialogd answers itself instead of proxying — an INVITE whose
-//! Max-Forwards is 0 (483), an INVITE a policy rule rejects (403), an OPTIONS ping addressed to the node (200), a MESSAGE addressed to the node
-//! (404) and an INVITE to a `tel:` URI with no next hop (416) — none of which creates a dialog.
+//! Scenarios at the edges of RFC 3261 §16 proxying: requests dialogd answers itself without a
+//! dialog (Max-Forwards 0 → 483, a policy reject → 403, OPTIONS to the node → 200, MESSAGE to the
+//! node → 404, a `tel:` target → 416), timer B (408 upstream, dialog failed), and a spiral (the
+//! INVITE coming back through dialogd creates no second dialog).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -125,4 +126,66 @@ fn timer_b_answers_408_and_fails_the_dialog() {
     let stats = node.dialogctl().stats().unwrap();
     assert_eq!((stats.early, stats.active, stats.failed), (0, 0, 1));
     drop(silent);
+}
+
+/// Scenario: a spiral — the INVITE dialogd forwards comes back to it through another proxy
+/// (our Record-Route with its `did` still in it) and is proxied on to the callee without a
+/// second dialog.
+#[test]
+fn spiralled_invite_does_not_create_a_second_dialog() {
+    let node = DialogdNode::start("").unwrap();
+    let sip = node.endpoints().sip;
+    let mut caller = RawSipPeer::udp().unwrap();
+    let mut other_proxy = RawSipPeer::udp().unwrap();
+    let mut callee = RawSipPeer::udp().unwrap();
+    let first_hop = format!("sip:bob@{}", other_proxy.local_addr());
+
+    let me = caller.local_addr();
+    let invite = SipMessage::compose(
+        &format!("INVITE {first_hop} SIP/2.0"),
+        &[
+            ("Via", &format!("SIP/2.0/UDP {me};branch=z9hG4bKspiral1")),
+            ("Max-Forwards", "70"),
+            ("From", &format!("<sip:alice@{me}>;tag=sp1")),
+            ("To", &format!("<{first_hop}>")),
+            ("Call-ID", "spiral-1@127.0.0.1"),
+            ("CSeq", "1 INVITE"),
+            ("Contact", &format!("<sip:alice@{me}>")),
+        ],
+        "",
+    );
+    caller.send_to(sip, &invite).unwrap();
+
+    // The "other proxy" gets the INVITE, with dialogd's Record-Route, and routes it back.
+    let forwarded = other_proxy
+        .recv_until(REPLY, |m| m.method() == Some("INVITE"))
+        .expect("the INVITE reaches the first next hop");
+    assert!(forwarded.record_routes().iter().any(|r| r.contains("did=")));
+    let text = forwarded.text();
+    let (_, rest) = text.split_once("\r\n").expect("a start line");
+    let back = format!(
+        "INVITE sip:bob@{} SIP/2.0\r\nVia: SIP/2.0/UDP {};branch=z9hG4bKspiral2\r\n{rest}",
+        callee.local_addr(),
+        other_proxy.local_addr()
+    );
+    other_proxy.send_to(sip, back.as_bytes()).unwrap();
+
+    let arrived = callee
+        .recv_until(REPLY, |m| m.method() == Some("INVITE"))
+        .expect("the spiralled INVITE reaches the callee");
+    assert_eq!(
+        arrived.header("Call-ID").as_deref(),
+        Some("spiral-1@127.0.0.1")
+    );
+    let dialogs = node.dialogctl().dialogs().unwrap();
+    let ours: Vec<_> = dialogs
+        .iter()
+        .filter(|d| d["call_id"] == "spiral-1@127.0.0.1")
+        .collect();
+    assert_eq!(
+        ours.len(),
+        1,
+        "one dialog for the spiralled call: {dialogs:?}"
+    );
+    node.assert_alive();
 }
