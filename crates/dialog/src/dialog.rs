@@ -303,13 +303,17 @@ impl Dialog {
 
     /// Builds the facts of a request the proxy itself sends to `leg` of a confirmed dialog
     /// (the leg's Contact and route set, the tags, and the next CSeq of the other leg's space
-    /// as `leg` sees it, which the [`CseqMap`] remembers). `None` before the 2xx.
+    /// as `leg` sees it, which the [`CseqMap`] remembers). `None` before the 2xx and once the
+    /// dialog is over.
     pub fn request_towards(
         &mut self,
         leg: Leg,
         method: Method,
         extra_headers: Vec<String>,
     ) -> Option<GeneratedRequest> {
+        if !self.state.is_confirmed() {
+            return None;
+        }
         let callee = self.callee.as_ref()?;
         let inv = &self.invite;
         let (request_uri, routes, from, to, peer_last) = match leg {
@@ -378,6 +382,9 @@ mod control;
 #[path = "dialog_view.rs"]
 mod view;
 
+#[cfg(test)]
+#[path = "dialog_end_tests.rs"]
+mod end_tests;
 #[cfg(test)]
 #[path = "dialog_request_tests.rs"]
 mod request_tests;
