@@ -221,7 +221,6 @@ profiles = [{ name = "calls", limit = 1 }]
 "#;
 
 #[test]
-#[ignore = "bug: initial::is_spiral trusts any Record-Route naming the node with a did param (report)"]
 fn invite_with_a_forged_record_route_of_the_node_is_still_admitted_against_the_limit() {
     let node = DialogdNode::start(ONE_CALL).unwrap();
     let sip = node.sip_addr();

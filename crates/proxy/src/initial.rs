@@ -83,11 +83,24 @@ pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, 
     invite(ctx, msg, inbound, own, target, decision, plan).await;
 }
 
+/// A spiral: our Record-Route is already in the INVITE with a `did` whose MAC is valid and
+/// which names a live dialog of the same Call-ID. Anything else (a forged or stale Record-Route)
+/// is a new INVITE and goes through admission like any other.
 fn is_spiral(ctx: &ProxyContext, msg: &SipMessage) -> bool {
     msg.list(&HeaderName::RecordRoute).iter().any(|e| {
-        NameAddr::parse(&msg.element(e))
-            .and_then(|n| n.uri())
-            .is_some_and(|u| u.has_param("did") && ctx.settings.local.is_local(&u))
+        let Some(uri) = NameAddr::parse(&msg.element(e)).and_then(|n| n.uri()) else {
+            return false;
+        };
+        if !ctx.settings.local.is_local(&uri) {
+            return false;
+        }
+        let Some(did) = uri.param("did").and_then(|v| ctx.did.decode(v).ok()) else {
+            return false;
+        };
+        ctx.registry
+            .by_call_id(msg.call_id())
+            .iter()
+            .any(|h| h.did == did)
     })
 }
 

@@ -142,17 +142,110 @@ mod tests {
             "2 BYE",
         );
         assert_eq!(client_request_key(&req), client_key(&resp));
-        let old1 = msg(
-            "INVITE sip:b@y SIP/2.0",
-            "SIP/2.0/UDP 10.0.0.1;branch=1",
-            "1 INVITE",
+        assert!(
+            server_key(&msg(
+                "INVITE sip:b@y SIP/2.0",
+                "SIP/2.0/UDP h;branch=1",
+                "1 INVITE"
+            ))
+            .branch
+            .starts_with("2543|c1|f|1|sip:b@y|UDP|1")
         );
-        let old2 = msg(
-            "INVITE sip:b@y SIP/2.0",
-            "SIP/2.0/UDP 10.0.0.1;branch=1",
-            "2 INVITE",
-        );
-        assert!(server_key(&old1).branch.starts_with("2543|c1|f|1|"));
-        assert_ne!(server_key(&old1), server_key(&old2));
+    }
+
+    /// RFC 2543 peers (no magic cookie): each row is a message compared with the INVITE
+    /// `INVITE sip:b@y`, top Via `SIP/2.0/UDP 10.0.0.1:5060;branch=1`, `CSeq: 1 INVITE`.
+    #[test]
+    fn rfc2543_fallback_table() {
+        let via = "SIP/2.0/UDP 10.0.0.1:5060;branch=1";
+        let invite = msg("INVITE sip:b@y SIP/2.0", via, "1 INVITE");
+        let with_to_tag = |start: &str, cseq: &str| {
+            SipMessage::parse(Bytes::from(format!(
+                "{start}\r\nVia: {via}\r\nFrom: <sip:a@x>;tag=f\r\nTo: <sip:b@y>;tag=t\r\nCall-ID: c1\r\nCSeq: {cseq}\r\nContent-Length: 0\r\n\r\n"
+            )))
+            .unwrap()
+        };
+        let same = |m: &SipMessage| server_key(m) == server_key(&invite);
+        let rows: Vec<(&str, bool, bool)> = vec![
+            (
+                "retransmission",
+                same(&msg("INVITE sip:b@y SIP/2.0", via, "1 INVITE")),
+                true,
+            ),
+            (
+                "retransmission, Via spaced differently",
+                same(&msg(
+                    "INVITE sip:b@y SIP/2.0",
+                    "SIP/2.0/udp 10.0.0.1:5060 ; branch=1",
+                    "1 INVITE",
+                )),
+                true,
+            ),
+            (
+                "ACK with the response's To tag",
+                same(&with_to_tag("ACK sip:b@y SIP/2.0", "1 ACK")),
+                true,
+            ),
+            (
+                "CSeq number differs",
+                same(&msg("INVITE sip:b@y SIP/2.0", via, "2 INVITE")),
+                false,
+            ),
+            (
+                "request-URI differs",
+                same(&msg("INVITE sip:c@y SIP/2.0", via, "1 INVITE")),
+                false,
+            ),
+            (
+                "top Via branch differs",
+                same(&msg(
+                    "INVITE sip:b@y SIP/2.0",
+                    "SIP/2.0/UDP 10.0.0.1:5060;branch=2",
+                    "1 INVITE",
+                )),
+                false,
+            ),
+            (
+                "top Via without branch",
+                same(&msg(
+                    "INVITE sip:b@y SIP/2.0",
+                    "SIP/2.0/UDP 10.0.0.1:5060",
+                    "1 INVITE",
+                )),
+                false,
+            ),
+            (
+                "top Via transport differs",
+                same(&msg(
+                    "INVITE sip:b@y SIP/2.0",
+                    "SIP/2.0/TCP 10.0.0.1:5060;branch=1",
+                    "1 INVITE",
+                )),
+                false,
+            ),
+            (
+                "top Via sent-by differs",
+                same(&msg(
+                    "INVITE sip:b@y SIP/2.0",
+                    "SIP/2.0/UDP 10.0.0.2:5060;branch=1",
+                    "1 INVITE",
+                )),
+                false,
+            ),
+            (
+                "CANCEL is its own transaction",
+                same(&msg("CANCEL sip:b@y SIP/2.0", via, "1 CANCEL")),
+                false,
+            ),
+            (
+                "CANCEL finds the INVITE",
+                cancelled_invite_key(&msg("CANCEL sip:b@y SIP/2.0", via, "1 CANCEL"))
+                    == server_key(&invite),
+                true,
+            ),
+        ];
+        for (name, got, want) in rows {
+            assert_eq!(got, want, "{name}");
+        }
     }
 }
