@@ -197,7 +197,6 @@ fn invite_with_max_forwards_zero_is_answered_483_and_creates_no_dialog() {
 }
 
 #[test]
-#[ignore = "bug: dispatch answers 483 statelessly, so its ACK is forwarded as a 2xx ACK (report)"]
 fn ack_of_a_483_is_absorbed_by_the_node_and_never_forwarded() {
     let node = DialogdNode::start("").unwrap();
     let mut caller = RawSipPeer::udp().unwrap();

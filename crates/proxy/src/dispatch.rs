@@ -138,16 +138,17 @@ async fn request(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
         }
         _ => {}
     }
-    if msg.max_forwards() == Some(0) {
-        reply_stateless(ctx, &msg, &inbound, 483, "Too Many Hops").await;
-        return;
-    }
     let upstream = upstream_of(&inbound);
     let in_dialog = msg.to_tag().is_some();
     let plan = match proxied::start(ctx, msg.clone(), upstream) {
         Started::New(plan) => plan,
         Started::Retransmission => return,
     };
+    if msg.max_forwards() == Some(0) {
+        // Answered through the server transaction, so the ACK of the 483 is absorbed there.
+        plan.send(local_reply(483, "Too Many Hops"));
+        return;
+    }
     if in_dialog {
         in_dialog::handle(ctx, msg, inbound, plan).await;
     } else {
@@ -160,6 +161,9 @@ async fn request(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
 /// ACK for a 2xx: its own transaction-less hop (RFC 3261 §13.2.2.4, §16.11). The dialog
 /// learns of it (3 → 4), then it is forwarded statelessly.
 async fn ack(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
+    if msg.max_forwards() == Some(0) {
+        return; // RFC 3261 §16.3: not forwarded, and an ACK is never answered
+    }
     let own = own_routes(&msg, &ctx.settings.local);
     if in_dialog::check(ctx, &msg, &own).await.is_err() {
         return; // ACKs are never answered

@@ -60,16 +60,16 @@ impl InviteClientTransaction {
             ack: None,
             reliable,
             config,
-            interval_a: config.t1,
+            interval_a: config.timer_a(),
             timers: Timers::default(),
             out: VecDeque::new(),
         };
         t.out
             .push_back(TransactionOutput::Transmit(request.wire_bytes()));
         if !reliable {
-            t.timers.set(Timer::A, now + config.t1);
+            t.timers.set(Timer::A, now + config.timer_a());
         }
-        t.timers.set(Timer::B, now + config.transaction_timeout());
+        t.timers.set(Timer::B, now + config.timer_b());
         t
     }
 
@@ -97,8 +97,7 @@ impl InviteClientTransaction {
             (Calling | Proceeding, 200..=299) => {
                 self.state = Accepted;
                 self.timers.clear();
-                self.timers
-                    .set(Timer::M, now + self.config.transaction_timeout());
+                self.timers.set(Timer::M, now + self.config.timer_m());
                 self.request = None;
                 self.out.push_back(TransactionOutput::Deliver(resp.clone()));
             }

@@ -4,9 +4,20 @@
 //!   Proceeding ──300-699──▶ Completed ──ACK──▶ Confirmed ──I──▶ Terminated
 //!     │  │ 1xx: sent             │ G: retransmit final; H: TimedOut ─▶ Terminated
 //!     │  └ request retransmission: last response sent again
-//!     └ 2xx ──▶ Accepted (2xx from the TU passed, INVITE retransmissions absorbed) ──L──▶ Terminated
+//!     └ 2xx ──▶ Accepted (2xx from the TU passed, INVITE retransmissions absorbed,
+//!                         ACK passed up) ──L──▶ Terminated
 //! ```
-//! The 100 Trying is the TU's choice: the proxy sends it at once through `send_response`.
+//!
+//! 100 Trying (§17.2.1): [`InviteServerTransaction::with_trying`] sends it at creation (what a
+//! proxy wants, §16.2), [`InviteServerTransaction::send_trying`] sends it when the TU asks (for
+//! a TU that may answer within 200 ms), and a TU may also pass its own 100 to `send_response`.
+//!
+//! 2xx: RFC 3261 terminates the transaction at a 2xx and leaves 2xx retransmissions and INVITE
+//! retransmissions to the TU. We follow RFC 6026 §7.1 instead: the transaction moves to
+//! Accepted for 64·T1 (timer L), passes every 2xx the TU sends (the TU's or a forked branch's
+//! retransmission), absorbs INVITE retransmissions so they never reach the TU as new requests,
+//! and passes an ACK that matches it up as [`TransactionOutput::Deliver`]. It never
+//! retransmits a 2xx on its own.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -15,8 +26,10 @@ use bytes::Bytes;
 
 use super::output::TransactionOutput;
 use super::timers::{TimerConfig, Timers};
+use crate::header_name::HeaderName;
 use crate::message::SipMessage;
 use crate::method::Method;
+use crate::response::build_response;
 
 /// States of [`InviteServerTransaction`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,17 +62,47 @@ pub struct InviteServerTransaction {
 }
 
 impl InviteServerTransaction {
-    /// A transaction for a received INVITE (no output until the TU responds).
+    /// A transaction for a received INVITE (no output until the TU responds or asks for a
+    /// 100 with [`Self::send_trying`]).
     pub fn new(_now: Instant, _request: &SipMessage, reliable: bool, config: TimerConfig) -> Self {
         InviteServerTransaction {
             state: InviteServerState::Proceeding,
             reliable,
             config,
             last_response: None,
-            interval_g: config.t1,
+            interval_g: config.timer_g(),
             timers: Timers::default(),
             out: VecDeque::new(),
         }
+    }
+
+    /// A transaction for a received INVITE that transmits a 100 Trying at once (a proxy's
+    /// choice, RFC 3261 §16.2).
+    pub fn with_trying(
+        now: Instant,
+        request: &SipMessage,
+        reliable: bool,
+        config: TimerConfig,
+    ) -> Self {
+        let mut t = Self::new(now, request, reliable, config);
+        t.send_trying(now, request);
+        t
+    }
+
+    /// Transmits a 100 Trying built from `request` (Via, From, To, Call-ID, CSeq and
+    /// Timestamp copied, §8.2.6.1) unless a response was already sent. Retransmissions of the
+    /// INVITE are then answered with it until the TU sends another response.
+    pub fn send_trying(&mut self, now: Instant, request: &SipMessage) {
+        if self.state != InviteServerState::Proceeding || self.last_response.is_some() {
+            return;
+        }
+        let timestamp: Vec<String> = request
+            .header(&HeaderName::parse("Timestamp"))
+            .map(|v| format!("Timestamp: {v}"))
+            .into_iter()
+            .collect();
+        let trying = build_response(request, 100, "Trying", None, &timestamp);
+        self.send_response(now, 100, trying);
     }
 
     /// The current state.
@@ -85,8 +128,11 @@ impl InviteServerTransaction {
             (Some(Method::Ack), Completed) => {
                 self.state = Confirmed;
                 self.timers.clear();
-                let i = self.config.timer_i_k(self.reliable);
+                let i = self.config.timer_i(self.reliable);
                 self.timers.set(Timer::I, now + i);
+            }
+            (Some(Method::Ack), Accepted) => {
+                self.out.push_back(TransactionOutput::Deliver(msg.clone()));
             }
             _ => {}
         }
@@ -104,18 +150,16 @@ impl InviteServerTransaction {
                 self.state = Accepted;
                 self.last_response = None;
                 self.out.push_back(TransactionOutput::Transmit(bytes));
-                self.timers
-                    .set(Timer::L, now + self.config.transaction_timeout());
+                self.timers.set(Timer::L, now + self.config.timer_l());
             }
             (Proceeding, 300..=699) => {
                 self.state = Completed;
                 self.last_response = Some(bytes.clone());
                 self.out.push_back(TransactionOutput::Transmit(bytes));
                 if !self.reliable {
-                    self.timers.set(Timer::G, now + self.config.t1);
+                    self.timers.set(Timer::G, now + self.interval_g);
                 }
-                self.timers
-                    .set(Timer::H, now + self.config.transaction_timeout());
+                self.timers.set(Timer::H, now + self.config.timer_h());
             }
             (Accepted, 200..=299) => self.out.push_back(TransactionOutput::Transmit(bytes)),
             _ => {}
@@ -130,7 +174,7 @@ impl InviteServerTransaction {
                     if let Some(r) = &self.last_response {
                         self.out.push_back(TransactionOutput::Transmit(r.clone()));
                     }
-                    self.interval_g = (self.interval_g * 2).min(self.config.t2);
+                    self.interval_g = self.config.capped_double(self.interval_g);
                     self.timers.set(Timer::G, now + self.interval_g);
                 }
                 Timer::H if self.state == InviteServerState::Completed => {

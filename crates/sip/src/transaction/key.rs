@@ -3,12 +3,22 @@
 //!
 //! With an RFC 3261 branch (magic cookie `z9hG4bK`) the key is the branch, the sent-by of the
 //! top Via (server side) and the method, where ACK is filed under INVITE (the ACK of a non-2xx
-//! final response belongs to the INVITE transaction). Without the cookie (RFC 2543 peers) the
-//! key falls back to Call-ID, From tag, CSeq number, top Via and request-URI, which is what
-//! §17.2.3 asks for in substance.
+//! final response belongs to the INVITE transaction). A CANCEL has its own transaction (its
+//! method differs); [`cancelled_invite_key`] finds the INVITE it cancels (§9.2).
+//!
+//! Without the cookie (RFC 2543 peers, §17.2.3 second half) the branch field holds a fallback
+//! made of Call-ID, From tag, CSeq number, request-URI and the top Via's transport and branch
+//! (if any); its sent-by stays in `sent_by`. The RFC also compares the To tag; we leave it out
+//! so that the ACK of a non-2xx response, whose To carries the tag the server added, still
+//! finds its INVITE (the INVITE had no To tag), and so that a CANCEL finds it too. Two INVITEs
+//! that differ only by To tag would share a key: acceptable for peers that predate RFC 3261.
+//! Whitespace and case differences in the Via do not matter (it is compared typed).
+//!
+//! Client keys need no fallback: the branch in the top Via of a response is ours.
 
 use crate::message::SipMessage;
 use crate::method::Method;
+use crate::values::MAGIC_COOKIE;
 
 /// Identifies one transaction on one side.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -22,8 +32,6 @@ pub struct TransactionKey {
     /// The method, ACK filed as INVITE.
     pub method: String,
 }
-
-const MAGIC_COOKIE: &str = "z9hG4bK";
 
 fn filed_method(m: &Method) -> String {
     match m {
@@ -43,11 +51,13 @@ fn server_branch(msg: &SipMessage) -> (String, String) {
         Some(b) if b.starts_with(MAGIC_COOKIE) => (b.to_owned(), sent_by),
         _ => {
             let fallback = format!(
-                "2543|{}|{}|{}|{}",
+                "2543|{}|{}|{}|{}|{}|{}",
                 msg.call_id(),
                 msg.from_tag().unwrap_or_default(),
                 msg.cseq().number,
                 msg.request_uri().unwrap_or(""),
+                via.transport,
+                via.branch().unwrap_or(""),
             );
             (fallback, sent_by)
         }

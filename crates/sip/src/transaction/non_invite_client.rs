@@ -50,16 +50,16 @@ impl NonInviteClientTransaction {
             request: Some(request.clone()),
             reliable,
             config,
-            interval_e: config.t1,
+            interval_e: config.timer_e(),
             timers: Timers::default(),
             out: VecDeque::new(),
         };
         t.out
             .push_back(TransactionOutput::Transmit(request.wire_bytes()));
         if !reliable {
-            t.timers.set(Timer::E, now + config.t1);
+            t.timers.set(Timer::E, now + config.timer_e());
         }
-        t.timers.set(Timer::F, now + config.transaction_timeout());
+        t.timers.set(Timer::F, now + config.timer_f());
         t
     }
 
@@ -87,7 +87,7 @@ impl NonInviteClientTransaction {
                 self.timers.clear();
                 self.request = None;
                 self.out.push_back(TransactionOutput::Deliver(resp.clone()));
-                let k = self.config.timer_i_k(self.reliable);
+                let k = self.config.timer_k(self.reliable);
                 self.timers.set(Timer::K, now + k);
             }
             _ => {}
@@ -109,7 +109,7 @@ impl NonInviteClientTransaction {
                             .push_back(TransactionOutput::Transmit(request.wire_bytes()));
                     }
                     self.interval_e = if self.state == NonInviteClientState::Trying {
-                        (self.interval_e * 2).min(self.config.t2)
+                        self.config.capped_double(self.interval_e)
                     } else {
                         self.config.t2
                     };
