@@ -3,10 +3,8 @@
 //! hop) → 100 then 408 and a failed dialog; a `reject` rule → 403 for mallory while alice's call
 //! goes through; a `next_hop` rule routes to the SIPp uas whatever the request-URI says; OPTIONS
 //! to the node → 200, MESSAGE to the node → 404; `/metrics` counts answered calls and received
-//! SIP messages and `/healthz` says ok; a `tel:` request-URI → 416. Two `#[ignore]`d tests
-//! pin bugs found on the way (the ACK of the stateless 483 is forwarded; a forged Record-Route
-//! naming the node makes an INVITE a "spiral" that skips dialog and profile limit): run them
-//! with `--ignored` once fixed.
+//! SIP messages and `/healthz` says ok; a `tel:` request-URI → 416; the ACK of a 483 is
+//! absorbed, and a forged Record-Route naming the node does not let an INVITE skip admission.
 //!
 //! Each test runs the real `dialogd` binary on 127.0.0.1 with its own config, drives it with
 //! SIPp or a raw UDP peer and checks what the peers saw and what `dialogctl` reports. Every

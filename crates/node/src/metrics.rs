@@ -75,7 +75,7 @@ pub fn install_recorder() -> Result<PrometheusHandle, NodeError> {
 pub fn describe() {
     use metrics::{describe_counter, describe_gauge};
     describe_gauge!("dialogd_dialogs", "Live dialogs by state.");
-    describe_counter!("dialogd_calls_total", "Dialogs created.");
+    describe_counter!("dialogd_calls_total", "Dialogs confirmed (answered calls).");
     describe_counter!("dialogd_dialogs_ended_total", "Dialogs ended, by cause.");
     describe_counter!(
         "dialogd_sip_messages_in_total",
@@ -165,7 +165,7 @@ mod tests {
             "{metrics}"
         );
         assert!(
-            metrics.contains("# HELP dialogd_calls_total Dialogs created."),
+            metrics.contains("# HELP dialogd_calls_total Dialogs confirmed (answered calls)."),
             "{metrics}"
         );
         assert!(metrics.contains("dialogd_calls_total 3"), "{metrics}");

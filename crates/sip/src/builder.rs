@@ -41,7 +41,9 @@ pub struct InDialogRequest<'a> {
     /// Contact to write (re-INVITE, REFER), without angle brackets handling: a full value.
     pub contact: Option<&'a str>,
     pub max_forwards: u32,
-    /// Complete header lines (`Name: value`) added after the mandatory ones.
+    /// Complete header lines (`Name: value`) added after the mandatory ones. A Content-Length
+    /// line here is ignored (the builder writes the right one), and so is a Content-Type line
+    /// when `body` gives one.
     pub extra_headers: &'a [String],
     /// Content-Type and body.
     pub body: Option<(&'a str, &'a [u8])>,
@@ -85,6 +87,9 @@ pub fn build_request(r: &InDialogRequest<'_>) -> Bytes {
         out.push_str(&format!("Contact: {c}\r\n"));
     }
     for h in r.extra_headers {
+        if is_framing_line(h, r.body.is_some()) {
+            continue;
+        }
         out.push_str(h);
         out.push_str("\r\n");
     }
@@ -103,6 +108,16 @@ pub fn build_request(r: &InDialogRequest<'_>) -> Bytes {
         None => bytes.extend_from_slice(b"Content-Length: 0\r\n\r\n"),
     }
     Bytes::from(bytes)
+}
+
+/// True for a Content-Length line, or a Content-Type line when the builder writes its own.
+fn is_framing_line(line: &str, has_body: bool) -> bool {
+    let name = line.split(':').next().unwrap_or_default().trim();
+    match HeaderName::parse(name) {
+        HeaderName::ContentLength => true,
+        HeaderName::ContentType => has_body,
+        _ => false,
+    }
 }
 
 /// BYE inside a dialog.

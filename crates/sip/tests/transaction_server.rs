@@ -14,7 +14,7 @@ use dialogd_sip::builder::ack_for_non_2xx;
 use dialogd_sip::transaction::{
     InviteServerTransaction, NonInviteServerTransaction, TimerConfig, TransactionOutput,
 };
-use dialogd_sip::{SipMessage, build_response};
+use dialogd_sip::{HeaderName, SipMessage, build_response};
 
 const INVITE: &str = "INVITE sip:bob@biloxi.example SIP/2.0\r\n\
 Via: SIP/2.0/UDP client.atlanta.example:5060;branch=z9hG4bK74bf9\r\n\
@@ -66,12 +66,15 @@ enum In {
     Ack,
     /// The TU sends a response through `send_response`.
     Respond(u16),
+    /// The TU asks the INVITE server transaction for a 100 Trying (`send_trying`).
+    Trying,
 }
 
 /// What the tests need from both server machines.
 trait ServerMachine {
     fn request(&mut self, now: Instant, msg: &SipMessage);
     fn respond(&mut self, now: Instant, code: u16, bytes: Bytes);
+    fn trying(&mut self, now: Instant, req: &SipMessage);
     fn timeout(&mut self, now: Instant);
     fn output(&mut self) -> Option<TransactionOutput>;
     fn next_timeout(&self) -> Option<Instant>;
@@ -84,6 +87,9 @@ impl ServerMachine for InviteServerTransaction {
     }
     fn respond(&mut self, now: Instant, code: u16, bytes: Bytes) {
         self.send_response(now, code, bytes);
+    }
+    fn trying(&mut self, now: Instant, req: &SipMessage) {
+        self.send_trying(now, req);
     }
     fn timeout(&mut self, now: Instant) {
         self.handle_timeout(now);
@@ -105,6 +111,9 @@ impl ServerMachine for NonInviteServerTransaction {
     }
     fn respond(&mut self, now: Instant, code: u16, bytes: Bytes) {
         self.send_response(now, code, bytes);
+    }
+    fn trying(&mut self, _now: Instant, _req: &SipMessage) {
+        panic!("a non-INVITE server transaction sends no 100 on its own");
     }
     fn timeout(&mut self, now: Instant) {
         self.handle_timeout(now);
@@ -150,7 +159,11 @@ fn drain(
                     resp.status().expect("a server transmits responses")
                 )
             }
-            TransactionOutput::Deliver(msg) => panic!("a server transaction delivered {msg:?}"),
+            TransactionOutput::Deliver(msg) => format!(
+                "deliver {}",
+                msg.method()
+                    .expect("a server transaction delivers requests")
+            ),
             TransactionOutput::TimedOut => "timed out".to_owned(),
             TransactionOutput::Terminated => "terminated".to_owned(),
         };
@@ -202,6 +215,7 @@ fn run(
                     In::Retransmit => m.request(i, request),
                     In::Ack => m.request(i, &ack),
                     In::Respond(code) => m.respond(i, code, response_bytes(request, code)),
+                    In::Trying => m.trying(i, request),
                 }
                 drain(m, start, i, &mut state, &mut run);
             }
@@ -360,7 +374,8 @@ fn invite_server_follows_rfc3261_and_rfc6026_timers() {
         },
         Scenario {
             name: "udp, 2xx: Accepted absorbs INVITE retransmissions, passes the TU's 2xx \
-                   retransmissions, ignores a late 486, L ends it",
+                   retransmissions, ignores a late 486 and a late 100, passes a matching ACK up \
+                   (RFC 6026 §7.1), L ends it",
             reliable: false,
             inputs: &[
                 (0, Respond(100)),
@@ -368,7 +383,9 @@ fn invite_server_follows_rfc3261_and_rfc6026_timers() {
                 (1500, Retransmit),
                 (2000, Respond(200)),
                 (2100, Respond(486)),
+                (2200, Trying),
                 (6000, Respond(200)),
+                (6500, Ack),
             ],
             horizon_ms: 60_000,
             expected: &[
@@ -377,6 +394,7 @@ fn invite_server_follows_rfc3261_and_rfc6026_timers() {
                 (1000, "state Accepted"),
                 (2000, "tx 200"),
                 (6000, "tx 200"),
+                (6500, "deliver ACK"),
                 (33000, "terminated"),
                 (33000, "state Terminated"),
             ],
@@ -409,8 +427,117 @@ fn invite_server_follows_rfc3261_and_rfc6026_timers() {
             expected: &[(400, "tx 100"), (600, "tx 180"), (800, "tx 180")],
             next_timer_ms: None,
         },
+        Scenario {
+            name: "udp, the TU asks for a 100: sent once, answers retransmissions, no second 100 \
+                   after a 180, none after the final response",
+            reliable: false,
+            inputs: &[
+                (100, Retransmit),
+                (150, Trying),
+                (160, Trying),
+                (400, Retransmit),
+                (600, Respond(180)),
+                (700, Trying),
+                (800, Retransmit),
+                (1000, Respond(486)),
+                (1100, Trying),
+                (1200, Ack),
+            ],
+            horizon_ms: 60_000,
+            expected: &[
+                (150, "tx 100"),
+                (400, "tx 100"),
+                (600, "tx 180"),
+                (800, "tx 180"),
+                (1000, "tx 486"),
+                (1000, "state Completed"),
+                (1200, "state Confirmed"),
+                (6200, "terminated"),
+                (6200, "state Terminated"),
+            ],
+            next_timer_ms: None,
+        },
     ];
     check(&scenarios, INVITE, new_ist);
+}
+
+fn new_ist_with_trying(now: Instant, req: &SipMessage, reliable: bool) -> Box<dyn ServerMachine> {
+    Box::new(InviteServerTransaction::with_trying(
+        now,
+        req,
+        reliable,
+        TimerConfig::default(),
+    ))
+}
+
+#[test]
+fn invite_server_with_trying_sends_100_at_creation() {
+    use In::*;
+    let scenarios = [
+        Scenario {
+            name: "udp: 100 at 0 with no input, retransmission answered with it, asking again \
+                   sends nothing",
+            reliable: false,
+            inputs: &[(300, Retransmit), (400, Trying), (2000, Respond(200))],
+            horizon_ms: 60_000,
+            expected: &[
+                (0, "tx 100"),
+                (300, "tx 100"),
+                (2000, "tx 200"),
+                (2000, "state Accepted"),
+                (34000, "terminated"),
+                (34000, "state Terminated"),
+            ],
+            next_timer_ms: None,
+        },
+        Scenario {
+            name: "tcp: 100 at 0 as well (a proxy answers at once over any transport)",
+            reliable: true,
+            inputs: &[(1000, Respond(486)), (1100, Ack)],
+            horizon_ms: 60_000,
+            expected: &[
+                (0, "tx 100"),
+                (1000, "tx 486"),
+                (1000, "state Completed"),
+                (1100, "state Confirmed"),
+                (1100, "terminated"),
+                (1100, "state Terminated"),
+            ],
+            next_timer_ms: None,
+        },
+    ];
+    check(&scenarios, INVITE, new_ist_with_trying);
+}
+
+/// The 100 Trying copies Via (all of them), From, To (no tag), Call-ID, CSeq and Timestamp
+/// (RFC 3261 §8.2.6.1).
+#[test]
+fn trying_copies_the_request_fields_and_timestamp() {
+    let text = INVITE.replace(
+        "Via: SIP/2.0/UDP client.atlanta.example:5060;branch=z9hG4bK74bf9\r\n",
+        "Via: SIP/2.0/UDP client.atlanta.example:5060;branch=z9hG4bK74bf9\r\n\
+         Via: SIP/2.0/TCP first.example;branch=z9hG4bK1\r\nTimestamp: 54.2 0.5\r\n",
+    );
+    let req = parse(&text);
+    let mut t =
+        InviteServerTransaction::with_trying(Instant::now(), &req, false, TimerConfig::default());
+    let Some(TransactionOutput::Transmit(bytes)) = t.poll_output() else {
+        panic!("with_trying transmits first");
+    };
+    assert!(t.poll_output().is_none());
+    let trying = SipMessage::parse(bytes).unwrap();
+    assert_eq!(trying.status(), Some(100));
+    assert_eq!(trying.reason(), Some("Trying"));
+    assert_eq!(trying.list(&HeaderName::Via).len(), 2);
+    assert_eq!(trying.top_via(), req.top_via());
+    assert_eq!(trying.call_id(), req.call_id());
+    assert_eq!(trying.cseq(), req.cseq());
+    assert_eq!(trying.from_tag(), req.from_tag());
+    assert_eq!(trying.to_tag(), None);
+    assert_eq!(
+        trying.header(&HeaderName::parse("Timestamp")).as_deref(),
+        Some("54.2 0.5")
+    );
 }
 
 #[test]
