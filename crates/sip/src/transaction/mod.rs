@@ -13,6 +13,12 @@
 //! `poll_timeout()`, and calls `handle_timeout(now)` when it fires. Over a reliable transport
 //! nothing is retransmitted and timers D, I, J, K are zero (§17.1.1.2, §17.2.1).
 //!
+//! A 2xx to an INVITE does not terminate either INVITE machine at once: both follow RFC 6026's
+//! Accepted state for 64·T1 (timers L and M) so that 2xx retransmissions still flow (the
+//! client passes each up, the server sends each the TU gives it) and INVITE retransmissions
+//! are absorbed instead of looking like new requests. The ACK for a non-2xx is built by the
+//! INVITE client itself (§17.1.1.3); the ACK for a 2xx is the TU's (see [`crate::builder`]).
+//!
 //! Main types: [`InviteClientTransaction`], [`NonInviteClientTransaction`],
 //! [`InviteServerTransaction`], [`NonInviteServerTransaction`], [`TransactionKey`],
 //! [`TimerConfig`], [`TransactionOutput`].
