@@ -5,6 +5,10 @@
 //! and the node-to-node gRPC service here, implementing the same trait, so the proxy does not
 //! change. This crate must not know SIP.
 
+pub mod cluster_state;
+pub mod command;
 pub mod local_store;
 
+pub use cluster_state::{ClusterCounters, ClusterState, DialogEntry, OwnerChange};
+pub use command::{Command, CommandResult};
 pub use local_store::LocalStore;

@@ -222,6 +222,7 @@ mod tests {
                     limit: *l,
                 })
                 .collect(),
+            record: None,
         }
     }
 

@@ -8,6 +8,7 @@ use std::pin::Pin;
 
 use crate::id::DialogId;
 use crate::profile::{ProfileKey, ProfileMembership};
+use crate::record::DialogRecord;
 use crate::state::EndCause;
 
 /// A boxed, sendable future (keeps the trait usable as `dyn Admission`).
@@ -38,12 +39,20 @@ pub enum AdmitError {
 pub struct AdmitRequest {
     pub did: DialogId,
     pub profiles: Vec<ProfileMembership>,
+    /// The dialog as the cluster should keep it (state 1); `None` keeps only the counts.
+    pub record: Option<Box<DialogRecord>>,
 }
 
 /// A profile store that counts dialogs exactly.
 pub trait Admission: Send + Sync + 'static {
     /// Checks every limit and inserts every membership atomically, or changes nothing.
     fn admit(&self, req: AdmitRequest) -> BoxFuture<'_, Result<(), AdmitError>>;
+    /// Replaces the replicated record of an admitted dialog (confirmed, timeout, vars or
+    /// flags changed). A store that keeps no records accepts and ignores it.
+    fn update(&self, record: DialogRecord) -> BoxFuture<'_, Result<(), AdmitError>> {
+        let _ = record;
+        Box::pin(async { Ok(()) })
+    }
     /// Removes the dialog from every profile. Releasing an unknown dialog is not an error
     /// (it makes release idempotent).
     fn release(&self, did: DialogId, cause: EndCause) -> BoxFuture<'_, Result<(), AdmitError>>;

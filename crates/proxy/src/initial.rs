@@ -117,6 +117,7 @@ async fn invite(
     let admit = AdmitRequest {
         did,
         profiles: decision.profiles.clone(),
+        record: None,
     };
     match ctx.admission.admit(admit).await {
         Ok(()) => {}
