@@ -9,9 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use dialogd_dialog::{
-    DialogId, DialogRecord, EndCause, ProfileKey, ProfileMembership,
-};
+use dialogd_dialog::{DialogId, DialogRecord, EndCause, ProfileKey, ProfileMembership};
 
 use crate::command::{Command, CommandResult};
 

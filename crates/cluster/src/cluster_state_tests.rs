@@ -34,14 +34,22 @@ fn admission_is_exact_and_all_or_nothing() {
     for i in 0..3 {
         let r = apply(
             &mut s,
-            admit(i, 1, &[("caller", Some("alice"), Some(3)), ("all", None, Some(4))]),
+            admit(
+                i,
+                1,
+                &[("caller", Some("alice"), Some(3)), ("all", None, Some(4))],
+            ),
         );
         assert_eq!(r, CommandResult::Ok);
     }
     // caller/alice full: the whole admission fails, "all" is not touched.
     let r = apply(
         &mut s,
-        admit(9, 1, &[("all", None, Some(4)), ("caller", Some("alice"), Some(3))]),
+        admit(
+            9,
+            1,
+            &[("all", None, Some(4)), ("caller", Some("alice"), Some(3))],
+        ),
     );
     assert!(matches!(r, CommandResult::LimitReached { limit: 3, .. }));
     assert_eq!(s.profile_size("all", None), 3);
@@ -100,7 +108,10 @@ fn profiles_on_live_dialogs_keep_limits() {
             limit: Some(1),
         },
     };
-    assert!(matches!(apply(&mut s, add(2)), CommandResult::LimitReached { .. }));
+    assert!(matches!(
+        apply(&mut s, add(2)),
+        CommandResult::LimitReached { .. }
+    ));
     assert_eq!(apply(&mut s, add(1)), CommandResult::Ok, "already a member");
     assert_eq!(apply(&mut s, add(3)), CommandResult::Unknown);
     apply(
@@ -122,7 +133,11 @@ fn reassign_moves_only_dialogs_still_owned_by_the_old_node() {
     let mut moved = Vec::new();
     let r = s.apply(
         Command::Reassign {
-            moves: vec![(DialogId(1), 1, 3), (DialogId(2), 1, 3), (DialogId(7), 1, 3)],
+            moves: vec![
+                (DialogId(1), 1, 3),
+                (DialogId(2), 1, 3),
+                (DialogId(7), 1, 3),
+            ],
         },
         &mut moved,
     );

@@ -8,6 +8,7 @@
 pub mod cluster_state;
 pub mod command;
 pub mod local_store;
+pub mod raft_types;
 
 pub use cluster_state::{ClusterCounters, ClusterState, DialogEntry, OwnerChange};
 pub use command::{Command, CommandResult};
