@@ -1,6 +1,7 @@
-//! A thin typed client of `dialogd.v1.Dialogs` for `dialogctl` and tests: it connects, sends
-//! domain values and returns domain values, following list pages when asked. Must not hold
-//! logic beyond conversion; the raw tonic client is there for anything else ([`Client::raw`]).
+//! A thin typed client of `dialogd.v1.Dialogs` and `dialogd.v1.Cluster` for `dialogctl` and
+//! tests: it connects, sends domain values and returns domain values, following list pages when
+//! asked. Must not hold logic beyond conversion; the raw tonic clients are there for anything
+//! else ([`Client::raw`], [`Client::raw_cluster`]).
 
 use std::time::Duration;
 
@@ -8,18 +9,21 @@ use dialogd_dialog::{DialogId, DialogSnapshot, Stats};
 use tonic::transport::{Channel, Endpoint};
 
 use crate::backend::{DialogFilter, EndSide, ProfileValues};
+use crate::cluster_backend::ClusterView;
 use crate::convert::{end_side_to_proto, list_request, parse_reply_id, stats_from_proto};
 use crate::error::{Error, Result};
 use crate::pb;
+use crate::pb::cluster_client::ClusterClient;
 use crate::pb::dialogs_client::DialogsClient;
 
 /// Largest page the client asks for when following pages (the server's maximum).
 const PAGE_SIZE: usize = 1000;
 
-/// A connected `Dialogs` client. Cheap to clone; clones share the connection.
+/// A connected `Dialogs` and `Cluster` client. Cheap to clone; clones share the connection.
 #[derive(Debug, Clone)]
 pub struct Client {
     inner: DialogsClient<Channel>,
+    cluster: ClusterClient<Channel>,
 }
 
 /// One page of `ListDialogs`.
@@ -60,13 +64,19 @@ impl Client {
     /// A client over an existing channel.
     pub fn from_channel(channel: Channel) -> Client {
         Client {
-            inner: DialogsClient::new(channel),
+            inner: DialogsClient::new(channel.clone()),
+            cluster: ClusterClient::new(channel),
         }
     }
 
-    /// The generated tonic client, for calls this type does not wrap.
+    /// The generated tonic `Dialogs` client, for calls this type does not wrap.
     pub fn raw(&self) -> DialogsClient<Channel> {
         self.inner.clone()
+    }
+
+    /// The generated tonic `Cluster` client.
+    pub fn raw_cluster(&self) -> ClusterClient<Channel> {
+        self.cluster.clone()
     }
 
     /// The node's id and counters.
@@ -197,5 +207,43 @@ impl Client {
             .into_iter()
             .map(|v| (v.value, v.count))
             .collect())
+    }
+
+    /// The cluster's members as the server sees them.
+    pub async fn cluster_members(&self) -> Result<ClusterView> {
+        let reply = self.raw_cluster().members(pb::MembersRequest {}).await?;
+        ClusterView::try_from(reply.into_inner())
+    }
+
+    /// The cluster view from the `Leader` RPC (`leader_id` names the leader, `None` if unknown).
+    pub async fn cluster_leader(&self) -> Result<ClusterView> {
+        let reply = self.raw_cluster().leader(pb::LeaderRequest {}).await?;
+        ClusterView::try_from(reply.into_inner())
+    }
+
+    /// Adds node `node_id` at `addr` (`http://host:port`), a learner only if `learner_only`;
+    /// returns the view after the change.
+    pub async fn cluster_add(
+        &self,
+        node_id: u64,
+        addr: &str,
+        learner_only: bool,
+    ) -> Result<ClusterView> {
+        let req = pb::AddNodeRequest {
+            node_id,
+            addr: addr.to_owned(),
+            learner_only,
+        };
+        let reply = self.raw_cluster().add_node(req).await?;
+        ClusterView::try_from(reply.into_inner())
+    }
+
+    /// Removes node `node_id`; returns the view after the change.
+    pub async fn cluster_remove(&self, node_id: u64) -> Result<ClusterView> {
+        let reply = self
+            .raw_cluster()
+            .remove_node(pb::RemoveNodeRequest { node_id })
+            .await?;
+        ClusterView::try_from(reply.into_inner())
     }
 }

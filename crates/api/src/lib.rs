@@ -1,22 +1,29 @@
 //! `dialogd-api`: the public gRPC API of dialogd (DESIGN.md §6), package `dialogd.v1`.
 //!
 //! Owns the code generated from `proto/dialogd/v1/` ([`pb`]), the conversions between the
-//! domain types of `dialogd-dialog` and the protobuf messages ([`convert`]), the tonic
-//! `Dialogs` service ([`service`]) over the [`DialogsBackend`] trait the node implements, the
-//! server ([`serve`]) with the gRPC health and reflection services, and the [`Client`] that
-//! `dialogctl` and tests use. It is the only place where errors become a gRPC `Status`
-//! ([`status`]).
+//! domain types of `dialogd-dialog` and the protobuf messages ([`convert`], [`cluster_convert`]),
+//! the tonic `Dialogs` service ([`service`]) over the [`DialogsBackend`] trait and the
+//! `Cluster` service ([`cluster_service`]) over the [`ClusterBackend`] trait, both implemented
+//! by the node, the server ([`serve`]) with the gRPC health and reflection services (and room
+//! for the node's internal services), and the [`Client`] that `dialogctl` and tests use. It is
+//! the only place where errors become a gRPC `Status` ([`status`]).
 //!
 //! It must not hold business logic: it validates arguments, converts, pages, and asks the
 //! backend.
 //!
 //! ```text
-//!  dialogctl / grpcurl ──gRPC──▶ server::serve ──▶ service::DialogsService ──▶ dyn DialogsBackend
-//!                                 (+ health, reflection)   (validate, page)        (the node)
+//!  dialogctl / grpcurl ──gRPC──▶ server::serve ──┬──▶ DialogsService ──▶ dyn DialogsBackend
+//!                       (+ health, reflection,   │    (validate, page)    (the node)
+//!                        extra Routes)           └──▶ ClusterService ──▶ dyn ClusterBackend
+//!                                                     (validate, sort)    (the node)
 //! ```
 
 pub mod backend;
 pub mod client;
+pub mod cluster_backend;
+pub mod cluster_convert;
+pub mod cluster_service;
+mod cluster_validate;
 pub mod convert;
 pub mod error;
 pub mod server;
@@ -42,7 +49,11 @@ pub mod pb {
 
 pub use backend::{BackendError, DialogFilter, DialogsBackend, EndSide, ProfileValues};
 pub use client::{Client, DialogPage};
+pub use cluster_backend::{ClusterBackend, ClusterView, MemberView, Role};
+pub use cluster_service::ClusterService;
 pub use dialogd_dialog::BoxFuture;
 pub use error::{Error, Result};
 pub use server::serve;
 pub use service::DialogsService;
+/// Extra services [`serve`] can carry on the same listener.
+pub use tonic::service::Routes;

@@ -1,24 +1,38 @@
-//! The API's gRPC server: `Dialogs`, the standard gRPC health service (with `dialogd.v1.Dialogs`
-//! reported SERVING) and gRPC reflection (v1 and v1alpha, so `grpcurl` works without protos),
-//! on a listener the caller binds. Must not bind sockets or read config itself: the node (or a
-//! test) passes the listener and the shutdown signal.
+//! The API's gRPC server: `Dialogs`, `Cluster`, the standard gRPC health service (with
+//! `dialogd.v1.Dialogs` and `dialogd.v1.Cluster` reported SERVING) and gRPC reflection (v1 and
+//! v1alpha, so `grpcurl` works without protos), plus any extra services the caller brings
+//! (the node's internal Raft service), all on one listener the caller binds. Must not bind
+//! sockets or read config itself: the node (or a test) passes the listener and the shutdown
+//! signal.
 
 use std::future::Future;
 use std::sync::Arc;
 
 use tonic::server::NamedService;
+use tonic::service::Routes;
 use tonic::transport::server::TcpIncoming;
 
 use crate::backend::DialogsBackend;
+use crate::cluster_backend::ClusterBackend;
+use crate::cluster_service::ClusterService;
 use crate::error::Error;
 use crate::pb;
+use crate::pb::cluster_server::ClusterServer;
 use crate::pb::dialogs_server::DialogsServer;
 use crate::service::DialogsService;
 
 /// Serves the API on `listener` until `shutdown` completes, then drains open calls and returns.
+///
+/// `extra` holds services served beside the API on the same listener (e.g. the node-to-node
+/// Raft service). They must not reuse the names of the services added here
+/// (`dialogd.v1.Dialogs`, `dialogd.v1.Cluster`, `grpc.health.v1.Health`,
+/// `grpc.reflection.v1*.ServerReflection`): two routes for one name panic when the router is
+/// built. Health and reflection do not report them; their owner registers them if it wants.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     backend: Arc<dyn DialogsBackend>,
+    cluster: Arc<dyn ClusterBackend>,
+    extra: Option<Routes>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     let local = listener.local_addr().ok();
@@ -26,7 +40,11 @@ pub async fn serve(
     health_reporter
         .set_serving::<DialogsServer<DialogsService>>()
         .await;
+    health_reporter
+        .set_serving::<ClusterServer<ClusterService>>()
+        .await;
 
+    // The descriptor set holds every file of `proto/dialogd/v1/` (build.rs), Cluster included.
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -40,15 +58,23 @@ pub async fn serve(
 
     tracing::info!(
         addr = ?local,
-        service = <DialogsServer<DialogsService> as NamedService>::NAME,
+        services = ?[
+            <DialogsServer<DialogsService> as NamedService>::NAME,
+            <ClusterServer<ClusterService> as NamedService>::NAME,
+        ],
+        extra = extra.is_some(),
         "grpc api listening"
     );
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-    tonic::transport::Server::builder()
+    let routes = extra
+        .unwrap_or_default()
         .add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(DialogsService::new(backend).into_server())
+        .add_service(ClusterService::new(cluster).into_server());
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    tonic::transport::Server::builder()
+        .add_routes(routes)
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
         .map_err(Error::Serve)?;

@@ -17,7 +17,7 @@ impl From<BackendError> for Status {
             BackendError::Internal(_) => Code::Internal,
         };
         if code == Code::Internal {
-            tracing::warn!(error = %err, "dialogs api: internal error");
+            tracing::warn!(error = %err, "grpc api: internal error");
         }
         Status::new(code, err.to_string())
     }

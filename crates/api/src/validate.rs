@@ -21,7 +21,8 @@ pub const MAX_PROFILE_LEN: usize = 256;
 
 type Result<T> = std::result::Result<T, BackendError>;
 
-fn invalid(field: &str, what: impl std::fmt::Display) -> BackendError {
+/// An `InvalidArgument` error whose message names the field: `{field}: {what}`.
+pub fn invalid(field: &str, what: impl std::fmt::Display) -> BackendError {
     BackendError::InvalidArgument(format!("{field}: {what}"))
 }
 

@@ -1,16 +1,17 @@
 //! Scenario: the real `serve` on 127.0.0.1:0: the gRPC health and reflection services answer
-//! beside `Dialogs`, shutdown stops the server, the client reports bad addresses.
+//! beside `Dialogs` and `Cluster`, extra routes are served on the same listener, shutdown stops
+//! the server, the client reports bad addresses.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 mod memory_backend;
 
 use dialogd_api::Client;
-use memory_backend::start;
+use memory_backend::{start, start_with};
 use tonic::Code;
 
 #[tokio::test]
-async fn health_reports_dialogs_serving() {
+async fn health_reports_dialogs_and_cluster_serving() {
     use tonic_health::pb::HealthCheckRequest;
     use tonic_health::pb::health_check_response::ServingStatus;
     use tonic_health::pb::health_client::HealthClient;
@@ -22,7 +23,7 @@ async fn health_reports_dialogs_serving() {
         .await
         .unwrap();
     let mut health = HealthClient::new(channel);
-    for service in ["dialogd.v1.Dialogs", ""] {
+    for service in ["dialogd.v1.Dialogs", "dialogd.v1.Cluster", ""] {
         let reply = health
             .check(HealthCheckRequest {
                 service: service.into(),
@@ -42,7 +43,7 @@ async fn health_reports_dialogs_serving() {
 }
 
 #[tokio::test]
-async fn reflection_lists_and_describes_the_dialogs_service() {
+async fn reflection_lists_and_describes_the_dialogs_and_cluster_services() {
     use tonic_reflection::pb::v1::ServerReflectionRequest;
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
     use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
@@ -66,6 +67,12 @@ async fn reflection_lists_and_describes_the_dialogs_service() {
                 "dialogd.v1.Dialogs".into(),
             )),
         },
+        ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::FileContainingSymbol(
+                "dialogd.v1.Cluster".into(),
+            )),
+        },
     ];
     let mut replies = reflection
         .server_reflection_info(tokio_stream::iter(requests))
@@ -80,6 +87,7 @@ async fn reflection_lists_and_describes_the_dialogs_service() {
     };
     let names: Vec<_> = list.service.iter().map(|s| s.name.as_str()).collect();
     assert!(names.contains(&"dialogd.v1.Dialogs"), "{names:?}");
+    assert!(names.contains(&"dialogd.v1.Cluster"), "{names:?}");
     assert!(names.contains(&"grpc.health.v1.Health"), "{names:?}");
 
     let Some(MessageResponse::FileDescriptorResponse(files)) =
@@ -88,6 +96,72 @@ async fn reflection_lists_and_describes_the_dialogs_service() {
         panic!("expected file descriptors");
     };
     assert!(!files.file_descriptor_proto.is_empty());
+    let Some(MessageResponse::FileDescriptorResponse(files)) =
+        replies.message().await.unwrap().unwrap().message_response
+    else {
+        panic!("expected file descriptors");
+    };
+    assert!(!files.file_descriptor_proto.is_empty());
+}
+
+/// A stand-in for the node's internal services: answers every call with UNAVAILABLE "pong".
+#[derive(Clone)]
+struct Pong;
+
+impl tonic::server::NamedService for Pong {
+    const NAME: &'static str = "test.Pong";
+}
+
+impl<B> tonic::codegen::Service<tonic::codegen::http::Request<B>> for Pong {
+    type Response = tonic::codegen::http::Response<tonic::body::Body>;
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(
+        &mut self,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _req: tonic::codegen::http::Request<B>) -> Self::Future {
+        std::future::ready(Ok(tonic::Status::unavailable("pong").into_http()))
+    }
+}
+
+/// Calls `path` with an empty message and returns the status it fails with.
+async fn call_path(addr: &str, path: &'static str) -> tonic::Status {
+    let channel = tonic::transport::Endpoint::from_shared(addr.to_owned())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.unwrap();
+    let codec = tonic_prost::ProstCodec::<dialogd_api::pb::MembersRequest, ()>::default();
+    grpc.unary(
+        tonic::Request::new(dialogd_api::pb::MembersRequest {}),
+        tonic::codegen::http::uri::PathAndQuery::from_static(path),
+        codec,
+    )
+    .await
+    .unwrap_err()
+}
+
+#[tokio::test]
+async fn extra_routes_are_served_beside_the_api() {
+    let server = start_with(Some(dialogd_api::Routes::new(Pong))).await;
+    let status = call_path(&server.addr, "/test.Pong/Ping").await;
+    assert_eq!(
+        (status.code(), status.message()),
+        (Code::Unavailable, "pong")
+    );
+    // The API is still there, and unknown services are UNIMPLEMENTED.
+    let client = Client::connect(&server.addr).await.unwrap();
+    assert_eq!(client.cluster_members().await.unwrap().members.len(), 3);
+    client.stats().await.unwrap();
+    let status = call_path(&server.addr, "/test.Nope/Ping").await;
+    assert_eq!(status.code(), Code::Unimplemented);
 }
 
 #[tokio::test]

@@ -17,6 +17,13 @@
 //! with CSeq `n` is shifted by the number of marks below `n`, so ACKs and CANCELs of requests
 //! sent before a mark keep their number. Owns numbers only; building the request is the
 //! proxy's job.
+//!
+//! A node that adopts a dialog after its owner died knows neither the old owner's marks nor
+//! the requests it forwarded after the last replicated write ([`crate::DialogRecord`]), so
+//! [`crate::Dialog::restore`] starts its map with a jump: each side's numbers above the
+//! replicated CSeq count [`crate::CSEQ_TAKEOVER_JUMP`] marks more, as if the proxy had sent
+//! that many requests there, and what it forwards and generates stays above anything the old
+//! owner sent.
 
 use crate::state::Leg;
 
@@ -28,9 +35,31 @@ pub struct CseqMap {
     caller: Vec<u32>,
     /// Requests the proxy sent towards the caller, numbered in the callee's space.
     callee: Vec<u32>,
+    /// The takeover jump in the caller's space, on a node that adopted the dialog.
+    caller_jump: Option<Jump>,
+    /// The takeover jump in the callee's space.
+    callee_jump: Option<Jump>,
+}
+
+/// `by` marks at raw CSeq `after`, set by a takeover ([`CseqMap::taken_over`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Jump {
+    after: u32,
+    by: u32,
 }
 
 impl CseqMap {
+    /// The map of a dialog adopted from another node: the old owner saw raw CSeqs up to
+    /// `caller_last` and `callee_last` (`0`: none), and each space jumps by `jump` above them.
+    pub(crate) fn taken_over(caller_last: u32, callee_last: u32, jump: u32) -> CseqMap {
+        let at = |after| Some(Jump { after, by: jump });
+        CseqMap {
+            caller_jump: at(caller_last),
+            callee_jump: at(callee_last),
+            ..CseqMap::default()
+        }
+    }
+
     fn marks(&self, side: Leg) -> &Vec<u32> {
         match side {
             Leg::Caller => &self.caller,
@@ -38,34 +67,58 @@ impl CseqMap {
         }
     }
 
+    fn jump(&self, side: Leg) -> Option<Jump> {
+        match side {
+            Leg::Caller => self.caller_jump,
+            Leg::Callee => self.callee_jump,
+        }
+    }
+
+    /// The shift of raw CSeq `cseq` in `side`'s space: marks (and jump) below it, or also at
+    /// it when `inclusive`.
+    fn shift_of(&self, side: Leg, cseq: u32, inclusive: bool) -> u32 {
+        let counts = |m: u32| m < cseq || (inclusive && m == cseq);
+        let marks = shift(self.marks(side).partition_point(|&m| counts(m)));
+        let jump = self.jump(side).filter(|j| counts(j.after));
+        marks.saturating_add(jump.map_or(0, |j| j.by))
+    }
+
     /// Numbers a request the proxy sends towards `to`, in the space of `to`'s peer whose last
     /// raw CSeq is `peer_last` (`None`: the peer never sent a request). Returns the CSeq to
     /// write on it and remembers the shift.
     pub fn allocate_towards(&mut self, to: Leg, peer_last: Option<u32>) -> u32 {
         let last = peer_last.unwrap_or(0);
-        let marks = match to.other() {
+        let side = to.other();
+        let number = last
+            .saturating_add(self.shift_of(side, last, true))
+            .saturating_add(1);
+        let marks = match side {
             Leg::Caller => &mut self.caller,
             Leg::Callee => &mut self.callee,
         };
         let at = marks.partition_point(|&m| m <= last);
         marks.insert(at, last);
-        last.saturating_add(shift(at)).saturating_add(1)
+        number
     }
 
     /// The CSeq to write on a request from `from` with raw CSeq `cseq` (`None`: unchanged).
     pub fn map_request(&self, from: Leg, cseq: u32) -> Option<u32> {
-        let k = self.marks(from).partition_point(|&m| m < cseq);
-        (k != 0).then(|| cseq.saturating_add(shift(k)))
+        let k = self.shift_of(from, cseq, false);
+        (k != 0).then(|| cseq.saturating_add(k))
     }
 
     /// The CSeq to write on a response going back to `from` whose request was mapped
     /// (`None`: unchanged, or a number only the proxy's own requests used).
     pub fn unmap_response(&self, from: Leg, cseq: u32) -> Option<u32> {
-        let marks = self.marks(from);
-        (1..=marks.len()).find_map(|k| {
-            let raw = cseq.checked_sub(shift(k))?;
-            (marks.partition_point(|&m| m < raw) == k).then_some(raw)
-        })
+        // `raw + shift_of(raw)` rises strictly with `raw`: at most one candidate fits.
+        let by = self.jump(from).map_or(0, |j| j.by);
+        (0..=self.marks(from).len())
+            .flat_map(|k| [shift(k), shift(k).saturating_add(by)])
+            .filter(|&s| s != 0)
+            .find_map(|s| {
+                let raw = cseq.checked_sub(s)?;
+                (self.shift_of(from, raw, false) == s).then_some(raw)
+            })
     }
 
     /// Number of requests the proxy numbered in `side`'s space.
@@ -75,7 +128,10 @@ impl CseqMap {
 
     /// True while the proxy has generated nothing: every CSeq is forwarded unchanged.
     pub fn is_identity(&self) -> bool {
-        self.caller.is_empty() && self.callee.is_empty()
+        self.caller.is_empty()
+            && self.callee.is_empty()
+            && self.caller_jump.is_none()
+            && self.callee_jump.is_none()
     }
 }
 
@@ -163,5 +219,31 @@ mod tests {
             }
         }
         assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+    }
+
+    #[test]
+    fn a_takeover_jumps_both_spaces_above_the_replicated_cseqs() {
+        // The old owner saw the caller up to 10, nothing from the callee; jump 100.
+        let mut m = CseqMap::taken_over(10, 0, 100);
+        assert!(!m.is_identity());
+        // (from, raw request CSeq, forwarded CSeq) before anything is generated here.
+        let table = [
+            (Leg::Caller, 10, None), // the ACK of INVITE 10, a retransmission
+            (Leg::Caller, 11, Some(111)),
+            (Leg::Callee, 1, Some(101)),
+        ];
+        for (from, raw, want) in table {
+            assert_eq!(m.map_request(from, raw), want, "{from:?} {raw}");
+            let sent = want.unwrap_or(raw);
+            assert_eq!(m.unmap_response(from, sent), want.map(|_| raw), "back");
+        }
+        // Generated numbers start past the jump, and later requests rise past them.
+        assert_eq!(m.allocate_towards(Leg::Callee, Some(10)), 111);
+        assert_eq!(m.allocate_towards(Leg::Caller, None), 101);
+        assert_eq!(m.map_request(Leg::Caller, 11), Some(112));
+        assert_eq!(m.unmap_response(Leg::Caller, 112), Some(11));
+        assert_eq!(m.unmap_response(Leg::Caller, 111), None, "the proxy's own");
+        assert_eq!(m.allocate_towards(Leg::Callee, Some(11)), 113);
+        assert_eq!(m.map_request(Leg::Caller, 12), Some(114));
     }
 }

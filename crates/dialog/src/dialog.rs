@@ -1,6 +1,7 @@
 //! [`Dialog`]: the life of one call as the proxy sees it (DESIGN.md §2), sans-IO: it never
 //! parses SIP, reads a clock or sends anything — facts and `now` come in, verdicts and
-//! outputs go out. Commands are in `dialog_control.rs`, read-only views in `dialog_view.rs`.
+//! outputs go out. Commands are in `dialog_control.rs`, read-only views in `dialog_view.rs`,
+//! the replicated form ([`crate::DialogRecord`], for takeover) in `dialog_record.rs`.
 //!
 //! ```text
 //!  handle_response(now, ResponseFacts) ─┐                    ┌─▶ poll_output(): StateChanged
@@ -379,12 +380,17 @@ fn fault_verdict(fault: CseqFault) -> RequestVerdict {
 
 #[path = "dialog_control.rs"]
 mod control;
+#[path = "dialog_record.rs"]
+mod record_conv;
 #[path = "dialog_view.rs"]
 mod view;
 
 #[cfg(test)]
 #[path = "dialog_end_tests.rs"]
 mod end_tests;
+#[cfg(test)]
+#[path = "dialog_record_tests.rs"]
+mod record_tests;
 #[cfg(test)]
 #[path = "dialog_request_tests.rs"]
 mod request_tests;

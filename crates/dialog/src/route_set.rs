@@ -31,6 +31,11 @@ impl RouteSet {
         RouteSet(record_route_above_ours)
     }
 
+    /// A route set as replicated ([`crate::LegRecord::route_set`]): nearest hop first already.
+    pub(crate) fn nearest_first(routes: Vec<String>) -> RouteSet {
+        RouteSet(routes)
+    }
+
     /// The Route values, nearest hop first.
     pub fn routes(&self) -> &[String] {
         &self.0

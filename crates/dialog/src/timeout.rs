@@ -34,6 +34,17 @@ impl TimeoutClock {
         }
     }
 
+    /// A running clock resumed on another node with the `deadline` its record gives
+    /// (`None`: never, as for an unrepresentable deadline).
+    pub(crate) fn resumed(timeout: Duration, noreset: bool, deadline: Option<Instant>) -> Self {
+        TimeoutClock {
+            timeout,
+            noreset,
+            running: true,
+            deadline,
+        }
+    }
+
     /// Starts the clock (the dialog was answered).
     pub fn start(&mut self, now: Instant) {
         self.running = true;

@@ -8,7 +8,9 @@ use dialogd_api::{Client, DialogFilter};
 use dialogd_dialog::{DialogId, ProfileKey};
 use tonic::Code;
 
-use crate::cli::{Cli, Command, DialogsCommand, EndArgs, ListArgs, ProfileCommand, ShowArgs};
+use crate::cli::{
+    Cli, ClusterCommand, Command, DialogsCommand, EndArgs, ListArgs, ProfileCommand, ShowArgs,
+};
 use crate::output;
 
 /// Why a command failed: a gRPC code and a message for `dialogctl: <CODE>: <message>`.
@@ -107,6 +109,35 @@ pub async fn run(cli: Cli) -> Result<String, Failure> {
         Command::Profile(ProfileCommand::Values { name }) => {
             let values = client.profile_values(&name).await?;
             Ok(output::profile_values(&name, &values, json))
+        }
+        Command::Cluster(command) => cluster(&client, command, json).await,
+    }
+}
+
+async fn cluster(client: &Client, command: ClusterCommand, json: bool) -> Result<String, Failure> {
+    match command {
+        ClusterCommand::Members => {
+            let view = client.cluster_members().await?;
+            Ok(output::cluster::members(&view, json))
+        }
+        ClusterCommand::Leader => {
+            let view = client.cluster_leader().await?;
+            Ok(output::cluster::leader(&view, json))
+        }
+        ClusterCommand::Add {
+            node_id,
+            node_addr,
+            learner,
+        } => {
+            let view = client.cluster_add(node_id, &node_addr, learner).await?;
+            let role = if learner { "learner" } else { "voter" };
+            let summary = format!("node {node_id} ({node_addr}) added as {role}");
+            Ok(output::cluster::changed(&summary, &view, json))
+        }
+        ClusterCommand::Remove { node_id } => {
+            let view = client.cluster_remove(node_id).await?;
+            let summary = format!("node {node_id} removed");
+            Ok(output::cluster::changed(&summary, &view, json))
         }
     }
 }

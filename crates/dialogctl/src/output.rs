@@ -6,6 +6,8 @@ use dialogd_api::EndSide;
 use dialogd_dialog::{DialogId, DialogSnapshot, LegView, ProfileKey, Stats};
 use serde_json::{Value, json};
 
+pub mod cluster;
+
 /// Columns padded to their widest cell, two spaces apart; each line ends with a newline.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();

@@ -8,37 +8,9 @@ mod support;
 
 use dialogd_api::EndSide;
 use dialogd_dialog::DialogId;
-use serde_json::{Value, json};
+use serde_json::json;
+use support::run::{dialogctl, json_of};
 use support::start;
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-async fn dialogctl(addr: &str, args: &[&str]) -> Run {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_dialogctl"))
-        .arg("--addr")
-        .arg(addr)
-        .args(["--timeout", "5s"])
-        .args(args)
-        .env_remove("DIALOGCTL_ADDR")
-        .output()
-        .await
-        .unwrap();
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-async fn json_of(addr: &str, args: &[&str]) -> Value {
-    let run = dialogctl(addr, args).await;
-    assert_eq!(run.code, Some(0), "{args:?}: {}", run.stderr);
-    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}: {}", run.stdout))
-}
 
 #[tokio::test]
 async fn stats_json_prints_every_counter_and_the_node() {

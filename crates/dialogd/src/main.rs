@@ -18,7 +18,7 @@ const EXIT_CONFIG: u8 = 2;
 /// Exit code for a failure at run time.
 const EXIT_RUNTIME: u8 = 1;
 /// Log filter when `RUST_LOG` is not set.
-const DEFAULT_LOG_FILTER: &str = "info";
+const DEFAULT_LOG_FILTER: &str = "info,openraft=warn";
 
 /// dialogd: a clustered, dialog-stateful SIP proxy.
 ///
@@ -46,6 +46,10 @@ struct Args {
     /// This node's id in the cluster (1..=65535).
     #[arg(long, value_name = "ID")]
     node_id: Option<u64>,
+    /// Join the cluster through this member's gRPC URL (e.g. http://10.0.0.1:50051);
+    /// repeatable. Sets cluster.join.
+    #[arg(long, value_name = "URL")]
+    join: Vec<String>,
     /// Log format on stderr.
     #[arg(long, value_enum, env = "DIALOGD_LOG_FORMAT", default_value_t = LogFormat::Human)]
     log_format: LogFormat,
@@ -69,6 +73,7 @@ impl Args {
             metrics_listen: self.metrics_listen.clone(),
             data_dir: self.data_dir.clone(),
             node_id: self.node_id,
+            join: self.join.clone(),
         }
     }
 }

@@ -6,7 +6,7 @@
 //!  embedded defaults  <  TOML file (--config)  <  env DIALOGD_*  <  flags
 //!  (Config::default)     (checked by `toml`       (`__` nests:       (--sip-listen, --grpc-listen,
 //!                         first: file:line)        DIALOGD_DIALOG__   --metrics-listen, --data-dir,
-//!                                                  DEFAULT_TIMEOUT)   --node-id)
+//!                                                  DEFAULT_TIMEOUT)   --node-id, --join)
 //! ```
 //!
 //! A broken file fails with `file:line: reason`: syntax, type and unknown-key errors from the
@@ -26,6 +26,7 @@ use figment::Figment;
 use figment::providers::Serialized;
 use serde::{Deserialize, Serialize};
 
+pub use crate::config_cluster::ClusterConfig;
 pub use crate::config_error::ConfigError;
 use crate::config_sources::{self, EnvVars, FileLayer, FlagLayer, Origin};
 pub use crate::config_validate::MIN_SECRET_LEN;
@@ -88,6 +89,8 @@ pub struct Config {
     pub sip: SipConfig,
     /// Dialog settings.
     pub dialog: DialogConfig,
+    /// Cluster settings (`crate::config_cluster`).
+    pub cluster: ClusterConfig,
     /// The routing and admission policy, evaluated in order (see `dialogd_proxy::policy`).
     pub rules: Vec<RuleConfig>,
 }
@@ -151,6 +154,7 @@ impl Default for Config {
             worker_threads: DEFAULT_WORKER_THREADS,
             sip: SipConfig::default(),
             dialog: DialogConfig::default(),
+            cluster: ClusterConfig::default(),
             rules: Vec::new(),
         }
     }
@@ -201,6 +205,8 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     /// `--node-id`.
     pub node_id: Option<u64>,
+    /// `--join` (repeatable): members to join through.
+    pub join: Vec<String>,
 }
 
 impl Config {

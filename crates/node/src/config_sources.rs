@@ -228,6 +228,11 @@ impl FlagLayer {
         if let Some(n) = o.node_id {
             values.push(("node_id", Value::from(n)));
         }
+        if !o.join.is_empty() {
+            let mut cluster = Dict::new();
+            cluster.insert("join".into(), Value::from(o.join.clone()));
+            values.push(("cluster", Value::from(cluster)));
+        }
         FlagLayer { values }
     }
 }

@@ -42,6 +42,7 @@ impl Config {
         self.check_addresses()?;
         self.check_sip()?;
         self.check_dialog()?;
+        self.check_cluster()?;
         self.policy().map(|_| ())
     }
 

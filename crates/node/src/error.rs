@@ -37,6 +37,9 @@ pub enum NodeError {
     /// The Prometheus recorder cannot be installed (another recorder is).
     #[error("cannot install the metrics recorder: {0}")]
     Metrics(String),
+    /// The Raft store or its data dir could not be opened.
+    #[error("cluster: {0}")]
+    Cluster(String),
 }
 
 impl NodeError {

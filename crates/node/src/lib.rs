@@ -17,6 +17,7 @@
 
 pub mod backend;
 pub mod config;
+mod config_cluster;
 mod config_error;
 mod config_locate;
 mod config_secret;
@@ -25,6 +26,7 @@ mod config_validate;
 pub mod error;
 pub mod listeners;
 pub mod metrics;
+pub mod raft_cluster_backend;
 pub mod run;
 
 pub use config::{Config, ConfigError, Overrides};

@@ -6,7 +6,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use dialogd_cluster::LocalStore;
+use dialogd_cluster::network::tcp_connector;
+use dialogd_cluster::{ClusterNode, Ownership, RaftStore};
 use dialogd_dialog::Admission;
 use dialogd_proxy::context::{MatchMode, ProxySettings};
 use dialogd_proxy::proxy::Proxy;
@@ -18,6 +19,8 @@ use crate::backend::NodeBackend;
 use crate::config::{self, Config};
 use crate::error::NodeError;
 use crate::listeners::Listeners;
+use crate::raft_cluster_backend::RaftCluster;
+use tonic::service::Routes;
 
 /// Runs the node until `shutdown` completes.
 pub async fn run(
@@ -31,7 +34,14 @@ pub async fn run(
     let secret = config.did_secret()?;
     let settings = proxy_settings(&config, endpoints.sip)?;
     let node_id = config.node_id;
-    let admission: Arc<dyn Admission> = Arc::new(LocalStore::new());
+    let cluster_settings = config.cluster_settings(endpoints.grpc, &secret);
+    let (cluster_node, mut ownership) = ClusterNode::start(cluster_settings, tcp_connector())
+        .await
+        .map_err(|e| NodeError::Cluster(e.to_string()))?;
+    let admission: Arc<dyn Admission> = Arc::new(RaftStore::new(
+        cluster_node.clone(),
+        config.cluster.stale_reads,
+    ));
     // Dialog ids must not repeat across restarts: start the sequence at the clock.
     let seq_start = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -61,10 +71,26 @@ pub async fn run(
         proxy: proxy.clone(),
         admission,
     });
+    let cluster = Arc::new(RaftCluster {
+        node: cluster_node.clone(),
+    });
+    let internal = Routes::new(dialogd_cluster::network::server::service(
+        cluster_node.clone(),
+    ));
+    let adopter = proxy.clone();
+    let ownership_task = tokio::spawn(async move {
+        while let Some(o) = ownership.recv().await {
+            match o {
+                Ownership::Adopt(did, record) => adopter.adopt(did, record.as_deref()).await,
+                Ownership::Disown(did) => adopter.disown(did),
+            }
+        }
+    });
     let api_stop = stop.clone();
     let api = tokio::spawn(async move {
+        let api_shutdown = async move { api_stop.cancelled().await };
         if let Err(e) =
-            dialogd_api::serve(grpc, backend, async move { api_stop.cancelled().await }).await
+            dialogd_api::serve(grpc, backend, cluster, Some(internal), api_shutdown).await
         {
             tracing::error!(error = %e, "gRPC API stopped");
         }
@@ -80,6 +106,7 @@ pub async fn run(
         }
     });
 
+    wait_for_leader(&cluster_node).await;
     let path = endpoints.write(&config.data_dir)?;
     tracing::info!(
         node_id,
@@ -91,11 +118,27 @@ pub async fn run(
     );
     shutdown.await;
     tracing::info!("shutting down");
-    stop.cancel();
     proxy.shutdown();
+    stop.cancel();
     let _ = api.await;
+    ownership_task.abort();
+    cluster_node.shutdown().await;
     let _ = metrics_task.await;
     Ok(())
+}
+
+/// Readiness waits (a bounded time) for the cluster to have a leader this node knows, so the
+/// first INVITE does not wait for an election. A node that cannot find one (the rest of its
+/// cluster is down) still starts: admissions then fail with 503 until quorum returns.
+async fn wait_for_leader(node: &ClusterNode) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    while node.leader().is_none() {
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!("no cluster leader known yet; starting anyway");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 fn proxy_settings(

@@ -50,6 +50,9 @@ pub enum DialogMsg {
     End(Vec<Leg>, Vec<String>, RpcReplyPort<bool>),
     /// A view for the API.
     Snapshot(RpcReplyPort<DialogSnapshot>),
+    /// Stop driving the dialog without ending it (another node owns it now, or this node
+    /// shuts down and will adopt it again at restart): no BYE, no release.
+    Detach,
 }
 
 /// The actor's answer to an in-dialog request.
@@ -75,6 +78,8 @@ pub struct DialogActorState {
     dialog: Dialog,
     timer: Option<(Instant, JoinHandle<()>)>,
     span: tracing::Span,
+    /// Set by [`DialogMsg::Detach`]: stopping must not release the dialog.
+    detached: bool,
 }
 
 /// Dialog settings from the policy decision and the node defaults.
@@ -90,24 +95,34 @@ pub fn settings_from(ctx: &ProxyContext, d: &Decision) -> DialogSettings {
     }
 }
 
-/// Creates the dialog for an initial INVITE, starts its actor and registers it.
-pub async fn spawn(
-    ctx: &Arc<ProxyContext>,
+/// The dialog for an initial INVITE (state 1), not yet admitted nor running.
+pub fn new_dialog(
+    ctx: &ProxyContext,
     did: DialogId,
     invite: &SipMessage,
     inbound: &Inbound,
     settings: DialogSettings,
     unix_ms: u64,
-) -> Result<DialogHandle, ractor::SpawnErr> {
+) -> Dialog {
     let facts = facts::initial_invite(invite, inbound);
-    let dialog = Dialog::new(
+    Dialog::new(
         did,
         Instant::now(),
         unix_ms,
         facts,
         settings,
         ctx.settings.default_timeout,
-    );
+    )
+}
+
+/// Starts an admitted dialog's actor and registers it.
+pub async fn spawn(
+    ctx: &Arc<ProxyContext>,
+    dialog: Dialog,
+) -> Result<DialogHandle, ractor::SpawnErr> {
+    let did = dialog.did();
+    let call_id = dialog.call_id().to_owned();
+    let state = dialog.state();
     let (actor, _) = Actor::spawn(
         None,
         DialogActor,
@@ -117,8 +132,25 @@ pub async fn spawn(
         },
     )
     .await?;
-    ctx.registry.insert(did, invite.call_id(), actor.clone());
+    ctx.registry.insert(did, &call_id, actor.clone(), state);
     Ok(DialogHandle { did, actor })
+}
+
+/// The dialog's replicated record as of now.
+fn record(state: &DialogActorState) -> dialogd_dialog::DialogRecord {
+    state.dialog.record(
+        u64::from(state.ctx.settings.node_id),
+        Instant::now(),
+        crate::initial::unix_ms(),
+    )
+}
+
+/// Replicates the dialog's record (confirmed, timeout moved); a failure only makes the
+/// record lag (logged), the call goes on.
+async fn replicate(state: &DialogActorState) {
+    if let Err(e) = state.ctx.admission.update(record(state)).await {
+        tracing::warn!(error = %e, "dialog record not replicated");
+    }
 }
 
 impl Actor for DialogActor {
@@ -137,6 +169,7 @@ impl Actor for DialogActor {
             dialog: args.dialog,
             timer: None,
             span,
+            detached: false,
         })
     }
 
@@ -178,6 +211,13 @@ impl Actor for DialogActor {
                     let ended = state.dialog.end(now, EndCause::Api, &legs, &extra);
                     let _ = reply.send(ended);
                 }
+                DialogMsg::Detach => {
+                    tracing::info!("dialog detached from this node");
+                    state.detached = true;
+                    state.ctx.registry.detach(state.dialog.did());
+                    myself.stop(None);
+                    return;
+                }
                 DialogMsg::Snapshot(reply) => {
                     let _ = reply.send(
                         state
@@ -201,7 +241,7 @@ impl Actor for DialogActor {
         if let Some((_, t)) = state.timer.take() {
             t.abort();
         }
-        if state.dialog.state() != DialogState::Deleted {
+        if state.dialog.state() != DialogState::Deleted && !state.detached {
             // Stopped without ending (shutdown, or a bug that killed the actor): free the
             // profile slots and the registry entry so no count is left behind.
             let did = state.dialog.did();
@@ -234,6 +274,9 @@ async fn drive(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
             DialogOutput::StateChanged { from, to } => {
                 tracing::debug!(%from, %to, "dialog state");
                 state.ctx.registry.set_state(did, to);
+                if !from.is_confirmed() && to.is_confirmed() {
+                    replicate(state).await;
+                }
             }
             DialogOutput::SendRequest(req) => send_generated(&state.ctx, req).await,
             DialogOutput::Ended(cause) => {
@@ -251,7 +294,11 @@ async fn drive(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
                 myself.stop(None);
                 return;
             }
-            DialogOutput::TimeoutChanged { .. } => {}
+            DialogOutput::TimeoutChanged { .. } => {
+                if state.dialog.state().is_confirmed() {
+                    replicate(state).await;
+                }
+            }
         }
     }
     let next = state.dialog.poll_timeout();

@@ -114,10 +114,18 @@ async fn invite(
     plan: PlanSender,
 ) {
     let did = ctx.registry.next_id();
+    let now_ms = unix_ms();
+    let settings = dialog_actor::settings_from(ctx, &decision);
+    let dialog = dialog_actor::new_dialog(ctx, did, &msg, &inbound, settings, now_ms);
+    let record = dialog.record(
+        u64::from(ctx.settings.node_id),
+        std::time::Instant::now(),
+        now_ms,
+    );
     let admit = AdmitRequest {
         did,
         profiles: decision.profiles.clone(),
-        record: None,
+        record: Some(Box::new(record)),
     };
     match ctx.admission.admit(admit).await {
         Ok(()) => {}
@@ -143,8 +151,7 @@ async fn invite(
             return;
         }
     }
-    let settings = dialog_actor::settings_from(ctx, &decision);
-    let handle = match dialog_actor::spawn(ctx, did, &msg, &inbound, settings, unix_ms()).await {
+    let handle = match dialog_actor::spawn(ctx, dialog).await {
         Ok(h) => h,
         Err(e) => {
             tracing::error!(%did, error = %e, "dialog actor failed to start");

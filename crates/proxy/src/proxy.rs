@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use dialogd_dialog::{Admission, DialogId, DialogSnapshot, Leg, Stats};
+use std::time::Instant;
+
+use dialogd_dialog::{Admission, Dialog, DialogId, DialogRecord, DialogSnapshot, Leg, Stats};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
 
@@ -126,8 +128,50 @@ impl Proxy {
         }
     }
 
-    /// Stops the transports (dialog actors end with the runtime).
+    /// Takes over a dialog the cluster says this node owns (another node died, or this node
+    /// restarted): a confirmed one gets an actor from its record; one that never got
+    /// confirmed cannot be continued (its INVITE transaction is gone) and is released with
+    /// cause `takeover_lost`. A dialog running here, or created by this process, is left alone.
+    pub async fn adopt(&self, did: DialogId, record: Option<&DialogRecord>) {
+        if self.ctx.registry.created_here(did) || self.ctx.registry.get(did).is_some() {
+            return;
+        }
+        let Some(record) = record.filter(|r| r.state.is_confirmed()) else {
+            tracing::info!(%did, "dialog not confirmed when its owner was lost: released");
+            metrics::counter!("dialogd_dialogs_ended_total", "cause" => "takeover_lost")
+                .increment(1);
+            if let Err(e) = self
+                .ctx
+                .admission
+                .release(did, dialogd_dialog::EndCause::TakeoverLost)
+                .await
+            {
+                tracing::warn!(%did, error = %e, "release failed");
+            }
+            return;
+        };
+        let dialog = Dialog::restore(record, Instant::now(), crate::initial::unix_ms());
+        tracing::info!(did = %record.did, call_id = %record.call_id, "dialog adopted");
+        metrics::counter!("dialogd_dialogs_adopted_total").increment(1);
+        if let Err(e) = crate::dialog_actor::spawn(&self.ctx, dialog).await {
+            tracing::error!(did = %record.did, error = %e, "adopted dialog's actor failed to start");
+        }
+    }
+
+    /// Stops driving a dialog another node owns now (no BYE, no release).
+    pub fn disown(&self, did: DialogId) {
+        if let Some(h) = self.ctx.registry.get(did) {
+            let _ = h.actor.cast(DialogMsg::Detach);
+        }
+    }
+
+    /// Stops the transports and detaches every dialog actor: the dialogs stay admitted in the
+    /// cluster, and this node (after a restart) or another (after the takeover grace) drives
+    /// them on.
     pub fn shutdown(&self) {
         self.ctx.transports.shutdown();
+        for did in self.ctx.registry.ids() {
+            self.disown(did);
+        }
     }
 }

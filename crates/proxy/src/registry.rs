@@ -38,6 +38,8 @@ struct Inner {
 #[derive(Debug)]
 pub struct Registry {
     node_id: u16,
+    /// The first sequence number of this process: ids from it on were created here.
+    seq_start: u64,
     seq: AtomicU64,
     inner: Mutex<Inner>,
     processed: AtomicU64,
@@ -51,6 +53,7 @@ impl Registry {
     pub fn new(node_id: u16, seq_start: u64) -> Registry {
         Registry {
             node_id,
+            seq_start,
             seq: AtomicU64::new(seq_start),
             inner: Mutex::new(Inner::default()),
             processed: AtomicU64::new(0),
@@ -69,8 +72,23 @@ impl Registry {
         DialogId::new(self.node_id, self.seq.fetch_add(1, Ordering::Relaxed))
     }
 
-    /// Registers a new dialog's actor (state 1).
-    pub fn insert(&self, did: DialogId, call_id: &str, actor: ActorRef<DialogMsg>) {
+    /// The dialog was created by this process (since it started), not by an earlier run of
+    /// this node nor by another node.
+    pub fn created_here(&self, did: DialogId) -> bool {
+        let seq = did.0 & 0xFFFF_FFFF_FFFF;
+        did.node() == self.node_id
+            && seq >= (self.seq_start & 0xFFFF_FFFF_FFFF)
+            && seq < self.seq.load(Ordering::Relaxed)
+    }
+
+    /// Registers a dialog's actor: a new one (state 1) or one adopted from another node.
+    pub fn insert(
+        &self,
+        did: DialogId,
+        call_id: &str,
+        actor: ActorRef<DialogMsg>,
+        state: DialogState,
+    ) {
         let mut inner = self.lock();
         inner
             .by_call_id
@@ -82,11 +100,37 @@ impl Registry {
             Entry {
                 actor,
                 call_id: call_id.to_owned(),
-                state: DialogState::Unconfirmed,
+                state,
             },
         );
         drop(inner);
-        metrics::gauge!("dialogd_dialogs", "state" => "early").increment(1.0);
+        let label = if state.is_confirmed() {
+            "confirmed"
+        } else {
+            "early"
+        };
+        metrics::gauge!("dialogd_dialogs", "state" => label).increment(1.0);
+    }
+
+    /// Forgets a dialog this node no longer drives, without counting it as ended.
+    pub fn detach(&self, did: DialogId) {
+        let mut inner = self.lock();
+        let Some(e) = inner.by_did.remove(&did) else {
+            return;
+        };
+        if let Some(list) = inner.by_call_id.get_mut(&e.call_id) {
+            list.retain(|d| *d != did);
+            if list.is_empty() {
+                inner.by_call_id.remove(&e.call_id);
+            }
+        }
+        drop(inner);
+        let label = if e.state.is_confirmed() {
+            "confirmed"
+        } else {
+            "early"
+        };
+        metrics::gauge!("dialogd_dialogs", "state" => label).decrement(1.0);
     }
 
     /// The dialog with this id.

@@ -19,6 +19,7 @@
 //! killed when its handle drops.
 
 mod binary;
+mod cluster;
 mod dialogctl;
 mod free_port;
 mod node;
@@ -33,6 +34,7 @@ mod transport;
 mod wait;
 
 pub use binary::{binary, try_binary, workspace_root};
+pub use cluster::{DialogdCluster, MemberSpec};
 pub use dialogctl::{Dialogctl, Stats};
 pub use free_port::free_udp_tcp_port;
 pub use node::{DialogdNode, Endpoints};

@@ -67,7 +67,10 @@ impl Endpoints {
 pub struct DialogdNode {
     child: Mutex<Child>,
     pid: u32,
-    dir: TempDir,
+    /// The temporary directory this handle removes (none for a cluster member, whose
+    /// directory outlives restarts).
+    owned_dir: Option<TempDir>,
+    dir: PathBuf,
     config_path: PathBuf,
     data_dir: PathBuf,
     stdout_path: PathBuf,
@@ -90,22 +93,50 @@ impl DialogdNode {
             .tempdir()
             .context("cannot create the node's temporary directory")?;
         let data_dir = dir.path().join("data");
+        let text = config_text(&data_dir, extra_toml);
+        DialogdNode::spawn(
+            binary,
+            dir.path().to_path_buf(),
+            Some(dir),
+            &data_dir,
+            &text,
+        )
+    }
+
+    /// Starts `dialogd` in `dir` (kept after the process ends: a restart finds its data) with
+    /// this whole config text, whose `data_dir` must be `data_dir`. A stale `endpoints.json`
+    /// from an earlier run is removed first; logs are appended to `dir/stdout.log`,
+    /// `dir/stderr.log`.
+    pub fn start_in(binary: &Path, dir: &Path, data_dir: &Path, text: &str) -> Result<DialogdNode> {
+        let _ = fs::remove_file(data_dir.join("endpoints.json"));
+        DialogdNode::spawn(binary, dir.to_path_buf(), None, data_dir, text)
+    }
+
+    fn spawn(
+        binary: &Path,
+        dir: PathBuf,
+        owned_dir: Option<TempDir>,
+        data_dir: &Path,
+        text: &str,
+    ) -> Result<DialogdNode> {
+        let data_dir = data_dir.to_path_buf();
         fs::create_dir_all(&data_dir)
             .with_context(|| format!("cannot create {}", data_dir.display()))?;
-        let config_path = dir.path().join("dialogd.toml");
-        fs::write(&config_path, config_text(&data_dir, extra_toml))
+        let config_path = dir.join("dialogd.toml");
+        fs::write(&config_path, text)
             .with_context(|| format!("cannot write {}", config_path.display()))?;
-        let stdout_path = dir.path().join("stdout.log");
-        let stderr_path = dir.path().join("stderr.log");
+        let stdout_path = dir.join("stdout.log");
+        let stderr_path = dir.join("stderr.log");
+        let append = |p: &Path| File::options().create(true).append(true).open(p);
 
         let mut command = Command::new(binary);
         command
             .arg("--config")
             .arg(&config_path)
-            .current_dir(dir.path())
+            .current_dir(&dir)
             .stdin(Stdio::null())
-            .stdout(File::create(&stdout_path)?)
-            .stderr(File::create(&stderr_path)?);
+            .stdout(append(&stdout_path)?)
+            .stderr(append(&stderr_path)?);
         // The node reads DIALOGD_* overrides: keep the runner's environment out of the test.
         for (key, _) in std::env::vars_os() {
             if key.to_string_lossy().starts_with("DIALOGD_") {
@@ -113,7 +144,7 @@ impl DialogdNode {
             }
         }
         if std::env::var_os("RUST_LOG").is_none() {
-            command.env("RUST_LOG", "info");
+            command.env("RUST_LOG", "info,openraft=warn");
         }
         command.env("RUST_BACKTRACE", "1").env("NO_COLOR", "1");
         let child = command
@@ -124,6 +155,7 @@ impl DialogdNode {
         let mut node = DialogdNode {
             child: Mutex::new(child),
             pid,
+            owned_dir,
             dir,
             config_path,
             data_dir,
@@ -143,6 +175,13 @@ impl DialogdNode {
             )
         })?;
         Ok(node)
+    }
+
+    /// Kills the process with SIGKILL (no shutdown) and waits for it to be gone.
+    pub fn kill9(&self) {
+        if let Ok(mut child) = self.child.lock() {
+            kill(&mut child);
+        }
     }
 
     /// Waits for `endpoints.json` (complete and parsable) and for the gRPC and metrics listeners
@@ -201,7 +240,7 @@ impl DialogdNode {
 
     /// The node's temporary directory (config, data, logs).
     pub fn dir(&self) -> &Path {
-        self.dir.path()
+        &self.dir
     }
 
     pub fn config_path(&self) -> &Path {
@@ -249,11 +288,13 @@ impl Drop for DialogdNode {
             kill(&mut child);
         }
         if thread::panicking() {
-            self.dir.disable_cleanup(true);
+            if let Some(d) = self.owned_dir.as_mut() {
+                d.disable_cleanup(true);
+            }
             eprintln!(
                 "--- dialogd (pid {}) log tail; files kept in {} ---\n{}\n--- end of dialogd log ---",
                 self.pid,
-                self.dir.path().display(),
+                self.dir.display(),
                 tail(&self.log(), TAIL_ON_FAILURE)
             );
         }

@@ -1,15 +1,20 @@
 //! An in-memory `DialogsBackend` for the API tests: a fixed set of dialogs, counters, and a log
 //! of the `end` calls it received. It lists in reverse id order and ignores `limit` on purpose,
 //! so the tests prove the service sorts and pages by itself. Profile `down` answers UNAVAILABLE.
+//! The in-memory `ClusterBackend` is in `cluster.rs`; [`start`] (`server.rs`) serves both.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // each test binary uses part of it; tests may unwrap
+#![allow(dead_code, unused_imports, clippy::unwrap_used, clippy::expect_used)] // each test binary uses part of it; tests may unwrap
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
+pub mod cluster;
+mod server;
+
+pub use server::{start, start_with};
+
 use dialogd_api::{BackendError, BoxFuture, DialogFilter, DialogsBackend, EndSide, ProfileValues};
 use dialogd_dialog::{DialogId, DialogSnapshot, DialogState, EndCause, LegView, ProfileKey, Stats};
-use tokio::net::TcpListener;
 
 pub const NODE_ID: u64 = 7;
 
@@ -260,29 +265,5 @@ impl DialogsBackend for MemoryBackend {
             }
             Ok(counts.into_iter().rev().collect())
         })
-    }
-}
-
-/// A running API server on 127.0.0.1:0; dropping `stop` (or sending on it) shuts it down.
-pub struct TestServer {
-    pub addr: String,
-    pub backend: Arc<MemoryBackend>,
-    pub stop: tokio::sync::oneshot::Sender<()>,
-    pub task: tokio::task::JoinHandle<Result<(), dialogd_api::Error>>,
-}
-
-pub async fn start() -> TestServer {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = format!("http://{}", listener.local_addr().unwrap());
-    let backend = MemoryBackend::new();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(dialogd_api::serve(listener, backend.clone(), async move {
-        let _ = stopped.await;
-    }));
-    TestServer {
-        addr,
-        backend,
-        stop,
-        task,
     }
 }

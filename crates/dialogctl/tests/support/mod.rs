@@ -1,10 +1,14 @@
 //! The in-memory `DialogsBackend` and server start-up shared by the `dialogctl` tests: three
-//! dialogs (two in `caller/alice`, one early in `caller/bob`) and a log of `end` calls.
+//! dialogs (two in `caller/alice`, one early in `caller/bob`) and a log of `end` calls; the
+//! in-memory `ClusterBackend` (`cluster.rs`) and the binary runner (`run.rs`).
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // tests may unwrap
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+
+pub mod cluster;
+pub mod run;
 
 use dialogd_api::{BackendError, BoxFuture, DialogFilter, DialogsBackend, EndSide, ProfileValues};
 use dialogd_dialog::{DialogId, DialogSnapshot, DialogState, LegView, ProfileKey, Stats};
@@ -171,13 +175,22 @@ impl DialogsBackend for Backend {
 
 /// Starts the API server on 127.0.0.1:0 and returns its address (it stops with the test).
 pub async fn start() -> (String, Arc<Backend>) {
+    let (addr, backend, _) = start_cluster().await;
+    (addr, backend)
+}
+
+/// [`start`], also returning the cluster backend.
+pub async fn start_cluster() -> (String, Arc<Backend>, Arc<cluster::Cluster>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = format!("http://{}", listener.local_addr().unwrap());
     let backend = Backend::new();
+    let cluster = Arc::new(cluster::Cluster::new());
     tokio::spawn(dialogd_api::serve(
         listener,
         backend.clone(),
+        cluster.clone(),
+        None,
         std::future::pending(),
     ));
-    (addr, backend)
+    (addr, backend, cluster)
 }

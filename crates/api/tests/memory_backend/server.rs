@@ -1,0 +1,46 @@
+//! Starts the real `dialogd_api::serve` on 127.0.0.1:0 over the in-memory backends.
+
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use super::MemoryBackend;
+use super::cluster::MemoryCluster;
+
+/// A running API server on 127.0.0.1:0; dropping `stop` (or sending on it) shuts it down.
+pub struct TestServer {
+    pub addr: String,
+    pub backend: Arc<MemoryBackend>,
+    pub cluster: Arc<MemoryCluster>,
+    pub stop: tokio::sync::oneshot::Sender<()>,
+    pub task: tokio::task::JoinHandle<Result<(), dialogd_api::Error>>,
+}
+
+pub async fn start() -> TestServer {
+    start_with(None).await
+}
+
+/// [`start`], with `extra` services on the same server.
+pub async fn start_with(extra: Option<dialogd_api::Routes>) -> TestServer {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    let backend = MemoryBackend::new();
+    let cluster = MemoryCluster::new();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(dialogd_api::serve(
+        listener,
+        backend.clone(),
+        cluster.clone(),
+        extra,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    TestServer {
+        addr,
+        backend,
+        cluster,
+        stop,
+        task,
+    }
+}

@@ -1,0 +1,145 @@
+//! [`PendingReleases`]: releases that could not be committed when their dialog ended (no
+//! quorum, no leader), kept on disk (`<data_dir>/pending.redb`, fsynced) and committed by a
+//! background flusher as soon as the cluster can: a count is never left behind, and since
+//! releasing an unknown dialog changes nothing, a release is never applied twice.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dialogd_dialog::{DialogId, EndCause};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+
+use crate::cluster_node::ClusterNode;
+use crate::command::Command;
+
+const TABLE: TableDefinition<u64, &[u8]> = TableDefinition::new("pending_releases");
+
+/// The durable queue.
+#[derive(Clone)]
+pub struct PendingReleases {
+    db: Arc<Database>,
+}
+
+/// A queue operation failed on disk.
+#[derive(Debug, thiserror::Error)]
+#[error("release queue {path}: {reason}")]
+pub struct PendingError {
+    path: String,
+    reason: String,
+}
+
+impl PendingReleases {
+    /// Opens (creating) the queue file.
+    pub fn open(path: &Path) -> Result<PendingReleases, PendingError> {
+        let err = |reason: String| PendingError {
+            path: path.display().to_string(),
+            reason,
+        };
+        let db = Database::create(path).map_err(|e| err(e.to_string()))?;
+        let tx = db.begin_write().map_err(|e| err(e.to_string()))?;
+        tx.open_table(TABLE).map_err(|e| err(e.to_string()))?;
+        tx.commit().map_err(|e| err(e.to_string()))?;
+        Ok(PendingReleases { db: Arc::new(db) })
+    }
+
+    fn err(&self, e: impl ToString) -> PendingError {
+        PendingError {
+            path: "pending.redb".into(),
+            reason: e.to_string(),
+        }
+    }
+
+    /// Queues a release (durable when this returns).
+    pub fn push(&self, did: DialogId, cause: EndCause) -> Result<(), PendingError> {
+        let bytes = serde_json::to_vec(&cause).map_err(|e| self.err(e))?;
+        let tx = self.db.begin_write().map_err(|e| self.err(e))?;
+        {
+            let mut t = tx.open_table(TABLE).map_err(|e| self.err(e))?;
+            t.insert(did.0, bytes.as_slice()).map_err(|e| self.err(e))?;
+        }
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// Every queued release (a row that does not decode is released as `Api`).
+    pub fn list(&self) -> Result<Vec<(DialogId, EndCause)>, PendingError> {
+        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+        let t = tx.open_table(TABLE).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in t.iter().map_err(|e| self.err(e))? {
+            let (k, v) = row.map_err(|e| self.err(e))?;
+            let cause = serde_json::from_slice(v.value()).unwrap_or(EndCause::Api);
+            out.push((DialogId(k.value()), cause));
+        }
+        Ok(out)
+    }
+
+    /// Forgets releases that were committed.
+    pub fn remove(&self, dids: &[DialogId]) -> Result<(), PendingError> {
+        let tx = self.db.begin_write().map_err(|e| self.err(e))?;
+        {
+            let mut t = tx.open_table(TABLE).map_err(|e| self.err(e))?;
+            for did in dids {
+                t.remove(did.0).map_err(|e| self.err(e))?;
+            }
+        }
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    pub fn len(&self) -> usize {
+        self.list().map_or(0, |l| l.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Commits queued releases every 500 ms while there are any.
+pub(crate) fn spawn_flusher(node: &Arc<ClusterNode>) {
+    let node = node.clone();
+    tokio::spawn(async move {
+        let stop = node.stop.clone();
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(Duration::from_millis(500)) => {}
+            }
+            let queued = match node.pending.list() {
+                Ok(q) => q,
+                Err(e) => {
+                    tracing::error!(error = %e, "release queue unreadable");
+                    continue;
+                }
+            };
+            metrics::gauge!("dialogd_pending_releases").set(queued.len() as f64);
+            if queued.is_empty() {
+                continue;
+            }
+            for chunk in queued.chunks(500) {
+                let cmd = Command::Batch(
+                    chunk
+                        .iter()
+                        .map(|(did, cause)| Command::Release {
+                            did: *did,
+                            cause: *cause,
+                        })
+                        .collect(),
+                );
+                match node.write(cmd).await {
+                    Ok(_) => {
+                        let dids: Vec<DialogId> = chunk.iter().map(|(d, _)| *d).collect();
+                        tracing::info!(n = dids.len(), "queued releases committed");
+                        if let Err(e) = node.pending.remove(&dids) {
+                            tracing::error!(error = %e, "release queue");
+                        }
+                    }
+                    Err(e) => {
+                        tracing::debug!(error = %e, "queued releases still waiting");
+                        break;
+                    }
+                }
+            }
+        }
+    });
+}

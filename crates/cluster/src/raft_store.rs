@@ -1,0 +1,214 @@
+//! [`RaftStore`]: the profile store of a cluster (DESIGN.md §4) behind the proxy's
+//! [`Admission`] trait. Every call is one Raft command or one read:
+//!
+//! | call | Raft | when the cluster cannot commit |
+//! |---|---|---|
+//! | `admit` | `Admit` (checks every limit, inserts record + memberships) | `Unavailable` (503); a release is queued in case the admit commits later |
+//! | `update` | `Update` (record replaced) | logged; the record lags until the next write |
+//! | `release` | `Release` | queued durably ([`crate::PendingReleases`]), committed later; `Ok` |
+//! | `add_profile` / `remove_profile` | `AddProfile` / `RemoveProfile` | `Unavailable` |
+//! | `profile_*` | linearizable read at the leader (or stale, if configured) | `Unavailable` |
+
+use std::sync::Arc;
+
+use dialogd_dialog::{
+    Admission, AdmitError, AdmitRequest, BoxFuture, DialogId, DialogRecord, EndCause, ProfileKey,
+    ProfileMembership, ProfileValues,
+};
+
+use crate::cluster_node::{ClusterError, ClusterNode};
+use crate::command::{Command, CommandResult};
+use crate::network::{ReadReply, ReadRequest};
+
+/// The Raft-backed profile store.
+#[derive(Debug, Clone)]
+pub struct RaftStore {
+    node: Arc<ClusterNode>,
+    /// Answer profile reads from this node's copy (possibly behind) instead of the leader's.
+    stale_reads: bool,
+}
+
+impl RaftStore {
+    pub fn new(node: Arc<ClusterNode>, stale_reads: bool) -> RaftStore {
+        RaftStore { node, stale_reads }
+    }
+
+    pub fn node(&self) -> &Arc<ClusterNode> {
+        &self.node
+    }
+
+    async fn read(&self, req: ReadRequest) -> Result<ReadReply, AdmitError> {
+        self.node
+            .read(req, self.stale_reads)
+            .await
+            .map_err(unavailable)
+    }
+}
+
+fn unavailable(e: ClusterError) -> AdmitError {
+    AdmitError::Unavailable(e.to_string())
+}
+
+fn unexpected(r: &CommandResult) -> AdmitError {
+    AdmitError::Unavailable(format!("unexpected result {r:?}"))
+}
+
+impl Admission for RaftStore {
+    fn admit(&self, req: AdmitRequest) -> BoxFuture<'_, Result<(), AdmitError>> {
+        Box::pin(async move {
+            let did = req.did;
+            let cmd = Command::Admit {
+                did,
+                owner: self.node.node_id(),
+                profiles: req.profiles,
+                record: req.record,
+            };
+            let started = std::time::Instant::now();
+            let r = self.node.write(cmd).await;
+            metrics::histogram!("dialogd_admission_commit_seconds")
+                .record(started.elapsed().as_secs_f64());
+            match r {
+                // Duplicate: a retried forward whose first attempt had committed (dids are
+                // unique per node, so nobody else admitted this one).
+                Ok(CommandResult::Ok | CommandResult::Duplicate) => Ok(()),
+                Ok(CommandResult::LimitReached { key, limit }) => {
+                    Err(AdmitError::LimitReached { key, limit })
+                }
+                Ok(other) => Err(unexpected(&other)),
+                Err(e) => {
+                    // The admit may still commit after we gave up: make sure it is released.
+                    if let Err(q) = self.node.pending.push(did, EndCause::Failed(503)) {
+                        tracing::error!(%did, error = %q, "release queue");
+                    }
+                    Err(unavailable(e))
+                }
+            }
+        })
+    }
+
+    fn update(&self, record: DialogRecord) -> BoxFuture<'_, Result<(), AdmitError>> {
+        Box::pin(async move {
+            let did = record.did;
+            match self
+                .node
+                .write(Command::Update {
+                    record: Box::new(record),
+                })
+                .await
+            {
+                Ok(CommandResult::Ok) => Ok(()),
+                Ok(CommandResult::Unknown) => Err(AdmitError::Unknown(did)),
+                Ok(other) => Err(unexpected(&other)),
+                Err(e) => Err(unavailable(e)),
+            }
+        })
+    }
+
+    fn release(&self, did: DialogId, cause: EndCause) -> BoxFuture<'_, Result<(), AdmitError>> {
+        Box::pin(async move {
+            match self.node.write(Command::Release { did, cause }).await {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    tracing::warn!(%did, error = %e, "release not committed now: queued");
+                    self.node
+                        .pending
+                        .push(did, cause)
+                        .map_err(|q| AdmitError::Unavailable(q.to_string()))
+                }
+            }
+        })
+    }
+
+    fn add_profile(
+        &self,
+        did: DialogId,
+        membership: ProfileMembership,
+    ) -> BoxFuture<'_, Result<(), AdmitError>> {
+        Box::pin(async move {
+            match self
+                .node
+                .write(Command::AddProfile { did, membership })
+                .await
+                .map_err(unavailable)?
+            {
+                CommandResult::Ok => Ok(()),
+                CommandResult::Unknown => Err(AdmitError::Unknown(did)),
+                CommandResult::LimitReached { key, limit } => {
+                    Err(AdmitError::LimitReached { key, limit })
+                }
+                other => Err(unexpected(&other)),
+            }
+        })
+    }
+
+    fn remove_profile(
+        &self,
+        did: DialogId,
+        key: ProfileKey,
+    ) -> BoxFuture<'_, Result<(), AdmitError>> {
+        Box::pin(async move {
+            match self
+                .node
+                .write(Command::RemoveProfile { did, key })
+                .await
+                .map_err(unavailable)?
+            {
+                CommandResult::Ok => Ok(()),
+                CommandResult::Unknown => Err(AdmitError::Unknown(did)),
+                other => Err(unexpected(&other)),
+            }
+        })
+    }
+
+    fn profile_size(
+        &self,
+        name: &str,
+        value: Option<&str>,
+    ) -> BoxFuture<'_, Result<u64, AdmitError>> {
+        let req = ReadRequest::ProfileSize {
+            name: name.to_owned(),
+            value: value.map(str::to_owned),
+        };
+        Box::pin(async move {
+            match self.read(req).await? {
+                ReadReply::Size(n) => Ok(n),
+                other => Err(AdmitError::Unavailable(format!(
+                    "unexpected reply {other:?}"
+                ))),
+            }
+        })
+    }
+
+    fn profile_dialogs(
+        &self,
+        name: &str,
+        value: Option<&str>,
+    ) -> BoxFuture<'_, Result<Vec<DialogId>, AdmitError>> {
+        let req = ReadRequest::ProfileDialogs {
+            name: name.to_owned(),
+            value: value.map(str::to_owned),
+        };
+        Box::pin(async move {
+            match self.read(req).await? {
+                ReadReply::Dialogs(d) => Ok(d),
+                other => Err(AdmitError::Unavailable(format!(
+                    "unexpected reply {other:?}"
+                ))),
+            }
+        })
+    }
+
+    fn profile_values(&self, name: &str) -> BoxFuture<'_, Result<ProfileValues, AdmitError>> {
+        let req = ReadRequest::ProfileValues {
+            name: name.to_owned(),
+        };
+        Box::pin(async move {
+            match self.read(req).await? {
+                ReadReply::Values(v) => Ok(v),
+                other => Err(AdmitError::Unavailable(format!(
+                    "unexpected reply {other:?}"
+                ))),
+            }
+        })
+    }
+}

@@ -1,0 +1,62 @@
+//! [`ClusterSettings`]: how a node takes part in the cluster (from the node's `[cluster]`
+//! config section; defaults suit a cluster on one LAN).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::store::Fsync;
+
+/// What to do with a new INVITE when the cluster cannot commit its admission.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoQuorum {
+    /// 503 with Retry-After, no dialog (the limit can never be exceeded).
+    #[default]
+    Reject,
+    /// Admit on this node's own view and commit when quorum returns; the overshoot is
+    /// counted in `dialogd_admission_overshoot_total`.
+    AdmitLocal,
+}
+
+/// One node's cluster settings.
+#[derive(Debug, Clone)]
+pub struct ClusterSettings {
+    pub node_id: u64,
+    /// The gRPC URL other nodes reach this one at (`http://10.0.0.1:50051`).
+    pub advertise: String,
+    /// Where the Raft log, vote, snapshots and the release queue live.
+    pub data_dir: PathBuf,
+    pub fsync: Fsync,
+    /// Members to join through (any member's gRPC URL); empty: start (or restart) alone.
+    pub join: Vec<String>,
+    /// Shared by every node; sent on every node-to-node call.
+    pub secret: String,
+    /// Raft heartbeat interval.
+    pub heartbeat: Duration,
+    /// Raft election timeout range.
+    pub election_timeout: (Duration, Duration),
+    /// How long a write (admission, release) may wait for a commit before it fails.
+    pub write_timeout: Duration,
+    /// A node silent for longer than this loses its dialogs to live nodes.
+    pub takeover_grace: Duration,
+    pub on_no_quorum: NoQuorum,
+}
+
+impl ClusterSettings {
+    /// Defaults for node `node_id` advertised at `advertise`, data in `data_dir`.
+    pub fn new(node_id: u64, advertise: String, data_dir: PathBuf) -> ClusterSettings {
+        ClusterSettings {
+            node_id,
+            advertise,
+            data_dir,
+            fsync: Fsync::default(),
+            join: Vec::new(),
+            secret: String::new(),
+            heartbeat: Duration::from_millis(100),
+            election_timeout: (Duration::from_millis(400), Duration::from_millis(800)),
+            write_timeout: Duration::from_secs(2),
+            takeover_grace: Duration::from_secs(5),
+            on_no_quorum: NoQuorum::default(),
+        }
+    }
+}

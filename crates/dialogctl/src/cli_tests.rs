@@ -1,0 +1,149 @@
+//! Unit tests of `cli.rs`.
+
+use super::*;
+
+#[test]
+fn durations() {
+    let cases = [
+        ("10s", Some(10_000)),
+        ("500ms", Some(500)),
+        ("2m", Some(120_000)),
+        ("5", Some(5000)),
+        ("0", None),
+        ("-1s", None),
+        ("abc", None),
+        ("", None),
+    ];
+    for (input, want) in cases {
+        assert_eq!(
+            parse_duration(input).ok().map(|d| d.as_millis() as u64),
+            want,
+            "{input:?}"
+        );
+    }
+}
+
+#[test]
+fn states() {
+    let cases = [
+        ("confirmed", Some(DialogState::Confirmed)),
+        ("confirmed_na", Some(DialogState::ConfirmedNoAck)),
+        ("2", Some(DialogState::Early)),
+        ("5", Some(DialogState::Deleted)),
+        ("6", None),
+        ("up", None),
+    ];
+    for (input, want) in cases {
+        assert_eq!(parse_state(input).ok(), want, "{input:?}");
+    }
+}
+
+#[test]
+fn command_lines() {
+    use clap::CommandFactory;
+    Cli::command().debug_assert();
+
+    let cli = Cli::try_parse_from([
+        "dialogctl",
+        "dialogs",
+        "end",
+        "1f",
+        "--side",
+        "callee",
+        "--header",
+        "Reason: x",
+        "--header",
+        "X-A: 1",
+        "--json",
+    ])
+    .unwrap();
+    assert!(cli.json);
+    let Command::Dialogs(DialogsCommand::End(end)) = cli.command else {
+        panic!("{cli:?}")
+    };
+    assert_eq!((end.id.as_str(), end.side), ("1f", Side::Callee));
+    assert_eq!(end.headers, ["Reason: x", "X-A: 1"]);
+
+    let bad = [
+        vec!["dialogctl", "dialogs", "show"],
+        vec!["dialogctl", "dialogs", "show", "--call-id", "c"],
+        vec![
+            "dialogctl",
+            "dialogs",
+            "show",
+            "1f",
+            "--call-id",
+            "c",
+            "--from-tag",
+            "t",
+        ],
+        vec!["dialogctl", "dialogs", "list", "--value", "alice"],
+        vec!["dialogctl", "dialogs", "list", "--state", "up"],
+        vec!["dialogctl", "--timeout", "soon", "stats"],
+    ];
+    for args in bad {
+        assert!(Cli::try_parse_from(&args).is_err(), "{args:?}");
+    }
+    let ok = Cli::try_parse_from([
+        "dialogctl",
+        "dialogs",
+        "show",
+        "--call-id",
+        "c",
+        "--from-tag",
+        "t",
+    ]);
+    assert!(ok.is_ok());
+}
+
+#[test]
+fn cluster_command_lines() {
+    let cli = Cli::try_parse_from([
+        "dialogctl",
+        "--addr",
+        "http://10.0.0.1:50051",
+        "cluster",
+        "add",
+        "4",
+        "http://10.0.0.4:50051",
+        "--learner",
+    ])
+    .unwrap();
+    // The new node's address must not replace the server's.
+    assert_eq!(cli.addr, "http://10.0.0.1:50051");
+    let Command::Cluster(ClusterCommand::Add {
+        node_id,
+        node_addr,
+        learner,
+    }) = cli.command
+    else {
+        panic!("{cli:?}")
+    };
+    assert_eq!(
+        (node_id, node_addr.as_str(), learner),
+        (4, "http://10.0.0.4:50051", true)
+    );
+
+    let cli = Cli::try_parse_from(["dialogctl", "cluster", "members", "--json"]).unwrap();
+    assert!(cli.json);
+    assert!(matches!(
+        cli.command,
+        Command::Cluster(ClusterCommand::Members)
+    ));
+    let cli = Cli::try_parse_from(["dialogctl", "cluster", "remove", "3"]).unwrap();
+    assert!(matches!(
+        cli.command,
+        Command::Cluster(ClusterCommand::Remove { node_id: 3 })
+    ));
+
+    let bad = [
+        vec!["dialogctl", "cluster", "add", "4"],
+        vec!["dialogctl", "cluster", "add", "four", "http://h:1"],
+        vec!["dialogctl", "cluster", "remove"],
+        vec!["dialogctl", "cluster", "remove", "-1"],
+        vec!["dialogctl", "cluster"],
+    ];
+    for args in bad {
+        assert!(Cli::try_parse_from(&args).is_err(), "{args:?}");
+    }
+}

@@ -1,0 +1,269 @@
+//! [`DialogdCluster`]: several `dialogd` processes on 127.0.0.1 forming one cluster, for
+//! tests. Each member gets fixed ports (picked free at start, so a restarted member comes back
+//! at the address the membership knows) and its own directory under one temporary directory
+//! that outlives restarts. Member 1 starts alone; the others start with `cluster.join` set to
+//! member 1's gRPC URL. Members can be killed with SIGKILL and restarted on the same data dir.
+//!
+//! Must not leave processes behind: every member is killed when the cluster handle drops.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::Value;
+use tempfile::TempDir;
+
+use crate::binary::binary;
+use crate::dialogctl::Dialogctl;
+use crate::free_port::free_udp_tcp_port;
+use crate::node::DialogdNode;
+use crate::wait::wait_until;
+
+/// How long forming the cluster (or a member catching up) may take.
+pub const FORM_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One member's fixed addresses.
+#[derive(Debug, Clone)]
+pub struct MemberSpec {
+    pub node_id: u64,
+    pub sip: SocketAddr,
+    pub grpc: SocketAddr,
+    pub metrics: SocketAddr,
+    pub dir: PathBuf,
+}
+
+impl MemberSpec {
+    pub fn grpc_url(&self) -> String {
+        format!("http://{}", self.grpc)
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+}
+
+/// A cluster of `dialogd` processes.
+#[derive(Debug)]
+pub struct DialogdCluster {
+    root: TempDir,
+    binary: PathBuf,
+    extra_toml: String,
+    cluster_keys: String,
+    specs: Vec<MemberSpec>,
+    nodes: Vec<Option<DialogdNode>>,
+}
+
+fn port_addr() -> Result<SocketAddr> {
+    Ok(SocketAddr::from(([127, 0, 0, 1], free_udp_tcp_port()?)))
+}
+
+impl DialogdCluster {
+    /// Starts `n` members with `extra_toml` appended to each config (it must not hold the
+    /// keys the harness writes: node_id, data_dir, the listen addresses, a `[cluster]` table)
+    /// and `cluster_keys` written into the `[cluster]` table after `join`, and waits until
+    /// every member sees `n` voters and one leader.
+    pub fn start(n: usize, cluster_keys: &str, extra_toml: &str) -> Result<DialogdCluster> {
+        let root = tempfile::Builder::new()
+            .prefix("dialogd-cluster-")
+            .tempdir()
+            .context("cannot create the cluster directory")?;
+        let mut specs = Vec::new();
+        for i in 0..n {
+            let dir = root.path().join(format!("node{}", i + 1));
+            std::fs::create_dir_all(&dir)?;
+            specs.push(MemberSpec {
+                node_id: i as u64 + 1,
+                sip: port_addr()?,
+                grpc: port_addr()?,
+                metrics: port_addr()?,
+                dir,
+            });
+        }
+        let mut cluster = DialogdCluster {
+            root,
+            binary: binary("dialogd"),
+            extra_toml: extra_toml.to_owned(),
+            cluster_keys: cluster_keys.to_owned(),
+            specs,
+            nodes: (0..n).map(|_| None).collect(),
+        };
+        for i in 0..n {
+            cluster.start_member(i)?;
+            if i == 0 {
+                cluster.wait_leader_known(0)?;
+            }
+        }
+        cluster.wait_voters(n)?;
+        Ok(cluster)
+    }
+
+    fn config(&self, i: usize) -> String {
+        let s = &self.specs[i];
+        let join = if i == 0 {
+            String::new()
+        } else {
+            format!("join = [\"{}\"]\n", self.specs[0].grpc_url())
+        };
+        format!(
+            "# written by dialogd-test-support (cluster member {})\n\
+             node_id = {}\n\
+             data_dir = \"{}\"\n\
+             sip_listen = \"{}\"\n\
+             grpc_listen = \"{}\"\n\
+             metrics_listen = \"{}\"\n\
+             \n[cluster]\n{join}{}\n\n{}\n",
+            s.node_id,
+            s.node_id,
+            s.data_dir().display(),
+            s.sip,
+            s.grpc,
+            s.metrics,
+            self.cluster_keys,
+            self.extra_toml,
+        )
+    }
+
+    fn start_member(&mut self, i: usize) -> Result<()> {
+        let spec = self.specs[i].clone();
+        let text = self.config(i);
+        let node = DialogdNode::start_in(&self.binary, &spec.dir, &spec.data_dir(), &text)
+            .with_context(|| format!("member {} did not start", spec.node_id))?;
+        self.nodes[i] = Some(node);
+        Ok(())
+    }
+
+    /// Member `i` (0-based), if running.
+    pub fn node(&self, i: usize) -> Result<&DialogdNode> {
+        self.nodes
+            .get(i)
+            .and_then(Option::as_ref)
+            .ok_or_else(|| anyhow!("member {} is not running", i + 1))
+    }
+
+    pub fn spec(&self, i: usize) -> &MemberSpec {
+        &self.specs[i]
+    }
+
+    pub fn len(&self) -> usize {
+        self.specs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.specs.is_empty()
+    }
+
+    /// Indexes of the running members.
+    pub fn running(&self) -> Vec<usize> {
+        (0..self.nodes.len())
+            .filter(|i| self.nodes[*i].is_some())
+            .collect()
+    }
+
+    /// `dialogctl` against member `i`.
+    pub fn dialogctl(&self, i: usize) -> Dialogctl {
+        Dialogctl::new(self.specs[i].grpc_url())
+    }
+
+    /// SIGKILLs member `i` (its data dir stays).
+    pub fn kill9(&mut self, i: usize) -> Result<()> {
+        let node = self.nodes[i]
+            .take()
+            .ok_or_else(|| anyhow!("member {} is not running", i + 1))?;
+        node.kill9();
+        Ok(())
+    }
+
+    /// Starts member `i` again on its data dir and addresses (it rejoins from its own state).
+    pub fn restart(&mut self, i: usize) -> Result<()> {
+        if self.nodes[i].is_some() {
+            bail!("member {} is running", i + 1);
+        }
+        self.start_member(i)
+    }
+
+    /// `cluster members --json` as seen by member `i`.
+    pub fn members(&self, i: usize) -> Result<Value> {
+        self.dialogctl(i).json(&["cluster", "members"])
+    }
+
+    /// The leader's node id as seen by member `i` (None while unknown).
+    pub fn leader_seen_by(&self, i: usize) -> Result<Option<u64>> {
+        let v = self.members(i)?;
+        Ok(v.get("leader_id")
+            .and_then(Value::as_u64)
+            .filter(|id| *id != 0))
+    }
+
+    fn wait_leader_known(&self, i: usize) -> Result<u64> {
+        wait_until(FORM_TIMEOUT, "a leader", || {
+            self.leader_seen_by(i)?
+                .ok_or_else(|| anyhow!("member {} knows no leader", i + 1))
+        })
+    }
+
+    /// Waits until every running member sees `n` voters and the same leader; returns the
+    /// leader's index (0-based).
+    pub fn wait_voters(&self, n: usize) -> Result<usize> {
+        wait_until(FORM_TIMEOUT, &format!("{n} voters and one leader"), || {
+            let mut leaders = Vec::new();
+            for i in self.running() {
+                let v = self.members(i)?;
+                let voters = v
+                    .get("members")
+                    .and_then(Value::as_array)
+                    .map(|m| {
+                        m.iter()
+                            .filter(|x| x.get("role").and_then(Value::as_str) == Some("voter"))
+                            .count()
+                    })
+                    .unwrap_or(0);
+                if voters != n {
+                    bail!("member {} sees {voters} voters: {v}", i + 1);
+                }
+                leaders.push(self.leader_seen_by(i)?);
+            }
+            match leaders.first() {
+                Some(Some(l)) if leaders.iter().all(|x| *x == Some(*l)) => Ok(*l as usize - 1),
+                _ => bail!("members disagree on the leader: {leaders:?}"),
+            }
+        })
+    }
+
+    /// Waits until a running member is the leader; its index.
+    pub fn wait_leader(&self) -> Result<usize> {
+        wait_until(FORM_TIMEOUT, "a live leader", || {
+            for i in self.running() {
+                if let Some(l) = self.leader_seen_by(i)? {
+                    let idx = l as usize - 1;
+                    if self.nodes.get(idx).is_some_and(Option::is_some) {
+                        return Ok(idx);
+                    }
+                }
+            }
+            bail!("no running member is the leader")
+        })
+    }
+
+    /// The cluster's directory.
+    pub fn root(&self) -> &Path {
+        self.root.path()
+    }
+}
+
+impl Drop for DialogdCluster {
+    fn drop(&mut self) {
+        for n in self.nodes.iter_mut() {
+            if let Some(node) = n.take() {
+                node.kill9();
+            }
+        }
+        if std::thread::panicking() {
+            self.root.disable_cleanup(true);
+            eprintln!(
+                "--- cluster files kept in {} ---",
+                self.root.path().display()
+            );
+        }
+    }
+}
