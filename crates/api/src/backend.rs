@@ -139,11 +139,13 @@ pub trait DialogsBackend: Send + Sync + 'static {
         extra_headers: Vec<String>,
     ) -> BoxFuture<'_, Result<(), BackendError>>;
 
-    /// Number of dialogs in a profile (with a value: that value only; without: all values).
+    /// Number of dialogs in a profile (with a value: that value only; without: all values);
+    /// `stale_ok`: this node's copy may answer instead of a linearizable read at the leader.
     fn profile_size<'a>(
         &'a self,
         name: &'a str,
         value: Option<&'a str>,
+        stale_ok: bool,
     ) -> BoxFuture<'a, Result<u64, BackendError>>;
 
     /// The dialogs in a profile (with a value: that value only).

@@ -118,8 +118,10 @@ impl Dialogs for DialogsService {
         let req = request.into_inner();
         let name = validate::profile_name("name", &req.name)?;
         let value = validate::profile_value("value", req.value.as_deref())?;
-        // `stale_ok` matters once counts are replicated (issue 3); a local count is exact.
-        let size = self.backend.profile_size(&name, value.as_deref()).await?;
+        let size = self
+            .backend
+            .profile_size(&name, value.as_deref(), req.stale_ok)
+            .await?;
         Ok(Response::new(pb::ProfileGetSizeResponse {
             name,
             value,

@@ -13,6 +13,8 @@ pub struct NodeBackend {
     pub node_id: u64,
     pub proxy: Proxy,
     pub admission: Arc<dyn Admission>,
+    /// This node's Raft member (stale reads, cluster-wide stats).
+    pub cluster: Arc<dialogd_cluster::ClusterNode>,
 }
 
 fn store_error(e: AdmitError) -> BackendError {
@@ -89,8 +91,14 @@ impl DialogsBackend for NodeBackend {
         &'a self,
         name: &'a str,
         value: Option<&'a str>,
+        stale_ok: bool,
     ) -> BoxFuture<'a, Result<u64, BackendError>> {
         Box::pin(async move {
+            if stale_ok {
+                let state = self.cluster.state();
+                let s = state.read().unwrap_or_else(|e| e.into_inner());
+                return Ok(s.profile_size(name, value));
+            }
             self.admission
                 .profile_size(name, value)
                 .await

@@ -70,6 +70,7 @@ pub async fn run(
         node_id,
         proxy: proxy.clone(),
         admission,
+        cluster: cluster_node.clone(),
     });
     let cluster = Arc::new(RaftCluster {
         node: cluster_node.clone(),

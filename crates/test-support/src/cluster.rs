@@ -174,6 +174,15 @@ impl DialogdCluster {
         Ok(())
     }
 
+    /// Stops member `i` cleanly (SIGTERM); its data dir stays.
+    pub fn stop(&mut self, i: usize) -> Result<()> {
+        let node = self.nodes[i]
+            .take()
+            .ok_or_else(|| anyhow!("member {} is not running", i + 1))?;
+        node.terminate();
+        Ok(())
+    }
+
     /// Starts member `i` again on its data dir and addresses (it rejoins from its own state).
     pub fn restart(&mut self, i: usize) -> Result<()> {
         if self.nodes[i].is_some() {

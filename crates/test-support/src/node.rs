@@ -177,6 +177,25 @@ impl DialogdNode {
         Ok(node)
     }
 
+    /// Asks the process to stop (SIGTERM, a clean shutdown) and waits up to 10 s for it,
+    /// then kills it.
+    pub fn terminate(&self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.pid.to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(mut child) = self.child.lock()
+                && matches!(child.try_wait(), Ok(Some(_)))
+            {
+                return;
+            }
+            thread::sleep(POLL);
+        }
+        self.kill9();
+    }
+
     /// Kills the process with SIGKILL (no shutdown) and waits for it to be gone.
     pub fn kill9(&self) {
         if let Ok(mut child) = self.child.lock() {

@@ -221,6 +221,7 @@ impl DialogsBackend for MemoryBackend {
         &'a self,
         name: &'a str,
         value: Option<&'a str>,
+        _stale_ok: bool,
     ) -> BoxFuture<'a, Result<u64, BackendError>> {
         Box::pin(async move {
             check_up(name)?;

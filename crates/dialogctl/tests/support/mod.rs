@@ -147,6 +147,7 @@ impl DialogsBackend for Backend {
         &'a self,
         name: &'a str,
         value: Option<&'a str>,
+        _stale_ok: bool,
     ) -> BoxFuture<'a, Result<u64, BackendError>> {
         Box::pin(async move { Ok(self.in_profile(name, value).len() as u64) })
     }
