@@ -173,6 +173,16 @@ impl Actor for DialogActor {
         })
     }
 
+    /// Arms the timer of a dialog that starts with one running (adopted from another node).
+    async fn post_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        drive(&myself, state).await;
+        Ok(())
+    }
+
     async fn handle(
         &self,
         myself: ActorRef<Self::Msg>,
