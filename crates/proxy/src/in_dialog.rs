@@ -139,8 +139,9 @@ pub fn is_for_us(ctx: &ProxyContext, uri: &str) -> bool {
     dialogd_sip::values::Uri::parse(uri).is_some_and(|u| ctx.settings.local.is_local(&u))
 }
 
-/// Rewrites the CSeq number of a request (CSeq mapping after proxy-generated requests).
-fn rewrite_cseq(bytes: bytes::Bytes, number: u32) -> bytes::Bytes {
+/// Rewrites the CSeq number of a message (CSeq mapping after proxy-generated requests, and
+/// back on the responses).
+pub(crate) fn rewrite_cseq(bytes: bytes::Bytes, number: u32) -> bytes::Bytes {
     let Ok(msg) = SipMessage::parse(bytes.clone()) else {
         return bytes;
     };

@@ -350,7 +350,12 @@ impl Proxied {
         } else if self.timer_c.is_some() {
             self.timer_c = Some(Instant::now() + TIMER_C);
         }
-        let bytes = forward_response(&resp);
+        let mut bytes = forward_response(&resp);
+        // The dialog may have shifted the request's CSeq (CseqMap): the response goes back
+        // with the number its sender used.
+        if resp.cseq().number != self.request.cseq().number {
+            bytes = crate::in_dialog::rewrite_cseq(bytes, self.request.cseq().number);
+        }
         self.server.send_response(Instant::now(), status, bytes);
     }
 

@@ -1,0 +1,189 @@
+//! Scenarios (issue 3, must-show 4 and 5):
+//! - a follower killed with SIGKILL while it carries calls, and restarted on the same data dir,
+//!   catches up with what was committed while it was down (its own copy of the counts agrees
+//!   with the leader's), drives its calls on (the callers' BYEs go through it) and every count
+//!   returns to zero;
+//! - the whole cluster stopped (SIGTERM) with calls up and started again: dialog records and
+//!   counts are back from disk on every node, and the calls end normally afterwards.
+
+use std::time::Duration;
+
+use dialogd_test_support::{DialogdCluster, Sipp, SippProcess, wait_until};
+
+const CONFIG: &str = r#"
+[dialog]
+secret = "cluster-test-secret-0123456789"
+
+[[rules]]
+name = "counted"
+match = { method = "INVITE" }
+profiles = [{ name = "caller", value = "${from_user}" }]
+"#;
+
+/// Long enough that no takeover happens while a node restarts.
+const CLUSTER_KEYS: &str = "takeover_grace_secs = 60\n";
+const RUN: Duration = Duration::from_secs(120);
+
+fn size_on(cluster: &DialogdCluster, i: usize, user: &str, stale: bool) -> anyhow::Result<u64> {
+    let mut args = vec!["profile", "size", "caller", user];
+    if stale {
+        args.push("--stale-ok");
+    }
+    let v = cluster.dialogctl(i).json(&args)?;
+    v["size"]
+        .as_u64()
+        .ok_or_else(|| anyhow::anyhow!("no size in {v}"))
+}
+
+fn calls(
+    cluster: &DialogdCluster,
+    node: usize,
+    user: &str,
+    n: u64,
+    hold: Duration,
+) -> (SippProcess, SippProcess) {
+    let uas = Sipp::uas("uas_long.xml")
+        .calls(n)
+        .pause(Duration::from_secs(90))
+        .timeout(RUN)
+        .spawn()
+        .unwrap();
+    let uac = Sipp::uac("uac_long.xml", cluster.node(node).unwrap().sip_addr())
+        .uas_port(uas.port())
+        .caller(user)
+        .calls(n)
+        .rate(n as f64)
+        .limit(n)
+        .pause(hold)
+        .timeout(RUN)
+        .spawn()
+        .unwrap();
+    wait_until(Duration::from_secs(10), "calls answered", || {
+        let a = uac.logged_so_far("answered").len() as u64;
+        anyhow::ensure!(a == n, "{a} answered");
+        Ok(())
+    })
+    .unwrap();
+    (uac, uas)
+}
+
+fn finish(uac: SippProcess, uas: SippProcess, n: u64) {
+    let caller = uac.wait().unwrap();
+    let callee = uas.finish_after(&caller).unwrap();
+    assert!(caller.all_successful(), "uac:\n{}", caller.describe());
+    assert!(callee.all_successful(), "uas:\n{}", callee.describe());
+    assert_eq!(caller.sent("BYE").len() as u64, n, "{}", caller.describe());
+    assert_eq!(
+        callee.logged("bye_received").len() as u64,
+        n,
+        "{}",
+        callee.describe()
+    );
+}
+
+#[test]
+fn killed_follower_restarts_catches_up_and_keeps_driving_its_calls() {
+    let mut cluster = DialogdCluster::start(3, CLUSTER_KEYS, CONFIG).unwrap();
+    let leader = cluster.wait_voters(3).unwrap();
+    let follower = (leader + 1) % 3;
+    // Calls through the follower, hung up by the caller after 12 s (through the follower).
+    let (uac_f, uas_f) = calls(&cluster, follower, "bob", 3, Duration::from_secs(12));
+    cluster.kill9(follower).unwrap();
+
+    // While it is down: calls through the leader come and go, one stays up.
+    let (uac_l, uas_l) = calls(&cluster, leader, "carol", 2, Duration::from_secs(3));
+    finish(uac_l, uas_l, 2);
+    let (uac_up, uas_up) = calls(&cluster, leader, "dave", 1, Duration::from_secs(8));
+
+    cluster.restart(follower).unwrap();
+    wait_until(Duration::from_secs(15), "the follower to catch up", || {
+        for (user, n) in [("bob", 3), ("carol", 0), ("dave", 1)] {
+            for i in 0..3 {
+                let stale = size_on(&cluster, i, user, true)?;
+                anyhow::ensure!(stale == n, "node {} has {user} = {stale}, want {n}", i + 1);
+            }
+            anyhow::ensure!(size_on(&cluster, follower, user, false)? == n);
+        }
+        Ok(())
+    })
+    .unwrap();
+    // The restarted follower drives its calls again.
+    let listed = cluster.dialogctl(follower).dialogs().unwrap();
+    assert_eq!(listed.len(), 3, "{listed:?}");
+
+    finish(uac_f, uas_f, 3);
+    finish(uac_up, uas_up, 1);
+    wait_until(
+        Duration::from_secs(15),
+        "counts back to zero everywhere",
+        || {
+            for i in 0..3 {
+                for user in ["bob", "carol", "dave"] {
+                    let n = size_on(&cluster, i, user, true)?;
+                    anyhow::ensure!(n == 0, "node {} {user} = {n}", i + 1);
+                }
+                let s = cluster.dialogctl(i).stats()?;
+                anyhow::ensure!(s.active == 0 && s.early == 0, "node {} {s:?}", i + 1);
+            }
+            Ok(())
+        },
+    )
+    .unwrap();
+}
+
+#[test]
+fn whole_cluster_restart_brings_records_and_counts_back_from_disk() {
+    let mut cluster = DialogdCluster::start(3, CLUSTER_KEYS, CONFIG).unwrap();
+    let mut running = Vec::new();
+    for (i, user) in ["erin", "frank", "grace"].iter().enumerate() {
+        running.push(calls(&cluster, i, user, 2, Duration::from_secs(20)));
+    }
+    let before: Vec<String> = {
+        let mut ids: Vec<String> = (0..3)
+            .flat_map(|i| cluster.dialogctl(i).dialogs().unwrap())
+            .map(|d| d["id"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(before.len(), 6);
+
+    for i in 0..3 {
+        cluster.stop(i).unwrap();
+    }
+    for i in 0..3 {
+        cluster.restart(i).unwrap();
+    }
+    cluster.wait_voters(3).unwrap();
+    wait_until(Duration::from_secs(15), "records and counts back", || {
+        for i in 0..3 {
+            for user in ["erin", "frank", "grace"] {
+                let n = size_on(&cluster, i, user, false)?;
+                anyhow::ensure!(n == 2, "node {} {user} = {n}", i + 1);
+            }
+        }
+        let mut ids: Vec<String> = (0..3)
+            .flat_map(|i| cluster.dialogctl(i).dialogs().unwrap_or_default())
+            .map(|d| d["id"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        ids.sort();
+        anyhow::ensure!(
+            ids == before,
+            "dialogs after restart {ids:?}, before {before:?}"
+        );
+        Ok(())
+    })
+    .unwrap();
+
+    for (uac, uas) in running {
+        finish(uac, uas, 2);
+    }
+    wait_until(Duration::from_secs(15), "counts back to zero", || {
+        for i in 0..3 {
+            let n = cluster.dialogctl(i).profile_size("caller", None)?;
+            anyhow::ensure!(n == 0, "node {} caller = {n}", i + 1);
+        }
+        Ok(())
+    })
+    .unwrap();
+}
