@@ -6,6 +6,9 @@
 //! - the whole cluster stopped (SIGTERM) with calls up and started again: dialog records and
 //!   counts are back from disk on every node, and the calls end normally afterwards.
 
+// Test helpers below panic on setup failures like the tests themselves.
+#![allow(clippy::unwrap_used)]
+
 use std::time::Duration;
 
 use dialogd_test_support::{DialogdCluster, Sipp, SippProcess, wait_until};
