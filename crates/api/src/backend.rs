@@ -112,6 +112,11 @@ pub trait DialogsBackend: Send + Sync + 'static {
     /// This node's id and counters.
     fn stats(&self) -> BoxFuture<'_, Result<(u64, Stats), BackendError>>;
 
+    /// The cluster-wide counters, if this backend belongs to a cluster.
+    fn cluster_stats(&self) -> BoxFuture<'_, Result<Option<Stats>, BackendError>> {
+        Box::pin(async { Ok(None) })
+    }
+
     /// Dialogs meeting `filter`, ideally in ascending id order and at most `filter.limit` of
     /// them; the service sorts, re-checks the filter and trims, so returning more is only
     /// slower, never wrong.

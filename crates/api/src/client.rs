@@ -85,6 +85,13 @@ impl Client {
         Ok(stats_from_proto(&reply))
     }
 
+    /// The node's id and counters, and the cluster's when it could answer.
+    pub async fn stats_with_cluster(&self) -> Result<(u64, Stats, Option<Stats>)> {
+        let reply = self.raw().stats(pb::StatsRequest {}).await?.into_inner();
+        let (id, stats) = stats_from_proto(&reply);
+        Ok((id, stats, crate::convert::cluster_stats_from_proto(&reply)))
+    }
+
     /// One page of dialogs: `filter.after` is the page token, `filter.limit` the page size
     /// (server default when `None`).
     pub async fn list_page(&self, filter: &DialogFilter) -> Result<DialogPage> {

@@ -199,7 +199,7 @@ pub fn parse_reply_id(field: &'static str, hex: &str) -> Result<DialogId, Error>
 }
 
 /// The `Stats` reply of a node.
-pub fn stats_to_proto(node_id: u64, s: &Stats) -> pb::StatsResponse {
+pub fn stats_to_proto(node_id: u64, s: &Stats, cluster: Option<&Stats>) -> pb::StatsResponse {
     pb::StatsResponse {
         node_id,
         active: s.active,
@@ -207,7 +207,25 @@ pub fn stats_to_proto(node_id: u64, s: &Stats) -> pb::StatsResponse {
         processed: s.processed,
         expired: s.expired,
         failed: s.failed,
+        cluster: cluster.map(|c| pb::ClusterStats {
+            active: c.active,
+            early: c.early,
+            processed: c.processed,
+            expired: c.expired,
+            failed: c.failed,
+        }),
     }
+}
+
+/// The cluster-wide counters of a `Stats` reply, if it has them.
+pub fn cluster_stats_from_proto(r: &pb::StatsResponse) -> Option<Stats> {
+    r.cluster.as_ref().map(|c| Stats {
+        active: c.active,
+        early: c.early,
+        processed: c.processed,
+        expired: c.expired,
+        failed: c.failed,
+    })
 }
 
 /// The node id and counters of a `Stats` reply.

@@ -168,7 +168,16 @@ fn stats_and_list_request() {
         expired: 4,
         failed: 5,
     };
-    assert_eq!(stats_from_proto(&stats_to_proto(9, &s)), (9, s));
+    assert_eq!(stats_from_proto(&stats_to_proto(9, &s, None)), (9, s));
+    let with_cluster = stats_to_proto(9, &s, Some(&s));
+    assert_eq!(
+        crate::convert::cluster_stats_from_proto(&with_cluster),
+        Some(s)
+    );
+    assert_eq!(
+        crate::convert::cluster_stats_from_proto(&stats_to_proto(9, &s, None)),
+        None
+    );
 
     let filter = DialogFilter {
         call_id: Some("c".into()),

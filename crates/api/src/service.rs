@@ -49,7 +49,19 @@ impl Dialogs for DialogsService {
         _request: Request<pb::StatsRequest>,
     ) -> Result<Response<pb::StatsResponse>, Status> {
         let (node_id, stats) = self.backend.stats().await?;
-        Ok(Response::new(stats_to_proto(node_id, &stats)))
+        // The node's own figures are always answered; the cluster's only when it can.
+        let cluster = match self.backend.cluster_stats().await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::debug!(error = %e, "cluster stats unavailable");
+                None
+            }
+        };
+        Ok(Response::new(stats_to_proto(
+            node_id,
+            &stats,
+            cluster.as_ref(),
+        )))
     }
 
     async fn list_dialogs(

@@ -287,7 +287,10 @@ impl ClusterNode {
             Err(_) => Err(ForwardError::Unavailable(format!(
                 "leadership not confirmed within {timeout:?}"
             ))),
-            Ok(Ok(_)) => Ok(self.read_local(req)),
+            Ok(Ok(read_log_id)) => match req {
+                ReadRequest::ReadIndex => Ok(ReadReply::Index(read_log_id.map_or(0, |l| l.index))),
+                _ => Ok(self.read_local(req)),
+            },
             Ok(Err(RaftError::APIError(openraft::error::CheckIsLeaderError::ForwardToLeader(
                 _,
             )))) => Err(ForwardError::NotLeader {
@@ -312,6 +315,30 @@ impl ClusterNode {
                 let (early, active) = s.early_and_active();
                 ReadReply::Counters(s.counters(), early, active)
             }
+            ReadRequest::ReadIndex => ReadReply::Index(self.sm.applied_watch().borrow().to_owned()),
+        }
+    }
+
+    /// Waits until this node has applied everything the leader had committed when asked (its
+    /// read index): afterwards its own copy of the state is at least that fresh.
+    pub async fn catch_up(&self) -> Result<(), ClusterError> {
+        let index = match self.read(ReadRequest::ReadIndex, false).await? {
+            ReadReply::Index(i) => i,
+            other => {
+                return Err(ClusterError::Unavailable(format!(
+                    "unexpected reply {other:?}"
+                )));
+            }
+        };
+        let mut applied = self.sm.applied_watch();
+        let wait = applied.wait_for(|a| *a >= index);
+        match tokio::time::timeout(self.settings.write_timeout, wait).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(_)) => Err(ClusterError::Unavailable("state machine stopped".into())),
+            Err(_) => Err(ClusterError::Unavailable(format!(
+                "not caught up with index {index} within {:?}",
+                self.settings.write_timeout
+            ))),
         }
     }
 

@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 use crate::cluster_node::{ClusterNode, Ownership};
 use crate::cluster_state::OwnerChange;
 use crate::command::Command;
-use crate::network::{ForwardError, Heartbeat, ReadRequest, Rpc};
+use crate::network::{ForwardError, Heartbeat, Rpc};
 use crate::raft_types::NodeId;
 
 const TICK: Duration = Duration::from_secs(1);
@@ -153,7 +153,7 @@ async fn adopt_own_then_watch(
         if node.stop.is_cancelled() {
             return;
         }
-        match node.read(ReadRequest::Counters, false).await {
+        match node.catch_up().await {
             Ok(_) => break,
             Err(e) => tracing::debug!(error = %e, "waiting to catch up before adopting dialogs"),
         }

@@ -70,8 +70,8 @@ pub async fn run(cli: Cli) -> Result<String, Failure> {
     let json = cli.json;
     match cli.command {
         Command::Stats => {
-            let (node_id, stats) = client.stats().await?;
-            Ok(output::stats(node_id, &stats, json))
+            let (node_id, stats, cluster) = client.stats_with_cluster().await?;
+            Ok(output::stats(node_id, &stats, cluster.as_ref(), json))
         }
         Command::Dialogs(DialogsCommand::List(args)) => list(&client, args, json).await,
         Command::Dialogs(DialogsCommand::Show(args)) => {

@@ -47,25 +47,40 @@ fn json_line(value: &Value) -> String {
     format!("{value}\n")
 }
 
-pub fn stats(node_id: u64, s: &Stats, as_json: bool) -> String {
-    if as_json {
-        return json_line(&json!({
-            "node_id": node_id,
+pub fn stats(node_id: u64, s: &Stats, cluster: Option<&Stats>, as_json: bool) -> String {
+    let figures = |s: &Stats| {
+        json!({
             "active": s.active,
             "early": s.early,
             "processed": s.processed,
             "expired": s.expired,
             "failed": s.failed,
-        }));
+        })
+    };
+    if as_json {
+        let mut v = figures(s);
+        v["node_id"] = json!(node_id);
+        v["cluster"] = cluster.map_or(Value::Null, figures);
+        return json_line(&v);
     }
-    key_values(&[
+    let mut rows = vec![
         ("node_id", node_id.to_string()),
         ("active", s.active.to_string()),
         ("early", s.early.to_string()),
         ("processed", s.processed.to_string()),
         ("expired", s.expired.to_string()),
         ("failed", s.failed.to_string()),
-    ])
+    ];
+    if let Some(c) = cluster {
+        rows.extend([
+            ("cluster active", c.active.to_string()),
+            ("cluster early", c.early.to_string()),
+            ("cluster processed", c.processed.to_string()),
+            ("cluster expired", c.expired.to_string()),
+            ("cluster failed", c.failed.to_string()),
+        ]);
+    }
+    key_values(&rows)
 }
 
 fn leg_json(leg: &LegView) -> Value {

@@ -74,15 +74,19 @@ fn stats_json_has_every_counter() {
         expired: 4,
         failed: 5,
     };
-    let v: Value = serde_json::from_str(&stats(9, &s, true)).unwrap();
+    let v: Value = serde_json::from_str(&stats(9, &s, None, true)).unwrap();
     assert_eq!(
         v,
-        json!({"node_id": 9, "active": 1, "early": 2, "processed": 3, "expired": 4, "failed": 5})
+        json!({"node_id": 9, "active": 1, "early": 2, "processed": 3, "expired": 4, "failed": 5,
+               "cluster": null})
     );
     assert_eq!(
-        stats(9, &s, false),
+        stats(9, &s, None, false),
         "node_id    9\nactive     1\nearly      2\nprocessed  3\nexpired    4\nfailed     5\n"
     );
+    let v: Value = serde_json::from_str(&stats(9, &s, Some(&s), true)).unwrap();
+    assert_eq!(v["cluster"]["processed"], 3);
+    assert!(stats(9, &s, Some(&s), false).contains("cluster failed     5\n"));
 }
 
 #[test]

@@ -18,7 +18,7 @@ async fn stats_json_prints_every_counter_and_the_node() {
     let v = json_of(&addr, &["stats", "--json"]).await;
     assert_eq!(
         v,
-        json!({"node_id": 1, "active": 2, "early": 1, "processed": 2000, "expired": 3, "failed": 0})
+        json!({"node_id": 1, "active": 2, "early": 1, "processed": 2000, "expired": 3, "failed": 0, "cluster": null})
     );
     // People get aligned key/value lines.
     let run = dialogctl(&addr, &["stats"]).await;

@@ -119,6 +119,14 @@ fn three_nodes_form_a_cluster_and_a_limit_of_ten_holds_across_them() {
         for i in 0..3 {
             let size = cluster.dialogctl(i).profile_size("caller", Some("alice"))?;
             anyhow::ensure!(size == 0, "node {} says {size}", i + 1);
+            // Cluster-wide stats agree on every node: 10 processed, nothing up.
+            let st = cluster.dialogctl(i).json(&["stats"])?;
+            let c = &st["cluster"];
+            anyhow::ensure!(
+                c["processed"] == LIMIT && c["active"] == 0 && c["early"] == 0,
+                "node {} stats {st}",
+                i + 1
+            );
         }
         Ok(())
     })

@@ -87,6 +87,28 @@ impl DialogsBackend for NodeBackend {
         })
     }
 
+    fn cluster_stats(&self) -> BoxFuture<'_, Result<Option<Stats>, BackendError>> {
+        Box::pin(async move {
+            match self
+                .cluster
+                .read(dialogd_cluster::network::ReadRequest::Counters, false)
+                .await
+            {
+                Ok(dialogd_cluster::network::ReadReply::Counters(c, early, active)) => {
+                    Ok(Some(Stats {
+                        active,
+                        early,
+                        processed: c.processed,
+                        expired: c.expired,
+                        failed: c.failed,
+                    }))
+                }
+                Ok(_) => Ok(None),
+                Err(e) => Err(BackendError::Unavailable(e.to_string())),
+            }
+        })
+    }
+
     fn profile_size<'a>(
         &'a self,
         name: &'a str,

@@ -207,7 +207,11 @@ impl Actor for DialogActor {
                     if !was_confirmed && state.dialog.state().is_confirmed() {
                         state.dialog.set_source(Leg::Callee, source);
                     }
+                    // The 2xx is relayed once the confirmed record is replicated (drive): a
+                    // call its caller sees answered survives the loss of this node.
+                    drive(&myself, state).await;
                     let _ = reply.send(());
+                    return;
                 }
                 DialogMsg::Failed(code, reply) => {
                     state.dialog.fail(now, code);

@@ -119,7 +119,10 @@ async fn request(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
     };
     match method {
         Method::Ack => {
-            ack(ctx, msg, inbound).await;
+            // The dialog's actor may be waiting on the cluster (a record being replicated):
+            // never hold up the dispatcher (and every other call's responses) for it.
+            let ctx = ctx.clone();
+            tokio::spawn(async move { ack(&ctx, msg, inbound).await });
             return;
         }
         Method::Cancel => {
@@ -149,11 +152,11 @@ async fn request(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
         plan.send(local_reply(483, "Too Many Hops"));
         return;
     }
+    // Admission and the dialog actors may wait on the cluster: don't hold up the next message.
+    let ctx = ctx.clone();
     if in_dialog {
-        in_dialog::handle(ctx, msg, inbound, plan).await;
+        tokio::spawn(async move { in_dialog::handle(&ctx, msg, inbound, plan).await });
     } else {
-        // Admission may wait on the profile store: don't hold up the next message.
-        let ctx = ctx.clone();
         tokio::spawn(async move { initial::handle(&ctx, msg, inbound, plan).await });
     }
 }

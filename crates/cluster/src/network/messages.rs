@@ -29,10 +29,20 @@ pub struct Heartbeat {
 /// A read the leader answers after confirming its leadership (read index).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ReadRequest {
-    ProfileSize { name: String, value: Option<String> },
-    ProfileDialogs { name: String, value: Option<String> },
-    ProfileValues { name: String },
+    ProfileSize {
+        name: String,
+        value: Option<String>,
+    },
+    ProfileDialogs {
+        name: String,
+        value: Option<String>,
+    },
+    ProfileValues {
+        name: String,
+    },
     Counters,
+    /// The leader's read index: what a follower must have applied to be caught up.
+    ReadIndex,
 }
 
 /// The answer to a [`ReadRequest`].
@@ -43,6 +53,8 @@ pub enum ReadReply {
     Values(Vec<(Option<String>, u64)>),
     /// Cluster counters with the (early, active) dialog counts.
     Counters(ClusterCounters, u64, u64),
+    /// The log index committed at the leader when it confirmed its leadership.
+    Index(u64),
 }
 
 /// Why a forwarded request was not carried out.
