@@ -29,6 +29,9 @@ pub struct ClusterCounters {
     pub processed: u64,
     pub expired: u64,
     pub failed: u64,
+    /// Dialogs admitted locally without quorum that turned out to exceed a limit.
+    #[serde(default)]
+    pub overshoot: u64,
 }
 
 /// A dialog that changed owner by a `Reassign`.
@@ -91,6 +94,35 @@ impl ClusterState {
                 profiles,
                 record,
             } => self.admit(did, owner, profiles, record.map(|r| *r)),
+            Command::AdmitForced {
+                did,
+                owner,
+                profiles,
+                record,
+            } => {
+                if self.dialogs.contains_key(&did) {
+                    return CommandResult::Duplicate;
+                }
+                let over: Vec<ProfileKey> = profiles
+                    .iter()
+                    .filter(|m| self.check(m).is_err())
+                    .map(|m| m.key.clone())
+                    .collect();
+                let unlimited = profiles
+                    .into_iter()
+                    .map(|m| ProfileMembership {
+                        key: m.key,
+                        limit: None,
+                    })
+                    .collect();
+                self.admit(did, owner, unlimited, record.map(|r| *r));
+                if over.is_empty() {
+                    CommandResult::Ok
+                } else {
+                    self.counters.overshoot += 1;
+                    CommandResult::Overshoot(over)
+                }
+            }
             Command::Update { record } => self.update(*record),
             Command::AddProfile { did, membership } => self.add_profile(did, membership),
             Command::RemoveProfile { did, key } => self.remove_profile(did, &key),

@@ -4,6 +4,7 @@
 //! | command | written when | effect |
 //! |---|---|---|
 //! | `Admit` | a new INVITE, before it is forwarded | every limit checked, record + memberships inserted, or nothing |
+//! | `AdmitForced` | quorum back after `admit_local` admissions | inserted whatever the limits; overshoot reported |
 //! | `Update` | confirmed, timeout / vars / flags changed | the record replaced (owner and profiles kept) |
 //! | `AddProfile` / `RemoveProfile` | API on a live dialog | one membership, limit enforced |
 //! | `Release` | the dialog ended (or failed) | record and memberships removed, counters bumped |
@@ -17,6 +18,15 @@ use dialogd_dialog::{DialogId, DialogRecord, EndCause, ProfileKey, ProfileMember
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Command {
     Admit {
+        did: DialogId,
+        owner: u64,
+        profiles: Vec<ProfileMembership>,
+        record: Option<Box<DialogRecord>>,
+    },
+    /// An admission a node made on its own while it had no quorum (`on_no_quorum =
+    /// "admit_local"`), committed afterwards: inserted whatever the limits say; the profiles
+    /// it overshoots are reported.
+    AdmitForced {
         did: DialogId,
         owner: u64,
         profiles: Vec<ProfileMembership>,
@@ -52,6 +62,9 @@ impl fmt::Display for Command {
             Command::Admit { did, profiles, .. } => {
                 write!(f, "admit {did} ({} profiles)", profiles.len())
             }
+            Command::AdmitForced { did, profiles, .. } => {
+                write!(f, "admit-forced {did} ({} profiles)", profiles.len())
+            }
             Command::Update { record } => write!(f, "update {} ({})", record.did, record.state),
             Command::AddProfile { did, membership } => {
                 write!(f, "add-profile {did} {}", membership.key)
@@ -77,6 +90,8 @@ pub enum CommandResult {
     Unknown,
     /// `Reassign`: how many dialogs moved.
     Moved(usize),
+    /// `AdmitForced`: admitted, over the limit of these profiles.
+    Overshoot(Vec<ProfileKey>),
     /// `Batch`: one result per command.
     Batch(Vec<CommandResult>),
 }

@@ -14,6 +14,8 @@ use crate::cluster_node::ClusterNode;
 use crate::command::Command;
 
 const TABLE: TableDefinition<u64, &[u8]> = TableDefinition::new("pending_releases");
+/// `admit_local` admissions waiting for quorum: did → the `AdmitForced` command (JSON).
+const ADMITS: TableDefinition<u64, &[u8]> = TableDefinition::new("pending_admits");
 
 /// The durable queue.
 #[derive(Clone)]
@@ -39,6 +41,7 @@ impl PendingReleases {
         let db = Database::create(path).map_err(|e| err(e.to_string()))?;
         let tx = db.begin_write().map_err(|e| err(e.to_string()))?;
         tx.open_table(TABLE).map_err(|e| err(e.to_string()))?;
+        tx.open_table(ADMITS).map_err(|e| err(e.to_string()))?;
         tx.commit().map_err(|e| err(e.to_string()))?;
         Ok(PendingReleases { db: Arc::new(db) })
     }
@@ -86,6 +89,46 @@ impl PendingReleases {
         tx.commit().map_err(|e| self.err(e))
     }
 
+    /// Queues an admission made without quorum (durable when this returns).
+    pub fn push_admit(&self, did: DialogId, cmd: &Command) -> Result<(), PendingError> {
+        let bytes = serde_json::to_vec(cmd).map_err(|e| self.err(e))?;
+        let tx = self.db.begin_write().map_err(|e| self.err(e))?;
+        {
+            let mut t = tx.open_table(ADMITS).map_err(|e| self.err(e))?;
+            t.insert(did.0, bytes.as_slice()).map_err(|e| self.err(e))?;
+        }
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// Every queued admission (rows that do not decode are skipped and logged).
+    pub fn admits(&self) -> Result<Vec<(DialogId, Command)>, PendingError> {
+        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+        let t = tx.open_table(ADMITS).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in t.iter().map_err(|e| self.err(e))? {
+            let (k, v) = row.map_err(|e| self.err(e))?;
+            match serde_json::from_slice(v.value()) {
+                Ok(cmd) => out.push((DialogId(k.value()), cmd)),
+                Err(e) => {
+                    tracing::error!(did = k.value(), error = %e, "queued admission unreadable")
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Forgets admissions that were committed.
+    pub fn remove_admits(&self, dids: &[DialogId]) -> Result<(), PendingError> {
+        let tx = self.db.begin_write().map_err(|e| self.err(e))?;
+        {
+            let mut t = tx.open_table(ADMITS).map_err(|e| self.err(e))?;
+            for did in dids {
+                t.remove(did.0).map_err(|e| self.err(e))?;
+            }
+        }
+        tx.commit().map_err(|e| self.err(e))
+    }
+
     pub fn len(&self) -> usize {
         self.list().map_or(0, |l| l.len())
     }
@@ -104,6 +147,9 @@ pub(crate) fn spawn_flusher(node: &Arc<ClusterNode>) {
             tokio::select! {
                 () = stop.cancelled() => return,
                 () = tokio::time::sleep(Duration::from_millis(500)) => {}
+            }
+            if !flush_admits(&node).await {
+                continue;
             }
             let queued = match node.pending.list() {
                 Ok(q) => q,
@@ -142,4 +188,45 @@ pub(crate) fn spawn_flusher(node: &Arc<ClusterNode>) {
             }
         }
     });
+}
+
+/// Commits the admissions made without quorum, before any queued release (a release may be
+/// for one of them). False while they cannot be committed yet.
+async fn flush_admits(node: &Arc<ClusterNode>) -> bool {
+    let admits = match node.pending.admits() {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::error!(error = %e, "admission queue unreadable");
+            return false;
+        }
+    };
+    if admits.is_empty() {
+        return true;
+    }
+    let dids: Vec<DialogId> = admits.iter().map(|(d, _)| *d).collect();
+    let cmd = Command::Batch(admits.into_iter().map(|(_, c)| c).collect());
+    match node.write(cmd).await {
+        Ok(crate::command::CommandResult::Batch(results)) => {
+            for (did, r) in dids.iter().zip(&results) {
+                if let crate::command::CommandResult::Overshoot(keys) = r {
+                    let names: Vec<String> = keys.iter().map(ToString::to_string).collect();
+                    tracing::warn!(%did, profiles = ?names, "admitted without quorum over a limit");
+                    metrics::counter!("dialogd_admission_overshoot_total").increment(1);
+                }
+            }
+            tracing::info!(n = dids.len(), "admissions made without quorum committed");
+            if let Err(e) = node.pending.remove_admits(&dids) {
+                tracing::error!(error = %e, "admission queue");
+            }
+            true
+        }
+        Ok(other) => {
+            tracing::error!(result = ?other, "unexpected result for queued admissions");
+            false
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "queued admissions still waiting");
+            false
+        }
+    }
 }

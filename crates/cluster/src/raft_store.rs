@@ -19,6 +19,7 @@ use dialogd_dialog::{
 use crate::cluster_node::{ClusterError, ClusterNode};
 use crate::command::{Command, CommandResult};
 use crate::network::{ReadReply, ReadRequest};
+use crate::settings::NoQuorum;
 
 /// The Raft-backed profile store.
 #[derive(Debug, Clone)]
@@ -53,6 +54,54 @@ fn unexpected(r: &CommandResult) -> AdmitError {
     AdmitError::Unavailable(format!("unexpected result {r:?}"))
 }
 
+impl RaftStore {
+    /// `on_no_quorum = "admit_local"`: checks the limits against this node's copy plus its
+    /// own queued admissions, and queues the admission durably (`AdmitForced`, committed when
+    /// quorum returns). Other nodes may admit meanwhile: the overshoot is reported then.
+    fn admit_local(&self, req: AdmitRequest, why: ClusterError) -> Result<(), AdmitError> {
+        let queued = self
+            .node
+            .pending
+            .admits()
+            .map_err(|e| AdmitError::Unavailable(e.to_string()))?;
+        {
+            let state = self.node.state();
+            let s = state.read().unwrap_or_else(|e| e.into_inner());
+            for m in &req.profiles {
+                let Some(limit) = m.limit else { continue };
+                let mine = queued
+                    .iter()
+                    .filter(|(_, c)| match c {
+                        Command::AdmitForced { profiles, .. } => {
+                            profiles.iter().any(|p| p.key == m.key)
+                        }
+                        _ => false,
+                    })
+                    .count() as u64;
+                if s.size(&m.key) + mine >= u64::from(limit) {
+                    return Err(AdmitError::LimitReached {
+                        key: m.key.clone(),
+                        limit,
+                    });
+                }
+            }
+        }
+        let cmd = Command::AdmitForced {
+            did: req.did,
+            owner: self.node.node_id(),
+            profiles: req.profiles,
+            record: req.record,
+        };
+        self.node
+            .pending
+            .push_admit(req.did, &cmd)
+            .map_err(|e| AdmitError::Unavailable(e.to_string()))?;
+        tracing::warn!(did = %req.did, error = %why, "no quorum: admitted locally");
+        metrics::counter!("dialogd_admission_local_total").increment(1);
+        Ok(())
+    }
+}
+
 impl Admission for RaftStore {
     fn admit(&self, req: AdmitRequest) -> BoxFuture<'_, Result<(), AdmitError>> {
         Box::pin(async move {
@@ -60,8 +109,8 @@ impl Admission for RaftStore {
             let cmd = Command::Admit {
                 did,
                 owner: self.node.node_id(),
-                profiles: req.profiles,
-                record: req.record,
+                profiles: req.profiles.clone(),
+                record: req.record.clone(),
             };
             let started = std::time::Instant::now();
             let r = self.node.write(cmd).await;
@@ -76,6 +125,9 @@ impl Admission for RaftStore {
                 }
                 Ok(other) => Err(unexpected(&other)),
                 Err(e) => {
+                    if self.node.settings().on_no_quorum == NoQuorum::AdmitLocal {
+                        return self.admit_local(req, e);
+                    }
                     // The admit may still commit after we gave up: make sure it is released.
                     if let Err(q) = self.node.pending.push(did, EndCause::Failed(503)) {
                         tracing::error!(%did, error = %q, "release queue");
@@ -106,6 +158,20 @@ impl Admission for RaftStore {
 
     fn release(&self, did: DialogId, cause: EndCause) -> BoxFuture<'_, Result<(), AdmitError>> {
         Box::pin(async move {
+            // A dialog admitted without quorum and not committed yet: its release must follow
+            // its admission, which the queue guarantees (admissions are flushed first).
+            let admitted_locally = self
+                .node
+                .pending
+                .admits()
+                .is_ok_and(|a| a.iter().any(|(d, _)| *d == did));
+            if admitted_locally {
+                return self
+                    .node
+                    .pending
+                    .push(did, cause)
+                    .map_err(|q| AdmitError::Unavailable(q.to_string()));
+            }
             match self.node.write(Command::Release { did, cause }).await {
                 Ok(_) => Ok(()),
                 Err(e) => {
