@@ -12,7 +12,10 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// tokio's clock: it follows paused/simulated time in tests (turmoil).
+use tokio::time::Instant;
 
 use dialogd_dialog::{DialogId, DialogRecord};
 use openraft::error::{ClientWriteError, RaftError};

@@ -8,7 +8,10 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use openraft::ChangeMembers;
+use tokio::time::Instant;
 
 use openraft::error::{ChangeMembershipError, ClientWriteError, RaftError};
 
@@ -175,9 +178,14 @@ impl ClusterNode {
                     .await
                     .map_err(map)?;
                 if !learner_only {
-                    voters.insert(node_id);
+                    // openraft counts a learner within 5000 entries as caught up, even one
+                    // that received nothing: promote only one that really follows the log,
+                    // or a node the leader cannot reach would cost the cluster its quorum.
+                    self.wait_learner_caught_up(node_id).await?;
+                    // Add this one voter (not "replace the voters with the set read above":
+                    // a concurrent join would be undone).
                     self.raft
-                        .change_membership(voters, false)
+                        .change_membership(ChangeMembers::AddVoterIds([node_id].into()), false)
                         .await
                         .map_err(map)?;
                 }
@@ -196,12 +204,49 @@ impl ClusterNode {
                     ));
                 }
                 tracing::info!(node_id, "removing node");
+                let ids: BTreeSet<NodeId> = [node_id].into();
+                // Only this node changes (a concurrent change is not undone); `retain = false`
+                // drops a removed voter from the membership altogether.
+                let change = if membership.voter_ids().any(|v| v == node_id) {
+                    ChangeMembers::RemoveVoters(ids)
+                } else {
+                    ChangeMembers::RemoveNodes(ids)
+                };
                 self.raft
-                    .change_membership(voters, false)
+                    .change_membership(change, false)
                     .await
                     .map_err(map)?;
                 Ok(())
             }
+        }
+    }
+}
+
+impl ClusterNode {
+    /// Waits (10 s at most) until the leader has replicated to `node` everything it had when
+    /// asked.
+    async fn wait_learner_caught_up(&self, node: NodeId) -> Result<(), ForwardError> {
+        let target = self.raft.metrics().borrow().last_log_index.unwrap_or(0);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let matched = self
+                .raft
+                .metrics()
+                .borrow()
+                .replication
+                .as_ref()
+                .and_then(|r| r.get(&node).cloned().flatten())
+                .map(|l| l.index);
+            if matched.is_some_and(|m| m >= target) {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ForwardError::Unavailable(format!(
+                    "node {node} does not follow the log (matched {matched:?} of {target}); \
+                     is it reachable at its address?"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 }

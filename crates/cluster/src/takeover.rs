@@ -12,7 +12,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use dialogd_dialog::DialogId;
 use tokio::sync::mpsc;

@@ -34,10 +34,18 @@ pub fn tcp_connector() -> Connector {
         let ep = Endpoint::from_shared(addr.to_owned())
             .map_err(|e| format!("bad peer address {addr:?}: {e}"))?
             .connect_timeout(Duration::from_secs(1))
-            .tcp_nodelay(true);
+            .tcp_nodelay(true)
+            // A peer that went silent (frozen, cut off) is noticed and reconnected.
+            .http2_keep_alive_interval(Duration::from_secs(5))
+            .keep_alive_timeout(Duration::from_secs(5))
+            .keep_alive_while_idle(true);
         Ok(ep.connect_lazy())
     })
 }
+
+/// Raft RPCs get at least this long: openraft's own TTL follows the heartbeat (100 ms), too
+/// short for a catch-up batch on a loaded machine.
+const MIN_RPC_TIMEOUT: Duration = Duration::from_millis(500);
 
 type Client = ClusterInternalClient<InterceptedService<Channel, AddSecret>>;
 
@@ -187,7 +195,7 @@ impl PeerNetwork {
     {
         let answer: Result<Resp, RaftError<NodeId, E>> = self
             .peers
-            .call(&self.addr, rpc, req, option.hard_ttl())
+            .call(&self.addr, rpc, req, option.hard_ttl().max(MIN_RPC_TIMEOUT))
             .await
             .map_err(|e| match e {
                 CallError::Unreachable(..) => RPCError::Unreachable(Unreachable::new(&e)),
