@@ -108,6 +108,36 @@ fn broken_files_fail_with_file_line_and_reason() {
             "rules[0].match.from_usr: unknown field `from_usr`",
         ),
         (
+            "[cluster]\njoin = [\"http://10.0.0.1:50051\"]\n",
+            2,
+            "cluster.join: joining a cluster needs the secret every member shares",
+        ),
+        (
+            "[dialog]\nsecret = \"0123456789abcdef\"\n[cluster]\njoin = [\"10.0.0.1:50051\"]\n",
+            4,
+            "cluster.join[0]: \"10.0.0.1:50051\" is not an http:// or https:// URL",
+        ),
+        (
+            "[cluster]\nadvertise = \"http://host\"\n",
+            2,
+            "cluster.advertise: \"http://host\" needs a host and a port",
+        ),
+        (
+            "[cluster]\nheartbeat_ms = 200\nelection_timeout_ms = 300\n",
+            3,
+            "cluster.election_timeout_ms: 300 must be at least 3 × cluster.heartbeat_ms (200)",
+        ),
+        (
+            "[cluster]\nfsync = \"sometimes\"\n",
+            2,
+            "cluster.fsync: unknown variant `sometimes`",
+        ),
+        (
+            "[cluster]\non_no_quorum = \"admit\"\n",
+            2,
+            "cluster.on_no_quorum: unknown variant `admit`",
+        ),
+        (
             "[[rules]]\nprofiles = [{ name = \"a\", limit = \"five\" }]\n",
             2,
             "rules[0].profiles[0].limit: invalid type: string \"five\", expected u32",
@@ -443,4 +473,28 @@ fn example_config_in_deploy_is_valid_and_complete() {
     ] {
         assert!(text.contains(key), "example config does not show {key}");
     }
+}
+
+#[test]
+fn join_flag_overrides_the_file_and_keeps_the_other_cluster_keys() {
+    let text = "[dialog]\nsecret = \"0123456789abcdef\"\n[cluster]\n\
+                join = [\"http://10.0.0.9:50051\"]\ntakeover_grace_secs = 9\n";
+    let flags = Overrides {
+        join: vec![
+            "http://10.0.0.1:50051".into(),
+            "http://10.0.0.2:50051".into(),
+        ],
+        ..Overrides::default()
+    };
+    let (_, config, _dir) = load_text(text, &[], flags);
+    let config = config.unwrap();
+    assert_eq!(
+        config.cluster.join,
+        vec!["http://10.0.0.1:50051", "http://10.0.0.2:50051"]
+    );
+    assert_eq!(config.cluster.takeover_grace_secs, 9);
+    let s = config.cluster_settings("127.0.0.1:50051".parse().unwrap(), b"k");
+    assert_eq!(s.advertise, "http://127.0.0.1:50051");
+    assert_eq!(s.takeover_grace, std::time::Duration::from_secs(9));
+    assert_eq!(s.data_dir, config.data_dir.join("raft"));
 }
