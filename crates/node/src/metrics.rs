@@ -22,6 +22,10 @@
 //! | `dialogd_tcp_connections_refused_total` | counter | | SIP TCP connections refused (limit) |
 //! | `dialogd_transport_dropped_total` | counter | `transport` | inbound messages dropped (queue full) |
 //! | `dialogd_admission_commit_seconds` | histogram | | time of the Raft write of each new INVITE's admission |
+//! | `dialogd_pending_releases` | gauge | | releases waiting on disk for quorum |
+//! | `dialogd_dialogs_adopted_total` | counter | | dialogs taken over from another node (or from before a restart) |
+//! | `dialogd_admission_local_total` | counter | | INVITEs admitted without quorum (`on_no_quorum = "admit_local"`) |
+//! | `dialogd_admission_overshoot_total` | counter | | of those, dialogs found over a limit when committed |
 //!
 //! `dialogd_admission_commit_seconds` is rendered as a Prometheus histogram with the fixed
 //! buckets [`ADMISSION_COMMIT_BUCKETS`] (0.1 ms to 1 s), so that quantiles can be taken over
@@ -119,6 +123,22 @@ pub fn describe() {
     describe_counter!(
         "dialogd_policy_rejected_total",
         "Requests refused by a policy rule."
+    );
+    describe_gauge!(
+        "dialogd_pending_releases",
+        "Dialog releases queued on disk until the cluster can commit them."
+    );
+    describe_counter!(
+        "dialogd_dialogs_adopted_total",
+        "Dialogs this node took over (another node died, or this node restarted)."
+    );
+    describe_counter!(
+        "dialogd_admission_local_total",
+        "INVITEs admitted on this node's own view while the cluster had no quorum."
+    );
+    describe_counter!(
+        "dialogd_admission_overshoot_total",
+        "Locally admitted dialogs found over a profile limit once committed."
     );
     describe_histogram!(
         "dialogd_admission_commit_seconds",
