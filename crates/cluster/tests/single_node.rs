@@ -12,6 +12,9 @@ use dialogd_dialog::{DialogId, EndCause, ProfileKey, ProfileMembership};
 fn settings(dir: &std::path::Path) -> ClusterSettings {
     let mut s = ClusterSettings::new(1, "http://127.0.0.1:1".into(), dir.to_path_buf());
     s.secret = "test-secret".into();
+    // The tests check exactness, not speed: 2000 writes queued at once on a busy machine
+    // may take longer than the default 2 s each.
+    s.write_timeout = Duration::from_secs(60);
     s
 }
 
