@@ -1,7 +1,8 @@
-//! A thin typed client of `dialogd.v1.Dialogs` and `dialogd.v1.Cluster` for `dialogctl` and
-//! tests: it connects, sends domain values and returns domain values, following list pages when
-//! asked. Must not hold logic beyond conversion; the raw tonic clients are there for anything
-//! else ([`Client::raw`], [`Client::raw_cluster`]).
+//! A thin typed client of `dialogd.v1.Dialogs`, `dialogd.v1.Cluster` (and `dialogd.v1.Events`,
+//! in `client_events.rs`) for `dialogctl` and tests: it connects, sends domain values and
+//! returns domain values, following list pages when asked. Must not hold logic beyond
+//! conversion; the raw tonic clients are there for anything else ([`Client::raw`],
+//! [`Client::raw_cluster`], [`Client::raw_events`]).
 
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::pb;
 use crate::pb::cluster_client::ClusterClient;
 use crate::pb::dialogs_client::DialogsClient;
+use crate::pb::events_client::EventsClient;
 
 /// Largest page the client asks for when following pages (the server's maximum).
 const PAGE_SIZE: usize = 1000;
@@ -24,6 +26,7 @@ const PAGE_SIZE: usize = 1000;
 pub struct Client {
     inner: DialogsClient<Channel>,
     cluster: ClusterClient<Channel>,
+    events: EventsClient<Channel>,
 }
 
 /// One page of `ListDialogs`.
@@ -65,7 +68,8 @@ impl Client {
     pub fn from_channel(channel: Channel) -> Client {
         Client {
             inner: DialogsClient::new(channel.clone()),
-            cluster: ClusterClient::new(channel),
+            cluster: ClusterClient::new(channel.clone()),
+            events: EventsClient::new(channel),
         }
     }
 
@@ -77,6 +81,11 @@ impl Client {
     /// The generated tonic `Cluster` client.
     pub fn raw_cluster(&self) -> ClusterClient<Channel> {
         self.cluster.clone()
+    }
+
+    /// The generated tonic `Events` client ([`Client::watch_events`] wraps it).
+    pub fn raw_events(&self) -> EventsClient<Channel> {
+        self.events.clone()
     }
 
     /// The node's id and counters.

@@ -4,7 +4,8 @@
 //! domain types of `dialogd-dialog` and the protobuf messages ([`convert`], [`cluster_convert`]),
 //! the tonic `Dialogs` service ([`service`]) over the [`DialogsBackend`] trait and the
 //! `Cluster` service ([`cluster_service`]) over the [`ClusterBackend`] trait, both implemented
-//! by the node, the server ([`serve`]) with the gRPC health and reflection services (and room
+//! by the node, the `Events` stream ([`events_service`]) over the [`EventsBackend`] trait,
+//! the server ([`serve`]) with the gRPC health and reflection services (and room
 //! for the node's internal services), and the [`Client`] that `dialogctl` and tests use. It is
 //! the only place where errors become a gRPC `Status` ([`status`]).
 //!
@@ -14,18 +15,24 @@
 //! ```text
 //!  dialogctl / grpcurl ──gRPC──▶ server::serve ──┬──▶ DialogsService ──▶ dyn DialogsBackend
 //!                       (+ health, reflection,   │    (validate, page)    (the node)
-//!                        extra Routes)           └──▶ ClusterService ──▶ dyn ClusterBackend
-//!                                                     (validate, sort)    (the node)
+//!                        extra Routes)           ├──▶ ClusterService ──▶ dyn ClusterBackend
+//!                                                │    (validate, sort)    (the node)
+//!                                                └──▶ EventsService ───▶ dyn EventsBackend
+//!                                                     (filter, lag)       (broadcast)
 //! ```
 
 pub mod backend;
 pub mod client;
+pub mod client_events;
 pub mod cluster_backend;
 pub mod cluster_convert;
 pub mod cluster_service;
 mod cluster_validate;
 pub mod convert;
 pub mod error;
+pub mod events_backend;
+pub mod events_convert;
+pub mod events_service;
 pub mod server;
 pub mod service;
 pub mod status;
@@ -49,10 +56,13 @@ pub mod pb {
 
 pub use backend::{BackendError, DialogFilter, DialogsBackend, EndSide, ProfileValues};
 pub use client::{Client, DialogPage};
+pub use client_events::EventStream;
 pub use cluster_backend::{ClusterBackend, ClusterView, MemberView, Role};
 pub use cluster_service::ClusterService;
 pub use dialogd_dialog::BoxFuture;
 pub use error::{Error, Result};
+pub use events_backend::{EventFilter, EventsBackend, WatchedEvent};
+pub use events_service::EventsService;
 pub use server::serve;
 pub use service::DialogsService;
 /// Extra services [`serve`] can carry on the same listener.

@@ -11,7 +11,7 @@ use memory_backend::{start, start_with};
 use tonic::Code;
 
 #[tokio::test]
-async fn health_reports_dialogs_and_cluster_serving() {
+async fn health_reports_dialogs_cluster_and_events_serving() {
     use tonic_health::pb::HealthCheckRequest;
     use tonic_health::pb::health_check_response::ServingStatus;
     use tonic_health::pb::health_client::HealthClient;
@@ -23,7 +23,12 @@ async fn health_reports_dialogs_and_cluster_serving() {
         .await
         .unwrap();
     let mut health = HealthClient::new(channel);
-    for service in ["dialogd.v1.Dialogs", "dialogd.v1.Cluster", ""] {
+    for service in [
+        "dialogd.v1.Dialogs",
+        "dialogd.v1.Cluster",
+        "dialogd.v1.Events",
+        "",
+    ] {
         let reply = health
             .check(HealthCheckRequest {
                 service: service.into(),

@@ -1,12 +1,12 @@
 //! The command line of `dialogctl` (clap derive): global options and one subcommand per RPC,
-//! grouped like the API's services (`dialogs`, `profile`, `cluster`). Parses only: running a command is
+//! grouped like the API's services (`dialogs`, `profile`, `cluster`, `events`). Parses only: running a command is
 //! `commands.rs`, printing it `output.rs`.
 
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use dialogd_api::EndSide;
-use dialogd_dialog::DialogState;
+use dialogd_dialog::{DialogState, EventKind};
 
 /// Where dialogd's gRPC API listens by default.
 pub const DEFAULT_ADDR: &str = "http://127.0.0.1:50051";
@@ -41,6 +41,39 @@ pub enum Command {
     /// Cluster members, leader and membership changes.
     #[command(subcommand)]
     Cluster(ClusterCommand),
+    /// Follow the node's dialog events (created, early, confirmed, failed, deleted, ...).
+    Events(EventsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// Only events of this kind (repeatable): created, early, confirmed, failed, deleted,
+    /// timeout_changed, vars_changed.
+    #[arg(long = "kind", value_name = "KIND", value_parser = parse_event_kind)]
+    pub kinds: Vec<EventKind>,
+    /// Only events of dialogs with this Call-ID.
+    #[arg(long)]
+    pub call_id: Option<String>,
+    /// Only events of dialogs in this profile.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// ...with this profile value.
+    #[arg(long, requires = "profile")]
+    pub value: Option<String>,
+    /// Only events of this dialog (hex id).
+    #[arg(long = "dialog", value_name = "ID")]
+    pub dialog: Option<String>,
+    /// Exit after this many events (a `lagged` notice counts as one).
+    #[arg(long)]
+    pub count: Option<u64>,
+}
+
+/// Parses an event kind name (`timeout_changed`).
+pub fn parse_event_kind(text: &str) -> Result<EventKind, String> {
+    EventKind::from_name(text).ok_or_else(|| {
+        let names: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
+        format!("{text:?} is not an event kind ({})", names.join(", "))
+    })
 }
 
 #[derive(Debug, Subcommand)]

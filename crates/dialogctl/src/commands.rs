@@ -66,6 +66,10 @@ pub async fn run(cli: Cli) -> Result<String, Failure> {
     {
         parse_id(id)?;
     }
+    if let Command::Events(args) = &cli.command {
+        crate::events::follow(&cli.addr, args, cli.json).await?;
+        return Ok(String::new());
+    }
     let client = Client::connect_with(&cli.addr, Some(cli.timeout)).await?;
     let json = cli.json;
     match cli.command {
@@ -111,6 +115,7 @@ pub async fn run(cli: Cli) -> Result<String, Failure> {
             Ok(output::profile_values(&name, &values, json))
         }
         Command::Cluster(command) => cluster(&client, command, json).await,
+        Command::Events(_) => Ok(String::new()), // followed above, before connecting
     }
 }
 

@@ -153,3 +153,12 @@ impl DialogsBackend for NodeBackend {
         })
     }
 }
+
+/// The `Events` stream: this node's dialog events, straight from the proxy's bus.
+impl dialogd_api::EventsBackend for NodeBackend {
+    fn subscribe(
+        &self,
+    ) -> Result<tokio::sync::broadcast::Receiver<dialogd_dialog::DialogEvent>, BackendError> {
+        Ok(self.proxy.subscribe_events())
+    }
+}

@@ -90,8 +90,9 @@ pub async fn run(
     let api_stop = stop.clone();
     let api = tokio::spawn(async move {
         let api_shutdown = async move { api_stop.cancelled().await };
+        let events = backend.clone();
         if let Err(e) =
-            dialogd_api::serve(grpc, backend, cluster, Some(internal), api_shutdown).await
+            dialogd_api::serve(grpc, backend, cluster, events, Some(internal), api_shutdown).await
         {
             tracing::error!(error = %e, "gRPC API stopped");
         }

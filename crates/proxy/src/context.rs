@@ -1,5 +1,5 @@
 //! [`ProxyContext`]: what every part of the running proxy shares — transports, the transaction
-//! table, the dialog registry, the profile store, the policy and the settings.
+//! table, the dialog registry, the profile store, the policy, the event bus and the settings.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,6 +8,7 @@ use dialogd_dialog::Admission;
 use dialogd_sip::transaction::TimerConfig;
 
 use crate::did::DidCodec;
+use crate::events::EventBus;
 use crate::policy::Policy;
 use crate::registry::Registry;
 use crate::routing::LocalIdentity;
@@ -49,6 +50,8 @@ pub struct ProxyContext {
     pub admission: Arc<dyn Admission>,
     pub policy: Policy,
     pub did: DidCodec,
+    /// Dialog events for watchers ([`crate::events`]).
+    pub events: EventBus,
 }
 
 impl std::fmt::Debug for ProxyContext {

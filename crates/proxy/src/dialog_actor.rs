@@ -7,7 +7,7 @@
 //!  DialogMsg::{Request, Response, Failed, Timer, End, Snapshot}
 //!        │
 //!        ▼
-//!  Dialog (sans-IO) ──poll_output──▶ StateChanged → Registry
+//!  Dialog (sans-IO) ──poll_output──▶ StateChanged → Registry, EventBus
 //!        │                           SendRequest  → generated::spawn (BYE ...)
 //!        │                           Ended        → Admission::release, Registry::remove, stop
 //!        └──poll_timeout──▶ one tokio sleep that casts Timer
@@ -17,8 +17,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dialogd_dialog::{
-    Dialog, DialogId, DialogOutput, DialogSettings, DialogSnapshot, DialogState, EndCause, Leg,
-    RequestVerdict,
+    Dialog, DialogId, DialogOutput, DialogSettings, DialogSnapshot, DialogState, EndCause,
+    EventKind, Leg, RequestVerdict,
 };
 use dialogd_sip::SipMessage;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
@@ -264,6 +264,8 @@ impl Actor for DialogActor {
                 tracing::warn!(%did, error = %e, "profile release failed");
             }
             state.ctx.registry.remove(did, EndCause::Api);
+            let events = &state.ctx.events;
+            events.emit(&state.dialog, EventKind::Deleted, Some(EndCause::Api));
         }
         Ok(())
     }
@@ -288,6 +290,7 @@ async fn drive(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
             DialogOutput::StateChanged { from, to } => {
                 tracing::debug!(%from, %to, "dialog state");
                 state.ctx.registry.set_state(did, to);
+                emit_state_change(state, from, to);
                 if !from.is_confirmed() && to.is_confirmed() {
                     replicate(state).await;
                 }
@@ -295,6 +298,8 @@ async fn drive(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
             DialogOutput::SendRequest(req) => send_generated(&state.ctx, req).await,
             DialogOutput::Ended(cause) => {
                 tracing::info!(%cause, "dialog ended");
+                let events = &state.ctx.events;
+                events.emit(&state.dialog, EventKind::Deleted, Some(cause));
                 if let Err(e) = state.ctx.admission.release(did, cause).await {
                     // The store keeps the membership until it can release it (issue 3 queues
                     // it durably); log so an operator sees a count that may lag.
@@ -309,6 +314,8 @@ async fn drive(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
                 return;
             }
             DialogOutput::TimeoutChanged { .. } => {
+                let events = &state.ctx.events;
+                events.emit(&state.dialog, EventKind::TimeoutChanged, None);
                 if state.dialog.state().is_confirmed() {
                     replicate(state).await;
                 }
@@ -330,6 +337,24 @@ async fn drive(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
             state.timer = Some((at, handle));
         }
     }
+}
+
+/// Tells watchers about a state change: `early`, `confirmed` (on the first 2xx; the ACK's
+/// 3 → 4 is not an event), or `failed` when the dialog ends before answer (its `deleted`
+/// follows with `Ended`).
+fn emit_state_change(state: &DialogActorState, from: DialogState, to: DialogState) {
+    let kind = match to {
+        DialogState::Early => EventKind::Early,
+        DialogState::ConfirmedNoAck | DialogState::Confirmed if !from.is_confirmed() => {
+            EventKind::Confirmed
+        }
+        DialogState::Deleted if !from.is_confirmed() => EventKind::Failed,
+        _ => return,
+    };
+    state
+        .ctx
+        .events
+        .emit(&state.dialog, kind, state.dialog.end_cause());
 }
 
 /// Builds and sends a request the dialog asked for (BYE on timeout or from the API).

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use dialogd_dialog::{AdmitError, AdmitRequest, DialogId, EndCause};
+use dialogd_dialog::{AdmitError, AdmitRequest, DialogId, EndCause, EventKind};
 use dialogd_sip::values::NameAddr;
 use dialogd_sip::{HeaderName, Method, SipMessage};
 
@@ -151,6 +151,9 @@ async fn invite(
             return;
         }
     }
+    // Before the actor starts, so `created` precedes anything the actor emits. (An actor that
+    // fails to start is a bug; its watchers then see no `deleted`.)
+    ctx.events.emit(&dialog, EventKind::Created, None);
     let handle = match dialog_actor::spawn(ctx, dialog).await {
         Ok(h) => h,
         Err(e) => {

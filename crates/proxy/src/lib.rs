@@ -13,6 +13,7 @@ pub mod context;
 pub mod dialog_actor;
 pub mod did;
 pub mod dispatch;
+pub mod events;
 pub mod facts;
 pub mod forward;
 pub mod generated;

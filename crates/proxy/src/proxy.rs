@@ -13,6 +13,7 @@ use crate::context::{ProxyContext, ProxySettings};
 use crate::dialog_actor::DialogMsg;
 use crate::did::DidCodec;
 use crate::dispatch::dispatch;
+use crate::events::{EVENT_CAPACITY, EventBus};
 use crate::policy::Policy;
 use crate::registry::Registry;
 use crate::transaction_table::TransactionTable;
@@ -50,6 +51,7 @@ impl Proxy {
     ) -> std::io::Result<Proxy> {
         let (tx, mut rx) = mpsc::channel(INBOUND_QUEUE);
         let transports = Transports::start(udp, tcp, tx, TransportConfig::default())?;
+        let settings_node = settings.node_id;
         let ctx = Arc::new(ProxyContext {
             registry: Registry::new(settings.node_id, seq_start),
             settings,
@@ -58,6 +60,7 @@ impl Proxy {
             admission,
             policy,
             did: DidCodec::new(secret),
+            events: EventBus::new(u64::from(settings_node), EVENT_CAPACITY),
         });
         let dctx = ctx.clone();
         tokio::spawn(async move {
@@ -71,6 +74,13 @@ impl Proxy {
     /// The shared context (for tests and wiring).
     pub fn context(&self) -> &Arc<ProxyContext> {
         &self.ctx
+    }
+
+    /// A receiver of this node's dialog events from now on ([`crate::events::EventBus`]).
+    pub fn subscribe_events(
+        &self,
+    ) -> tokio::sync::broadcast::Receiver<dialogd_dialog::DialogEvent> {
+        self.ctx.events.subscribe()
     }
 
     /// The node's counters.

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 pub mod cluster;
 mod server;
 
-pub use server::{start, start_with};
+pub use server::{EVENT_CAPACITY, TestServer, start, start_with};
 
 use dialogd_api::{BackendError, BoxFuture, DialogFilter, DialogsBackend, EndSide, ProfileValues};
 use dialogd_dialog::{DialogId, DialogSnapshot, DialogState, EndCause, LegView, ProfileKey, Stats};

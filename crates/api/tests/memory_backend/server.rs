@@ -7,11 +7,16 @@ use tokio::net::TcpListener;
 use super::MemoryBackend;
 use super::cluster::MemoryCluster;
 
+/// Events a watcher of the test server may fall behind by before it lags.
+pub const EVENT_CAPACITY: usize = 64;
+
 /// A running API server on 127.0.0.1:0; dropping `stop` (or sending on it) shuts it down.
 pub struct TestServer {
     pub addr: String,
     pub backend: Arc<MemoryBackend>,
     pub cluster: Arc<MemoryCluster>,
+    /// Send here to feed the server's `Events` stream.
+    pub events: Arc<tokio::sync::broadcast::Sender<dialogd_dialog::DialogEvent>>,
     pub stop: tokio::sync::oneshot::Sender<()>,
     pub task: tokio::task::JoinHandle<Result<(), dialogd_api::Error>>,
 }
@@ -26,11 +31,13 @@ pub async fn start_with(extra: Option<dialogd_api::Routes>) -> TestServer {
     let addr = format!("http://{}", listener.local_addr().unwrap());
     let backend = MemoryBackend::new();
     let cluster = MemoryCluster::new();
+    let events = Arc::new(tokio::sync::broadcast::channel(EVENT_CAPACITY).0);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(dialogd_api::serve(
         listener,
         backend.clone(),
         cluster.clone(),
+        events.clone(),
         extra,
         async move {
             let _ = stopped.await;
@@ -40,6 +47,7 @@ pub async fn start_with(extra: Option<dialogd_api::Routes>) -> TestServer {
         addr,
         backend,
         cluster,
+        events,
         stop,
         task,
     }

@@ -190,6 +190,7 @@ pub async fn start_cluster() -> (String, Arc<Backend>, Arc<cluster::Cluster>) {
         listener,
         backend.clone(),
         cluster.clone(),
+        Arc::new(tokio::sync::broadcast::channel(16).0),
         None,
         std::future::pending(),
     ));
