@@ -80,6 +80,9 @@ pub struct DialogActorState {
     span: tracing::Span,
     /// Set by [`DialogMsg::Detach`]: stopping must not release the dialog.
     detached: bool,
+    /// The timeout deadline in the last replicated record (a node that adopts the dialog
+    /// fires at that time).
+    replicated_deadline: Option<Instant>,
 }
 
 /// Dialog settings from the policy decision and the node defaults.
@@ -147,10 +150,23 @@ fn record(state: &DialogActorState) -> dialogd_dialog::DialogRecord {
 
 /// Replicates the dialog's record (confirmed, timeout moved); a failure only makes the
 /// record lag (logged), the call goes on.
-async fn replicate(state: &DialogActorState) {
+async fn replicate(state: &mut DialogActorState) {
     if let Err(e) = state.ctx.admission.update(record(state)).await {
         tracing::warn!(error = %e, "dialog record not replicated");
     }
+    state.replicated_deadline = state.dialog.poll_timeout();
+}
+
+/// Sequential requests restart the timeout; the replicated deadline follows when it has moved
+/// by more than a tenth of the timeout (at least 5 s): a re-INVITE is replicated, a burst of
+/// INFOs is not, and an adopting node never fires more than that early.
+fn deadline_drifted(state: &DialogActorState, next: Option<Instant>) -> bool {
+    let (Some(old), Some(new)) = (state.replicated_deadline, next) else {
+        return false;
+    };
+    let timeout = state.dialog.timeout();
+    let slack = (timeout / 10).max(Duration::from_secs(5));
+    new.saturating_duration_since(old) > slack || old.saturating_duration_since(new) > slack
 }
 
 impl Actor for DialogActor {
@@ -164,12 +180,15 @@ impl Actor for DialogActor {
         args: Self::Arguments,
     ) -> Result<Self::State, ActorProcessingErr> {
         let span = tracing::info_span!("dialog", did = %args.dialog.did(), call_id = %args.dialog.call_id());
+        // An adopted dialog's record carries its current deadline already.
+        let replicated_deadline = args.dialog.poll_timeout();
         Ok(DialogActorState {
             ctx: args.ctx,
             dialog: args.dialog,
             timer: None,
             span,
             detached: false,
+            replicated_deadline,
         })
     }
 
@@ -323,6 +342,9 @@ async fn drive(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
         }
     }
     let next = state.dialog.poll_timeout();
+    if state.dialog.state().is_confirmed() && deadline_drifted(state, next) {
+        replicate(state).await;
+    }
     let current = state.timer.as_ref().map(|(at, _)| *at);
     if next != current {
         if let Some((_, t)) = state.timer.take() {
