@@ -112,6 +112,17 @@ pub trait DialogsBackend: Send + Sync + 'static {
     /// This node's id and counters.
     fn stats(&self) -> BoxFuture<'_, Result<(u64, Stats), BackendError>>;
 
+    /// Sets the dialog's timeout to `seconds` from now (checked: at least 1). `NotFound` if
+    /// unknown. Backends without dialogs of their own refuse it.
+    fn set_timeout(&self, id: DialogId, seconds: u32) -> BoxFuture<'_, Result<(), BackendError>> {
+        let _ = seconds;
+        Box::pin(async move {
+            Err(BackendError::FailedPrecondition(format!(
+                "dialog {id}: this backend cannot change timeouts"
+            )))
+        })
+    }
+
     /// The cluster-wide counters, if this backend belongs to a cluster.
     fn cluster_stats(&self) -> BoxFuture<'_, Result<Option<Stats>, BackendError>> {
         Box::pin(async { Ok(None) })

@@ -183,6 +183,16 @@ impl Client {
         Ok(())
     }
 
+    /// Sets a dialog's timeout to `seconds` from now.
+    pub async fn set_timeout(&self, id: DialogId, seconds: u32) -> Result<()> {
+        let req = pb::SetTimeoutRequest {
+            id: id.to_string(),
+            seconds,
+        };
+        self.raw().set_timeout(req).await?;
+        Ok(())
+    }
+
     /// Number of dialogs in a profile (with a value: that value only).
     pub async fn profile_size(
         &self,

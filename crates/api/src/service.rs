@@ -123,6 +123,24 @@ impl Dialogs for DialogsService {
         Ok(Response::new(pb::EndDialogResponse {}))
     }
 
+    async fn set_timeout(
+        &self,
+        request: Request<pb::SetTimeoutRequest>,
+    ) -> Result<Response<pb::SetTimeoutResponse>, Status> {
+        let req = request.into_inner();
+        let id = validate::dialog_id("id", &req.id)?;
+        if req.seconds == 0 || req.seconds > i32::MAX as u32 {
+            return Err(Status::invalid_argument(format!(
+                "seconds: {} is not in 1..={}",
+                req.seconds,
+                i32::MAX
+            )));
+        }
+        tracing::info!(did = %id, seconds = req.seconds, "dialogs api: set timeout");
+        self.backend.set_timeout(id, req.seconds).await?;
+        Ok(Response::new(pb::SetTimeoutResponse {}))
+    }
+
     async fn profile_get_size(
         &self,
         request: Request<pb::ProfileGetSizeRequest>,

@@ -84,6 +84,13 @@ pub enum DialogsCommand {
     Show(ShowArgs),
     /// End a dialog: BYE to both legs, or to one.
     End(EndArgs),
+    /// Set a dialog's timeout: it fires SECONDS from now.
+    SetTimeout {
+        /// The dialog id (hex).
+        id: String,
+        /// Seconds from now, at least 1.
+        seconds: u32,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -96,6 +96,11 @@ pub async fn run(cli: Cli) -> Result<String, Failure> {
             client.end(id, args.side.into(), args.headers).await?;
             Ok(output::ended(id, args.side.into(), json))
         }
+        Command::Dialogs(DialogsCommand::SetTimeout { id, seconds }) => {
+            let id = parse_id(&id)?;
+            client.set_timeout(id, seconds).await?;
+            Ok(output::timeout_set(id, seconds, json))
+        }
         Command::Profile(ProfileCommand::Size {
             name,
             value,

@@ -245,6 +245,13 @@ pub fn ended(id: DialogId, side: EndSide, as_json: bool) -> String {
     format!("dialog {id} ended (BYE to {})\n", side.as_str())
 }
 
+pub fn timeout_set(id: DialogId, seconds: u32, as_json: bool) -> String {
+    if as_json {
+        return json_line(&json!({ "id": id.to_string(), "timeout_secs": seconds }));
+    }
+    format!("dialog {id} times out in {seconds} s\n")
+}
+
 pub fn profile_size(name: &str, value: Option<&str>, size: u64, as_json: bool) -> String {
     if as_json {
         return json_line(&json!({ "name": name, "value": value, "size": size }));

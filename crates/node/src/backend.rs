@@ -87,6 +87,20 @@ impl DialogsBackend for NodeBackend {
         })
     }
 
+    fn set_timeout(&self, id: DialogId, seconds: u32) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(async move {
+            self.proxy
+                .set_timeout(id, std::time::Duration::from_secs(u64::from(seconds)))
+                .await
+                .map_err(|e| match e {
+                    ControlError::NotFound(_) => BackendError::NotFound(e.to_string()),
+                    ControlError::NotConfirmed(_) => {
+                        BackendError::FailedPrecondition(e.to_string())
+                    }
+                })
+        })
+    }
+
     fn cluster_stats(&self) -> BoxFuture<'_, Result<Option<Stats>, BackendError>> {
         Box::pin(async move {
             match self

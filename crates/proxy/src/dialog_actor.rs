@@ -50,6 +50,8 @@ pub enum DialogMsg {
     End(Vec<Leg>, Vec<String>, RpcReplyPort<bool>),
     /// A view for the API.
     Snapshot(RpcReplyPort<DialogSnapshot>),
+    /// Set the timeout to this long from now; the answer is false if the dialog ended.
+    SetTimeout(Duration, RpcReplyPort<bool>),
     /// Stop driving the dialog without ending it (another node owns it now, or this node
     /// shuts down and will adopt it again at restart): no BYE, no release.
     Detach,
@@ -250,6 +252,11 @@ impl Actor for DialogActor {
                     state.ctx.registry.detach(state.dialog.did());
                     myself.stop(None);
                     return;
+                }
+                DialogMsg::SetTimeout(timeout, reply) => {
+                    let live = state.dialog.state() != DialogState::Deleted;
+                    state.dialog.set_timeout(now, timeout);
+                    let _ = reply.send(live);
                 }
                 DialogMsg::Snapshot(reply) => {
                     let _ = reply.send(

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use dialogd_dialog::{Admission, Dialog, DialogId, DialogRecord, DialogSnapshot, Leg, Stats};
 use tokio::net::{TcpListener, UdpSocket};
@@ -135,6 +135,19 @@ impl Proxy {
             Ok(true) => Ok(()),
             Ok(false) => Err(ControlError::NotConfirmed(did)),
             Err(_) => Err(ControlError::NotFound(did)),
+        }
+    }
+
+    /// Sets a dialog's timeout to `timeout` from now (replicated, `timeout_changed` event).
+    pub async fn set_timeout(&self, did: DialogId, timeout: Duration) -> Result<(), ControlError> {
+        let h = self
+            .ctx
+            .registry
+            .get(did)
+            .ok_or(ControlError::NotFound(did))?;
+        match ractor::call!(h.actor, DialogMsg::SetTimeout, timeout) {
+            Ok(true) => Ok(()),
+            Ok(false) | Err(_) => Err(ControlError::NotFound(did)),
         }
     }
 
