@@ -78,12 +78,7 @@ impl DialogsBackend for NodeBackend {
             self.proxy
                 .end(id, side.legs(), extra_headers)
                 .await
-                .map_err(|e| match e {
-                    ControlError::NotFound(_) => BackendError::NotFound(e.to_string()),
-                    ControlError::NotConfirmed(_) => {
-                        BackendError::FailedPrecondition(e.to_string())
-                    }
-                })
+                .map_err(control_error)
         })
     }
 
@@ -92,12 +87,7 @@ impl DialogsBackend for NodeBackend {
             self.proxy
                 .set_timeout(id, std::time::Duration::from_secs(u64::from(seconds)))
                 .await
-                .map_err(|e| match e {
-                    ControlError::NotFound(_) => BackendError::NotFound(e.to_string()),
-                    ControlError::NotConfirmed(_) => {
-                        BackendError::FailedPrecondition(e.to_string())
-                    }
-                })
+                .map_err(control_error)
         })
     }
 
@@ -174,5 +164,13 @@ impl dialogd_api::EventsBackend for NodeBackend {
         &self,
     ) -> Result<tokio::sync::broadcast::Receiver<dialogd_dialog::DialogEvent>, BackendError> {
         Ok(self.proxy.subscribe_events())
+    }
+}
+
+/// A proxy control error as the API reports it.
+fn control_error(e: ControlError) -> BackendError {
+    match e {
+        ControlError::NotFound(_) => BackendError::NotFound(e.to_string()),
+        ControlError::NotConfirmed(_) => BackendError::FailedPrecondition(e.to_string()),
     }
 }

@@ -34,6 +34,15 @@ struct Inner {
     by_call_id: HashMap<String, Vec<DialogId>>,
 }
 
+/// The `state` label of the `dialogd_dialogs` gauge a dialog in `state` is counted under.
+fn gauge_label(state: DialogState) -> &'static str {
+    if state.is_confirmed() {
+        "confirmed"
+    } else {
+        "early"
+    }
+}
+
 /// Every dialog of this node.
 #[derive(Debug)]
 pub struct Registry {
@@ -104,20 +113,18 @@ impl Registry {
             },
         );
         drop(inner);
-        let label = if state.is_confirmed() {
-            "confirmed"
-        } else {
-            "early"
-        };
-        metrics::gauge!("dialogd_dialogs", "state" => label).increment(1.0);
+        metrics::gauge!("dialogd_dialogs", "state" => gauge_label(state)).increment(1.0);
     }
 
     /// Forgets a dialog this node no longer drives, without counting it as ended.
     pub fn detach(&self, did: DialogId) {
+        self.take(did);
+    }
+
+    /// Unregisters a dialog (both indexes and its live gauge); its last entry, if it was here.
+    fn take(&self, did: DialogId) -> Option<Entry> {
         let mut inner = self.lock();
-        let Some(e) = inner.by_did.remove(&did) else {
-            return;
-        };
+        let e = inner.by_did.remove(&did)?;
         if let Some(list) = inner.by_call_id.get_mut(&e.call_id) {
             list.retain(|d| *d != did);
             if list.is_empty() {
@@ -125,12 +132,8 @@ impl Registry {
             }
         }
         drop(inner);
-        let label = if e.state.is_confirmed() {
-            "confirmed"
-        } else {
-            "early"
-        };
-        metrics::gauge!("dialogd_dialogs", "state" => label).decrement(1.0);
+        metrics::gauge!("dialogd_dialogs", "state" => gauge_label(e.state)).decrement(1.0);
+        Some(e)
     }
 
     /// The dialog with this id.
@@ -191,23 +194,9 @@ impl Registry {
 
     /// Removes an ended dialog and counts how it ended.
     pub fn remove(&self, did: DialogId, cause: EndCause) {
-        let mut inner = self.lock();
-        let Some(e) = inner.by_did.remove(&did) else {
+        let Some(e) = self.take(did) else {
             return;
         };
-        if let Some(list) = inner.by_call_id.get_mut(&e.call_id) {
-            list.retain(|d| *d != did);
-            if list.is_empty() {
-                inner.by_call_id.remove(&e.call_id);
-            }
-        }
-        drop(inner);
-        let label = if e.state.is_confirmed() {
-            "confirmed"
-        } else {
-            "early"
-        };
-        metrics::gauge!("dialogd_dialogs", "state" => label).decrement(1.0);
         metrics::counter!("dialogd_dialogs_ended_total", "cause" => cause.as_str()).increment(1);
         if !e.state.is_confirmed() {
             self.failed.fetch_add(1, Ordering::Relaxed);
