@@ -32,6 +32,7 @@ fn dialog(
         profiles: profiles.to_vec(),
         owner_node: 1,
         end_cause: None,
+        triggers: Vec::new(),
     }
 }
 

@@ -154,6 +154,7 @@ impl From<&DialogSnapshot> for pb::Dialog {
             end_cause: end_cause as i32,
             end_code,
             end_cause_name: d.end_cause.map(|c| c.to_string()).unwrap_or_default(),
+            triggers: d.triggers.clone(),
         }
     }
 }
@@ -186,6 +187,7 @@ impl TryFrom<pb::Dialog> for DialogSnapshot {
             profiles: d.profiles.into_iter().map(ProfileKey::from).collect(),
             owner_node: d.owner_node,
             end_cause,
+            triggers: d.triggers,
         })
     }
 }

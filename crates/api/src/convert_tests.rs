@@ -40,6 +40,7 @@ fn full_dialog(end_cause: Option<EndCause>, state: DialogState) -> DialogSnapsho
         ],
         owner_node: 3,
         end_cause,
+        triggers: vec!["prepaid".into()],
     }
 }
 

@@ -192,4 +192,66 @@ impl Dialogs for DialogsService {
                 .collect(),
         }))
     }
+
+    // Issue 4, being built: answered UNIMPLEMENTED until their backend calls exist.
+    async fn terminate_by_call_id(
+        &self,
+        _r: Request<pb::TerminateByCallIdRequest>,
+    ) -> Result<Response<pb::TerminateByCallIdResponse>, Status> {
+        Err(Status::unimplemented("not yet"))
+    }
+    async fn set_timeout_by_profile(
+        &self,
+        _r: Request<pb::SetTimeoutByProfileRequest>,
+    ) -> Result<Response<pb::SetTimeoutByProfileResponse>, Status> {
+        Err(Status::unimplemented("not yet"))
+    }
+    async fn set_var(
+        &self,
+        _r: Request<pb::SetVarRequest>,
+    ) -> Result<Response<pb::SetVarResponse>, Status> {
+        Err(Status::unimplemented("not yet"))
+    }
+    async fn get_vars(
+        &self,
+        _r: Request<pb::GetVarsRequest>,
+    ) -> Result<Response<pb::GetVarsResponse>, Status> {
+        Err(Status::unimplemented("not yet"))
+    }
+    async fn unset_var(
+        &self,
+        _r: Request<pb::UnsetVarRequest>,
+    ) -> Result<Response<pb::UnsetVarResponse>, Status> {
+        Err(Status::unimplemented("not yet"))
+    }
+    async fn set_flag(
+        &self,
+        _r: Request<pb::SetFlagRequest>,
+    ) -> Result<Response<pb::SetFlagResponse>, Status> {
+        Err(Status::unimplemented("not yet"))
+    }
+    async fn reset_flag(
+        &self,
+        _r: Request<pb::ResetFlagRequest>,
+    ) -> Result<Response<pb::ResetFlagResponse>, Status> {
+        Err(Status::unimplemented("not yet"))
+    }
+    async fn set_profile(
+        &self,
+        _r: Request<pb::SetProfileRequest>,
+    ) -> Result<Response<pb::SetProfileResponse>, Status> {
+        Err(Status::unimplemented("not yet"))
+    }
+    async fn unset_profile(
+        &self,
+        _r: Request<pb::UnsetProfileRequest>,
+    ) -> Result<Response<pb::UnsetProfileResponse>, Status> {
+        Err(Status::unimplemented("not yet"))
+    }
+    async fn set_triggers(
+        &self,
+        _r: Request<pb::SetTriggersRequest>,
+    ) -> Result<Response<pb::SetTriggersResponse>, Status> {
+        Err(Status::unimplemented("not yet"))
+    }
 }

@@ -80,6 +80,7 @@ pub struct Dialog {
     flags: DialogFlags,
     vars: BTreeMap<String, String>,
     profiles: Vec<ProfileKey>,
+    pub(crate) triggers: Vec<String>,
     end_cause: Option<EndCause>,
     out: VecDeque<DialogOutput>,
 }
@@ -114,6 +115,7 @@ impl Dialog {
             flags: DialogFlags(settings.flags),
             vars: settings.vars,
             profiles: settings.profiles,
+            triggers: settings.triggers,
             end_cause: None,
             out: VecDeque::new(),
             invite,

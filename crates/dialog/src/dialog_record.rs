@@ -90,7 +90,7 @@ impl Dialog {
             flags: self.flags.bits(),
             vars: self.vars.clone(),
             profiles: self.profiles.clone(),
-            triggers: Vec::new(),
+            triggers: self.triggers.clone(),
         }
     }
 
@@ -141,6 +141,7 @@ impl Dialog {
             flags: DialogFlags(record.flags),
             vars: record.vars.clone(),
             profiles: record.profiles.clone(),
+            triggers: record.triggers.clone(),
             end_cause: None,
             out: Default::default(),
         }

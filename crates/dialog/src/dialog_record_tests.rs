@@ -199,6 +199,7 @@ fn every_state_round_trips() {
         );
         let snapshot = |c: &TestCall| DialogSnapshot {
             end_cause: None,
+            triggers: Vec::new(),
             ..c.dialog.snapshot(c.at(5), OWNER)
         };
         assert_eq!(snapshot(&adopter), snapshot(&owner), "{state}");

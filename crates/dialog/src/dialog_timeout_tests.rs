@@ -284,6 +284,7 @@ fn snapshot_fills_every_field() {
         profiles: vec![ProfileKey::with_value("caller", "alice")],
         owner_node: 3,
         end_cause: None,
+        triggers: Vec::new(),
     };
     // INFO at 3 moved the deadline to 63; at 13, 50 s are left.
     assert_eq!(c.dialog.snapshot(c.at(13), 3), want);

@@ -98,6 +98,7 @@ impl Dialog {
             flags: self.flags.bits(),
             vars: self.vars.clone(),
             profiles: self.profiles.clone(),
+            triggers: self.triggers.clone(),
             owner_node,
             end_cause: self.end_cause,
         }

@@ -55,6 +55,8 @@ pub struct DialogSettings {
     pub profiles: Vec<ProfileKey>,
     /// Header lines (`Reason: ...`, no CRLF) added to every BYE the proxy sends for this dialog.
     pub bye_extra_headers: Vec<String>,
+    /// Trigger names attached to the dialog (rule `triggers`).
+    pub triggers: Vec<String>,
 }
 
 /// A response to the initial INVITE (any other response is ignored by the dialog).

@@ -50,6 +50,10 @@ pub struct DialogSnapshot {
     pub owner_node: u64,
     /// Set once the dialog is deleted.
     pub end_cause: Option<EndCause>,
+    /// Trigger names attached to the dialog (on_answer, on_timeout, on_hangup go to the
+    /// controllers serving them).
+    #[serde(default)]
+    pub triggers: Vec<String>,
 }
 
 /// Node counters (DESIGN.md §2 "Stats").

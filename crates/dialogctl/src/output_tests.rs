@@ -35,6 +35,7 @@ fn dialog() -> DialogSnapshot {
         ],
         owner_node: 1,
         end_cause: None,
+        triggers: Vec::new(),
     }
 }
 

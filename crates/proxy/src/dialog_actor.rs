@@ -97,6 +97,7 @@ pub fn settings_from(ctx: &ProxyContext, d: &Decision) -> DialogSettings {
         vars: d.vars.clone(),
         profiles: d.profiles.iter().map(|m| m.key.clone()).collect(),
         bye_extra_headers: ctx.settings.bye_extra_headers.clone(),
+        triggers: Vec::new(),
     }
 }
 

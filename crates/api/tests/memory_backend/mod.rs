@@ -68,6 +68,7 @@ fn snapshot(did: DialogId, call_id: &str, tag: &str, state: DialogState) -> Dial
         profiles: vec![],
         owner_node: u64::from(did.node()),
         end_cause: None,
+        triggers: Vec::new(),
     }
 }
 

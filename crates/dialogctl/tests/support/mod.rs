@@ -52,6 +52,7 @@ fn dialog(
         profiles,
         owner_node: 1,
         end_cause: None,
+        triggers: Vec::new(),
     }
 }
 
