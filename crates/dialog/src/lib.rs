@@ -35,6 +35,7 @@ pub mod route_set;
 pub mod snapshot;
 pub mod state;
 pub mod timeout;
+pub mod trigger;
 
 #[cfg(test)]
 mod test_call;
@@ -58,3 +59,4 @@ pub use route_set::RouteSet;
 pub use snapshot::{DialogSnapshot, LegView, Stats};
 pub use state::{DialogState, EndCause, Leg};
 pub use timeout::TimeoutClock;
+pub use trigger::{TimeoutDecision, TriggerKind, TriggerSink};
