@@ -4,6 +4,8 @@
 //! the trait over its registry and profile store; tests implement it in memory. This file must
 //! not know about gRPC: `status.rs` maps its errors to `Status`.
 
+use std::collections::BTreeMap;
+
 use dialogd_dialog::{BoxFuture, DialogId, DialogSnapshot, DialogState, Leg, ProfileKey, Stats};
 
 /// Why a backend call failed. Messages are lower-case and carry the offending value; they are
@@ -22,6 +24,9 @@ pub enum BackendError {
     /// The node cannot answer now (no quorum, shutting down): retry later or elsewhere.
     #[error("{0}")]
     Unavailable(String),
+    /// A limit is reached (a profile is full): retry after it frees.
+    #[error("{0}")]
+    ResourceExhausted(String),
     /// A bug or an unexpected failure inside the node.
     #[error("{0}")]
     Internal(String),
@@ -105,6 +110,15 @@ impl EndSide {
     }
 }
 
+/// The answer of a backend that cannot do `what` (the default of the optional methods).
+fn cannot<T: Send + 'static>(what: String) -> BoxFuture<'static, Result<T, BackendError>> {
+    Box::pin(async move {
+        Err(BackendError::FailedPrecondition(format!(
+            "{what}: this backend cannot do it"
+        )))
+    })
+}
+
 /// What the `Dialogs` service needs from the node. Arguments reach it validated (ids parsed,
 /// names non-empty, extra headers well formed). Object safe: the server holds an
 /// `Arc<dyn DialogsBackend>`.
@@ -176,6 +190,94 @@ pub trait DialogsBackend: Send + Sync + 'static {
         &'a self,
         name: &'a str,
     ) -> BoxFuture<'a, Result<ProfileValues, BackendError>>;
+
+    /// Ends every confirmed dialog with this Call-ID (BYE to both legs with `extra_headers`,
+    /// end cause `Api`); returns their ids. `NotFound` if there is none.
+    fn terminate_by_call_id(
+        &self,
+        call_id: String,
+        extra_headers: Vec<String>,
+    ) -> BoxFuture<'_, Result<Vec<DialogId>, BackendError>> {
+        let _ = extra_headers;
+        cannot(format!("terminate call_id {call_id:?}"))
+    }
+
+    /// Sets the timeout of every live dialog in the profile (with a value: that value only)
+    /// to `seconds` from now; returns how many changed.
+    fn set_timeout_by_profile(
+        &self,
+        name: String,
+        value: Option<String>,
+        seconds: u32,
+    ) -> BoxFuture<'_, Result<u64, BackendError>> {
+        let _ = (value, seconds);
+        cannot(format!("set timeouts of profile {name:?}"))
+    }
+
+    /// Sets a dialog variable (name and value checked). `NotFound` if the dialog is unknown.
+    fn set_var(
+        &self,
+        id: DialogId,
+        name: String,
+        value: String,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        let _ = value;
+        cannot(format!("dialog {id}: set var {name:?}"))
+    }
+
+    /// A dialog's variables. `NotFound` if the dialog is unknown.
+    fn get_vars(
+        &self,
+        id: DialogId,
+    ) -> BoxFuture<'_, Result<BTreeMap<String, String>, BackendError>> {
+        cannot(format!("dialog {id}: read vars"))
+    }
+
+    /// Removes a dialog variable. `NotFound` if the dialog is unknown or the var not set.
+    fn unset_var(&self, id: DialogId, name: String) -> BoxFuture<'_, Result<(), BackendError>> {
+        cannot(format!("dialog {id}: unset var {name:?}"))
+    }
+
+    /// Sets flag `flag` (0..=31, checked); returns all 32 flags after the change.
+    fn set_flag(&self, id: DialogId, flag: u32) -> BoxFuture<'_, Result<u32, BackendError>> {
+        cannot(format!("dialog {id}: set flag {flag}"))
+    }
+
+    /// Clears flag `flag` (0..=31, checked); returns all 32 flags after the change.
+    fn reset_flag(&self, id: DialogId, flag: u32) -> BoxFuture<'_, Result<u32, BackendError>> {
+        cannot(format!("dialog {id}: reset flag {flag}"))
+    }
+
+    /// Adds a live dialog to a profile; with `limit`, `ResourceExhausted` if the profile
+    /// (value) already holds that many dialogs cluster-wide.
+    fn set_profile(
+        &self,
+        id: DialogId,
+        profile: ProfileKey,
+        limit: Option<u32>,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        let _ = limit;
+        cannot(format!("dialog {id}: set profile {:?}", profile.name))
+    }
+
+    /// Removes a live dialog from a profile; `NotFound` if it was not in it.
+    fn unset_profile(
+        &self,
+        id: DialogId,
+        profile: ProfileKey,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        cannot(format!("dialog {id}: unset profile {:?}", profile.name))
+    }
+
+    /// Replaces the trigger names attached to a dialog (names checked; empty: none).
+    fn set_triggers(
+        &self,
+        id: DialogId,
+        names: Vec<String>,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        let _ = names;
+        cannot(format!("dialog {id}: set triggers"))
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! A thin typed client of `dialogd.v1.Dialogs`, `dialogd.v1.Cluster` (and `dialogd.v1.Events`,
-//! in `client_events.rs`) for `dialogctl` and tests: it connects, sends domain values and
+//! in `client_events.rs`; the RPCs that change dialogs' data in `client_control.rs`; how it
+//! connects and authenticates in `client_options.rs`) for `dialogctl` and tests: it connects, sends domain values and
 //! returns domain values, following list pages when asked. Must not hold logic beyond
 //! conversion; the raw tonic clients are there for anything else ([`Client::raw`],
 //! [`Client::raw_cluster`], [`Client::raw_events`]).
@@ -7,9 +8,11 @@
 use std::time::Duration;
 
 use dialogd_dialog::{DialogId, DialogSnapshot, Stats};
-use tonic::transport::{Channel, Endpoint};
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
 
 use crate::backend::{DialogFilter, EndSide, ProfileValues};
+use crate::client_options::{AuthChannel, AuthInterceptor, ClientOptions};
 use crate::cluster_backend::ClusterView;
 use crate::convert::{end_side_to_proto, list_request, parse_reply_id, stats_from_proto};
 use crate::error::{Error, Result};
@@ -17,6 +20,7 @@ use crate::pb;
 use crate::pb::cluster_client::ClusterClient;
 use crate::pb::dialogs_client::DialogsClient;
 use crate::pb::events_client::EventsClient;
+use crate::pb::node_forward_client::NodeForwardClient;
 
 /// Largest page the client asks for when following pages (the server's maximum).
 const PAGE_SIZE: usize = 1000;
@@ -24,9 +28,10 @@ const PAGE_SIZE: usize = 1000;
 /// A connected `Dialogs` and `Cluster` client. Cheap to clone; clones share the connection.
 #[derive(Debug, Clone)]
 pub struct Client {
-    inner: DialogsClient<Channel>,
-    cluster: ClusterClient<Channel>,
-    events: EventsClient<Channel>,
+    inner: DialogsClient<AuthChannel>,
+    cluster: ClusterClient<AuthChannel>,
+    events: EventsClient<AuthChannel>,
+    node_forward: NodeForwardClient<AuthChannel>,
 }
 
 /// One page of `ListDialogs`.
@@ -40,52 +45,60 @@ pub struct DialogPage {
 impl Client {
     /// Connects to `addr` (`http://127.0.0.1:50051`; `http://` is added when no scheme is given).
     pub async fn connect(addr: &str) -> Result<Client> {
-        Client::connect_with(addr, None).await
+        Client::connect_options(addr, &ClientOptions::default()).await
     }
 
     /// Connects to `addr`; with a `timeout`, it bounds the connection set-up and every call.
     pub async fn connect_with(addr: &str, timeout: Option<Duration>) -> Result<Client> {
-        let uri = if addr.contains("://") {
-            addr.to_owned()
-        } else {
-            format!("http://{addr}")
+        let options = ClientOptions {
+            timeout,
+            ..ClientOptions::default()
         };
-        let mut endpoint = Endpoint::from_shared(uri.clone()).map_err(|e| Error::BadAddress {
-            addr: addr.to_owned(),
-            reason: e.to_string(),
-        })?;
-        if let Some(t) = timeout {
-            endpoint = endpoint.connect_timeout(t).timeout(t);
-        }
-        let channel = endpoint
-            .connect()
-            .await
-            .map_err(|source| Error::Connect { addr: uri, source })?;
-        Ok(Client::from_channel(channel))
+        Client::connect_options(addr, &options).await
     }
 
-    /// A client over an existing channel.
+    /// Connects to `addr` with `options`: TLS for `https://`, and the token, cluster secret
+    /// and forwarded marker on every call.
+    pub async fn connect_options(addr: &str, options: &ClientOptions) -> Result<Client> {
+        let interceptor = options.interceptor()?;
+        let channel = options.connect_channel(addr).await?;
+        Ok(Client::with_interceptor(channel, interceptor))
+    }
+
+    /// A client over an existing channel, without credentials.
     pub fn from_channel(channel: Channel) -> Client {
+        Client::with_interceptor(channel, AuthInterceptor::default())
+    }
+
+    /// A client over an existing channel whose calls carry `interceptor`'s headers.
+    pub fn with_interceptor(channel: Channel, interceptor: AuthInterceptor) -> Client {
+        let channel = InterceptedService::new(channel, interceptor);
         Client {
             inner: DialogsClient::new(channel.clone()),
             cluster: ClusterClient::new(channel.clone()),
-            events: EventsClient::new(channel),
+            events: EventsClient::new(channel.clone()),
+            node_forward: NodeForwardClient::new(channel),
         }
     }
 
     /// The generated tonic `Dialogs` client, for calls this type does not wrap.
-    pub fn raw(&self) -> DialogsClient<Channel> {
+    pub fn raw(&self) -> DialogsClient<AuthChannel> {
         self.inner.clone()
     }
 
     /// The generated tonic `Cluster` client.
-    pub fn raw_cluster(&self) -> ClusterClient<Channel> {
+    pub fn raw_cluster(&self) -> ClusterClient<AuthChannel> {
         self.cluster.clone()
     }
 
     /// The generated tonic `Events` client ([`Client::watch_events`] wraps it).
-    pub fn raw_events(&self) -> EventsClient<Channel> {
+    pub fn raw_events(&self) -> EventsClient<AuthChannel> {
         self.events.clone()
+    }
+
+    /// The generated tonic `NodeForward` client (node-to-node: connect with the cluster secret).
+    pub fn raw_node_forward(&self) -> NodeForwardClient<AuthChannel> {
+        self.node_forward.clone()
     }
 
     /// The node's id and counters.

@@ -10,6 +10,9 @@ pub enum Error {
     /// The address given to the client is not a valid URI.
     #[error("invalid server address {addr:?}: {reason}")]
     BadAddress { addr: String, reason: String },
+    /// A credential given to the client cannot travel in a header.
+    #[error("the {0} holds characters not allowed in a header")]
+    BadCredential(&'static str),
     /// The client could not reach the server.
     #[error("cannot connect to {addr}: {source}")]
     Connect {
@@ -26,6 +29,9 @@ pub enum Error {
     /// The embedded descriptor set could not be loaded into the reflection service.
     #[error("reflection service: {0}")]
     Reflection(String),
+    /// The server's TLS certificate or key cannot be used.
+    #[error("tls: {0}")]
+    Tls(String),
     /// The gRPC server failed.
     #[error("grpc server: {0}")]
     Serve(#[source] tonic::transport::Error),
@@ -38,11 +44,11 @@ impl Error {
     /// The gRPC code that best describes the error (what `dialogctl` prints).
     pub fn code(&self) -> tonic::Code {
         match self {
-            Error::BadAddress { .. } => tonic::Code::InvalidArgument,
+            Error::BadAddress { .. } | Error::BadCredential(_) => tonic::Code::InvalidArgument,
             Error::Connect { .. } => tonic::Code::Unavailable,
             Error::Status(status) => status.code(),
             Error::BadReply { .. } => tonic::Code::DataLoss,
-            Error::Reflection(_) | Error::Serve(_) => tonic::Code::Internal,
+            Error::Reflection(_) | Error::Tls(_) | Error::Serve(_) => tonic::Code::Internal,
         }
     }
 }

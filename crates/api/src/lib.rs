@@ -21,9 +21,14 @@
 //!                                                     (filter, lag)       (broadcast)
 //! ```
 
+pub mod api_options;
+pub mod auth;
 pub mod backend;
 pub mod client;
+pub mod client_control;
 pub mod client_events;
+pub mod client_options;
+pub mod client_triggers;
 pub mod cluster_backend;
 pub mod cluster_convert;
 pub mod cluster_service;
@@ -33,9 +38,13 @@ pub mod error;
 pub mod events_backend;
 pub mod events_convert;
 pub mod events_service;
+pub mod forwarded;
 pub mod server;
 pub mod service;
 pub mod status;
+pub mod triggers_convert;
+pub mod triggers_hub;
+pub mod triggers_service;
 mod validate;
 
 /// Code generated from `proto/dialogd/v1/*.proto` by `build.rs`.
@@ -54,16 +63,22 @@ pub mod pb {
         include_bytes!(concat!(env!("OUT_DIR"), "/dialogd_v1_descriptor.bin"));
 }
 
+pub use api_options::{ApiOptions, ExternalServices, TlsFiles};
 pub use backend::{BackendError, DialogFilter, DialogsBackend, EndSide, ProfileValues};
 pub use client::{Client, DialogPage};
 pub use client_events::EventStream;
+pub use client_options::{AuthChannel, AuthInterceptor, ClientOptions};
+pub use client_triggers::{IncomingTrigger, TriggerController, TriggerDecider};
 pub use cluster_backend::{ClusterBackend, ClusterView, MemberView, Role};
 pub use cluster_service::ClusterService;
 pub use dialogd_dialog::BoxFuture;
 pub use error::{Error, Result};
 pub use events_backend::{EventFilter, EventsBackend, WatchedEvent};
 pub use events_service::EventsService;
+pub use forwarded::{is_forwarded, with_forwarded};
 pub use server::serve;
 pub use service::DialogsService;
 /// Extra services [`serve`] can carry on the same listener.
 pub use tonic::service::Routes;
+pub use triggers_hub::{ControllerId, ControllerRegistration, HubTrigger, Offer, TriggerHub};
+pub use triggers_service::TriggersService;

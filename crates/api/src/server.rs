@@ -1,7 +1,8 @@
 //! The API's gRPC server: `Dialogs`, `Cluster`, `Events`, the standard gRPC health service (with
 //! `dialogd.v1.Dialogs`, `dialogd.v1.Cluster` and `dialogd.v1.Events` reported SERVING) and gRPC reflection (v1 and
-//! v1alpha, so `grpcurl` works without protos), plus any extra services the caller brings
-//! (the node's internal Raft service), all on one listener the caller binds. Must not bind
+//! v1alpha, so `grpcurl` works without protos), plus the services the caller brings (the node's
+//! public `Triggers` and `NodeForward`, its internal Raft service), all on one listener the
+//! caller binds, optionally over TLS, behind the auth layer (`auth.rs`). Must not bind
 //! sockets or read config itself: the node (or a test) passes the listener and the shutdown
 //! signal. At shutdown the `Events` streams end first, so open watchers do not hold it up.
 
@@ -11,7 +12,11 @@ use std::sync::Arc;
 use tonic::server::NamedService;
 use tonic::service::Routes;
 use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Identity, ServerTlsConfig};
+use tonic_health::ServingStatus;
 
+use crate::api_options::{ApiOptions, ExternalServices};
+use crate::auth::{AuthLayer, AuthPolicy};
 use crate::backend::DialogsBackend;
 use crate::cluster_backend::ClusterBackend;
 use crate::cluster_service::ClusterService;
@@ -26,17 +31,18 @@ use crate::service::DialogsService;
 
 /// Serves the API on `listener` until `shutdown` completes, then drains open calls and returns.
 ///
-/// `extra` holds services served beside the API on the same listener (e.g. the node-to-node
-/// Raft service). They must not reuse the names of the services added here
-/// (`dialogd.v1.Dialogs`, `dialogd.v1.Cluster`, `dialogd.v1.Events`, `grpc.health.v1.Health`,
-/// `grpc.reflection.v1*.ServerReflection`): two routes for one name panic when the router is
-/// built. Health and reflection do not report them; their owner registers them if it wants.
+/// `options` adds TLS, the token and cluster secret the auth layer checks (`auth.rs`), the
+/// node's external services (behind the token, reported SERVING by health under their names)
+/// and its internal routes (passed through untouched). No route may reuse the names of the
+/// services added here (`dialogd.v1.Dialogs`, `dialogd.v1.Cluster`, `dialogd.v1.Events`,
+/// `grpc.health.v1.Health`, `grpc.reflection.v1*.ServerReflection`): two routes for one name
+/// panic when the router is built.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     backend: Arc<dyn DialogsBackend>,
     cluster: Arc<dyn ClusterBackend>,
     events: Arc<dyn EventsBackend>,
-    extra: Option<Routes>,
+    options: ApiOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     let local = listener.local_addr().ok();
@@ -51,6 +57,16 @@ pub async fn serve(
     health_reporter
         .set_serving::<EventsServer<EventsService>>()
         .await;
+    let external_names = options
+        .external
+        .as_ref()
+        .map(|e| e.names.clone())
+        .unwrap_or_default();
+    for name in &external_names {
+        health_reporter
+            .set_service_status(name, ServingStatus::Serving)
+            .await;
+    }
 
     // The descriptor set holds every file of `proto/dialogd/v1/` (build.rs), Cluster included.
     let reflection_v1 = tonic_reflection::server::Builder::configure()
@@ -64,6 +80,7 @@ pub async fn serve(
         .build_v1alpha()
         .map_err(|e| Error::Reflection(e.to_string()))?;
 
+    let policy = AuthPolicy::new(options.token.clone(), options.cluster_secret.clone());
     tracing::info!(
         addr = ?local,
         services = ?[
@@ -71,10 +88,14 @@ pub async fn serve(
             <ClusterServer<ClusterService> as NamedService>::NAME,
             <EventsServer<EventsService> as NamedService>::NAME,
         ],
-        extra = extra.is_some(),
+        external = ?external_names,
+        internal = options.internal.is_some(),
+        tls = options.tls.is_some(),
+        auth = ?policy,
         "grpc api listening"
     );
-    let routes = extra
+    let mut routes = options
+        .internal
         .unwrap_or_default()
         .add_service(health)
         .add_service(reflection_v1)
@@ -82,18 +103,40 @@ pub async fn serve(
         .add_service(DialogsService::new(backend).into_server())
         .add_service(ClusterService::new(cluster).into_server())
         .add_service(EventsService::new(events, stop_watchers).into_server());
+    if let Some(external) = options.external {
+        routes = with_external(routes, external);
+    }
     // Watchers' streams never end by themselves: end them when shutdown starts, so the
     // server's graceful drain can finish.
     let shutdown = async move {
         shutdown.await;
         let _ = stop_tx.send(true);
     };
+    let mut server = tonic::transport::Server::builder();
+    if let Some(tls) = options.tls {
+        let identity = Identity::from_pem(tls.cert_pem, tls.key_pem);
+        server = server
+            .tls_config(ServerTlsConfig::new().identity(identity))
+            .map_err(|e| Error::Tls(e.to_string()))?;
+    }
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-    tonic::transport::Server::builder()
+    server
+        .layer(AuthLayer::new(policy))
         .add_routes(routes)
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
         .map_err(Error::Serve)?;
     tracing::info!(addr = ?local, "grpc api stopped");
     Ok(())
+}
+
+/// `routes` with each external name routed to the external routes. (Two tonic `Routes` cannot
+/// be merged: each has its own fallback.)
+fn with_external(mut routes: Routes, external: ExternalServices) -> Routes {
+    let router = std::mem::take(routes.axum_router_mut());
+    let router = external.names.iter().fold(router, |router, name| {
+        router.route_service(&format!("/{name}/{{*rest}}"), external.routes.clone())
+    });
+    *routes.axum_router_mut() = router;
+    routes
 }

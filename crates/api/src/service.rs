@@ -1,6 +1,7 @@
 //! The tonic implementation of `dialogd.v1.Dialogs` over an `Arc<dyn DialogsBackend>`: each RPC
 //! validates its arguments (`validate.rs`), asks the backend, converts the answer
-//! (`convert.rs`) and pages lists. Errors become `Status` only through `status.rs`. Must not
+//! (`convert.rs`) and pages lists; the RPCs that change dialogs' data (vars, flags, profiles,
+//! triggers, timeouts by profile, terminate by Call-ID) are in `service_control.rs`. Errors become `Status` only through `status.rs`. Must not
 //! hold business logic: what a dialog is and how it ends is the backend's business.
 
 use std::sync::Arc;
@@ -41,6 +42,9 @@ impl std::fmt::Debug for DialogsService {
 fn not_found(id: DialogId) -> BackendError {
     BackendError::NotFound(format!("dialog {id} not found"))
 }
+
+#[path = "service_control.rs"]
+mod control;
 
 #[tonic::async_trait]
 impl Dialogs for DialogsService {
@@ -129,13 +133,7 @@ impl Dialogs for DialogsService {
     ) -> Result<Response<pb::SetTimeoutResponse>, Status> {
         let req = request.into_inner();
         let id = validate::dialog_id("id", &req.id)?;
-        if req.seconds == 0 || req.seconds > i32::MAX as u32 {
-            return Err(Status::invalid_argument(format!(
-                "seconds: {} is not in 1..={}",
-                req.seconds,
-                i32::MAX
-            )));
-        }
+        validate::seconds("seconds", req.seconds)?;
         tracing::info!(did = %id, seconds = req.seconds, "dialogs api: set timeout");
         self.backend.set_timeout(id, req.seconds).await?;
         Ok(Response::new(pb::SetTimeoutResponse {}))
@@ -193,65 +191,95 @@ impl Dialogs for DialogsService {
         }))
     }
 
-    // Issue 4, being built: answered UNIMPLEMENTED until their backend calls exist.
+    // The RPCs that change one dialog's data (or a set of dialogs) are in `service_control.rs`.
+
     async fn terminate_by_call_id(
         &self,
-        _r: Request<pb::TerminateByCallIdRequest>,
+        request: Request<pb::TerminateByCallIdRequest>,
     ) -> Result<Response<pb::TerminateByCallIdResponse>, Status> {
-        Err(Status::unimplemented("not yet"))
+        self.terminate_by_call_id_rpc(request.into_inner())
+            .await
+            .map(Response::new)
     }
+
     async fn set_timeout_by_profile(
         &self,
-        _r: Request<pb::SetTimeoutByProfileRequest>,
+        request: Request<pb::SetTimeoutByProfileRequest>,
     ) -> Result<Response<pb::SetTimeoutByProfileResponse>, Status> {
-        Err(Status::unimplemented("not yet"))
+        self.set_timeout_by_profile_rpc(request.into_inner())
+            .await
+            .map(Response::new)
     }
+
     async fn set_var(
         &self,
-        _r: Request<pb::SetVarRequest>,
+        request: Request<pb::SetVarRequest>,
     ) -> Result<Response<pb::SetVarResponse>, Status> {
-        Err(Status::unimplemented("not yet"))
+        self.set_var_rpc(request.into_inner())
+            .await
+            .map(Response::new)
     }
+
     async fn get_vars(
         &self,
-        _r: Request<pb::GetVarsRequest>,
+        request: Request<pb::GetVarsRequest>,
     ) -> Result<Response<pb::GetVarsResponse>, Status> {
-        Err(Status::unimplemented("not yet"))
+        self.get_vars_rpc(request.into_inner())
+            .await
+            .map(Response::new)
     }
+
     async fn unset_var(
         &self,
-        _r: Request<pb::UnsetVarRequest>,
+        request: Request<pb::UnsetVarRequest>,
     ) -> Result<Response<pb::UnsetVarResponse>, Status> {
-        Err(Status::unimplemented("not yet"))
+        self.unset_var_rpc(request.into_inner())
+            .await
+            .map(Response::new)
     }
+
     async fn set_flag(
         &self,
-        _r: Request<pb::SetFlagRequest>,
+        request: Request<pb::SetFlagRequest>,
     ) -> Result<Response<pb::SetFlagResponse>, Status> {
-        Err(Status::unimplemented("not yet"))
+        self.set_flag_rpc(request.into_inner())
+            .await
+            .map(Response::new)
     }
+
     async fn reset_flag(
         &self,
-        _r: Request<pb::ResetFlagRequest>,
+        request: Request<pb::ResetFlagRequest>,
     ) -> Result<Response<pb::ResetFlagResponse>, Status> {
-        Err(Status::unimplemented("not yet"))
+        self.reset_flag_rpc(request.into_inner())
+            .await
+            .map(Response::new)
     }
+
     async fn set_profile(
         &self,
-        _r: Request<pb::SetProfileRequest>,
+        request: Request<pb::SetProfileRequest>,
     ) -> Result<Response<pb::SetProfileResponse>, Status> {
-        Err(Status::unimplemented("not yet"))
+        self.set_profile_rpc(request.into_inner())
+            .await
+            .map(Response::new)
     }
+
     async fn unset_profile(
         &self,
-        _r: Request<pb::UnsetProfileRequest>,
+        request: Request<pb::UnsetProfileRequest>,
     ) -> Result<Response<pb::UnsetProfileResponse>, Status> {
-        Err(Status::unimplemented("not yet"))
+        self.unset_profile_rpc(request.into_inner())
+            .await
+            .map(Response::new)
     }
+
     async fn set_triggers(
         &self,
-        _r: Request<pb::SetTriggersRequest>,
+        request: Request<pb::SetTriggersRequest>,
     ) -> Result<Response<pb::SetTriggersResponse>, Status> {
-        Err(Status::unimplemented("not yet"))
+        self.set_triggers_rpc(request.into_inner())
+            .await
+            .map(Response::new)
     }
 }

@@ -14,6 +14,7 @@ impl From<BackendError> for Status {
             BackendError::InvalidArgument(_) => Code::InvalidArgument,
             BackendError::FailedPrecondition(_) => Code::FailedPrecondition,
             BackendError::Unavailable(_) => Code::Unavailable,
+            BackendError::ResourceExhausted(_) => Code::ResourceExhausted,
             BackendError::Internal(_) => Code::Internal,
         };
         if code == Code::Internal {
@@ -68,6 +69,10 @@ mod tests {
             (
                 BackendError::Unavailable("no quorum".into()),
                 Code::Unavailable,
+            ),
+            (
+                BackendError::ResourceExhausted("profile \"trunk\" is full (limit 2)".into()),
+                Code::ResourceExhausted,
             ),
             (BackendError::Internal("actor gone".into()), Code::Internal),
         ];

@@ -18,6 +18,14 @@ pub const MAX_EXTRA_HEADERS: usize = 16;
 pub const MAX_HEADER_LEN: usize = 1024;
 /// Longest profile name or value, in bytes.
 pub const MAX_PROFILE_LEN: usize = 256;
+/// Longest dialog variable or trigger name, in characters.
+pub const MAX_NAME_LEN: usize = 64;
+/// Longest dialog variable value, in bytes.
+pub const MAX_VAR_VALUE_LEN: usize = 1024;
+/// Highest dialog flag number (32 flags).
+pub const MAX_FLAG: u32 = 31;
+/// Longest timeout, in seconds (what a signed 32-bit timer holds).
+pub const MAX_SECONDS: u32 = i32::MAX as u32;
 
 type Result<T> = std::result::Result<T, BackendError>;
 
@@ -223,6 +231,83 @@ fn extra_header(field: &str, header: &str) -> Result<String> {
         ));
     }
     Ok(header.to_owned())
+}
+
+/// A timeout in seconds: 1..=[`MAX_SECONDS`].
+pub fn seconds(field: &str, value: u32) -> Result<u32> {
+    if value == 0 || value > MAX_SECONDS {
+        return Err(invalid(
+            field,
+            format_args!("{value} is not in 1..={MAX_SECONDS}"),
+        ));
+    }
+    Ok(value)
+}
+
+/// A dialog flag number: 0..=[`MAX_FLAG`].
+pub fn flag(field: &str, value: u32) -> Result<u32> {
+    if value > MAX_FLAG {
+        return Err(invalid(
+            field,
+            format_args!("{value} is not in 0..={MAX_FLAG}"),
+        ));
+    }
+    Ok(value)
+}
+
+/// A dialog variable or trigger name: 1..=[`MAX_NAME_LEN`] characters of `[A-Za-z0-9_.-]`.
+pub fn name(field: &str, value: &str) -> Result<String> {
+    if value.is_empty() {
+        return Err(invalid(field, "must not be empty"));
+    }
+    if let Some(bad) = value.chars().find(|c| !is_name_char(*c)) {
+        return Err(invalid(
+            field,
+            format_args!("{value:?} holds {bad:?}; only A-Z a-z 0-9 _ . - are allowed"),
+        ));
+    }
+    if value.len() > MAX_NAME_LEN {
+        return Err(invalid(
+            field,
+            format_args!("{value:?} is longer than {MAX_NAME_LEN} characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// A dialog variable value: at most [`MAX_VAR_VALUE_LEN`] bytes, no CR or LF (may be empty).
+pub fn var_value(field: &str, value: &str) -> Result<String> {
+    if value.contains(['\r', '\n']) {
+        return Err(invalid(field, format_args!("{value:?} contains CR or LF")));
+    }
+    if value.len() > MAX_VAR_VALUE_LEN {
+        return Err(invalid(
+            field,
+            format_args!("{} bytes, at most {MAX_VAR_VALUE_LEN} allowed", value.len()),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// Trigger names for `SetTriggers`, each a [`name`]; empty means none.
+pub fn trigger_names(names: &[String]) -> Result<Vec<String>> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| name(&format!("names[{i}]"), n))
+        .collect()
+}
+
+/// A profile named by `name` and optional `value` fields.
+pub fn profile_key(name: &str, value: Option<&str>) -> Result<ProfileKey> {
+    Ok(ProfileKey {
+        name: profile_name("name", name)?,
+        value: profile_value("value", value)?,
+    })
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
 }
 
 /// RFC 3261 §25.1 `token` characters.

@@ -244,3 +244,78 @@ fn profile_names_and_values() {
     );
     assert!(message(profile_value("value", Some("a\u{7}"))).contains("control characters"));
 }
+
+#[test]
+fn seconds_and_flags() {
+    assert_eq!(seconds("seconds", 1).unwrap(), 1);
+    assert_eq!(seconds("seconds", MAX_SECONDS).unwrap(), MAX_SECONDS);
+    assert_eq!(
+        message(seconds("seconds", 0)),
+        "seconds: 0 is not in 1..=2147483647"
+    );
+    assert_eq!(
+        message(seconds("seconds", u32::MAX)),
+        "seconds: 4294967295 is not in 1..=2147483647"
+    );
+    assert_eq!(flag("flag", 0).unwrap(), 0);
+    assert_eq!(flag("flag", 31).unwrap(), 31);
+    assert_eq!(message(flag("flag", 32)), "flag: 32 is not in 0..=31");
+}
+
+#[test]
+fn names_table() {
+    for ok in ["a", "acct.id", "A-b_9", &"x".repeat(MAX_NAME_LEN)] {
+        assert_eq!(name("name", ok).unwrap(), ok);
+    }
+    let bad = [
+        ("", "name: must not be empty"),
+        (
+            "a b",
+            "name: \"a b\" holds ' '; only A-Z a-z 0-9 _ . - are allowed",
+        ),
+        ("é", "holds 'é'"),
+        ("a\n", "holds '\\n'"),
+    ];
+    for (input, want) in bad {
+        let m = message(name("name", input));
+        assert!(m.contains(want), "{input:?}: {m}");
+    }
+    let long = "x".repeat(MAX_NAME_LEN + 1);
+    assert!(message(name("name", &long)).ends_with("is longer than 64 characters"));
+}
+
+#[test]
+fn var_values_and_trigger_names() {
+    assert_eq!(var_value("value", "").unwrap(), "");
+    assert_eq!(var_value("value", "gold tier").unwrap(), "gold tier");
+    let max = "v".repeat(MAX_VAR_VALUE_LEN);
+    assert_eq!(var_value("value", &max).unwrap(), max);
+    assert_eq!(
+        message(var_value("value", "a\r\nb")),
+        "value: \"a\\r\\nb\" contains CR or LF"
+    );
+    assert_eq!(
+        message(var_value("value", &"v".repeat(MAX_VAR_VALUE_LEN + 1))),
+        "value: 1025 bytes, at most 1024 allowed"
+    );
+    assert_eq!(trigger_names(&[]).unwrap(), Vec::<String>::new());
+    let names = vec!["prepaid".to_owned(), "bad name".to_owned()];
+    assert!(message(trigger_names(&names)).starts_with("names[1]: \"bad name\""));
+}
+
+#[test]
+fn profile_keys() {
+    assert_eq!(
+        profile_key("caller", Some("alice")).unwrap(),
+        ProfileKey::with_value("caller", "alice")
+    );
+    assert_eq!(
+        profile_key("trunk", None).unwrap(),
+        ProfileKey::plain("trunk")
+    );
+    assert_eq!(message(profile_key("", None)), "name: must not be empty");
+    assert_eq!(
+        message(profile_key("caller", Some(""))),
+        "value: must not be empty"
+    );
+}

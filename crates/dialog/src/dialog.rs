@@ -1,12 +1,14 @@
 //! [`Dialog`]: the life of one call as the proxy sees it (DESIGN.md §2), sans-IO: it never
 //! parses SIP, reads a clock or sends anything — facts and `now` come in, verdicts and
-//! outputs go out. Commands are in `dialog_control.rs`, read-only views in `dialog_view.rs`,
-//! the replicated form ([`crate::DialogRecord`], for takeover) in `dialog_record.rs`.
+//! outputs go out. Commands are in `dialog_control.rs`, the triggers and the `on_timeout`
+//! decision in `dialog_triggers.rs`, read-only views in `dialog_view.rs`, the replicated form
+//! ([`crate::DialogRecord`], for takeover) in `dialog_record.rs`.
 //!
 //! ```text
 //!  handle_response(now, ResponseFacts) ─┐                    ┌─▶ poll_output(): StateChanged
 //!  handle_request(now, RequestFacts)   ─┼─▶ Dialog ──────────┤                  SendRequest (BYE)
 //!  handle_timeout(now) / fail / end    ─┤   → RequestVerdict │                  TimeoutChanged
+//!  decide_timeout(now, TimeoutDecision)─┤                    │                  TimeoutTrigger
 //!  set_timeout / flags / vars / profiles┘                    │                  Ended(cause)
 //!                                                            └─▶ poll_timeout(): the deadline
 //! ```
@@ -22,7 +24,9 @@
 //! | BYE on an early dialog | 1, 2 | forwarded; the INVITE's final response ends the dialog (as Kamailio) |
 //! | other sequential request | 3, 4 | timeout restarts, unless `timeout_noreset` (never for ACK, CANCEL) |
 //! | re-INVITE / UPDATE with Contact | 3, 4 | the sender's Contact is refreshed (RFC 3261 §12.2.2, RFC 3311) |
-//! | timeout | 3, 4 | BYE to both legs if `bye_on_timeout`; → 5, `Timeout` |
+//! | timeout, no triggers | 3, 4 | BYE to both legs if `bye_on_timeout`; → 5, `Timeout` |
+//! | timeout, with triggers | 3, 4 | `TimeoutTrigger`; the timer rests until [`decide_timeout`](Dialog::decide_timeout) |
+//! | `Extend(d)` / `Expire` decided | 3, 4 | timeout `d` from now (`TimeoutChanged`) / as a plain timeout |
 //! | [`end`](Dialog::end) | 3, 4 | BYE to the chosen legs; → 5 with the given cause |
 //!
 //! Early dialogs never time out here: their INVITE transaction ends them (Kamailio also
@@ -81,6 +85,9 @@ pub struct Dialog {
     vars: BTreeMap<String, String>,
     profiles: Vec<ProfileKey>,
     pub(crate) triggers: Vec<String>,
+    /// The timeout fired with triggers attached and `on_timeout` has not been decided yet
+    /// ([`Dialog::decide_timeout`]): the timer rests meanwhile.
+    timeout_pending: bool,
     end_cause: Option<EndCause>,
     out: VecDeque<DialogOutput>,
 }
@@ -116,6 +123,7 @@ impl Dialog {
             vars: settings.vars,
             profiles: settings.profiles,
             triggers: settings.triggers,
+            timeout_pending: false,
             end_cause: None,
             out: VecDeque::new(),
             invite,
@@ -265,14 +273,27 @@ impl Dialog {
     }
 
     /// The timer from [`poll_timeout`](Dialog::poll_timeout) is due: a confirmed dialog past
-    /// its deadline ends as `Timeout`, with a BYE to both legs if `bye_on_timeout`.
+    /// its deadline ends as `Timeout`, with a BYE to both legs if `bye_on_timeout`. A dialog
+    /// with triggers outputs `TimeoutTrigger` instead, once, and waits for
+    /// [`decide_timeout`](Dialog::decide_timeout).
     pub fn handle_timeout(&mut self, now: Instant) {
-        if self.state.is_confirmed() && self.clock.is_due(now) {
-            if self.bye_on_timeout {
-                self.send_byes(&[Leg::Caller, Leg::Callee], &[]);
-            }
-            self.finish(EndCause::Timeout);
+        if self.timeout_pending || !self.state.is_confirmed() || !self.clock.is_due(now) {
+            return;
         }
+        if self.triggers.is_empty() {
+            self.expire();
+        } else {
+            self.timeout_pending = true;
+            self.out.push_back(DialogOutput::TimeoutTrigger);
+        }
+    }
+
+    /// Ends the dialog as its timeout does: BYE to both legs if `bye_on_timeout`, `Timeout`.
+    fn expire(&mut self) {
+        if self.bye_on_timeout {
+            self.send_byes(&[Leg::Caller, Leg::Callee], &[]);
+        }
+        self.finish(EndCause::Timeout);
     }
 
     /// Ends a confirmed dialog (API, keep-alive failure): BYE to each of `legs` with the
@@ -359,8 +380,12 @@ impl Dialog {
         self.out.pop_front()
     }
 
-    /// When [`handle_timeout`](Dialog::handle_timeout) must be called (confirmed dialogs).
+    /// When [`handle_timeout`](Dialog::handle_timeout) must be called (confirmed dialogs);
+    /// `None` while an `on_timeout` decision is pending.
     pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.timeout_pending {
+            return None;
+        }
         self.clock.deadline()
     }
 }
@@ -384,6 +409,8 @@ fn fault_verdict(fault: CseqFault) -> RequestVerdict {
 mod control;
 #[path = "dialog_record.rs"]
 mod record_conv;
+#[path = "dialog_triggers.rs"]
+mod triggers;
 #[path = "dialog_view.rs"]
 mod view;
 
@@ -402,3 +429,6 @@ mod tests;
 #[cfg(test)]
 #[path = "dialog_timeout_tests.rs"]
 mod timeout_tests;
+#[cfg(test)]
+#[path = "dialog_triggers_tests.rs"]
+mod triggers_tests;

@@ -23,7 +23,8 @@
 //! Not recorded, and not needed to drive the call on: early and losing fork branches (a
 //! restored early dialog learns them again from the INVITE's responses), the old owner's
 //! [`CseqMap`] marks (the jump covers them), the end cause (records of ended dialogs are
-//! deleted), pending outputs, and sub-second parts of the timeout. The one value parsed here
+//! deleted), pending outputs, a pending `on_timeout` decision (an overdue deadline fires
+//! again on the adopter, which asks anew), and sub-second parts of the timeout. The one value parsed here
 //! is the recorded To of an unanswered INVITE, for its URI, with the parser the proxy used.
 
 use std::time::{Duration, Instant};
@@ -42,7 +43,7 @@ use crate::timeout::TimeoutClock;
 
 impl Dialog {
     /// The dialog as the cluster replicates it, written at `now` (`unix_ms` on the wall
-    /// clock) by node `owner`. Triggers are empty: no dialog has any yet (issue 4).
+    /// clock) by node `owner`.
     pub fn record(&self, owner: u64, now: Instant, unix_ms: u64) -> DialogRecord {
         let inv = &self.invite;
         let caller = LegRecord {
@@ -142,6 +143,7 @@ impl Dialog {
             vars: record.vars.clone(),
             profiles: record.profiles.clone(),
             triggers: record.triggers.clone(),
+            timeout_pending: false,
             end_cause: None,
             out: Default::default(),
         }

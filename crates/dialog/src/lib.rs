@@ -12,7 +12,7 @@
 //! ```text
 //!  proxy: SipMessage ──facts──▶ Dialog::handle_* (now, facts) ──▶ RequestVerdict
 //!                                       │ poll_output(): StateChanged | SendRequest |
-//!                                       │                TimeoutChanged | Ended
+//!                                       │                TimeoutChanged | TimeoutTrigger | Ended
 //!                                       └ poll_timeout(): the dialog timeout
 //! ```
 

@@ -67,5 +67,10 @@ pub enum DialogOutput {
     TimeoutChanged {
         timeout: Duration,
     },
+    /// The timeout fired on a dialog with triggers ([`crate::Dialog::triggers`]): ask the
+    /// controllers (`on_timeout`, [`crate::TriggerSink::on_timeout`]) and hand their answer to
+    /// [`crate::Dialog::decide_timeout`]. Until then the dialog goes on and its timer rests
+    /// ([`crate::Dialog::poll_timeout`] is `None`); emitted once per firing.
+    TimeoutTrigger,
     Ended(EndCause),
 }

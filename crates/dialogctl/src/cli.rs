@@ -2,6 +2,7 @@
 //! grouped like the API's services (`dialogs`, `profile`, `cluster`, `events`). Parses only: running a command is
 //! `commands.rs`, printing it `output.rs`.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -24,6 +25,13 @@ pub struct Cli {
     /// Bound on connecting and on each call: `10s`, `500ms`, `2m` or plain seconds.
     #[arg(long, global = true, default_value = "10s", value_parser = parse_duration)]
     pub timeout: Duration,
+    /// API token, sent as `authorization: Bearer <token>`.
+    #[arg(long, global = true, env = "DIALOGCTL_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// PEM file of the CA that signed the node's certificate: talk TLS (an `https://` address;
+    /// without a scheme, `https://` is assumed).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub tls_ca: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -91,6 +99,114 @@ pub enum DialogsCommand {
         /// Seconds from now, at least 1.
         seconds: u32,
     },
+    /// End every confirmed dialog with a Call-ID (BYE to both legs).
+    Terminate {
+        /// The Call-ID.
+        #[arg(long)]
+        call_id: String,
+        /// Extra header for the BYEs, `Name: value` (repeatable).
+        #[arg(long = "header", value_name = "NAME: VALUE")]
+        headers: Vec<String>,
+    },
+    /// Set the timeout of every dialog in a profile (with --value: that value only).
+    SetTimeoutByProfile {
+        /// The profile name.
+        name: String,
+        /// Only the dialogs with this profile value.
+        #[arg(long)]
+        value: Option<String>,
+        /// Seconds from now, at least 1.
+        seconds: u32,
+    },
+    /// Set a dialog variable.
+    SetVar {
+        /// The dialog id (hex).
+        id: String,
+        /// Variable name: letters, digits, `_`, `.`, `-`.
+        name: String,
+        /// The value (at most 1024 bytes, one line).
+        value: String,
+    },
+    /// Show a dialog's variables (with --name: that one only).
+    Vars {
+        /// The dialog id (hex).
+        id: String,
+        /// Only this variable (fails if it is not set).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Remove a dialog variable.
+    UnsetVar {
+        /// The dialog id (hex).
+        id: String,
+        /// The variable name.
+        name: String,
+    },
+    /// Set one of the 32 dialog flags; prints all flags after the change.
+    SetFlag {
+        /// The dialog id (hex).
+        id: String,
+        /// The flag number, 0 to 31.
+        flag: u32,
+    },
+    /// Clear one of the 32 dialog flags; prints all flags after the change.
+    ResetFlag {
+        /// The dialog id (hex).
+        id: String,
+        /// The flag number, 0 to 31.
+        flag: u32,
+    },
+    /// Add a live dialog to a profile (with --limit: only if it holds fewer dialogs).
+    SetProfile {
+        /// The dialog id (hex).
+        id: String,
+        /// The profile name.
+        name: String,
+        /// The profile value.
+        #[arg(long)]
+        value: Option<String>,
+        /// Refuse if the profile (value) already holds this many dialogs.
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+    /// Remove a live dialog from a profile.
+    UnsetProfile {
+        /// The dialog id (hex).
+        id: String,
+        /// The profile name.
+        name: String,
+        /// The profile value.
+        #[arg(long)]
+        value: Option<String>,
+    },
+    /// Replace the trigger names of a dialog (none given: remove them all).
+    SetTriggers {
+        /// The dialog id (hex).
+        id: String,
+        /// Trigger names: letters, digits, `_`, `.`, `-`.
+        names: Vec<String>,
+    },
+}
+
+impl DialogsCommand {
+    /// The dialog id the command names, if any (checked before connecting).
+    pub fn dialog_id(&self) -> Option<&str> {
+        match self {
+            DialogsCommand::List(_) | DialogsCommand::Terminate { .. } => None,
+            DialogsCommand::SetTimeoutByProfile { .. } => None,
+            DialogsCommand::Show(args) => args.id.as_deref(),
+            DialogsCommand::End(args) => Some(&args.id),
+            DialogsCommand::SetTimeout { id, .. }
+            | DialogsCommand::SetVar { id, .. }
+            | DialogsCommand::Vars { id, .. }
+            | DialogsCommand::UnsetVar { id, .. }
+            | DialogsCommand::SetFlag { id, .. }
+            | DialogsCommand::ResetFlag { id, .. }
+            | DialogsCommand::SetProfile { id, .. }
+            | DialogsCommand::UnsetProfile { id, .. }
+            | DialogsCommand::SetTriggers { id, .. } => Some(id),
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -147,3 +147,85 @@ fn cluster_command_lines() {
         assert!(Cli::try_parse_from(&args).is_err(), "{args:?}");
     }
 }
+
+#[test]
+fn data_changing_command_lines() {
+    let parse = |args: &[&str]| {
+        let mut argv = vec!["dialogctl"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).map(|cli| cli.command)
+    };
+    let Ok(Command::Dialogs(DialogsCommand::SetProfile {
+        id,
+        name,
+        value,
+        limit,
+    })) = parse(&[
+        "dialogs",
+        "set-profile",
+        "1f",
+        "caller",
+        "--value",
+        "bob",
+        "--limit",
+        "3",
+    ])
+    else {
+        panic!("set-profile")
+    };
+    assert_eq!(
+        (id.as_str(), name.as_str(), value.as_deref(), limit),
+        ("1f", "caller", Some("bob"), Some(3))
+    );
+    let Ok(Command::Dialogs(DialogsCommand::SetTimeoutByProfile {
+        name,
+        value,
+        seconds,
+    })) = parse(&["dialogs", "set-timeout-by-profile", "trunk", "30"])
+    else {
+        panic!("set-timeout-by-profile")
+    };
+    assert_eq!((name.as_str(), value, seconds), ("trunk", None, 30));
+    let Ok(Command::Dialogs(DialogsCommand::SetTriggers { names, .. })) =
+        parse(&["dialogs", "set-triggers", "1f"])
+    else {
+        panic!("set-triggers")
+    };
+    assert!(names.is_empty());
+    let Ok(Command::Dialogs(DialogsCommand::Terminate { call_id, headers })) = parse(&[
+        "dialogs",
+        "terminate",
+        "--call-id",
+        "c1",
+        "--header",
+        "Reason: x",
+    ]) else {
+        panic!("terminate")
+    };
+    assert_eq!(
+        (call_id.as_str(), headers),
+        ("c1", vec!["Reason: x".to_owned()])
+    );
+    let ok: [&[&str]; 7] = [
+        &["dialogs", "set-var", "1f", "tier", "gold"],
+        &["dialogs", "vars", "1f", "--name", "tier"],
+        &["dialogs", "unset-var", "1f", "tier"],
+        &["dialogs", "set-flag", "1f", "31"],
+        &["dialogs", "reset-flag", "1f", "0"],
+        &["dialogs", "unset-profile", "1f", "caller", "--value", "bob"],
+        &["--token", "t", "--tls-ca", "ca.pem", "stats"],
+    ];
+    for args in ok {
+        assert!(parse(args).is_ok(), "{args:?}");
+    }
+    let bad: [&[&str]; 5] = [
+        &["dialogs", "terminate"],
+        &["dialogs", "set-var", "1f", "tier"],
+        &["dialogs", "set-flag", "1f", "-1"],
+        &["dialogs", "set-timeout-by-profile", "trunk"],
+        &["dialogs", "set-profile", "1f", "caller", "--limit", "x"],
+    ];
+    for args in bad {
+        assert!(parse(args).is_err(), "{args:?}");
+    }
+}

@@ -4,13 +4,11 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use dialogd_api::{Client, DialogFilter};
+use dialogd_api::{Client, ClientOptions, DialogFilter};
 use dialogd_dialog::{DialogId, ProfileKey};
 use tonic::Code;
 
-use crate::cli::{
-    Cli, ClusterCommand, Command, DialogsCommand, EndArgs, ListArgs, ProfileCommand, ShowArgs,
-};
+use crate::cli::{Cli, ClusterCommand, Command, DialogsCommand, ListArgs, ProfileCommand};
 use crate::output;
 
 /// Why a command failed: a gRPC code and a message for `dialogctl: <CODE>: <message>`.
@@ -45,7 +43,28 @@ impl From<dialogd_api::Error> for Failure {
     }
 }
 
-fn parse_id(text: &str) -> Result<DialogId, Failure> {
+/// The connection options the global flags ask for; an unreadable CA file fails here.
+pub fn client_options(cli: &Cli) -> Result<ClientOptions, Failure> {
+    let tls_ca_pem = cli
+        .tls_ca
+        .as_ref()
+        .map(|path| {
+            std::fs::read(path).map_err(|e| Failure {
+                code: Code::InvalidArgument,
+                message: format!("tls-ca: cannot read {}: {e}", path.display()),
+            })
+        })
+        .transpose()?;
+    Ok(ClientOptions {
+        token: cli.token.clone().filter(|t| !t.is_empty()),
+        tls_ca_pem,
+        timeout: Some(cli.timeout),
+        ..ClientOptions::default()
+    })
+}
+
+/// A dialog id in hex, or INVALID_ARGUMENT naming it.
+pub fn parse_id(text: &str) -> Result<DialogId, Failure> {
     text.parse().map_err(|e| Failure {
         code: Code::InvalidArgument,
         message: format!("id: {e}"),
@@ -61,16 +80,20 @@ fn now_unix_ms() -> u64 {
 /// Runs `cli` and returns what to print on stdout.
 pub async fn run(cli: Cli) -> Result<String, Failure> {
     // Check local arguments before connecting, so a typo fails fast and the same way offline.
-    if let Command::Dialogs(DialogsCommand::End(EndArgs { id, .. }))
-    | Command::Dialogs(DialogsCommand::Show(ShowArgs { id: Some(id), .. })) = &cli.command
-    {
+    if let Some(id) = match &cli.command {
+        Command::Dialogs(command) => command.dialog_id(),
+        _ => None,
+    } {
         parse_id(id)?;
     }
+    let mut options = client_options(&cli)?;
     if let Command::Events(args) = &cli.command {
-        crate::events::follow(&cli.addr, args, cli.json).await?;
+        // No per-call timeout: it would cut the stream.
+        options.timeout = None;
+        crate::events::follow(&cli.addr, &options, args, cli.json).await?;
         return Ok(String::new());
     }
-    let client = Client::connect_with(&cli.addr, Some(cli.timeout)).await?;
+    let client = Client::connect_options(&cli.addr, &options).await?;
     let json = cli.json;
     match cli.command {
         Command::Stats => {
@@ -101,6 +124,7 @@ pub async fn run(cli: Cli) -> Result<String, Failure> {
             client.set_timeout(id, seconds).await?;
             Ok(output::timeout_set(id, seconds, json))
         }
+        Command::Dialogs(command) => crate::control::run(&client, command, json).await,
         Command::Profile(ProfileCommand::Size {
             name,
             value,

@@ -4,7 +4,7 @@
 
 use std::io::Write as _;
 
-use dialogd_api::{Client, EventFilter};
+use dialogd_api::{Client, ClientOptions, EventFilter};
 use dialogd_dialog::ProfileKey;
 use tonic::Code;
 
@@ -36,13 +36,17 @@ pub fn filter(args: &EventsArgs) -> Result<EventFilter, Failure> {
 }
 
 /// Follows the events of the node at `addr`, printing them on stdout as they come.
-pub async fn follow(addr: &str, args: &EventsArgs, json: bool) -> Result<(), Failure> {
+pub async fn follow(
+    addr: &str,
+    options: &ClientOptions,
+    args: &EventsArgs,
+    json: bool,
+) -> Result<(), Failure> {
     let filter = filter(args)?;
     if args.count == Some(0) {
         return Ok(());
     }
-    // No per-call timeout: it would cut the stream. Connecting still fails fast.
-    let client = Client::connect_with(addr, None).await?;
+    let client = Client::connect_options(addr, options).await?;
     let mut stream = client.watch_events(&filter).await?;
     let mut printed = 0;
     let mut stdout = std::io::stdout();

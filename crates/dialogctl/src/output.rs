@@ -7,6 +7,7 @@ use dialogd_dialog::{DialogId, DialogSnapshot, LegView, ProfileKey, Stats};
 use serde_json::{Value, json};
 
 pub mod cluster;
+pub mod control;
 pub mod events;
 
 /// Columns padded to their widest cell, two spaces apart; each line ends with a newline.

@@ -1,23 +1,33 @@
-//! [`NodeBackend`]: the API's [`DialogsBackend`] over this node's proxy (dialog views, ending
-//! dialogs) and its profile store (sizes, members, values). Store errors become
-//! `Unavailable` (try again or elsewhere); a dialog that is gone is `NotFound`.
+//! [`NodeBackend`]: the API's [`DialogsBackend`] for a node of a cluster. Calls about one
+//! dialog run where the dialog is driven ([`crate::owners`]): here through the proxy, or
+//! forwarded to the owner. Lists ask every member for the dialogs it drives (one call each;
+//! a member that cannot answer is shown from the replicated records). Profile reads come from
+//! the replicated state (linearizable unless `stale_ok`). Store errors become `Unavailable`
+//! (try again or elsewhere); a dialog that is gone is `NotFound`.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use dialogd_api::{BackendError, DialogFilter, DialogsBackend, EndSide, ProfileValues};
-use dialogd_dialog::{Admission, AdmitError, BoxFuture, DialogId, DialogSnapshot, Stats};
+use dialogd_dialog::{
+    Admission, AdmitError, BoxFuture, DialogId, DialogSnapshot, ProfileKey, Stats,
+};
 use dialogd_proxy::proxy::{ControlError, Proxy};
+
+use crate::owners::Owners;
 
 /// The node's implementation of the API backend.
 pub struct NodeBackend {
     pub node_id: u64,
     pub proxy: Proxy,
     pub admission: Arc<dyn Admission>,
-    /// This node's Raft member (stale reads, cluster-wide stats).
+    /// This node's Raft member (stale reads, cluster-wide stats, records).
     pub cluster: Arc<dialogd_cluster::ClusterNode>,
+    /// Owner lookup and forwarding.
+    pub owners: Arc<Owners>,
 }
 
-fn store_error(e: AdmitError) -> BackendError {
+pub(crate) fn store_error(e: AdmitError) -> BackendError {
     match e {
         AdmitError::Unknown(did) => BackendError::NotFound(format!("dialog {did} not found")),
         other => BackendError::Unavailable(other.to_string()),
@@ -35,22 +45,11 @@ impl DialogsBackend for NodeBackend {
         &self,
         filter: DialogFilter,
     ) -> BoxFuture<'_, Result<Vec<DialogSnapshot>, BackendError>> {
-        Box::pin(async move {
-            let mut out = Vec::new();
-            for s in self.proxy.snapshots_after(filter.after).await {
-                if filter.matches(&s) {
-                    out.push(s);
-                    if filter.limit.is_some_and(|l| out.len() >= l) {
-                        break;
-                    }
-                }
-            }
-            Ok(out)
-        })
+        Box::pin(self.list_cluster(filter))
     }
 
     fn get(&self, id: DialogId) -> BoxFuture<'_, Result<Option<DialogSnapshot>, BackendError>> {
-        Box::pin(async move { Ok(self.proxy.snapshot(id).await) })
+        Box::pin(self.get_anywhere(id))
     }
 
     fn find<'a>(
@@ -58,14 +57,7 @@ impl DialogsBackend for NodeBackend {
         call_id: &'a str,
         from_tag: &'a str,
     ) -> BoxFuture<'a, Result<Option<DialogSnapshot>, BackendError>> {
-        Box::pin(async move {
-            for s in self.proxy.snapshots_by_call_id(call_id).await {
-                if s.caller.tag.as_deref() == Some(from_tag) {
-                    return Ok(Some(s));
-                }
-            }
-            Ok(None)
-        })
+        Box::pin(self.find_anywhere(call_id, from_tag))
     }
 
     fn end(
@@ -74,21 +66,11 @@ impl DialogsBackend for NodeBackend {
         side: EndSide,
         extra_headers: Vec<String>,
     ) -> BoxFuture<'_, Result<(), BackendError>> {
-        Box::pin(async move {
-            self.proxy
-                .end(id, side.legs(), extra_headers)
-                .await
-                .map_err(control_error)
-        })
+        Box::pin(self.end_at_owner(id, side, extra_headers))
     }
 
     fn set_timeout(&self, id: DialogId, seconds: u32) -> BoxFuture<'_, Result<(), BackendError>> {
-        Box::pin(async move {
-            self.proxy
-                .set_timeout(id, std::time::Duration::from_secs(u64::from(seconds)))
-                .await
-                .map_err(control_error)
-        })
+        Box::pin(self.set_timeout_at_owner(id, seconds))
     }
 
     fn cluster_stats(&self) -> BoxFuture<'_, Result<Option<Stats>, BackendError>> {
@@ -156,6 +138,139 @@ impl DialogsBackend for NodeBackend {
                 .map_err(store_error)
         })
     }
+
+    fn terminate_by_call_id(
+        &self,
+        call_id: String,
+        extra_headers: Vec<String>,
+    ) -> BoxFuture<'_, Result<Vec<DialogId>, BackendError>> {
+        Box::pin(self.terminate_call(call_id, extra_headers))
+    }
+
+    fn set_timeout_by_profile(
+        &self,
+        name: String,
+        value: Option<String>,
+        seconds: u32,
+    ) -> BoxFuture<'_, Result<u64, BackendError>> {
+        Box::pin(self.set_profile_timeouts(name, value, seconds))
+    }
+
+    fn set_var(
+        &self,
+        id: DialogId,
+        name: String,
+        value: String,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(async move {
+            let (n, v) = (name.clone(), value.clone());
+            let local = self.proxy.set_var(id, name, value);
+            self.at_owner(
+                id,
+                local,
+                move |c| async move { c.set_var(id, &n, &v).await },
+            )
+            .await
+        })
+    }
+
+    fn get_vars(
+        &self,
+        id: DialogId,
+    ) -> BoxFuture<'_, Result<BTreeMap<String, String>, BackendError>> {
+        Box::pin(async move {
+            let local = self.proxy.vars(id);
+            self.at_owner(
+                id,
+                local,
+                move |c| async move { c.get_vars(id, None).await },
+            )
+            .await
+        })
+    }
+
+    fn unset_var(&self, id: DialogId, name: String) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(async move {
+            let n = name.clone();
+            let local = self.proxy.unset_var(id, name);
+            self.at_owner(id, local, move |c| async move { c.unset_var(id, &n).await })
+                .await
+        })
+    }
+
+    fn set_flag(&self, id: DialogId, flag: u32) -> BoxFuture<'_, Result<u32, BackendError>> {
+        Box::pin(async move {
+            let local = self.proxy.set_flag(id, flag);
+            self.at_owner(
+                id,
+                local,
+                move |c| async move { c.set_flag(id, flag).await },
+            )
+            .await
+        })
+    }
+
+    fn reset_flag(&self, id: DialogId, flag: u32) -> BoxFuture<'_, Result<u32, BackendError>> {
+        Box::pin(async move {
+            let local = self.proxy.reset_flag(id, flag);
+            self.at_owner(
+                id,
+                local,
+                move |c| async move { c.reset_flag(id, flag).await },
+            )
+            .await
+        })
+    }
+
+    fn set_profile(
+        &self,
+        id: DialogId,
+        profile: ProfileKey,
+        limit: Option<u32>,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(async move {
+            let p = profile.clone();
+            let local = self.proxy.add_profile(id, profile, limit);
+            self.at_owner(id, local, move |c| async move {
+                c.set_profile(id, &p, limit).await
+            })
+            .await
+        })
+    }
+
+    fn unset_profile(
+        &self,
+        id: DialogId,
+        profile: ProfileKey,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(async move {
+            let p = profile.clone();
+            let local = self.proxy.remove_profile(id, profile);
+            self.at_owner(
+                id,
+                local,
+                move |c| async move { c.unset_profile(id, &p).await },
+            )
+            .await
+        })
+    }
+
+    fn set_triggers(
+        &self,
+        id: DialogId,
+        names: Vec<String>,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(async move {
+            let n = names.clone();
+            let local = self.proxy.set_triggers(id, names);
+            self.at_owner(
+                id,
+                local,
+                move |c| async move { c.set_triggers(id, n).await },
+            )
+            .await
+        })
+    }
 }
 
 /// The `Events` stream: this node's dialog events, straight from the proxy's bus.
@@ -168,9 +283,14 @@ impl dialogd_api::EventsBackend for NodeBackend {
 }
 
 /// A proxy control error as the API reports it.
-fn control_error(e: ControlError) -> BackendError {
+pub(crate) fn control_error(e: ControlError) -> BackendError {
     match e {
-        ControlError::NotFound(_) => BackendError::NotFound(e.to_string()),
+        ControlError::NotFound(_)
+        | ControlError::NotInProfile(..)
+        | ControlError::VarNotSet(..) => BackendError::NotFound(e.to_string()),
         ControlError::NotConfirmed(_) => BackendError::FailedPrecondition(e.to_string()),
+        ControlError::InvalidArgument(_) => BackendError::InvalidArgument(e.to_string()),
+        ControlError::ProfileFull { .. } => BackendError::ResourceExhausted(e.to_string()),
+        ControlError::Unavailable(_) => BackendError::Unavailable(e.to_string()),
     }
 }

@@ -26,6 +26,7 @@ use figment::Figment;
 use figment::providers::Serialized;
 use serde::{Deserialize, Serialize};
 
+pub use crate::config_api::{ApiConfig, TriggersConfig};
 pub use crate::config_cluster::ClusterConfig;
 pub use crate::config_error::ConfigError;
 use crate::config_sources::{self, EnvVars, FileLayer, FlagLayer, Origin};
@@ -91,6 +92,10 @@ pub struct Config {
     pub dialog: DialogConfig,
     /// Cluster settings (`crate::config_cluster`).
     pub cluster: ClusterConfig,
+    /// External gRPC port: token and TLS (`crate::config_api`).
+    pub api: ApiConfig,
+    /// Dialog triggers (`crate::config_api`).
+    pub triggers: TriggersConfig,
     /// The routing and admission policy, evaluated in order (see `dialogd_proxy::policy`).
     pub rules: Vec<RuleConfig>,
 }
@@ -155,6 +160,8 @@ impl Default for Config {
             sip: SipConfig::default(),
             dialog: DialogConfig::default(),
             cluster: ClusterConfig::default(),
+            api: ApiConfig::default(),
+            triggers: TriggersConfig::default(),
             rules: Vec::new(),
         }
     }

@@ -43,6 +43,7 @@ impl Config {
         self.check_sip()?;
         self.check_dialog()?;
         self.check_cluster()?;
+        self.check_api()?;
         self.policy().map(|_| ())
     }
 

@@ -15,8 +15,11 @@
 //!
 //! Errors: [`NodeError`] (a [`ConfigError`] inside is kept apart: the binary exits 2 for it).
 
+pub mod api_wiring;
 pub mod backend;
+mod backend_ops;
 pub mod config;
+pub mod config_api;
 mod config_cluster;
 mod config_error;
 mod config_locate;
@@ -26,8 +29,12 @@ mod config_validate;
 pub mod error;
 pub mod listeners;
 pub mod metrics;
+pub mod node_forward;
+pub mod owners;
 pub mod raft_cluster_backend;
+pub mod record_view;
 pub mod run;
+pub mod trigger_sink;
 
 pub use config::{Config, ConfigError, Overrides};
 pub use error::NodeError;

@@ -20,7 +20,6 @@ use crate::config::{self, Config};
 use crate::error::NodeError;
 use crate::listeners::Listeners;
 use crate::raft_cluster_backend::RaftCluster;
-use tonic::service::Routes;
 
 /// Runs the node until `shutdown` completes.
 pub async fn run(
@@ -35,6 +34,7 @@ pub async fn run(
     let settings = proxy_settings(&config, endpoints.sip)?;
     let node_id = config.node_id;
     let cluster_settings = config.cluster_settings(endpoints.grpc, &secret);
+    let cluster_secret = cluster_settings.secret.clone();
     let (cluster_node, mut ownership) = ClusterNode::start(cluster_settings, tcp_connector())
         .await
         .map_err(|e| NodeError::Cluster(e.to_string()))?;
@@ -66,18 +66,19 @@ pub async fn run(
     .map_err(NodeError::Runtime)?;
 
     let stop = CancellationToken::new();
+    let parts = crate::api_wiring::api_parts(&config, &proxy, &cluster_node, cluster_secret)?;
     let backend = Arc::new(NodeBackend {
         node_id,
         proxy: proxy.clone(),
         admission,
         cluster: cluster_node.clone(),
+        owners: parts.owners.clone(),
     });
     let cluster = Arc::new(RaftCluster {
         node: cluster_node.clone(),
     });
-    let internal = Routes::new(dialogd_cluster::network::server::service(
-        cluster_node.clone(),
-    ));
+    let stop_triggers = parts.stop_triggers;
+    let options = parts.options;
     let adopter = proxy.clone();
     let ownership_task = tokio::spawn(async move {
         while let Some(o) = ownership.recv().await {
@@ -92,7 +93,7 @@ pub async fn run(
         let api_shutdown = async move { api_stop.cancelled().await };
         let events = backend.clone();
         if let Err(e) =
-            dialogd_api::serve(grpc, backend, cluster, events, Some(internal), api_shutdown).await
+            dialogd_api::serve(grpc, backend, cluster, events, options, api_shutdown).await
         {
             tracing::error!(error = %e, "gRPC API stopped");
         }
@@ -121,6 +122,7 @@ pub async fn run(
     shutdown.await;
     tracing::info!("shutting down");
     proxy.shutdown();
+    let _ = stop_triggers.send(true);
     stop.cancel();
     let _ = api.await;
     ownership_task.abort();

@@ -1,10 +1,11 @@
 //! [`ProxyContext`]: what every part of the running proxy shares — transports, the transaction
-//! table, the dialog registry, the profile store, the policy, the event bus and the settings.
+//! table, the dialog registry, the profile store, the policy, the event bus, the trigger sink
+//! and the settings.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use dialogd_dialog::Admission;
+use dialogd_dialog::{Admission, TriggerSink};
 use dialogd_sip::transaction::TimerConfig;
 
 use crate::did::DidCodec;
@@ -52,6 +53,10 @@ pub struct ProxyContext {
     pub did: DidCodec,
     /// Dialog events for watchers ([`crate::events`]).
     pub events: EventBus,
+    /// Where dialogs with trigger names send `on_answer`, `on_timeout` and `on_hangup`; set
+    /// once by the node ([`crate::proxy::Proxy::set_trigger_sink`]). Unset: no notification,
+    /// and `on_timeout` expires the dialog at once.
+    pub trigger_sink: OnceLock<Arc<dyn TriggerSink>>,
 }
 
 impl std::fmt::Debug for ProxyContext {

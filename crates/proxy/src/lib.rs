@@ -11,6 +11,8 @@
 
 pub mod context;
 pub mod dialog_actor;
+pub mod dialog_commands;
+pub mod dialog_triggers;
 pub mod did;
 pub mod dispatch;
 pub mod events;

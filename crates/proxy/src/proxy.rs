@@ -1,16 +1,24 @@
 //! [`Proxy`]: starts the proxy on bound sockets and runs the dispatcher loop; the handle the
-//! node and the API use to look at and steer dialogs.
+//! node and the API use to look at and steer dialogs (end, timeout, vars, flags, profiles,
+//! triggers — the last four through [`crate::dialog_commands`]) and to plug in the trigger
+//! sink.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 
 use std::time::{Duration, Instant};
 
-use dialogd_dialog::{Admission, Dialog, DialogId, DialogRecord, DialogSnapshot, Leg, Stats};
+use dialogd_dialog::{
+    Admission, Dialog, DialogId, DialogRecord, DialogSnapshot, Leg, ProfileKey, Stats, TriggerSink,
+};
+use ractor::RpcReplyPort;
+use ractor::rpc::CallResult;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
 
 use crate::context::{ProxyContext, ProxySettings};
 use crate::dialog_actor::DialogMsg;
+use crate::dialog_commands::DialogCommand;
 use crate::did::DidCodec;
 use crate::dispatch::dispatch;
 use crate::events::{EVENT_CAPACITY, EventBus};
@@ -23,13 +31,27 @@ use crate::transport::{TransportConfig, Transports};
 /// and TCP readers wait.
 pub const INBOUND_QUEUE: usize = 4096;
 
-/// Why a dialog could not be ended through the API.
+/// Why a command on a live dialog was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ControlError {
+    /// Unknown to this node, or already ended.
     #[error("dialog {0} not found")]
     NotFound(DialogId),
     #[error("dialog {0} is not confirmed: only confirmed dialogs can be ended with BYE")]
     NotConfirmed(DialogId),
+    /// A bad value in the command (flag index, empty variable name, trigger name).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// The profile already holds `limit` dialogs cluster-wide.
+    #[error("profile {key} is full (limit {limit})")]
+    ProfileFull { key: ProfileKey, limit: u32 },
+    #[error("dialog {0} is not in profile {1}")]
+    NotInProfile(DialogId, ProfileKey),
+    #[error("dialog {0} has no variable {1:?}")]
+    VarNotSet(DialogId, String),
+    /// The profile store cannot decide now (no quorum, shutting down): retry later.
+    #[error("profile store unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// A running proxy.
@@ -61,6 +83,7 @@ impl Proxy {
             policy,
             did: DidCodec::new(secret),
             events: EventBus::new(u64::from(settings_node), EVENT_CAPACITY),
+            trigger_sink: OnceLock::new(),
         });
         let dctx = ctx.clone();
         tokio::spawn(async move {
@@ -148,6 +171,107 @@ impl Proxy {
         match ractor::call!(h.actor, DialogMsg::SetTimeout, timeout) {
             Ok(true) => Ok(()),
             Ok(false) | Err(_) => Err(ControlError::NotFound(did)),
+        }
+    }
+
+    /// Where dialogs with trigger names send `on_answer`, `on_timeout` and `on_hangup` from
+    /// now on. Set once: a later call is ignored (logged).
+    pub fn set_trigger_sink(&self, sink: Arc<dyn TriggerSink>) {
+        if self.ctx.trigger_sink.set(sink).is_err() {
+            tracing::warn!("trigger sink already set; the new one is ignored");
+        }
+    }
+
+    /// Sets dialog variable `name` (Kamailio `$dlg_var`); `vars_changed` event, replicated.
+    pub async fn set_var(
+        &self,
+        did: DialogId,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Result<(), ControlError> {
+        let (name, value) = (name.into(), value.into());
+        self.command(did, |reply| DialogCommand::SetVar { name, value, reply })
+            .await
+    }
+
+    /// Removes dialog variable `name`; [`ControlError::VarNotSet`] if it is not set.
+    pub async fn unset_var(
+        &self,
+        did: DialogId,
+        name: impl Into<String>,
+    ) -> Result<(), ControlError> {
+        let name = name.into();
+        self.command(did, |reply| DialogCommand::UnsetVar { name, reply })
+            .await
+    }
+
+    /// A dialog's variables.
+    pub async fn vars(&self, did: DialogId) -> Result<BTreeMap<String, String>, ControlError> {
+        self.command(did, DialogCommand::Vars).await
+    }
+
+    /// Sets flag `index` (0..=31, OpenSIPS `set_dlg_flag`); answers all 32 flags.
+    pub async fn set_flag(&self, did: DialogId, index: u32) -> Result<u32, ControlError> {
+        self.command(did, |reply| DialogCommand::SetFlag { index, reply })
+            .await
+    }
+
+    /// Clears flag `index` (0..=31, OpenSIPS `reset_dlg_flag`); answers all 32 flags.
+    pub async fn reset_flag(&self, did: DialogId, index: u32) -> Result<u32, ControlError> {
+        self.command(did, |reply| DialogCommand::ResetFlag { index, reply })
+            .await
+    }
+
+    /// Counts a live dialog in profile `key` too (OpenSIPS `set_dlg_profile`): the profile
+    /// store admits it first, enforcing `limit` cluster-wide ([`ControlError::ProfileFull`]).
+    /// Already in it: Ok, nothing changes.
+    pub async fn add_profile(
+        &self,
+        did: DialogId,
+        key: ProfileKey,
+        limit: Option<u32>,
+    ) -> Result<(), ControlError> {
+        self.command(did, |reply| DialogCommand::AddProfile { key, limit, reply })
+            .await
+    }
+
+    /// Stops counting a live dialog in profile `key` (OpenSIPS `unset_dlg_profile`);
+    /// [`ControlError::NotInProfile`] if it was not in it.
+    pub async fn remove_profile(&self, did: DialogId, key: ProfileKey) -> Result<(), ControlError> {
+        self.command(did, |reply| DialogCommand::RemoveProfile { key, reply })
+            .await
+    }
+
+    /// Replaces a dialog's trigger names (each 1 to 64 of letters, digits, `_`, `-`, `.`;
+    /// empty: none). A dialog answered already gets no `on_answer`.
+    pub async fn set_triggers(
+        &self,
+        did: DialogId,
+        triggers: Vec<String>,
+    ) -> Result<(), ControlError> {
+        self.command(did, |reply| DialogCommand::SetTriggers { triggers, reply })
+            .await
+    }
+
+    /// Sends a command to the dialog's actor and waits for its answer.
+    async fn command<T: Send + 'static>(
+        &self,
+        did: DialogId,
+        build: impl FnOnce(RpcReplyPort<Result<T, ControlError>>) -> DialogCommand,
+    ) -> Result<T, ControlError> {
+        let h = self
+            .ctx
+            .registry
+            .get(did)
+            .ok_or(ControlError::NotFound(did))?;
+        match h
+            .actor
+            .call(|port| DialogMsg::Control(build(port)), None)
+            .await
+        {
+            Ok(CallResult::Success(answer)) => answer,
+            // The actor stopped on the way (the dialog ended or moved to another node).
+            Ok(_) | Err(_) => Err(ControlError::NotFound(did)),
         }
     }
 

@@ -52,6 +52,8 @@ pub struct DialogdCluster {
     cluster_keys: String,
     specs: Vec<MemberSpec>,
     nodes: Vec<Option<DialogdNode>>,
+    /// `[api] token` of every member (the harness's own dialogctl calls send it).
+    api_token: Option<String>,
 }
 
 fn port_addr() -> Result<SocketAddr> {
@@ -64,6 +66,17 @@ impl DialogdCluster {
     /// and `cluster_keys` written into the `[cluster]` table after `join`, and waits until
     /// every member sees `n` voters and one leader.
     pub fn start(n: usize, cluster_keys: &str, extra_toml: &str) -> Result<DialogdCluster> {
+        DialogdCluster::start_with_token(n, cluster_keys, extra_toml, None)
+    }
+
+    /// [`DialogdCluster::start`] with `[api] token` set on every member (`extra_toml` must not
+    /// have an `[api]` table then); [`DialogdCluster::dialogctl`] sends it.
+    pub fn start_with_token(
+        n: usize,
+        cluster_keys: &str,
+        extra_toml: &str,
+        api_token: Option<&str>,
+    ) -> Result<DialogdCluster> {
         let root = tempfile::Builder::new()
             .prefix("dialogd-cluster-")
             .tempdir()
@@ -87,6 +100,7 @@ impl DialogdCluster {
             cluster_keys: cluster_keys.to_owned(),
             specs,
             nodes: (0..n).map(|_| None).collect(),
+            api_token: api_token.map(str::to_owned),
         };
         for i in 0..n {
             cluster.start_member(i)?;
@@ -112,7 +126,7 @@ impl DialogdCluster {
              sip_listen = \"{}\"\n\
              grpc_listen = \"{}\"\n\
              metrics_listen = \"{}\"\n\
-             \n[cluster]\n{join}{}\n\n{}\n",
+             \n[cluster]\n{join}{}\n\n{}{}\n",
             s.node_id,
             s.node_id,
             s.data_dir().display(),
@@ -120,6 +134,10 @@ impl DialogdCluster {
             s.grpc,
             s.metrics,
             self.cluster_keys,
+            self.api_token
+                .as_ref()
+                .map(|t| format!("[api]\ntoken = \"{t}\"\n\n"))
+                .unwrap_or_default(),
             self.extra_toml,
         )
     }
@@ -162,7 +180,7 @@ impl DialogdCluster {
 
     /// `dialogctl` against member `i`.
     pub fn dialogctl(&self, i: usize) -> Dialogctl {
-        Dialogctl::new(self.specs[i].grpc_url())
+        Dialogctl::new(self.specs[i].grpc_url()).with_token(self.api_token.as_deref())
     }
 
     /// SIGKILLs member `i` (its data dir stays).

@@ -56,6 +56,8 @@ impl Stats {
 #[derive(Debug, Clone)]
 pub struct Dialogctl {
     binary: PathBuf,
+    /// Sent as `DIALOGCTL_TOKEN` (the API's bearer token), if set.
+    token: Option<String>,
     addr: String,
 }
 
@@ -68,8 +70,15 @@ impl Dialogctl {
     pub fn with_binary(binary: PathBuf, addr: impl Into<String>) -> Dialogctl {
         Dialogctl {
             binary,
+            token: None,
             addr: addr.into(),
         }
+    }
+
+    /// The same `dialogctl` with this API token (`None`: no token).
+    pub fn with_token(mut self, token: Option<&str>) -> Dialogctl {
+        self.token = token.map(str::to_owned);
+        self
     }
 
     /// Runs `dialogctl --addr A --timeout 10s <args>` and returns what happened, whatever the exit
@@ -114,7 +123,11 @@ impl Dialogctl {
             .arg("--timeout")
             .arg("10s")
             .args(args)
-            .env_remove("DIALOGCTL_ADDR");
+            .env_remove("DIALOGCTL_ADDR")
+            .env_remove("DIALOGCTL_TOKEN");
+        if let Some(t) = &self.token {
+            command.env("DIALOGCTL_TOKEN", t);
+        }
         run_with_timeout(&mut command, RUN_TIMEOUT)
     }
 

@@ -1,6 +1,7 @@
 //! An in-memory `DialogsBackend` for the API tests: a fixed set of dialogs, counters, and a log
 //! of the `end` calls it received. It lists in reverse id order and ignores `limit` on purpose,
 //! so the tests prove the service sorts and pages by itself. Profile `down` answers UNAVAILABLE.
+//! The changes to dialogs' data (vars, flags, profiles, triggers) are in `control.rs`.
 //! The in-memory `ClusterBackend` is in `cluster.rs`; [`start`] (`server.rs`) serves both.
 
 #![allow(dead_code, unused_imports, clippy::unwrap_used, clippy::expect_used)] // each test binary uses part of it; tests may unwrap
@@ -9,9 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 pub mod cluster;
+mod control;
 mod server;
 
-pub use server::{EVENT_CAPACITY, TestServer, start, start_with};
+pub use server::{EVENT_CAPACITY, TestServer, start, start_options, start_with};
 
 use dialogd_api::{BackendError, BoxFuture, DialogFilter, DialogsBackend, EndSide, ProfileValues};
 use dialogd_dialog::{DialogId, DialogSnapshot, DialogState, EndCause, LegView, ProfileKey, Stats};
@@ -107,6 +109,8 @@ pub struct EndCall {
 pub struct MemoryBackend {
     pub dialogs: Mutex<Vec<DialogSnapshot>>,
     pub ended: Mutex<Vec<EndCall>>,
+    /// What `dialogd_api::is_forwarded()` answered in each `stats` call.
+    pub stats_forwarded: Mutex<Vec<bool>>,
 }
 
 impl MemoryBackend {
@@ -114,6 +118,7 @@ impl MemoryBackend {
         Arc::new(MemoryBackend {
             dialogs: Mutex::new(dialogs()),
             ended: Mutex::new(vec![]),
+            stats_forwarded: Mutex::new(vec![]),
         })
     }
 
@@ -146,7 +151,11 @@ fn check_up(name: &str) -> Result<(), BackendError> {
 
 impl DialogsBackend for MemoryBackend {
     fn stats(&self) -> BoxFuture<'_, Result<(u64, Stats), BackendError>> {
-        Box::pin(async { Ok((NODE_ID, stats())) })
+        Box::pin(async {
+            let forwarded = dialogd_api::is_forwarded();
+            self.stats_forwarded.lock().unwrap().push(forwarded);
+            Ok((NODE_ID, stats()))
+        })
     }
 
     fn list(
@@ -267,5 +276,76 @@ impl DialogsBackend for MemoryBackend {
             }
             Ok(counts.into_iter().rev().collect())
         })
+    }
+
+    fn terminate_by_call_id(
+        &self,
+        call_id: String,
+        extra_headers: Vec<String>,
+    ) -> BoxFuture<'_, Result<Vec<DialogId>, BackendError>> {
+        Box::pin(async move { self.do_terminate(&call_id, extra_headers) })
+    }
+
+    fn set_timeout_by_profile(
+        &self,
+        name: String,
+        value: Option<String>,
+        seconds: u32,
+    ) -> BoxFuture<'_, Result<u64, BackendError>> {
+        let key = ProfileKey { name, value };
+        Box::pin(async move { self.do_timeout_by_profile(&key, seconds) })
+    }
+
+    fn set_var(
+        &self,
+        id: DialogId,
+        name: String,
+        value: String,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(async move { self.do_set_var(id, name, value) })
+    }
+
+    fn get_vars(
+        &self,
+        id: DialogId,
+    ) -> BoxFuture<'_, Result<BTreeMap<String, String>, BackendError>> {
+        Box::pin(async move { self.do_get_vars(id) })
+    }
+
+    fn unset_var(&self, id: DialogId, name: String) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(async move { self.do_unset_var(id, &name) })
+    }
+
+    fn set_flag(&self, id: DialogId, flag: u32) -> BoxFuture<'_, Result<u32, BackendError>> {
+        Box::pin(async move { self.do_flag(id, flag, true) })
+    }
+
+    fn reset_flag(&self, id: DialogId, flag: u32) -> BoxFuture<'_, Result<u32, BackendError>> {
+        Box::pin(async move { self.do_flag(id, flag, false) })
+    }
+
+    fn set_profile(
+        &self,
+        id: DialogId,
+        profile: ProfileKey,
+        limit: Option<u32>,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(async move { self.do_set_profile(id, profile, limit) })
+    }
+
+    fn unset_profile(
+        &self,
+        id: DialogId,
+        profile: ProfileKey,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(async move { self.do_unset_profile(id, &profile) })
+    }
+
+    fn set_triggers(
+        &self,
+        id: DialogId,
+        names: Vec<String>,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(async move { self.do_set_triggers(id, names) })
     }
 }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use dialogd_api::ApiOptions;
 use tokio::net::TcpListener;
 
 use super::MemoryBackend;
@@ -22,13 +23,27 @@ pub struct TestServer {
 }
 
 pub async fn start() -> TestServer {
-    start_with(None).await
+    start_options(ApiOptions::default()).await
 }
 
-/// [`start`], with `extra` services on the same server.
+/// [`start`], with `extra` services on the same server (as internal routes).
 pub async fn start_with(extra: Option<dialogd_api::Routes>) -> TestServer {
+    start_options(ApiOptions {
+        internal: extra,
+        ..ApiOptions::default()
+    })
+    .await
+}
+
+/// [`start`] with `options` (token, TLS, extra services); the address is `https://` with TLS.
+pub async fn start_options(options: ApiOptions) -> TestServer {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = format!("http://{}", listener.local_addr().unwrap());
+    let scheme = if options.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let addr = format!("{scheme}://{}", listener.local_addr().unwrap());
     let backend = MemoryBackend::new();
     let cluster = MemoryCluster::new();
     let events = Arc::new(tokio::sync::broadcast::channel(EVENT_CAPACITY).0);
@@ -38,7 +53,7 @@ pub async fn start_with(extra: Option<dialogd_api::Routes>) -> TestServer {
         backend.clone(),
         cluster.clone(),
         events.clone(),
-        extra,
+        options,
         async move {
             let _ = stopped.await;
         },

@@ -159,6 +159,49 @@ impl DialogsBackend for Backend {
     ) -> BoxFuture<'a, Result<Vec<DialogId>, BackendError>> {
         Box::pin(async move { Ok(self.in_profile(name, value)) })
     }
+    fn terminate_by_call_id(
+        &self,
+        call_id: String,
+        headers: Vec<String>,
+    ) -> BoxFuture<'_, Result<Vec<DialogId>, BackendError>> {
+        Box::pin(async move {
+            let ids: Vec<DialogId> = self
+                .dialogs
+                .iter()
+                .filter(|d| d.call_id == call_id && d.state.is_confirmed())
+                .map(|d| d.did)
+                .collect();
+            if ids.is_empty() {
+                return Err(BackendError::NotFound(format!(
+                    "no confirmed dialog with call_id {call_id:?}"
+                )));
+            }
+            let mut ended = self.ended.lock().unwrap();
+            ended.extend(ids.iter().map(|id| (*id, EndSide::Both, headers.clone())));
+            Ok(ids)
+        })
+    }
+    fn get_vars(
+        &self,
+        id: DialogId,
+    ) -> BoxFuture<'_, Result<BTreeMap<String, String>, BackendError>> {
+        Box::pin(async move {
+            if !self.dialogs.iter().any(|d| d.did == id) {
+                return Err(BackendError::NotFound(format!("dialog {id} not found")));
+            }
+            Ok(BTreeMap::from([
+                ("account".to_owned(), "acme".to_owned()),
+                ("tier".to_owned(), "gold".to_owned()),
+            ]))
+        })
+    }
+    fn set_flag(&self, id: DialogId, flag: u32) -> BoxFuture<'_, Result<u32, BackendError>> {
+        Box::pin(async move {
+            let d = self.dialogs.iter().find(|d| d.did == id);
+            let d = d.ok_or_else(|| BackendError::NotFound(format!("dialog {id} not found")))?;
+            Ok(d.flags | 1 << flag)
+        })
+    }
     fn profile_values<'a>(
         &'a self,
         name: &'a str,
@@ -183,6 +226,13 @@ pub async fn start() -> (String, Arc<Backend>) {
 
 /// [`start`], also returning the cluster backend.
 pub async fn start_cluster() -> (String, Arc<Backend>, Arc<cluster::Cluster>) {
+    start_options(dialogd_api::ApiOptions::default()).await
+}
+
+/// [`start_cluster`] with `options` (a token, TLS).
+pub async fn start_options(
+    options: dialogd_api::ApiOptions,
+) -> (String, Arc<Backend>, Arc<cluster::Cluster>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = format!("http://{}", listener.local_addr().unwrap());
     let backend = Backend::new();
@@ -192,7 +242,7 @@ pub async fn start_cluster() -> (String, Arc<Backend>, Arc<cluster::Cluster>) {
         backend.clone(),
         cluster.clone(),
         Arc::new(tokio::sync::broadcast::channel(16).0),
-        None,
+        options,
         std::future::pending(),
     ));
     (addr, backend, cluster)

@@ -9,12 +9,19 @@ pub struct Run {
 
 /// Runs `dialogctl --addr <addr> --timeout 5s <args>`.
 pub async fn dialogctl(addr: &str, args: &[&str]) -> Run {
+    dialogctl_env(addr, args, &[]).await
+}
+
+/// [`dialogctl`] with these environment variables set.
+pub async fn dialogctl_env(addr: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_dialogctl"))
         .arg("--addr")
         .arg(addr)
         .args(["--timeout", "5s"])
         .args(args)
         .env_remove("DIALOGCTL_ADDR")
+        .env_remove("DIALOGCTL_TOKEN")
+        .envs(env.iter().copied())
         .output()
         .await
         .unwrap();

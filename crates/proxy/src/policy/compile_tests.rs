@@ -114,6 +114,20 @@ fn compile_errors_name_rule_and_key() {
             })],
             "rules[0].reject.reason: reason \"a\\r\\nb\"",
         ),
+        (
+            vec![rule(|r| {
+                r.triggers = vec!["prepaid".into(), "pre paid".into()]
+            })],
+            "rules[0].triggers[1]: trigger name \"pre paid\" must be 1 to 64 characters",
+        ),
+        (
+            vec![rule(|r| r.triggers = vec![String::new()])],
+            "rules[0].triggers[0]: trigger name \"\"",
+        ),
+        (
+            vec![rule(|r| r.triggers = vec!["x".repeat(65)])],
+            "rules[0].triggers[0]: trigger name \"xxx",
+        ),
         (vec![named("", |_| {})], "rules[0].name: rule name \"\""),
         (
             vec![named("a", |_| {}), named("b", |_| {}), named("a", |_| {})],
@@ -163,6 +177,7 @@ fn valid_rules_compile() {
         r.bye_on_timeout = Some(true);
         r.flags = vec![0, 31];
         r.vars = BTreeMap::from([("src".into(), "${src_ip}".into())]);
+        r.triggers = vec!["prepaid".into(), "billing.v2".into(), "x".repeat(64)];
         r.next_hop = Some("sip:${ruri_user}@127.0.0.1:5080;transport=tcp".into());
         r.reject = Some(RejectConfig {
             code: 603,

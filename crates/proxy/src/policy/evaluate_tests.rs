@@ -121,7 +121,7 @@ fn evaluate_table() {
             },
         },
         Case {
-            what: "later scalars override, flags OR, vars merge, duplicate profile kept once with smallest limit",
+            what: "later scalars override, flags OR, vars merge, duplicate profile kept once with smallest limit, triggers union in first-seen order",
             rules: vec![
                 named("a", |r| {
                     r.profiles = vec![
@@ -137,6 +137,7 @@ fn evaluate_table() {
                         ("keep".into(), "1".into()),
                     ]);
                     r.next_hop = Some("sip:10.0.0.1".into());
+                    r.triggers = vec!["prepaid".into(), "audit".into()];
                 }),
                 named("b", |r| {
                     r.profiles = vec![
@@ -147,6 +148,7 @@ fn evaluate_table() {
                     r.bye_on_timeout = Some(false);
                     r.flags = vec![3];
                     r.vars = BTreeMap::from([("tier".into(), "gold".into())]);
+                    r.triggers = vec!["audit".into(), "fraud".into(), "fraud".into()];
                 }),
                 named("c", |r| {
                     r.next_hop = Some("sip:${ruri_user}@10.0.0.2:5080;transport=tcp".into())
@@ -164,6 +166,7 @@ fn evaluate_table() {
                 bye_on_timeout: Some(false),
                 flags: 1 << 1 | 1 << 3,
                 vars: BTreeMap::from([("tier".into(), "gold".into()), ("keep".into(), "1".into())]),
+                triggers: vec!["prepaid".into(), "audit".into(), "fraud".into()],
                 next_hop: Some("sip:1001@10.0.0.2:5080;transport=tcp".into()),
                 reject: None,
                 matched: matched(&["a", "b", "c"]),

@@ -7,7 +7,7 @@
 //! ```text
 //!  [RuleConfig] ──compile──▶ Policy ──evaluate(msg, src)──▶ Decision
 //!                (regexes,              (profiles, timeout, flags, vars,
-//!                 CIDRs, templates)      next_hop, reject, matched)
+//!                 CIDRs, templates)      triggers, next_hop, reject, matched)
 //! ```
 //!
 //! # Semantics
@@ -21,7 +21,8 @@
 //!     smallest limit given for it;
 //!   - scalar settings (`timeout`, `timeout_noreset`, `bye_on_timeout`, `next_hop`) of a later
 //!     rule override those of an earlier one; a rule that does not set one leaves it alone;
-//!   - `flags` are OR-ed together; `vars` merge, a later rule overwriting the same name.
+//!   - `flags` are OR-ed together; `vars` merge, a later rule overwriting the same name;
+//!   - `triggers` accumulate, each name kept once, in the order first met.
 //! - A matching rule with `reject` ends the evaluation: the decision is to reject, and nothing
 //!   else in it is used. A matching rule with `stop = true` ends it after that rule.
 //! - Substitutions (`${from_user}` …, see [`template`]) are allowed in profile values, vars and
@@ -73,6 +74,8 @@ pub struct Decision {
     pub flags: u32,
     /// Dialog variables.
     pub vars: BTreeMap<String, String>,
+    /// Trigger names attached to the dialog, each once, in the order the rules gave them.
+    pub triggers: Vec<String>,
     /// SIP URI to send the request to instead of its Route / request-URI.
     pub next_hop: Option<String>,
     /// Refuse the request with this code and reason.
@@ -97,6 +100,7 @@ struct Rule {
     bye_on_timeout: Option<bool>,
     flags: u32,
     vars: Vec<(String, Template)>,
+    triggers: Vec<String>,
     next_hop: Option<Template>,
     reject: Option<(u16, String)>,
     stop: bool,
@@ -210,6 +214,11 @@ impl Rule {
         for (name, t) in &self.vars {
             d.vars.insert(name.clone(), t.render(req));
         }
+        for name in &self.triggers {
+            if !d.triggers.contains(name) {
+                d.triggers.push(name.clone());
+            }
+        }
         if let Some(t) = &self.next_hop {
             match t.render_complete(req).filter(|hop| is_sip_uri(hop)) {
                 Some(hop) => d.next_hop = Some(hop),
@@ -279,6 +288,14 @@ fn compile_rule(index: usize, c: &RuleConfig) -> Result<Rule, FieldError> {
             Template::parse(value).map_err(|e| (format!("vars.{name}"), e))?,
         ));
     }
+    for (i, name) in c.triggers.iter().enumerate() {
+        if !is_trigger_name(name) {
+            return Err((
+                format!("triggers[{i}]"),
+                PolicyErrorKind::TriggerName(name.clone()),
+            ));
+        }
+    }
     let next_hop = match &c.next_hop {
         Some(s) => Some(next_hop(s).map_err(|e| ("next_hop".to_owned(), e))?),
         None => None,
@@ -296,10 +313,21 @@ fn compile_rule(index: usize, c: &RuleConfig) -> Result<Rule, FieldError> {
         bye_on_timeout: c.bye_on_timeout,
         flags,
         vars,
+        triggers: c.triggers.clone(),
         next_hop,
         reject,
         stop: c.stop,
     })
+}
+
+/// Longest trigger name.
+pub const MAX_TRIGGER_NAME: usize = 64;
+
+/// True for a trigger name: 1 to [`MAX_TRIGGER_NAME`] letters, digits, `_`, `-`, `.`.
+pub fn is_trigger_name(s: &str) -> bool {
+    (1..=MAX_TRIGGER_NAME).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
 }
 
 /// True for a `sip:`/`sips:` URI with a host.

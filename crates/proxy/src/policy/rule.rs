@@ -13,6 +13,7 @@
 //! flags = [1, 3]
 //! vars = { tier = "gold" }
 //! next_hop = "sip:127.0.0.1:5080;transport=tcp"
+//! triggers = ["prepaid"]
 //! ```
 
 use std::collections::BTreeMap;
@@ -50,6 +51,10 @@ pub struct RuleConfig {
     /// SIP URI the request is sent to instead of its Route / request-URI; may use substitutions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_hop: Option<String>,
+    /// Trigger names attached to the dialog: its `on_answer`, `on_timeout` and `on_hangup` go
+    /// to the controllers serving these names (letters, digits, `_`, `-`, `.`; 1 to 64).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub triggers: Vec<String>,
     /// Reject the request with this final response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reject: Option<RejectConfig>,

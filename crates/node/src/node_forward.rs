@@ -1,0 +1,64 @@
+//! [`NodeForwardService`]: the node-to-node `NodeForward` service — another member offers a
+//! trigger of a dialog it owns to the controllers connected here. The cluster secret is
+//! checked by the API's auth layer before a call reaches this service.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use dialogd_api::pb::node_forward_server::{NodeForward, NodeForwardServer};
+use dialogd_api::pb::{self, OfferOutcome};
+use dialogd_api::triggers_hub::{Offer, TriggerHub};
+use dialogd_dialog::DialogSnapshot;
+use tonic::{Request, Response, Status};
+
+use dialogd_api::triggers_convert::kind_from_proto;
+
+use crate::trigger_sink::offer_decision;
+
+/// Serves offers on this node's hub.
+pub struct NodeForwardService {
+    pub hub: Arc<TriggerHub>,
+}
+
+impl NodeForwardService {
+    pub fn into_server(self) -> NodeForwardServer<NodeForwardService> {
+        NodeForwardServer::new(self)
+    }
+}
+
+#[tonic::async_trait]
+impl NodeForward for NodeForwardService {
+    async fn offer_trigger(
+        &self,
+        request: Request<pb::OfferTriggerRequest>,
+    ) -> Result<Response<pb::OfferTriggerResponse>, Status> {
+        let req = request.into_inner();
+        let t = req
+            .trigger
+            .ok_or_else(|| Status::invalid_argument("trigger is missing"))?;
+        let kind = kind_from_proto(t.kind).ok_or_else(|| {
+            Status::invalid_argument(format!("trigger kind {} is unknown", t.kind))
+        })?;
+        let dialog = t
+            .dialog
+            .ok_or_else(|| Status::invalid_argument("trigger.dialog is missing"))
+            .and_then(|d| {
+                DialogSnapshot::try_from(d)
+                    .map_err(|e| Status::invalid_argument(format!("trigger.dialog: {e}")))
+            })?;
+        let deadline = (t.deadline_unix_ms > 0)
+            .then(|| UNIX_EPOCH + Duration::from_millis(t.deadline_unix_ms))
+            // A deadline already past still gets the controller a brief chance.
+            .map(|d| d.max(SystemTime::now()));
+        tracing::debug!(from = req.from_node, did = %dialog.did, name = %t.name, "trigger offered");
+        let (outcome, decision) = match self.hub.offer(kind, &t.name, dialog, deadline).await {
+            Offer::NoController => (OfferOutcome::NoController, None),
+            Offer::NoAnswer => (OfferOutcome::NoAnswer, None),
+            Offer::Delivered(d) => (OfferOutcome::Delivered, d.map(offer_decision)),
+        };
+        Ok(Response::new(pb::OfferTriggerResponse {
+            outcome: outcome as i32,
+            decision,
+        }))
+    }
+}
