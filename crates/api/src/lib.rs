@@ -5,8 +5,10 @@
 //! the tonic `Dialogs` service ([`service`]) over the [`DialogsBackend`] trait and the
 //! `Cluster` service ([`cluster_service`]) over the [`ClusterBackend`] trait, both implemented
 //! by the node, the `Events` stream ([`events_service`]) over the [`EventsBackend`] trait,
-//! the server ([`serve`]) with the gRPC health and reflection services (and room
-//! for the node's internal services), and the [`Client`] that `dialogctl` and tests use. It is
+//! the server ([`serve`], options in [`ApiOptions`]) with the gRPC health and reflection
+//! services (and room for the node's external and internal services), optional TLS and the
+//! token / cluster-secret layer ([`auth`], with the forwarded mark [`is_forwarded`]), and the
+//! [`Client`] (options in [`ClientOptions`]) that `dialogctl` and tests use. It is
 //! the only place where errors become a gRPC `Status` ([`status`]).
 //!
 //! It must not hold business logic: it validates arguments, converts, pages, and asks the

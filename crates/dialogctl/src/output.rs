@@ -121,6 +121,7 @@ pub fn dialog_json(d: &DialogSnapshot) -> Value {
         "profiles": d.profiles.iter().map(profile_json).collect::<Vec<_>>(),
         "owner_node": d.owner_node,
         "end_cause": d.end_cause.map(|c| c.to_string()),
+        "triggers": d.triggers,
     })
 }
 
@@ -235,6 +236,10 @@ pub fn dialog_show(d: &DialogSnapshot, now_unix_ms: u64, as_json: bool) -> Strin
         ("vars", vars),
         ("profiles", profiles_text(&d.profiles)),
         ("owner_node", d.owner_node.to_string()),
+        (
+            "triggers",
+            or_dash((!d.triggers.is_empty()).then(|| d.triggers.join(","))),
+        ),
         ("end_cause", or_dash(d.end_cause.map(|c| c.to_string()))),
     ])
 }

@@ -85,7 +85,12 @@ fn every_dialogs_rpc_works_from_a_node_that_does_not_own_the_dialog() {
             "confirmed",
         ])?;
         let list = list.as_array().cloned().unwrap_or_default();
-        anyhow::ensure!(list.len() as u64 == CALLS, "{} listed", list.len());
+        anyhow::ensure!(
+            list.len() as u64 == CALLS,
+            "{} listed; all: {:?}",
+            list.len(),
+            ctl.run(&["dialogs", "list"])
+        );
         Ok(list)
     })
     .unwrap();

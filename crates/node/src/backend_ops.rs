@@ -85,12 +85,16 @@ impl NodeBackend {
                 if node == self.node_id {
                     return self.list_local(&filter).await;
                 }
-                let page = match self.owners.client(node) {
-                    Ok(c) => c.list_page(&filter).await.map_err(|e| e.to_string()),
+                // Pages of at most 1000 (the API's cap), followed up to the caller's limit.
+                let list = match self.owners.client(node) {
+                    Ok(c) => c
+                        .list(&filter, filter.limit)
+                        .await
+                        .map_err(|e| e.to_string()),
                     Err(e) => Err(e.to_string()),
                 };
-                match page {
-                    Ok(p) => p.dialogs,
+                match list {
+                    Ok(dialogs) => dialogs,
                     Err(e) => {
                         tracing::debug!(node, error = %e, "member cannot list; records shown");
                         self.list_records(node, &filter)
