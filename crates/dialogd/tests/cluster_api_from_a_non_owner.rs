@@ -6,6 +6,8 @@
 //! one by SetTimeoutByProfile — and each SIPp side gets exactly one BYE per call from
 //! dialogd. A missing or wrong token is UNAUTHENTICATED; bad arguments get their codes.
 
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
 use std::time::Duration;
 
 use dialogd_test_support::serde_json::Value;
@@ -134,7 +136,7 @@ fn every_dialogs_rpc_works_from_a_node_that_does_not_own_the_dialog() {
     ctl.json(&["dialogs", "set-var", a, "account", "alice"])
         .unwrap();
     let vars = ctl3.json(&["dialogs", "vars", a]).unwrap();
-    assert_eq!(vars.to_string().contains("alice"), true, "{vars}");
+    assert!(vars.to_string().contains("alice"), "{vars}");
     assert_eq!(ctl3.dialog(a).unwrap()["vars"]["account"], "alice");
     ctl.json(&["dialogs", "unset-var", a, "account"]).unwrap();
     fails(&ctl, &["dialogs", "unset-var", a, "account"], "NOT_FOUND");

@@ -10,6 +10,8 @@
 //! Times are checked from below only (a call never ends before its paid time); the upper
 //! bounds are loose, as these machines are shared.
 
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

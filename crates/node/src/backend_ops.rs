@@ -35,7 +35,9 @@ impl NodeBackend {
     {
         match self.owners.target(&self.proxy, id)? {
             Target::Local => local.await.map_err(control_error),
-            Target::Remote(node, client) => remote(client).await.map_err(|e| remote_error(node, e)),
+            Target::Remote(node, client) => {
+                remote(*client).await.map_err(|e| remote_error(node, e))
+            }
         }
     }
 
@@ -172,10 +174,10 @@ impl NodeBackend {
         from_tag: &str,
     ) -> Result<Option<DialogSnapshot>, BackendError> {
         for id in self.ids_by_call(call_id, Some(from_tag)) {
-            if let Some(d) = self.get_anywhere(id).await? {
-                if d.caller.tag.as_deref() == Some(from_tag) {
-                    return Ok(Some(d));
-                }
+            if let Some(d) = self.get_anywhere(id).await?
+                && d.caller.tag.as_deref() == Some(from_tag)
+            {
+                return Ok(Some(d));
             }
         }
         Ok(None)

@@ -22,7 +22,7 @@ pub enum Target {
     /// Here: ask the proxy.
     Local,
     /// On this member, through this client (cluster secret, forwarded mark).
-    Remote(u64, dialogd_api::Client),
+    Remote(u64, Box<dialogd_api::Client>),
 }
 
 /// The members' channels and the owner lookup.
@@ -70,7 +70,7 @@ impl Owners {
         match self.owner_of(did) {
             None => Err(BackendError::NotFound(format!("dialog {did} not found"))),
             Some(owner) if owner == self.node_id => Ok(Target::Local),
-            Some(owner) => Ok(Target::Remote(owner, self.client(owner)?)),
+            Some(owner) => Ok(Target::Remote(owner, Box::new(self.client(owner)?))),
         }
     }
 
