@@ -12,6 +12,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -46,14 +47,33 @@ impl Drop for Controller {
     }
 }
 
+/// Starts the example controller and waits until it says it serves `prepaid` (its stdout
+/// is echoed to the test's output).
 fn start_controller(addr: &str, ledger: &Path) -> Controller {
-    let child = Command::new(binary("prepaid"))
+    let mut child = Command::new(binary("prepaid"))
         .args(["--addr", addr, "--ledger"])
         .arg(ledger)
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            println!("controller: {line}");
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) if line.contains("serving") => break,
+            Ok(_) => {}
+            Err(e) => panic!("the prepaid controller did not start serving: {e}"),
+        }
+    }
     Controller(child)
 }
 
@@ -112,9 +132,6 @@ fn prepaid_controller_extends_twice_then_lets_the_call_expire_and_no_controller_
     assert_eq!((byes_caller, byes_callee), (1, 1));
 
     let _controller = start_controller(&cluster.spec(1).grpc_url(), &path);
-    // The controller is subscribed once node 2's hub serves the name; give it a moment by
-    // waiting on its health through a call to node 2's API.
-    std::thread::sleep(Duration::from_secs(2));
 
     let (lasted, byes_caller, byes_callee) = timed_call(&cluster, "alice");
     println!("alice's prepaid call lasted {lasted:?}");
