@@ -34,13 +34,17 @@ pub struct ClusterCounters {
     pub overshoot: u64,
 }
 
-/// A dialog that changed owner by a `Reassign`.
+/// A dialog that changed owner by a `Reassign`, or was released (`to` = [`NO_OWNER`]): its
+/// old owner stops driving it (a BYE that another node saw ended it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OwnerChange {
     pub did: DialogId,
     pub from: u64,
     pub to: u64,
 }
+
+/// `OwnerChange::to` of a released dialog (node ids start at 1).
+pub const NO_OWNER: u64 = 0;
 
 /// The state machine's data. It is serialized without the member sets (they are derived
 /// from the entries), which also keeps JSON maps keyed by strings.
@@ -126,7 +130,18 @@ impl ClusterState {
             Command::Update { record } => self.update(*record),
             Command::AddProfile { did, membership } => self.add_profile(did, membership),
             Command::RemoveProfile { did, key } => self.remove_profile(did, &key),
-            Command::Release { did, cause } => self.release(did, cause),
+            Command::Release { did, cause } => {
+                let owner = self.dialogs.get(&did).map(|e| e.owner);
+                let result = self.release(did, cause);
+                if let Some(from) = owner {
+                    moved.push(OwnerChange {
+                        did,
+                        from,
+                        to: NO_OWNER,
+                    });
+                }
+                result
+            }
             Command::Reassign { moves } => {
                 let mut n = 0;
                 for (did, from, to) in moves {

@@ -28,7 +28,7 @@ pub mod store;
 pub mod takeover;
 
 pub use cluster_node::{ClusterError, ClusterNode, Ownership};
-pub use cluster_state::{ClusterCounters, ClusterState, DialogEntry, OwnerChange};
+pub use cluster_state::{ClusterCounters, ClusterState, DialogEntry, NO_OWNER, OwnerChange};
 pub use command::{Command, CommandResult};
 pub use local_store::LocalStore;
 pub use membership::{ClusterView, Member, Role};

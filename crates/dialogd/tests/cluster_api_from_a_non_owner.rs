@@ -171,6 +171,15 @@ fn every_dialogs_rpc_works_from_a_node_that_does_not_own_the_dialog() {
     assert_eq!(ctl3.profile_size("vip", None).unwrap(), 0);
     fails(&ctl, &["dialogs", "unset-profile", a, "vip"], "NOT_FOUND");
 
+    // SetTimeout at the owner, seen from another non-owner.
+    ctl.json(&["dialogs", "set-timeout", a, "3600"]).unwrap();
+    assert_eq!(ctl3.dialog(a).unwrap()["timeout_secs"], 3600);
+    fails(
+        &ctl,
+        &["dialogs", "set-timeout", a, "0"],
+        "INVALID_ARGUMENT",
+    );
+
     // Triggers attached through the API.
     ctl.json(&["dialogs", "set-triggers", a, "audit"]).unwrap();
     assert_eq!(ctl3.dialog(a).unwrap()["triggers"][0], "audit");

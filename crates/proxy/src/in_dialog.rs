@@ -23,6 +23,9 @@ pub struct Accepted {
     pub dialog: Option<DialogHandle>,
     /// CSeq number to write when forwarding, if the dialog maps it.
     pub rewrite_cseq: Option<u32>,
+    /// A valid `did` of ours whose dialog this node does not drive (another node owns it
+    /// now, or it ended): a BYE for it is proxied and the dialog released in the cluster.
+    pub orphan: Option<dialogd_dialog::DialogId>,
 }
 
 /// Finds the dialog of `msg` and asks it. `Err` carries the rejection to send.
@@ -66,6 +69,7 @@ pub async fn check(
                 return Ok(Accepted {
                     dialog: Some(handle),
                     rewrite_cseq,
+                    orphan: None,
                 });
             }
             Ok(DialogAnswer::Reject { code, reason }) => {
@@ -79,6 +83,7 @@ pub async fn check(
     Ok(Accepted {
         dialog: None,
         rewrite_cseq: None,
+        orphan: by_did,
     })
 }
 
@@ -127,10 +132,38 @@ pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, 
     if let Some(cseq) = accepted.rewrite_cseq {
         bytes = rewrite_cseq(bytes, cseq);
     }
+    if let Some(did) = accepted.orphan
+        && msg.method() == Some(&dialogd_sip::Method::Bye)
+    {
+        release_orphan(ctx, did);
+    }
     plan.send(Plan::Forward {
         bytes,
         target,
         dialog: None,
+    });
+}
+
+/// A BYE for one of our dialogs that this node does not drive: the endpoint followed the
+/// Record-Route of a node that lost the dialog (restarted, or taken over), or reached this
+/// node while it starts. The BYE is proxied; the dialog is released in the cluster, and its
+/// owner, told by the release, stops driving it (no timeout BYEs, no count left behind).
+/// The side is unknown without the record: both BYE causes count the same.
+fn release_orphan(ctx: &Arc<ProxyContext>, did: dialogd_dialog::DialogId) {
+    let ctx = ctx.clone();
+    tokio::spawn(async move {
+        match ctx
+            .admission
+            .release(did, dialogd_dialog::EndCause::ByeCaller)
+            .await
+        {
+            Ok(()) => {
+                tracing::info!(%did, "BYE for a dialog another node drives: released");
+                metrics::counter!("dialogd_dialogs_ended_total", "cause" => "bye_elsewhere")
+                    .increment(1);
+            }
+            Err(e) => tracing::debug!(%did, error = %e, "BYE for an unknown dialog"),
+        }
     });
 }
 

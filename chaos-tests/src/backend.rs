@@ -1,0 +1,122 @@
+//! Where a scenario's cluster runs: the [`ChaosCluster`] trait the scenarios drive (addresses,
+//! the operator CLI, faults, the leader) and [`Backend`], the choice of implementation.
+//!
+//! Today there is one backend, [`Backend::Local`]: three `dialogd` processes on 127.0.0.1
+//! started by the test harness ([`crate::local::LocalCluster`]). A `Docker` backend (the compose
+//! cluster of `deploy/`) is a later step: it adds a variant here and an implementation of the
+//! trait, and can offer the faults local processes cannot ([`Fault::Partition`],
+//! [`Fault::Netem`]); the scenarios do not change.
+//!
+//! Must not hold scenario logic: a backend only starts, breaks and heals members.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::Result;
+use dialogd_test_support::Dialogctl;
+use serde::Serialize;
+
+use crate::local::LocalCluster;
+
+/// A fault a scenario may inject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fault {
+    /// SIGKILL of a member's process.
+    Kill,
+    /// SIGTERM (a clean stop) of a member.
+    Stop,
+    /// SIGSTOP, later SIGCONT: the member freezes, sockets stay open.
+    Pause,
+    /// A member cut off from the others (network namespaces or containers).
+    Partition,
+    /// Delay, loss or reordering on a member's links (`tc netem`).
+    Netem,
+}
+
+/// A cluster the scenarios can break. Members are numbered from 0; their addresses do not change
+/// across restarts.
+pub trait ChaosCluster {
+    /// The backend's name, for reports (`local`).
+    fn backend(&self) -> &'static str;
+
+    /// Number of members.
+    fn len(&self) -> usize;
+
+    /// Whether there are no members.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Member `i`'s SIP address (UDP), where load is sent.
+    fn sip_addr(&self, i: usize) -> SocketAddr;
+
+    /// `dialogctl` against member `i`.
+    fn dialogctl(&self, i: usize) -> Dialogctl;
+
+    /// Whether member `i`'s process is up and not paused (it answers).
+    fn is_serving(&self, i: usize) -> bool;
+
+    /// Members that answer (running and not paused).
+    fn serving(&self) -> Vec<usize> {
+        (0..self.len()).filter(|i| self.is_serving(*i)).collect()
+    }
+
+    /// SIGKILL member `i` (its data stays).
+    fn kill9(&mut self, i: usize) -> Result<()>;
+
+    /// Stop member `i` cleanly (SIGTERM; its data stays).
+    fn stop(&mut self, i: usize) -> Result<()>;
+
+    /// Start member `i` again on its data.
+    fn restart(&mut self, i: usize) -> Result<()>;
+
+    /// Freeze member `i` (SIGSTOP).
+    fn pause(&mut self, i: usize) -> Result<()>;
+
+    /// Thaw member `i` (SIGCONT).
+    fn resume(&mut self, i: usize) -> Result<()>;
+
+    /// Waits until a serving member is the leader, as a serving member sees it; its index.
+    fn wait_leader(&self) -> Result<usize>;
+
+    /// Waits until every serving member sees all members as voters and the same leader.
+    fn wait_formed(&self) -> Result<usize>;
+
+    /// Everything member `i` wrote to stderr, across its restarts.
+    fn stderr_log(&self, i: usize) -> String;
+
+    /// Copies every member's logs (stdout and stderr, across restarts) into `dir`.
+    fn save_logs(&self, dir: &Path) -> Result<()>;
+}
+
+/// Which [`ChaosCluster`] implementation to start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Backend {
+    /// `dialogd` processes on 127.0.0.1 (the workspace's binary).
+    #[default]
+    Local,
+}
+
+impl Backend {
+    /// Starts a fresh cluster of `n` members: `cluster_keys` go into each member's `[cluster]`
+    /// table, `config` (rules, `[dialog]`) is appended to each member's file.
+    pub fn start(
+        self,
+        n: usize,
+        cluster_keys: &str,
+        config: &str,
+    ) -> Result<Box<dyn ChaosCluster>> {
+        match self {
+            Backend::Local => Ok(Box::new(LocalCluster::start(n, cluster_keys, config)?)),
+        }
+    }
+
+    /// `Ok` if this backend can inject `fault`, else why not.
+    pub fn supports(self, fault: Fault) -> Result<(), String> {
+        match self {
+            Backend::Local => LocalCluster::supports(fault),
+        }
+    }
+}

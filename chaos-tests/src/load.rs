@@ -1,0 +1,221 @@
+//! The SIPp load of a run: three streams of calls, each with one callee (a SIPp uas) and one
+//! caller (a SIPp uac) per member, so every member proxies every kind of call.
+//!
+//! | stream | caller → callee | held | who hangs up |
+//! |---|---|---|---|
+//! | `chaos` | `uac_long.xml` → `uas_long.xml` | caller 4 s, callee 120 s | the caller |
+//! | `timed` | `uac_long.xml` → `uas_long.xml` | both 60 s | dialogd, at the 3 s timeout, BYE to both legs |
+//! | `capped` | `uac_expect_486.xml` → `uas.xml` | caller 3 s | the caller, or 486 at the limit |
+//!
+//! Must not run unbounded: every SIPp has a `-timeout` past the run's length, and the callees,
+//! which have no call count, are stopped a little after the last caller ended.
+
+use std::net::SocketAddr;
+use std::thread;
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context, Result};
+use dialogd_test_support::{Sipp, SippOutcome, SippProcess};
+use serde::Serialize;
+
+use crate::backend::ChaosCluster;
+use crate::config::{
+    CALLEE_HOLD, CAPPED_HOLD, CAPPED_USER, MAIN_HOLD, MAIN_USER, Params, TIMED_HOLD, TIMED_USER,
+};
+
+/// SIPp's own bound past the run's length: room for the last calls, their BYE retransmissions
+/// and an INVITE's timer B.
+const SIPP_MARGIN: Duration = Duration::from_secs(120);
+/// How long the callees keep running after the last caller ended (the last BYEs and 200s).
+const CALLEE_DRAIN: Duration = Duration::from_secs(3);
+
+/// A kind of call of the load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stream {
+    Chaos,
+    Timed,
+    Capped,
+}
+
+impl Stream {
+    pub const ALL: [Stream; 3] = [Stream::Chaos, Stream::Timed, Stream::Capped];
+
+    /// The From user (the `caller` profile's value).
+    pub fn user(self) -> &'static str {
+        match self {
+            Stream::Chaos => MAIN_USER,
+            Stream::Timed => TIMED_USER,
+            Stream::Capped => CAPPED_USER,
+        }
+    }
+
+    fn uac_scenario(self) -> &'static str {
+        match self {
+            Stream::Chaos | Stream::Timed => "uac_long.xml",
+            Stream::Capped => "uac_expect_486.xml",
+        }
+    }
+
+    fn uas_scenario(self) -> &'static str {
+        match self {
+            Stream::Chaos | Stream::Timed => "uas_long.xml",
+            Stream::Capped => "uas.xml",
+        }
+    }
+
+    fn caller_hold(self) -> Duration {
+        match self {
+            Stream::Chaos => MAIN_HOLD,
+            Stream::Timed => TIMED_HOLD,
+            Stream::Capped => CAPPED_HOLD,
+        }
+    }
+
+    fn callee_hold(self) -> Duration {
+        match self {
+            Stream::Chaos => CALLEE_HOLD,
+            Stream::Timed => TIMED_HOLD,
+            Stream::Capped => CAPPED_HOLD,
+        }
+    }
+
+    /// Calls per second over the cluster.
+    fn rate(self, params: &Params) -> f64 {
+        match self {
+            Stream::Chaos => params.main_rate(),
+            Stream::Timed => params.timed_rate(),
+            Stream::Capped => params.capped_rate(),
+        }
+    }
+}
+
+/// One caller of a stream, sending to one member.
+#[derive(Debug)]
+struct Caller {
+    stream: Stream,
+    node: usize,
+    process: SippProcess,
+}
+
+/// The running load. Dropping it kills every SIPp.
+#[derive(Debug)]
+pub struct Load {
+    callees: Vec<(Stream, SippProcess)>,
+    callers: Vec<Caller>,
+    started: SystemTime,
+}
+
+/// A finished caller.
+#[derive(Debug)]
+pub struct CallerRun {
+    pub stream: Stream,
+    /// The member its calls were sent to.
+    pub node: usize,
+    pub outcome: SippOutcome,
+}
+
+/// A finished callee.
+#[derive(Debug)]
+pub struct CalleeRun {
+    pub stream: Stream,
+    pub outcome: SippOutcome,
+}
+
+/// What the load's SIPp processes saw.
+#[derive(Debug)]
+pub struct Finished {
+    pub callers: Vec<CallerRun>,
+    pub callees: Vec<CalleeRun>,
+    /// When the first caller started.
+    pub started: SystemTime,
+}
+
+impl Load {
+    /// Starts the callees, then one caller per stream and member, each placing its share of the
+    /// stream's rate for `params.seconds`.
+    pub fn start(cluster: &dyn ChaosCluster, params: &Params) -> Result<Load> {
+        let bound = Duration::from_secs(params.seconds) + SIPP_MARGIN;
+        let members: Vec<(usize, SocketAddr)> = (0..cluster.len())
+            .map(|i| (i, cluster.sip_addr(i)))
+            .collect();
+        let mut callees = Vec::new();
+        for stream in Stream::ALL {
+            let uas = Sipp::uas(stream.uas_scenario())
+                .pause(stream.callee_hold())
+                .timeout(bound)
+                .spawn()
+                .with_context(|| format!("the {stream:?} callee did not start"))?;
+            callees.push((stream, uas));
+        }
+        let started = SystemTime::now();
+        let mut callers = Vec::new();
+        for (stream, uas) in &callees {
+            let per_node = stream.rate(params) / members.len().max(1) as f64;
+            // At least one call per member; small positive figures convert exactly enough.
+            let calls = (per_node * params.seconds as f64).ceil().max(1.0) as u64;
+            for (node, addr) in &members {
+                let process = Sipp::uac(stream.uac_scenario(), *addr)
+                    .uas_port(uas.port())
+                    .caller(stream.user())
+                    .calls(calls)
+                    .rate(per_node)
+                    .pause(stream.caller_hold())
+                    .timeout(bound)
+                    .spawn()
+                    .with_context(|| {
+                        format!("the {stream:?} caller to member {} did not start", node + 1)
+                    })?;
+                callers.push(Caller {
+                    stream: *stream,
+                    node: *node,
+                    process,
+                });
+            }
+        }
+        Ok(Load {
+            callees,
+            callers,
+            started,
+        })
+    }
+
+    /// When the callers started.
+    pub fn started(&self) -> SystemTime {
+        self.started
+    }
+
+    /// Calls answered so far, over every caller.
+    pub fn answered_so_far(&self) -> usize {
+        self.callers
+            .iter()
+            .map(|c| c.process.logged_so_far("answered").len())
+            .sum()
+    }
+
+    /// Waits for every caller to end (all its calls placed and ended, or its bound), then stops
+    /// the callees a little later; reads what they all saw.
+    pub fn finish(self) -> Result<Finished> {
+        let mut callers = Vec::new();
+        for c in self.callers {
+            callers.push(CallerRun {
+                stream: c.stream,
+                node: c.node,
+                outcome: c.process.wait()?,
+            });
+        }
+        thread::sleep(CALLEE_DRAIN);
+        let mut callees = Vec::new();
+        for (stream, process) in self.callees {
+            callees.push(CalleeRun {
+                stream,
+                outcome: process.stop()?,
+            });
+        }
+        Ok(Finished {
+            callers,
+            callees,
+            started: self.started,
+        })
+    }
+}
