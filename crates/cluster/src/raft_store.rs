@@ -103,6 +103,43 @@ impl RaftStore {
 }
 
 impl Admission for RaftStore {
+    fn owned_elsewhere(&self, did: DialogId, node: u64) -> BoxFuture<'_, bool> {
+        Box::pin(async move {
+            // A node that was frozen first learns it lost the leadership, then the new
+            // leader's read index: a few tries within the write timeout.
+            let deadline = tokio::time::Instant::now() + self.node.settings().write_timeout;
+            let linearizable = loop {
+                match self.node.catch_up().await {
+                    Ok(()) => break true,
+                    Err(e) if tokio::time::Instant::now() >= deadline => {
+                        tracing::debug!(%did, error = %e, "ownership read on this node's copy");
+                        break false;
+                    }
+                    Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+                }
+            };
+            let owner = {
+                let state = self.node.state();
+                let s = state.read().unwrap_or_else(|e| e.into_inner());
+                s.dialog(did).map(|e| e.owner)
+            };
+            match owner {
+                Some(owner) => owner != node,
+                // Gone from the committed state: released (by the node that adopted it and
+                // fired, or by a BYE seen elsewhere) — unless this node admitted it without
+                // quorum and its admission waits in the queue. On a stale copy, fire.
+                None => {
+                    linearizable
+                        && !self
+                            .node
+                            .pending
+                            .admits()
+                            .is_ok_and(|a| a.iter().any(|(d, _)| *d == did))
+                }
+            }
+        })
+    }
+
     fn admit(&self, req: AdmitRequest) -> BoxFuture<'_, Result<(), AdmitError>> {
         Box::pin(async move {
             let did = req.did;

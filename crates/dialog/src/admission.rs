@@ -53,6 +53,14 @@ pub trait Admission: Send + Sync + 'static {
         let _ = record;
         Box::pin(async { Ok(()) })
     }
+    /// Whether another node than `node` owns the dialog now, as the cluster's latest committed
+    /// state says (a linearizable read; when none can be made in a bounded time, this node's
+    /// own copy). Asked before a timeout fires, so a node that was frozen or cut off never
+    /// sends the BYEs of a dialog that moved meanwhile. A store without owners: never.
+    fn owned_elsewhere(&self, did: DialogId, node: u64) -> BoxFuture<'_, bool> {
+        let _ = (did, node);
+        Box::pin(async { false })
+    }
     /// Removes the dialog from every profile. Releasing an unknown dialog is not an error
     /// (it makes release idempotent).
     fn release(&self, did: DialogId, cause: EndCause) -> BoxFuture<'_, Result<(), AdmitError>>;

@@ -64,6 +64,9 @@ pub enum DialogMsg {
     /// The answer to the dialog's `on_timeout` trigger
     /// ([`crate::dialog_triggers::ask_on_timeout`]).
     TimeoutDecision(TimeoutDecision),
+    /// The answer to the ownership check made before a due timeout fires: true if another
+    /// node owns the dialog now (then this node detaches instead of sending BYEs).
+    OwnerChecked(bool),
     /// Stop driving the dialog without ending it (another node owns it now, or this node
     /// shuts down and will adopt it again at restart): no BYE, no release.
     Detach,
@@ -97,6 +100,8 @@ pub struct DialogActorState {
     /// The timeout deadline in the last replicated record (a node that adopts the dialog
     /// fires at that time).
     replicated_deadline: Option<Instant>,
+    /// An ownership check before the timeout fires is under way (no timer meanwhile).
+    owner_check: bool,
 }
 
 /// Dialog settings from the policy decision and the node defaults.
@@ -203,6 +208,7 @@ impl Actor for DialogActor {
             timer: None,
             span,
             detached: false,
+            owner_check: false,
             replicated_deadline,
         })
     }
@@ -253,6 +259,28 @@ impl Actor for DialogActor {
                 }
                 DialogMsg::Timer => {
                     state.timer = None;
+                    let due = state.dialog.state().is_confirmed()
+                        && state.dialog.poll_timeout().is_some_and(|at| at <= now);
+                    if due {
+                        // A node that was frozen or cut off may have lost the dialog while
+                        // its timer ran: only the owner the cluster names sends the BYEs.
+                        if !state.owner_check {
+                            state.owner_check = true;
+                            check_owner(&myself, state);
+                        }
+                    } else {
+                        state.dialog.handle_timeout(now);
+                    }
+                }
+                DialogMsg::OwnerChecked(elsewhere) => {
+                    state.owner_check = false;
+                    if elsewhere {
+                        tracing::info!("timeout not fired: another node owns the dialog now");
+                        state.detached = true;
+                        state.ctx.registry.detach(state.dialog.did());
+                        myself.stop(None);
+                        return;
+                    }
                     state.dialog.handle_timeout(now);
                 }
                 DialogMsg::End(legs, extra, reply) => {
@@ -375,6 +403,8 @@ async fn drive(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
     if state.dialog.state().is_confirmed() && deadline_drifted(state, next) {
         replicate(state).await;
     }
+    // No timer while the owner is being checked: its answer fires the timeout.
+    let next = if state.owner_check { None } else { next };
     let current = state.timer.as_ref().map(|(at, _)| *at);
     if next != current {
         if let Some((_, t)) = state.timer.take() {
@@ -389,6 +419,19 @@ async fn drive(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
             state.timer = Some((at, handle));
         }
     }
+}
+
+/// Asks the cluster (in the background) whether another node owns the dialog now; the
+/// answer comes back as [`DialogMsg::OwnerChecked`].
+fn check_owner(myself: &ActorRef<DialogMsg>, state: &DialogActorState) {
+    let admission = state.ctx.admission.clone();
+    let did = state.dialog.did();
+    let node = u64::from(state.ctx.settings.node_id);
+    let me = myself.clone();
+    tokio::spawn(async move {
+        let elsewhere = admission.owned_elsewhere(did, node).await;
+        let _ = me.cast(DialogMsg::OwnerChecked(elsewhere));
+    });
 }
 
 /// Tells watchers about a state change: `early`, `confirmed` (on the first 2xx; the ACK's
