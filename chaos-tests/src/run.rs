@@ -97,6 +97,17 @@ impl Run {
         self.poller.set_serving(self.cluster.serving());
     }
 
+    /// Stops the limit watch from asking member `i` (before it is stopped or frozen).
+    fn stop_polling(&self, i: usize) {
+        self.poller.set_serving(
+            self.cluster
+                .serving()
+                .into_iter()
+                .filter(|m| *m != i)
+                .collect(),
+        );
+    }
+
     /// SIGKILL of member `i`.
     pub fn kill9(&mut self, i: usize) -> Result<()> {
         self.cluster.kill9(i)?;
@@ -107,13 +118,7 @@ impl Run {
 
     /// Clean stop (SIGTERM) of member `i`.
     pub fn stop(&mut self, i: usize) -> Result<()> {
-        self.poller.set_serving(
-            self.cluster
-                .serving()
-                .into_iter()
-                .filter(|m| *m != i)
-                .collect(),
-        );
+        self.stop_polling(i);
         self.cluster.stop(i)?;
         self.serving_changed();
         self.note(format!("stopped node {} (SIGTERM)", i + 1));
@@ -130,13 +135,7 @@ impl Run {
 
     /// SIGSTOP of member `i`.
     pub fn pause(&mut self, i: usize) -> Result<()> {
-        self.poller.set_serving(
-            self.cluster
-                .serving()
-                .into_iter()
-                .filter(|m| *m != i)
-                .collect(),
-        );
+        self.stop_polling(i);
         self.cluster.pause(i)?;
         self.note(format!("paused node {} (SIGSTOP)", i + 1));
         Ok(())

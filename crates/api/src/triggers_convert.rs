@@ -116,9 +116,13 @@ pub fn decision_from_proto(
     Ok((id, decision))
 }
 
-/// The message a controller sends for `decision` on `trigger_id`. An extension is sent in
-/// whole seconds, at least 1 and at most [`MAX_EXTEND_SECS`].
-pub fn decision_to_proto(trigger_id: u64, decision: TimeoutDecision) -> pb::ControllerMessage {
+/// `decision` on `trigger_id` as the proto carries it (in a controller's message, and in a
+/// node's `OfferTriggerResponse`). An extension is sent in whole seconds, at least 1 and at
+/// most [`MAX_EXTEND_SECS`].
+pub fn timeout_decision_to_proto(
+    trigger_id: u64,
+    decision: TimeoutDecision,
+) -> pb::TimeoutDecision {
     let action = match decision {
         TimeoutDecision::Extend(d) => Action::ExtendSecs(
             u32::try_from(d.as_secs())
@@ -127,11 +131,18 @@ pub fn decision_to_proto(trigger_id: u64, decision: TimeoutDecision) -> pb::Cont
         ),
         TimeoutDecision::Expire => Action::Expire(true),
     };
+    pb::TimeoutDecision {
+        trigger_id,
+        action: Some(action),
+    }
+}
+
+/// The message a controller sends for `decision` on `trigger_id`.
+pub fn decision_to_proto(trigger_id: u64, decision: TimeoutDecision) -> pb::ControllerMessage {
     pb::ControllerMessage {
-        msg: Some(Msg::Decision(pb::TimeoutDecision {
-            trigger_id,
-            action: Some(action),
-        })),
+        msg: Some(Msg::Decision(timeout_decision_to_proto(
+            trigger_id, decision,
+        ))),
     }
 }
 

@@ -11,9 +11,7 @@ use dialogd_api::triggers_hub::{Offer, TriggerHub};
 use dialogd_dialog::DialogSnapshot;
 use tonic::{Request, Response, Status};
 
-use dialogd_api::triggers_convert::kind_from_proto;
-
-use crate::trigger_sink::offer_decision;
+use dialogd_api::triggers_convert::{kind_from_proto, timeout_decision_to_proto};
 
 /// Serves offers on this node's hub.
 pub struct NodeForwardService {
@@ -54,7 +52,10 @@ impl NodeForward for NodeForwardService {
         let (outcome, decision) = match self.hub.offer(kind, &t.name, dialog, deadline).await {
             Offer::NoController => (OfferOutcome::NoController, None),
             Offer::NoAnswer => (OfferOutcome::NoAnswer, None),
-            Offer::Delivered(d) => (OfferOutcome::Delivered, d.map(offer_decision)),
+            Offer::Delivered(d) => (
+                OfferOutcome::Delivered,
+                d.map(|d| timeout_decision_to_proto(0, d)),
+            ),
         };
         Ok(Response::new(pb::OfferTriggerResponse {
             outcome: outcome as i32,

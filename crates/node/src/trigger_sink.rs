@@ -7,10 +7,10 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use dialogd_api::pb::{self, OfferOutcome};
-use dialogd_api::triggers_convert::{decision_from_proto, kind_to_proto};
+use dialogd_api::triggers_convert::{decision_from_proto, kind_to_proto, unix_ms};
 use dialogd_api::triggers_hub::{Offer, TriggerHub};
 use dialogd_dialog::{BoxFuture, DialogSnapshot, TimeoutDecision, TriggerKind, TriggerSink};
 
@@ -78,9 +78,7 @@ impl ClusterTriggers {
             .client(peer)
             .map_err(|e| e.to_string())?
             .raw_node_forward();
-        let deadline_unix_ms = deadline
-            .and_then(|d| d.duration_since(UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_millis() as u64);
+        let deadline_unix_ms = deadline.map_or(0, unix_ms);
         let mut req = tonic::Request::new(pb::OfferTriggerRequest {
             from_node: self.owners.node_id(),
             trigger: Some(pb::Trigger {
@@ -141,18 +139,5 @@ impl TriggerSink for TriggerSinkHandle {
                 Ok(None) | Err(_) => TimeoutDecision::Expire,
             }
         })
-    }
-}
-
-/// A decision as `OfferTriggerResponse` carries it.
-pub fn offer_decision(d: TimeoutDecision) -> pb::TimeoutDecision {
-    pb::TimeoutDecision {
-        trigger_id: 0,
-        action: Some(match d {
-            TimeoutDecision::Extend(t) => pb::timeout_decision::Action::ExtendSecs(
-                u32::try_from(t.as_secs()).unwrap_or(u32::MAX),
-            ),
-            TimeoutDecision::Expire => pb::timeout_decision::Action::Expire(true),
-        }),
     }
 }
