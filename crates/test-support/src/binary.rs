@@ -3,8 +3,9 @@
 //!
 //! Tests of `crates/dialogd` may use `env!("CARGO_BIN_EXE_dialogd")`, but `dialogctl` lives in
 //! another package, so they find it here. Must not build anything that is already there (a
-//! stale binary is the test command's business: `cargo test --workspace` builds every binary
-//! first) and must not build the same binary twice in one process.
+//! stale binary is the test command's business: `scripts/test` runs `cargo build --workspace
+//! --bins` first, so that no test compiles while others run load) and must not build the same
+//! binary twice in one process.
 
 use std::collections::HashMap;
 use std::env;
