@@ -415,6 +415,9 @@ mod triggers;
 mod view;
 
 #[cfg(test)]
+#[path = "dialog_cseq_tests.rs"]
+mod cseq_tests;
+#[cfg(test)]
 #[path = "dialog_end_tests.rs"]
 mod end_tests;
 #[cfg(test)]

@@ -14,6 +14,9 @@ pub enum Error {
     /// A dialog variable needs a name.
     #[error("dialog variable name is empty")]
     EmptyVarName,
+    /// A keep-alive interval below [`crate::keepalive::MIN_KEEPALIVE_INTERVAL`].
+    #[error("keep-alive interval {0:?} is below the minimum of 1 s")]
+    KeepaliveInterval(std::time::Duration),
     /// The command needs an answered dialog (state 3 or 4).
     #[error("dialog {did} is {state}, not confirmed")]
     NotConfirmed { did: DialogId, state: DialogState },

@@ -9,11 +9,19 @@
 //! [`Stats`]). Never touches sockets, clocks or tokio, and never parses SIP: the proxy passes
 //! the facts of each message ([`facts`]) and carries out what comes back ([`output`]).
 //!
+//! Call control driven by the proxy itself (issue 6) sits beside the dialog, one machine per
+//! file: keep-alive probing of the legs ([`Keepalive`]) and the progress and Refer-To values
+//! of a transfer ([`transfer`], [`TransferState`]). Requests the proxy sends are numbered and
+//! the endpoints' later CSeqs shifted by the [`CseqMap`]; SDP for hold and unhold is
+//! [`dialogd_sip::sdp`]'s.
+//!
 //! ```text
 //!  proxy: SipMessage ──facts──▶ Dialog::handle_* (now, facts) ──▶ RequestVerdict
 //!                                       │ poll_output(): StateChanged | SendRequest |
 //!                                       │                TimeoutChanged | TimeoutTrigger | Ended
 //!                                       └ poll_timeout(): the dialog timeout
+//!  actor: (now, probe outcome) ──▶ Keepalive ──▶ SendProbe | Dead    poll_timeout()
+//!         REFER / NOTIFY status ──▶ TransferState ──▶ start | notify | ok | fail
 //! ```
 
 pub mod admission;
@@ -27,6 +35,7 @@ pub mod event;
 pub mod facts;
 pub mod flags;
 pub mod id;
+pub mod keepalive;
 pub mod matching;
 pub mod output;
 pub mod profile;
@@ -35,6 +44,7 @@ pub mod route_set;
 pub mod snapshot;
 pub mod state;
 pub mod timeout;
+pub mod transfer;
 pub mod trigger;
 
 #[cfg(test)]
@@ -51,6 +61,9 @@ pub use event::{DialogEvent, EventKind};
 pub use facts::{DialogSettings, InitialInvite, RequestFacts, ResponseFacts};
 pub use flags::DialogFlags;
 pub use id::DialogId;
+pub use keepalive::{
+    Keepalive, KeepaliveConfig, KeepaliveOutput, ProbeFailure, ProbeId, ProbeOutcome,
+};
 pub use matching::{DialogKey, DidCookie, Lookup, MatchOutcome};
 pub use output::{DialogOutput, GeneratedRequest, RequestVerdict};
 pub use profile::{ProfileKey, ProfileMembership};
@@ -59,4 +72,5 @@ pub use route_set::RouteSet;
 pub use snapshot::{DialogSnapshot, LegView, Stats};
 pub use state::{DialogState, EndCause, Leg};
 pub use timeout::TimeoutClock;
+pub use transfer::{TransferFailure, TransferState};
 pub use trigger::{TimeoutDecision, TriggerKind, TriggerSink};

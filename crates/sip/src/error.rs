@@ -35,6 +35,26 @@ pub enum ParseError {
     /// A top Via branch that is the RFC 3261 magic cookie and nothing else (RFC 4475 §3.2.1).
     #[error("via branch {0:?} is the magic cookie without a transaction id")]
     Branch(String),
+    /// An SDP body whose first line is not `v=` (RFC 4566 §5), or an empty one.
+    #[error("sdp body does not start with v=: {0:?}")]
+    SdpStart(String),
+    /// An SDP line that is not `<letter>=<value>` (RFC 4566 §5).
+    #[error("bad sdp line: {0:?}")]
+    SdpLine(String),
+    /// An SDP body without any `m=` line where media sections are needed.
+    #[error("sdp body has no m= line")]
+    SdpNoMedia,
+    /// An SDP body without a session-level `o=` line, or one whose sess-version is not a
+    /// number (RFC 4566 §5.2); empty when the line is missing.
+    #[error("bad or missing sdp o= line: {0:?}")]
+    SdpOrigin(String),
+    /// Directions given for a number of media sections the body does not have.
+    #[error("sdp body has {found} media sections, {expected} directions were given")]
+    SdpMediaCount { expected: usize, found: usize },
+    /// A `message/sipfrag` body that does not start with a Status-Line (RFC 3420, RFC 3515
+    /// §2.4.5).
+    #[error("sipfrag body does not start with a status line: {0:?}")]
+    Sipfrag(String),
 }
 
 /// How many bytes of an offending value an error keeps.

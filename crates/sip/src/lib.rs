@@ -13,6 +13,10 @@
 //!  (now, msg | timer) ──▶ transaction::* ──▶ poll_output(): Transmit | Event   poll_timeout()
 //! ```
 //!
+//! For the proxy's call control (keep-alive, transfer, hold): SDP direction and session
+//! version edits ([`sdp`]), Refer-To values with Replaces ([`refer_to`]), URI parameter and
+//! header edits ([`uri_edit`]) and the status of NOTIFY sipfrag bodies ([`sipfrag`]).
+//!
 //! Main types: [`SipMessage`], [`Splice`], [`Method`], [`HeaderName`], [`values::Via`],
 //! [`values::NameAddr`], [`values::Uri`] (typed with rsip where rsip is right, see
 //! [`values`]). RFC 4475 torture tests, proptest round-trips and a `cargo fuzz` target
@@ -25,10 +29,14 @@ mod header_line;
 pub mod header_name;
 pub mod message;
 pub mod method;
+pub mod refer_to;
 pub mod response;
+pub mod sdp;
+pub mod sipfrag;
 pub mod splice;
 mod start_line;
 pub mod transaction;
+pub mod uri_edit;
 pub mod values;
 
 pub use error::ParseError;
