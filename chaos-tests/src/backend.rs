@@ -1,21 +1,21 @@
 //! Where a scenario's cluster runs: the [`ChaosCluster`] trait the scenarios drive (addresses,
 //! the operator CLI, faults, the leader) and [`Backend`], the choice of implementation.
 //!
-//! Today there is one backend, [`Backend::Local`]: three `dialogd` processes on 127.0.0.1
-//! started by the test harness ([`crate::local::LocalCluster`]). A `Docker` backend (the compose
-//! cluster of `deploy/`) is a later step: it adds a variant here and an implementation of the
-//! trait, and can offer the faults local processes cannot ([`Fault::Partition`],
-//! [`Fault::Netem`]); the scenarios do not change.
+//! Two backends: [`Backend::Local`], three `dialogd` processes on 127.0.0.1 started by the
+//! test harness ([`crate::local::LocalCluster`]), and [`Backend::Docker`], the compose cluster
+//! of `deploy/compose` ([`crate::docker::DockerCluster`]), which also offers the faults local
+//! processes cannot ([`Fault::Partition`], [`Fault::Netem`]). The scenarios do not change.
 //!
 //! Must not hold scenario logic: a backend only starts, breaks and heals members.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use dialogd_test_support::Dialogctl;
 use serde::Serialize;
 
+use crate::docker::DockerCluster;
 use crate::local::LocalCluster;
 
 /// A fault a scenario may inject.
@@ -51,6 +51,11 @@ pub trait ChaosCluster {
     /// Member `i`'s SIP address (UDP), where load is sent.
     fn sip_addr(&self, i: usize) -> SocketAddr;
 
+    /// The address the members reach the load generator (SIPp on this host) at.
+    fn load_ip(&self) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    }
+
     /// `dialogctl` against member `i`.
     fn dialogctl(&self, i: usize) -> Dialogctl;
 
@@ -77,6 +82,42 @@ pub trait ChaosCluster {
     /// Thaw member `i` (SIGCONT).
     fn resume(&mut self, i: usize) -> Result<()>;
 
+    /// Cuts member `i` off from the other members (its SIP side stays reachable).
+    fn partition(&mut self, i: usize) -> Result<()> {
+        bail!(
+            "the {} backend cannot cut member {} off",
+            self.backend(),
+            i + 1
+        )
+    }
+
+    /// Undoes [`ChaosCluster::partition`].
+    fn reconnect(&mut self, i: usize) -> Result<()> {
+        bail!(
+            "member {} was not cut off ({} backend)",
+            i + 1,
+            self.backend()
+        )
+    }
+
+    /// Adds delay and loss to member `i`'s SIP traffic; says what was added.
+    fn shape(&mut self, i: usize) -> Result<String> {
+        bail!(
+            "the {} backend cannot shape member {}'s traffic",
+            self.backend(),
+            i + 1
+        )
+    }
+
+    /// Undoes [`ChaosCluster::shape`].
+    fn unshape(&mut self, i: usize) -> Result<()> {
+        bail!(
+            "member {}'s traffic was not shaped ({} backend)",
+            i + 1,
+            self.backend()
+        )
+    }
+
     /// Waits until a serving member is the leader, as a serving member sees it; its index.
     fn wait_leader(&self) -> Result<usize>;
 
@@ -97,6 +138,9 @@ pub enum Backend {
     /// `dialogd` processes on 127.0.0.1 (the workspace's binary).
     #[default]
     Local,
+    /// The compose cluster of `deploy/compose` (image `dialogd:local`, built when missing);
+    /// needs root, docker and docker-compose.
+    Docker,
 }
 
 impl Backend {
@@ -110,6 +154,7 @@ impl Backend {
     ) -> Result<Box<dyn ChaosCluster>> {
         match self {
             Backend::Local => Ok(Box::new(LocalCluster::start(n, cluster_keys, config)?)),
+            Backend::Docker => Ok(Box::new(DockerCluster::start(n, cluster_keys, config)?)),
         }
     }
 
@@ -117,6 +162,7 @@ impl Backend {
     pub fn supports(self, fault: Fault) -> Result<(), String> {
         match self {
             Backend::Local => LocalCluster::supports(fault),
+            Backend::Docker => DockerCluster::supports(fault),
         }
     }
 }

@@ -5,13 +5,13 @@
 //! ```text
 //!   chaos --scenario leader-kill        scenarios::find ─▶ run::run_scenario ─▶ Report
 //!                                          │                  │
-//!          backend (Local: processes) ◀────┘     load (SIPp) ─┤─ poller (limit watch)
+//!  backend (Local: processes, Docker) ◀────┘     load (SIPp) ─┤─ poller (limit watch)
 //!                                                 calls, figures, invariants ─▶ report
 //! ```
 //!
 //! Owns:
-//! - [`backend`]: the [`ChaosCluster`] trait and the [`Backend`] choice; [`local`] is the one
-//!   backend today (a docker backend comes later);
+//! - [`backend`]: the [`ChaosCluster`] trait and the [`Backend`] choice; [`local`] (processes
+//!   on 127.0.0.1) and [`docker`] (the compose cluster of `deploy/compose`) implement it;
 //! - [`config`]: the run's knobs and the dialogd config (a valued profile with limits, a timeout);
 //! - [`load`]: the SIPp streams; [`calls`]: what they saw, per call;
 //! - [`poller`]: the limit watch during the run; [`invariants`]: the checks after it;
@@ -24,6 +24,7 @@
 pub mod backend;
 pub mod calls;
 pub mod config;
+pub mod docker;
 pub mod figures;
 pub mod invariants;
 pub mod load;

@@ -142,6 +142,7 @@ impl Load {
         let mut callees = Vec::new();
         for stream in Stream::ALL {
             let uas = Sipp::uas(stream.uas_scenario())
+                .local_ip(cluster.load_ip())
                 .pause(stream.callee_hold())
                 .timeout(bound)
                 .spawn()
@@ -156,6 +157,7 @@ impl Load {
             let calls = (per_node * params.seconds as f64).ceil().max(1.0) as u64;
             for (node, addr) in &members {
                 let process = Sipp::uac(stream.uac_scenario(), *addr)
+                    .local_ip(cluster.load_ip())
                     .uas_port(uas.port())
                     .caller(stream.user())
                     .calls(calls)

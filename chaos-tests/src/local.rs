@@ -48,7 +48,7 @@ impl LocalCluster {
         match fault {
             Fault::Kill | Fault::Stop | Fault::Pause => Ok(()),
             Fault::Partition => Err("local mode: cutting a member off needs network namespaces \
-                 or containers (all members share 127.0.0.1); the docker backend will offer it"
+                 or containers (all members share 127.0.0.1); the docker backend (--backend docker) offers it"
                 .to_owned()),
             Fault::Netem => Err("local mode: tc netem shapes a network interface, and the \
                  members share the loopback device with everything else on the machine; the \

@@ -149,6 +149,36 @@ impl Run {
         Ok(())
     }
 
+    /// Cuts member `i` off from the other members (its SIP side stays reachable).
+    pub fn partition(&mut self, i: usize) -> Result<()> {
+        self.stop_polling(i);
+        self.cluster.partition(i)?;
+        self.note(format!("cut node {} off from the others", i + 1));
+        Ok(())
+    }
+
+    /// Reconnects member `i`.
+    pub fn reconnect(&mut self, i: usize) -> Result<()> {
+        self.cluster.reconnect(i)?;
+        self.serving_changed();
+        self.note(format!("reconnected node {}", i + 1));
+        Ok(())
+    }
+
+    /// Delay and loss on member `i`'s SIP traffic.
+    pub fn shape(&mut self, i: usize) -> Result<()> {
+        let what = self.cluster.shape(i)?;
+        self.note(what);
+        Ok(())
+    }
+
+    /// Ends [`Run::shape`] on member `i`.
+    pub fn unshape(&mut self, i: usize) -> Result<()> {
+        self.cluster.unshape(i)?;
+        self.note(format!("node {}'s SIP traffic unshaped", i + 1));
+        Ok(())
+    }
+
     /// Marks member `victim` as lost now by `fault`, for the failover window (the first mark of
     /// a run counts).
     pub fn mark_loss(&mut self, victim: usize, fault: &str) {
@@ -181,14 +211,23 @@ impl Run {
         Ok(leader)
     }
 
-    /// Resumes paused members and restarts stopped ones, then waits for the cluster to form.
+    /// Undoes shaping, reconnects cut-off members, resumes paused ones and restarts stopped
+    /// ones, then waits for the cluster to form.
     fn heal(&mut self) -> Result<()> {
         let mut healed = false;
         for i in 0..self.members() {
+            // Errors here only say there was nothing to undo.
+            if self.cluster.unshape(i).is_ok() {
+                self.note(format!("heal: node {}'s SIP traffic unshaped", i + 1));
+            }
             if self.cluster.is_serving(i) {
                 continue;
             }
             healed = true;
+            if self.cluster.reconnect(i).is_ok() && self.cluster.is_serving(i) {
+                self.note(format!("heal: reconnected node {}", i + 1));
+                continue;
+            }
             if self.cluster.resume(i).is_ok() && self.cluster.is_serving(i) {
                 self.note(format!("heal: resumed node {}", i + 1));
                 continue;

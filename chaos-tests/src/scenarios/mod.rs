@@ -17,6 +17,7 @@ mod full_stop_start;
 mod leader_kill;
 mod netem;
 mod partition;
+mod partition_follower;
 mod pause;
 mod rolling_restart;
 
@@ -30,7 +31,7 @@ pub struct Scenario {
 }
 
 /// Every scenario, in the order `--scenario all` runs them.
-pub fn all() -> [Scenario; 7] {
+pub fn all() -> [Scenario; 8] {
     [
         leader_kill::SCENARIO,
         follower_kill::SCENARIO,
@@ -38,6 +39,7 @@ pub fn all() -> [Scenario; 7] {
         rolling_restart::SCENARIO,
         full_stop_start::SCENARIO,
         partition::SCENARIO,
+        partition_follower::SCENARIO,
         netem::SCENARIO,
     ]
 }

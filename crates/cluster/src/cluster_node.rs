@@ -189,6 +189,34 @@ impl ClusterNode {
         self.raft.metrics().borrow().current_leader == Some(self.settings.node_id)
     }
 
+    /// Runs `call` (a request forwarded to `leader`) until it answers, or `None` as soon as this
+    /// node no longer sees `leader` as the leader: a frozen or cut-off leader accepts the
+    /// connection and never answers, and waiting the whole write timeout for it would turn the
+    /// election that replaces it into failed calls. The request is retried at the new leader;
+    /// writes are idempotent per dialog id (a retried admission answers `Duplicate`).
+    async fn unless_leader_changes<F: std::future::Future>(
+        &self,
+        leader: Option<NodeId>,
+        call: F,
+    ) -> Option<F::Output> {
+        let mut metrics = self.raft.metrics();
+        let changed = async move {
+            loop {
+                if metrics.borrow_and_update().current_leader != leader {
+                    return;
+                }
+                if metrics.changed().await.is_err() {
+                    // Raft shut down: only the call's own timeout ends the wait.
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        tokio::select! {
+            r = call => Some(r),
+            () = changed => None,
+        }
+    }
+
     /// Commits `cmd` (forwarding to the leader if needed) and answers its result, or fails
     /// after the write timeout. A write that timed out may still commit later: callers that
     /// must not leave it applied (admission) compensate ([`crate::RaftStore`]).
@@ -209,12 +237,14 @@ impl ClusterNode {
                 Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f)))) => {
                     match f.leader_node {
                         Some(leader) => {
-                            let r: Result<Result<CommandResult, ForwardError>, _> =
-                                self.peers.call(&leader.addr, Rpc::Write, &cmd, left).await;
+                            let call = self.peers.call(&leader.addr, Rpc::Write, &cmd, left);
+                            let r: Option<Result<Result<CommandResult, ForwardError>, _>> =
+                                self.unless_leader_changes(f.leader_id, call).await;
                             match r {
-                                Ok(Ok(result)) => return Ok(result),
-                                Ok(Err(e)) => last = e.to_string(),
-                                Err(e) => last = e.to_string(),
+                                Some(Ok(Ok(result))) => return Ok(result),
+                                Some(Ok(Err(e))) => last = e.to_string(),
+                                Some(Err(e)) => last = e.to_string(),
+                                None => last = "the leader changed".into(),
                             }
                         }
                         None => last = "election in progress".into(),
@@ -267,13 +297,15 @@ impl ClusterNode {
                     Ok(r) => return Ok(r),
                     Err(e) => last = e.to_string(),
                 }
-            } else if let Some((_, addr)) = self.leader() {
-                let r: Result<Result<ReadReply, ForwardError>, _> =
-                    self.peers.call(&addr, Rpc::Read, &req, left).await;
+            } else if let Some((id, addr)) = self.leader() {
+                let call = self.peers.call(&addr, Rpc::Read, &req, left);
+                let r: Option<Result<Result<ReadReply, ForwardError>, _>> =
+                    self.unless_leader_changes(Some(id), call).await;
                 match r {
-                    Ok(Ok(reply)) => return Ok(reply),
-                    Ok(Err(e)) => last = e.to_string(),
-                    Err(e) => last = e.to_string(),
+                    Some(Ok(Ok(reply))) => return Ok(reply),
+                    Some(Ok(Err(e))) => last = e.to_string(),
+                    Some(Err(e)) => last = e.to_string(),
+                    None => last = "the leader changed".into(),
                 }
             }
             tokio::time::sleep(Duration::from_millis(50).min(left)).await;

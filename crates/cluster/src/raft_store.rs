@@ -102,22 +102,55 @@ impl RaftStore {
     }
 }
 
+impl RaftStore {
+    /// Brings this node's copy up to the leader's read index before an ownership question;
+    /// whether it could (`false`: the answer comes from this node's own, maybe stale, copy).
+    ///
+    /// A node that was frozen first learns it lost the leadership, then the new leader's read
+    /// index: a few tries within the write timeout. A node that still cannot reach a quorum
+    /// after that may be the cut-off side of a partition, whose dialogs the majority adopts
+    /// after the takeover grace and times out itself: firing here too would send a second
+    /// BYE. So it keeps asking (every [`OWNER_RETRY`]) until the quorum answers — the timeout
+    /// fires late, after the heal, but once. `on_no_quorum = "admit_local"` (availability
+    /// first) answers from the stale copy after the write timeout instead.
+    async fn confirmed_read(&self, did: DialogId) -> bool {
+        let settings = self.node.settings();
+        let deadline = tokio::time::Instant::now() + settings.write_timeout;
+        let mut warned = false;
+        loop {
+            match self.node.catch_up().await {
+                Ok(()) => {
+                    if warned {
+                        tracing::info!(%did, "ownership confirmed after the quorum returned");
+                    }
+                    return true;
+                }
+                Err(e) if tokio::time::Instant::now() >= deadline => {
+                    if settings.on_no_quorum == NoQuorum::AdmitLocal {
+                        tracing::debug!(%did, error = %e, "ownership read on this node's copy");
+                        return false;
+                    }
+                    if !warned {
+                        tracing::warn!(%did, error = %e,
+                            "a due timeout waits: no quorum to confirm this node still owns the dialog");
+                        metrics::counter!("dialogd_timeouts_deferred_total").increment(1);
+                        warned = true;
+                    }
+                    tokio::time::sleep(OWNER_RETRY).await;
+                }
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            }
+        }
+    }
+}
+
+/// How often a due timeout without quorum asks again whether this node owns the dialog.
+const OWNER_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl Admission for RaftStore {
     fn owned_elsewhere(&self, did: DialogId, node: u64) -> BoxFuture<'_, bool> {
         Box::pin(async move {
-            // A node that was frozen first learns it lost the leadership, then the new
-            // leader's read index: a few tries within the write timeout.
-            let deadline = tokio::time::Instant::now() + self.node.settings().write_timeout;
-            let linearizable = loop {
-                match self.node.catch_up().await {
-                    Ok(()) => break true,
-                    Err(e) if tokio::time::Instant::now() >= deadline => {
-                        tracing::debug!(%did, error = %e, "ownership read on this node's copy");
-                        break false;
-                    }
-                    Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
-                }
-            };
+            let linearizable = self.confirmed_read(did).await;
             let owner = {
                 let state = self.node.state();
                 let s = state.read().unwrap_or_else(|e| e.into_inner());

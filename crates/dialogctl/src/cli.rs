@@ -40,6 +40,9 @@ pub struct Cli {
 pub enum Command {
     /// Node counters: active, early, processed, expired, failed.
     Stats,
+    /// The node's gRPC health check (open without the token): prints SERVING and exits 0, or
+    /// exits non-zero. For container and orchestrator probes.
+    Health(HealthArgs),
     /// List, show and end dialogs.
     #[command(subcommand)]
     Dialogs(DialogsCommand),
@@ -51,6 +54,13 @@ pub enum Command {
     Cluster(ClusterCommand),
     /// Follow the node's dialog events (created, early, confirmed, failed, deleted, ...).
     Events(EventsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// A service to ask about (`dialogd.v1.Dialogs`); default: the node as a whole.
+    #[arg(long, default_value = "")]
+    pub service: String,
 }
 
 #[derive(Debug, Args)]

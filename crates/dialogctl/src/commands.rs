@@ -93,6 +93,9 @@ pub async fn run(cli: Cli) -> Result<String, Failure> {
         crate::events::follow(&cli.addr, &options, args, cli.json).await?;
         return Ok(String::new());
     }
+    if let Command::Health(args) = &cli.command {
+        return health(&cli.addr, &options, &args.service, cli.json).await;
+    }
     let client = Client::connect_options(&cli.addr, &options).await?;
     let json = cli.json;
     match cli.command {
@@ -144,7 +147,8 @@ pub async fn run(cli: Cli) -> Result<String, Failure> {
             Ok(output::profile_values(&name, &values, json))
         }
         Command::Cluster(command) => cluster(&client, command, json).await,
-        Command::Events(_) => Ok(String::new()), // followed above, before connecting
+        // Followed or asked above, before connecting.
+        Command::Events(_) | Command::Health(_) => Ok(String::new()),
     }
 }
 
@@ -191,4 +195,29 @@ async fn list(client: &Client, args: ListArgs, json: bool) -> Result<String, Fai
     };
     let dialogs = client.list(&filter, args.limit).await?;
     Ok(output::dialog_list(&dialogs, now_unix_ms(), json))
+}
+
+/// `dialogctl health`: SERVING (exit 0) or a failure naming the status.
+async fn health(
+    addr: &str,
+    options: &ClientOptions,
+    service: &str,
+    json: bool,
+) -> Result<String, Failure> {
+    let status = dialogd_api::check_health(addr, options, service).await?;
+    let name = status.as_str_name();
+    if status != dialogd_api::HealthStatus::Serving {
+        return Err(Failure {
+            code: Code::Unavailable,
+            message: format!("health of {service:?}: {name}"),
+        });
+    }
+    Ok(if json {
+        format!(
+            "{}\n",
+            serde_json::json!({ "service": service, "status": name })
+        )
+    } else {
+        format!("{name}\n")
+    })
 }

@@ -1,7 +1,7 @@
 //! Scenario: the API server runs in-process on 127.0.0.1:0 over an in-memory backend; the built
 //! `dialogctl` binary runs the data-changing `dialogs` subcommands against it (tables and
 //! `--json`, the server's message and exit 1 on errors), and a server with a token takes
-//! `--token` or `DIALOGCTL_TOKEN`.
+//! `--token` or `DIALOGCTL_TOKEN`; `health` needs no token.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
@@ -141,6 +141,38 @@ async fn a_server_with_a_token_takes_the_flag_or_the_environment() {
     assert!(
         run.stderr
             .starts_with("dialogctl: INVALID_ARGUMENT: tls-ca: cannot read /nonexistent/ca.pem"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn health_needs_no_token_and_names_unknown_services() {
+    let (addr, _, _) = start_options(ApiOptions {
+        token: Some("s3cret-token".into()),
+        ..ApiOptions::default()
+    })
+    .await;
+    let run = dialogctl(&addr, &["health"]).await;
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (Some(0), "SERVING\n"),
+        "{}",
+        run.stderr
+    );
+    let run = dialogctl(
+        &addr,
+        &["health", "--service", "dialogd.v1.Dialogs", "--json"],
+    )
+    .await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["status"], "SERVING", "{v}");
+    assert_eq!(v["service"], "dialogd.v1.Dialogs", "{v}");
+    let run = dialogctl(&addr, &["health", "--service", "no.such.Service"]).await;
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stderr.starts_with("dialogctl: NOT_FOUND: "),
         "{}",
         run.stderr
     );

@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::thread;
@@ -55,6 +55,7 @@ pub struct Sipp {
     scenario: PathBuf,
     remote: Option<SocketAddr>,
     transport: Transport,
+    local_ip: IpAddr,
     port: Option<u16>,
     calls: Option<u64>,
     rate: Option<f64>,
@@ -92,6 +93,7 @@ impl Sipp {
             scenario: path,
             remote,
             transport: Transport::Udp,
+            local_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: None,
             calls: None,
             rate: None,
@@ -108,6 +110,13 @@ impl Sipp {
     pub fn transport(mut self, transport: Transport) -> Sipp {
         self.transport = transport;
         self
+    }
+
+    /// Local address (`-i`, `-mi`, and `[uas_host]` of the uac scenarios); default 127.0.0.1.
+    /// For peers in containers: the host's address on their network.
+    pub fn local_ip(mut self, ip: IpAddr) -> Sipp {
+        self.local_ip = ip;
+        self.key("uas_host", &ip.to_string())
     }
 
     /// Local port (`-p`); default: one found free, retried if SIPp cannot bind it.
@@ -212,8 +221,8 @@ impl Sipp {
             args.push(b);
         };
         push("-sf", self.scenario.to_string_lossy().into_owned());
-        push("-i", "127.0.0.1".into());
-        push("-mi", "127.0.0.1".into());
+        push("-i", self.local_ip.to_string());
+        push("-mi", self.local_ip.to_string());
         push("-p", port.to_string());
         push("-t", self.transport.sipp_flag().into());
         if let Some(calls) = self.calls {
@@ -280,7 +289,7 @@ impl Sipp {
         let mut process = SippProcess::new(
             child,
             dir,
-            port,
+            SocketAddr::new(self.local_ip, port),
             self.transport,
             Instant::now() + self.timeout + KILL_GRACE,
             command_line,
@@ -297,7 +306,7 @@ impl Sipp {
                 }
                 return Ok(Started::Running(process));
             }
-            if is_bound(port, self.transport) {
+            if is_bound(self.local_ip, port, self.transport) {
                 return Ok(Started::Running(process));
             }
             if Instant::now() >= bind_deadline {
@@ -316,11 +325,11 @@ enum Started {
     BindFailed(String),
 }
 
-/// Whether something holds `port` on 127.0.0.1 for `transport` (a listener, for TCP).
-fn is_bound(port: u16, transport: Transport) -> bool {
+/// Whether something holds `port` on `ip` for `transport` (a listener, for TCP).
+fn is_bound(ip: IpAddr, port: u16, transport: Transport) -> bool {
     match transport {
-        Transport::Udp => UdpSocket::bind(("127.0.0.1", port)).is_err(),
-        Transport::Tcp => TcpListener::bind(("127.0.0.1", port)).is_err(),
+        Transport::Udp => UdpSocket::bind((ip, port)).is_err(),
+        Transport::Tcp => TcpListener::bind((ip, port)).is_err(),
     }
 }
 

@@ -24,7 +24,7 @@ use crate::transport::Transport;
 pub struct SippProcess {
     /// `None` only after `wait`/`stop` took it (they consume the process).
     run: Option<Run>,
-    port: u16,
+    addr: SocketAddr,
     transport: Transport,
     deadline: Instant,
     command_line: String,
@@ -40,14 +40,14 @@ impl SippProcess {
     pub(crate) fn new(
         child: Child,
         dir: TempDir,
-        port: u16,
+        addr: SocketAddr,
         transport: Transport,
         deadline: Instant,
         command_line: String,
     ) -> SippProcess {
         SippProcess {
             run: Some(Run { child, dir }),
-            port,
+            addr,
             transport,
             deadline,
             command_line,
@@ -60,12 +60,12 @@ impl SippProcess {
     }
     /// The local port SIPp listens on.
     pub fn port(&self) -> u16 {
-        self.port
+        self.addr.port()
     }
 
-    /// `127.0.0.1:port`.
+    /// The local address and port SIPp listens on (`-i`, `-p`).
     pub fn addr(&self) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], self.port))
+        self.addr
     }
 
     pub fn transport(&self) -> Transport {
