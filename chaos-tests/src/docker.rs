@@ -14,7 +14,9 @@
 //!   sent to the cut-off member show what it does without quorum;
 //! - netem: `tc qdisc` in the member's network namespace, on SIP only (packets from UDP/TCP
 //!   port 5060 leaving the member: every call through it crosses it twice), so Raft keeps
-//!   its timing and what is measured is the SIP side.
+//!   its timing and what is measured is the SIP side. A kernel without `sch_netem` (seen on
+//!   the project's CI machines) gets random loss on SIP in both directions from iptables'
+//!   `statistic` match instead, and no delay; the report's timeline says which.
 //!
 //! Needs: root (nsenter, iptables, tc), docker, docker-compose, and the images (built here
 //! with `deploy/docker/build-image.sh` when `dialogd:local` is missing). The compose file
@@ -47,6 +49,17 @@ const GRPC_PORT: u16 = 50051;
 const LEADER_TIMEOUT: Duration = Duration::from_secs(60);
 /// Delay, jitter and loss of the netem fault, on SIP leaving the member.
 const NETEM: &[&str] = &["delay", "60ms", "20ms", "loss", "2%"];
+/// Loss per direction on SIP when the kernel has no netem.
+const LOSS: &str = "0.05";
+
+/// How a member's SIP traffic is shaped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shaping {
+    /// `tc netem` on SIP leaving the member.
+    Netem,
+    /// iptables `statistic` drops on SIP in and out.
+    Loss,
+}
 
 /// Member `i`'s address on the compose network (172.28.0.11 ...).
 fn member_ip(i: usize) -> Ipv4Addr {
@@ -66,7 +79,7 @@ pub struct DockerCluster {
     paused: Vec<bool>,
     down: Vec<bool>,
     cut: Vec<bool>,
-    shaped: Vec<bool>,
+    shaped: Vec<Option<Shaping>>,
 }
 
 impl DockerCluster {
@@ -100,7 +113,7 @@ impl DockerCluster {
             paused: vec![false; n],
             down: vec![false; n],
             cut: vec![false; n],
-            shaped: vec![false; n],
+            shaped: vec![None; n],
         };
         cluster.compose(&["down", "-v", "--remove-orphans"])?;
         cluster
@@ -156,6 +169,53 @@ impl DockerCluster {
                 &["-w", action, "OUTPUT", "-d", &peer, "-j", "DROP"],
             )?;
         }
+        Ok(())
+    }
+
+    /// `tc netem` on SIP leaving member `i`; what it added.
+    fn netem(&self, i: usize) -> Result<String> {
+        self.in_netns(
+            i,
+            "tc",
+            &[
+                "qdisc", "add", "dev", "eth0", "root", "handle", "1:", "prio",
+            ],
+        )?;
+        let mut netem = vec!["qdisc", "add", "dev", "eth0", "parent", "1:3", "netem"];
+        netem.extend_from_slice(NETEM);
+        if let Err(e) = self.in_netns(i, "tc", &netem) {
+            let _ = self.in_netns(i, "tc", &["qdisc", "del", "dev", "eth0", "root"]);
+            return Err(e);
+        }
+        for proto in ["17", "6"] {
+            self.in_netns(
+                i,
+                "tc",
+                &[
+                    "filter", "add", "dev", "eth0", "parent", "1:0", "protocol", "ip", "prio", "1",
+                    "u32", "match", "ip", "protocol", proto, "0xff", "match", "ip", "sport",
+                    "5060", "0xffff", "flowid", "1:3",
+                ],
+            )?;
+        }
+        Ok(format!(
+            "netem {} on SIP leaving node {}",
+            NETEM.join(" "),
+            i + 1
+        ))
+    }
+
+    /// Adds (`-I`) or removes (`-D`) random drops of SIP over UDP in and out of member `i`.
+    fn sip_loss(&self, i: usize, action: &str) -> Result<()> {
+        let random = ["-m", "statistic", "--mode", "random", "--probability", LOSS];
+        let mut input = vec!["-w", action, "INPUT", "-p", "udp", "--dport", "5060"];
+        input.extend_from_slice(&random);
+        input.extend_from_slice(&["-j", "DROP"]);
+        self.in_netns(i, "iptables", &input)?;
+        let mut output = vec!["-w", action, "OUTPUT", "-p", "udp", "--sport", "5060"];
+        output.extend_from_slice(&random);
+        output.extend_from_slice(&["-j", "DROP"]);
+        self.in_netns(i, "iptables", &output)?;
         Ok(())
     }
 
@@ -221,7 +281,7 @@ impl ChaosCluster for DockerCluster {
         self.paused[i] = false;
         self.down[i] = true;
         self.cut[i] = false;
-        self.shaped[i] = false;
+        self.shaped[i] = None;
         Ok(())
     }
 
@@ -232,7 +292,7 @@ impl ChaosCluster for DockerCluster {
         docker(&["stop", "-t", "30", &container(i)])?;
         self.down[i] = true;
         self.cut[i] = false;
-        self.shaped[i] = false;
+        self.shaped[i] = None;
         Ok(())
     }
 
@@ -273,41 +333,34 @@ impl ChaosCluster for DockerCluster {
     }
 
     fn shape(&mut self, i: usize) -> Result<String> {
-        self.in_netns(
-            i,
-            "tc",
-            &[
-                "qdisc", "add", "dev", "eth0", "root", "handle", "1:", "prio",
-            ],
-        )?;
-        let mut netem = vec!["qdisc", "add", "dev", "eth0", "parent", "1:3", "netem"];
-        netem.extend_from_slice(NETEM);
-        self.in_netns(i, "tc", &netem)?;
-        for proto in ["17", "6"] {
-            self.in_netns(
-                i,
-                "tc",
-                &[
-                    "filter", "add", "dev", "eth0", "parent", "1:0", "protocol", "ip", "prio", "1",
-                    "u32", "match", "ip", "protocol", proto, "0xff", "match", "ip", "sport",
-                    "5060", "0xffff", "flowid", "1:3",
-                ],
-            )?;
+        match self.netem(i) {
+            Ok(what) => {
+                self.shaped[i] = Some(Shaping::Netem);
+                Ok(what)
+            }
+            Err(e) if format!("{e:#}").contains("qdisc kind is unknown") => {
+                self.sip_loss(i, "-I")?;
+                self.shaped[i] = Some(Shaping::Loss);
+                Ok(format!(
+                    "{}% loss on SIP in and out of node {} (iptables; this kernel has no \
+                     sch_netem, so no delay)",
+                    LOSS.parse::<f64>().unwrap_or(0.0) * 100.0,
+                    i + 1
+                ))
+            }
+            Err(e) => Err(e),
         }
-        self.shaped[i] = true;
-        Ok(format!(
-            "netem {} on SIP leaving node {}",
-            NETEM.join(" "),
-            i + 1
-        ))
     }
 
     fn unshape(&mut self, i: usize) -> Result<()> {
-        if !self.shaped[i] {
-            bail!("member {} has no netem", i + 1);
+        match self.shaped[i] {
+            None => bail!("member {} has no netem", i + 1),
+            Some(Shaping::Netem) => {
+                self.in_netns(i, "tc", &["qdisc", "del", "dev", "eth0", "root"])?;
+            }
+            Some(Shaping::Loss) => self.sip_loss(i, "-D")?,
         }
-        self.in_netns(i, "tc", &["qdisc", "del", "dev", "eth0", "root"])?;
-        self.shaped[i] = false;
+        self.shaped[i] = None;
         Ok(())
     }
 

@@ -7,15 +7,23 @@
 //! | `timed` | `uac_long.xml` → `uas_long.xml` | both 60 s | dialogd, at the 3 s timeout, BYE to both legs |
 //! | `capped` | `uac_expect_486.xml` → `uas.xml` | caller 3 s | the caller, or 486 at the limit |
 //!
+//! Every scenario runs with [`LINGER`] added at its end ([`lingering`]): a call's SIPp stays
+//! for it after the last message, and answers a retransmitted BYE with its 200 again, as an
+//! RFC 3261 UA keeps its transaction (timer J, 32 s over UDP). Without it, a 200 lost on the
+//! way (the netem scenario drops SIP on purpose) meets a peer that forgot the call, and the
+//! call ends without a BYE answered on both sides through no fault of the proxy.
+//!
 //! Must not run unbounded: every SIPp has a `-timeout` past the run's length, and the callees,
 //! which have no call count, are stopped a little after the last caller ended.
 
+use std::fs;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::thread;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
-use dialogd_test_support::{Sipp, SippOutcome, SippProcess};
+use dialogd_test_support::{Sipp, SippOutcome, SippProcess, scenario};
 use serde::Serialize;
 
 use crate::backend::ChaosCluster;
@@ -27,7 +35,10 @@ use crate::config::{
 /// and an INVITE's timer B.
 const SIPP_MARGIN: Duration = Duration::from_secs(120);
 /// How long the callees keep running after the last caller ended (the last BYEs and 200s).
-const CALLEE_DRAIN: Duration = Duration::from_secs(3);
+const CALLEE_DRAIN: Duration = Duration::from_secs(6);
+/// How long a call's SIPp stays after its last message, answering retransmissions: covers
+/// BYE retransmissions at 0.5, 1.5 and 3.5 s.
+const LINGER: Duration = Duration::from_secs(4);
 
 /// A kind of call of the load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -101,6 +112,8 @@ struct Caller {
 /// The running load. Dropping it kills every SIPp.
 #[derive(Debug)]
 pub struct Load {
+    /// The lingering copies of the scenarios.
+    _scenarios: tempfile::TempDir,
     callees: Vec<(Stream, SippProcess)>,
     callers: Vec<Caller>,
     started: SystemTime,
@@ -139,9 +152,14 @@ impl Load {
         let members: Vec<(usize, SocketAddr)> = (0..cluster.len())
             .map(|i| (i, cluster.sip_addr(i)))
             .collect();
+        let dir = tempfile::Builder::new()
+            .prefix("dialogd-chaos-scenarios-")
+            .tempdir()
+            .context("cannot create the scenarios directory")?;
+        let linger = |name: &str| lingering(name, &dir.path().join(name));
         let mut callees = Vec::new();
         for stream in Stream::ALL {
-            let uas = Sipp::uas(stream.uas_scenario())
+            let uas = Sipp::uas(&linger(stream.uas_scenario())?)
                 .local_ip(cluster.load_ip())
                 .pause(stream.callee_hold())
                 .timeout(bound)
@@ -156,7 +174,7 @@ impl Load {
             // At least one call per member; small positive figures convert exactly enough.
             let calls = (per_node * params.seconds as f64).ceil().max(1.0) as u64;
             for (node, addr) in &members {
-                let process = Sipp::uac(stream.uac_scenario(), *addr)
+                let process = Sipp::uac(&linger(stream.uac_scenario())?, *addr)
                     .local_ip(cluster.load_ip())
                     .uas_port(uas.port())
                     .caller(stream.user())
@@ -176,6 +194,7 @@ impl Load {
             }
         }
         Ok(Load {
+            _scenarios: dir,
             callees,
             callers,
             started,
@@ -220,4 +239,26 @@ impl Load {
             started: self.started,
         })
     }
+}
+
+/// Writes the scenario `name` to `to` with a pause of [`LINGER`] after its last message and
+/// label (before the statistics elements or `</scenario>`), so every path through it ends
+/// there; the path, for [`Sipp`].
+fn lingering(name: &str, to: &std::path::Path) -> Result<String> {
+    let from = scenario(name);
+    let text = fs::read_to_string(&from)
+        .with_context(|| format!("cannot read the SIPp scenario {}", from.display()))?;
+    let end = text
+        .find("<ResponseTimeRepartition")
+        .or_else(|| text.rfind("</scenario>"))
+        .with_context(|| format!("{} has no </scenario>", from.display()))?;
+    let mut out = String::with_capacity(text.len() + 80);
+    out.push_str(&text[..end]);
+    out.push_str(&format!(
+        "  <!-- added by dialogd-chaos-tests: answer retransmissions for a while -->\n  <pause milliseconds=\"{}\"/>\n",
+        LINGER.as_millis()
+    ));
+    out.push_str(&text[end..]);
+    fs::write(to, out).with_context(|| format!("cannot write {}", to.display()))?;
+    Ok(PathBuf::from(to).to_string_lossy().into_owned())
 }

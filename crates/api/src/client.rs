@@ -17,6 +17,7 @@ use crate::cluster_backend::ClusterView;
 use crate::convert::{end_side_to_proto, list_request, parse_reply_id, stats_from_proto};
 use crate::error::{Error, Result};
 use crate::pb;
+use crate::pb::call_control_client::CallControlClient;
 use crate::pb::cluster_client::ClusterClient;
 use crate::pb::dialogs_client::DialogsClient;
 use crate::pb::events_client::EventsClient;
@@ -32,6 +33,7 @@ pub struct Client {
     cluster: ClusterClient<AuthChannel>,
     events: EventsClient<AuthChannel>,
     node_forward: NodeForwardClient<AuthChannel>,
+    call_control: CallControlClient<AuthChannel>,
 }
 
 /// One page of `ListDialogs`.
@@ -77,7 +79,8 @@ impl Client {
             inner: DialogsClient::new(channel.clone()),
             cluster: ClusterClient::new(channel.clone()),
             events: EventsClient::new(channel.clone()),
-            node_forward: NodeForwardClient::new(channel),
+            node_forward: NodeForwardClient::new(channel.clone()),
+            call_control: CallControlClient::new(channel),
         }
     }
 
@@ -94,6 +97,11 @@ impl Client {
     /// The generated tonic `Events` client ([`Client::watch_events`] wraps it).
     pub fn raw_events(&self) -> EventsClient<AuthChannel> {
         self.events.clone()
+    }
+
+    /// The generated tonic `CallControl` client (`client_call_control.rs` wraps it).
+    pub fn raw_call_control(&self) -> CallControlClient<AuthChannel> {
+        self.call_control.clone()
     }
 
     /// The generated tonic `NodeForward` client (node-to-node: connect with the cluster secret).

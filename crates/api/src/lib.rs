@@ -5,6 +5,8 @@
 //! the tonic `Dialogs` service ([`service`]) over the [`DialogsBackend`] trait and the
 //! `Cluster` service ([`cluster_service`]) over the [`ClusterBackend`] trait, both implemented
 //! by the node, the `Events` stream ([`events_service`]) over the [`EventsBackend`] trait,
+//! the `CallControl` service ([`call_control_service`], issue 6) over the
+//! [`CallControlBackend`] trait, which the node serves beside its other public services,
 //! the server ([`serve`], options in [`ApiOptions`]) with the gRPC health and reflection
 //! services (and room for the node's external and internal services), optional TLS and the
 //! token / cluster-secret layer ([`auth`], with the forwarded mark [`is_forwarded`]), and the
@@ -26,10 +28,14 @@
 pub mod api_options;
 pub mod auth;
 pub mod backend;
+pub mod call_control_backend;
+pub mod call_control_service;
+mod call_control_validate;
 pub mod client;
+pub mod client_call_control;
 pub mod client_control;
-pub mod client_health;
 pub mod client_events;
+pub mod client_health;
 pub mod client_options;
 pub mod client_triggers;
 pub mod cluster_backend;
@@ -68,6 +74,8 @@ pub mod pb {
 
 pub use api_options::{ApiOptions, ExternalServices, TlsFiles};
 pub use backend::{BackendError, DialogFilter, DialogsBackend, EndSide, ProfileValues};
+pub use call_control_backend::CallControlBackend;
+pub use call_control_service::CallControlService;
 pub use client::{Client, DialogPage};
 pub use client_events::EventStream;
 pub use client_health::check_health;

@@ -45,6 +45,7 @@ use crate::cseq_map::CseqMap;
 use crate::facts::{DialogSettings, InitialInvite, RequestFacts, ResponseFacts};
 use crate::flags::DialogFlags;
 use crate::id::DialogId;
+use crate::keepalive::KeepaliveConfig;
 use crate::matching::{self, NO_SUCH_DIALOG, tag_of};
 use crate::output::{CSEQ_OUT_OF_ORDER, DialogOutput, GeneratedRequest, RequestVerdict};
 use crate::profile::ProfileKey;
@@ -85,6 +86,8 @@ pub struct Dialog {
     vars: BTreeMap<String, String>,
     profiles: Vec<ProfileKey>,
     pub(crate) triggers: Vec<String>,
+    /// Keep-alive probing asked for (rule or API); the actor runs the [`crate::Keepalive`].
+    keepalive: Option<KeepaliveConfig>,
     /// The timeout fired with triggers attached and `on_timeout` has not been decided yet
     /// ([`Dialog::decide_timeout`]): the timer rests meanwhile.
     timeout_pending: bool,
@@ -123,6 +126,7 @@ impl Dialog {
             vars: settings.vars,
             profiles: settings.profiles,
             triggers: settings.triggers,
+            keepalive: settings.keepalive.filter(KeepaliveConfig::is_enabled),
             timeout_pending: false,
             end_cause: None,
             out: VecDeque::new(),

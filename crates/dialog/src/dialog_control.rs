@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::dialog::Dialog;
 use crate::error::Error;
+use crate::keepalive::KeepaliveConfig;
 use crate::output::DialogOutput;
 use crate::profile::ProfileKey;
 use crate::state::{DialogState, Leg};
@@ -87,6 +88,19 @@ impl Dialog {
 
     pub fn profiles(&self) -> &[ProfileKey] {
         &self.profiles
+    }
+
+    /// Sets (or with `None`, or no leg enabled, clears) the keep-alive probing of the legs;
+    /// the actor applies it to its [`crate::Keepalive`]. Ignored once the dialog is over.
+    pub fn set_keepalive(&mut self, config: Option<KeepaliveConfig>) {
+        if self.state != DialogState::Deleted {
+            self.keepalive = config.filter(KeepaliveConfig::is_enabled);
+        }
+    }
+
+    /// The keep-alive probing asked for (rule or API), if any leg is probed.
+    pub fn keepalive(&self) -> Option<KeepaliveConfig> {
+        self.keepalive
     }
 
     /// Where a leg's messages come from (`udp:1.2.3.4:5060`), for the API view; the caller's

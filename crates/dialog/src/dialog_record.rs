@@ -12,6 +12,7 @@
 //! | caller leg | INVITE's From, From URI, tag, Contact, route set, highest CSeq, source | the same; its CSeq order resumes at the recorded CSeq |
 //! | callee leg | 2xx's To, To URI, tag, Contact, route set, highest CSeq, source; empty before the 2xx | the same; its tag is the answered branch |
 //! | timeout | seconds, `noreset`, the deadline in Unix ms (running clocks only) | deadline = `now` + what was left, an overdue one due at once |
+//! | keep-alive | the configuration (legs, interval), not the probes in flight | the adopter's actor probes afresh, first probe one interval after adoption |
 //! | CSeq spaces | each side's highest raw CSeq | [`CseqMap::taken_over`]: what the adopter forwards and generates jumps by [`CSEQ_TAKEOVER_JUMP`] |
 //!
 //! The endpoints' next requests (CSeq above the recorded one) still pass, and the proxy's own
@@ -37,6 +38,7 @@ use crate::cseq::CseqTracker;
 use crate::cseq_map::CseqMap;
 use crate::facts::InitialInvite;
 use crate::flags::DialogFlags;
+use crate::keepalive::KeepaliveConfig;
 use crate::record::{CSEQ_TAKEOVER_JUMP, DialogRecord, LegRecord};
 use crate::route_set::RouteSet;
 use crate::timeout::TimeoutClock;
@@ -92,6 +94,7 @@ impl Dialog {
             vars: self.vars.clone(),
             profiles: self.profiles.clone(),
             triggers: self.triggers.clone(),
+            keepalive: self.keepalive,
         }
     }
 
@@ -143,6 +146,7 @@ impl Dialog {
             vars: record.vars.clone(),
             profiles: record.profiles.clone(),
             triggers: record.triggers.clone(),
+            keepalive: record.keepalive.filter(KeepaliveConfig::is_enabled),
             timeout_pending: false,
             end_cause: None,
             out: Default::default(),

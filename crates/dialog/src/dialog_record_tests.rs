@@ -9,6 +9,7 @@ use Leg::{Callee, Caller};
 
 use super::tests::*;
 use super::*;
+use crate::keepalive::KeepaliveConfig;
 use crate::profile::ProfileKey;
 use crate::record::{CSEQ_TAKEOVER_JUMP as JUMP, DialogRecord, LegRecord};
 use crate::snapshot::DialogSnapshot;
@@ -243,6 +244,7 @@ fn record_fills_every_field_and_settings_survive() {
         flags: 0b1001,
         vars: vars.clone(),
         profiles: profiles.clone(),
+        keepalive: Some(KA),
         ..settings()
     });
     owner
@@ -285,6 +287,7 @@ fn record_fills_every_field_and_settings_survive() {
         vars: vars.clone(),
         profiles: profiles.clone(),
         triggers: vec![],
+        keepalive: Some(KA),
     };
     let record = recorded(&owner, 30);
     assert_eq!(record, want);
@@ -299,8 +302,34 @@ fn record_fills_every_field_and_settings_survive() {
         (d.is_flag_set(3), d.timeout(), d.bye_on_timeout()),
         (Ok(true), TIMEOUT, true)
     );
+    assert_eq!(d.keepalive(), Some(KA), "keep-alive survives");
     c.step(40, by_caller("INFO", "b", N + 1));
     assert_eq!(c.deadline_secs(), Some(61), "noreset survives");
+}
+
+/// A keep-alive of the callee every 2 s.
+const KA: KeepaliveConfig = KeepaliveConfig {
+    caller: false,
+    callee: true,
+    interval: Duration::from_secs(2),
+    failed_limit: 1,
+};
+
+#[test]
+fn a_record_without_keepalive_reads_as_none_and_writes_no_key() {
+    let owner = TestCall::confirmed(settings());
+    let record = recorded(&owner, 10);
+    let json = serde_json::to_string(&record).unwrap();
+    assert!(!json.contains("keepalive"), "{json}");
+    let back: DialogRecord = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.keepalive, None);
+    let mut off = TestCall::confirmed(DialogSettings {
+        keepalive: Some(KeepaliveConfig::default()),
+        ..settings()
+    });
+    assert_eq!(off.dialog.keepalive(), None, "no leg probed is off");
+    off.dialog.set_keepalive(Some(KA));
+    assert_eq!(recorded(&off, 10).keepalive, Some(KA));
 }
 
 #[test]
@@ -308,6 +337,7 @@ fn the_record_survives_json() {
     let mut owner = TestCall::confirmed(DialogSettings {
         vars: BTreeMap::from([("k".to_owned(), "v \"quoted\"".to_owned())]),
         profiles: vec![ProfileKey::with_value("caller", "alice")],
+        keepalive: Some(KA),
         ..settings()
     });
     owner.step(5, by_callee("INFO", "b", 9));

@@ -10,7 +10,7 @@ use crate::facts::RequestFacts;
 use crate::id::DialogId;
 use crate::matching::{self, DialogKey, DidCookie, MatchOutcome};
 use crate::snapshot::{DialogSnapshot, LegView};
-use crate::state::{DialogState, EndCause};
+use crate::state::{DialogState, EndCause, Leg};
 
 impl Dialog {
     /// Whether a request naming this dialog belongs to it ([`matching::match_request`]).
@@ -61,6 +61,14 @@ impl Dialog {
     }
     pub fn bye_on_timeout(&self) -> bool {
         self.bye_on_timeout
+    }
+    /// A leg's Contact URI (its remote target), once known: the caller's from the INVITE
+    /// (or a later target refresh), the callee's from the 2xx.
+    pub fn contact(&self, leg: Leg) -> Option<&str> {
+        match leg {
+            Leg::Caller => self.caller_contact.as_deref(),
+            Leg::Callee => self.callee.as_ref().and_then(|c| c.contact.as_deref()),
+        }
     }
 
     /// A view for the API; `owner_node` is the node driving the dialog now.

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use dialogd_sip::Method;
 
+use crate::keepalive::KeepaliveConfig;
 use crate::profile::ProfileKey;
 
 /// The initial INVITE as the proxy received it.
@@ -57,6 +58,8 @@ pub struct DialogSettings {
     pub bye_extra_headers: Vec<String>,
     /// Trigger names attached to the dialog (rule `triggers`).
     pub triggers: Vec<String>,
+    /// In-dialog OPTIONS probing of the legs once answered (rule `keepalive`); `None`: off.
+    pub keepalive: Option<KeepaliveConfig>,
 }
 
 /// A response to the initial INVITE (any other response is ignored by the dialog).

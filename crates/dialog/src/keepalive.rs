@@ -49,11 +49,14 @@ use crate::state::Leg;
 pub const DEFAULT_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
 /// The shortest interval: shorter ones are raised to it.
 pub const MIN_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(1);
+/// The longest interval the policy and the API accept (a day).
+pub const MAX_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(86_400);
 /// Failed probes in a row that end the dialog (Kamailio `ka_failed_limit`'s default).
 pub const DEFAULT_FAILED_LIMIT: u32 = 1;
 
-/// Which legs are probed, and how often.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which legs are probed, and how often. Replicated in [`crate::DialogRecord::keepalive`],
+/// so a node that adopts the dialog probes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct KeepaliveConfig {
     /// Probe the caller (Kamailio `ka-src`).
     pub caller: bool,
@@ -84,6 +87,11 @@ impl KeepaliveConfig {
             Leg::Caller => self.caller,
             Leg::Callee => self.callee,
         }
+    }
+
+    /// True if at least one leg is probed.
+    pub fn is_enabled(&self) -> bool {
+        self.caller || self.callee
     }
 
     /// Refuses an interval below [`MIN_KEEPALIVE_INTERVAL`] (the machine would raise it).

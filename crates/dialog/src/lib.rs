@@ -62,7 +62,8 @@ pub use facts::{DialogSettings, InitialInvite, RequestFacts, ResponseFacts};
 pub use flags::DialogFlags;
 pub use id::DialogId;
 pub use keepalive::{
-    Keepalive, KeepaliveConfig, KeepaliveOutput, ProbeFailure, ProbeId, ProbeOutcome,
+    DEFAULT_FAILED_LIMIT, Keepalive, KeepaliveConfig, KeepaliveOutput, MAX_KEEPALIVE_INTERVAL,
+    MIN_KEEPALIVE_INTERVAL, ProbeFailure, ProbeId, ProbeOutcome,
 };
 pub use matching::{DialogKey, DidCookie, Lookup, MatchOutcome};
 pub use output::{DialogOutput, GeneratedRequest, RequestVerdict};

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use crate::id::DialogId;
+use crate::keepalive::KeepaliveConfig;
 use crate::profile::ProfileKey;
 use crate::state::DialogState;
 
@@ -64,4 +65,8 @@ pub struct DialogRecord {
     pub profiles: Vec<ProfileKey>,
     /// Trigger names attached to the dialog (issue 4).
     pub triggers: Vec<String>,
+    /// The keep-alive configuration (issue 6): an adopting node starts probing afresh. Absent
+    /// in records written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keepalive: Option<KeepaliveConfig>,
 }

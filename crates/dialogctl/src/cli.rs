@@ -1,5 +1,5 @@
 //! The command line of `dialogctl` (clap derive): global options and one subcommand per RPC,
-//! grouped like the API's services (`dialogs`, `profile`, `cluster`, `events`). Parses only: running a command is
+//! grouped like the API's services (`dialogs`, `profile`, `cluster`, `events`, `call`). Parses only: running a command is
 //! `commands.rs`, printing it `output.rs`.
 
 use std::path::PathBuf;
@@ -49,6 +49,9 @@ pub enum Command {
     /// Profile sizes, members and values.
     #[command(subcommand)]
     Profile(ProfileCommand),
+    /// Act inside an answered call: end it towards one side, REFER a leg, keep-alive.
+    #[command(subcommand)]
+    Call(crate::call::CallCommand),
     /// Cluster members, leader and membership changes.
     #[command(subcommand)]
     Cluster(ClusterCommand),

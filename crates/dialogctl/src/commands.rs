@@ -82,6 +82,7 @@ pub async fn run(cli: Cli) -> Result<String, Failure> {
     // Check local arguments before connecting, so a typo fails fast and the same way offline.
     if let Some(id) = match &cli.command {
         Command::Dialogs(command) => command.dialog_id(),
+        Command::Call(command) => Some(command.dialog_id()),
         _ => None,
     } {
         parse_id(id)?;
@@ -147,6 +148,7 @@ pub async fn run(cli: Cli) -> Result<String, Failure> {
             Ok(output::profile_values(&name, &values, json))
         }
         Command::Cluster(command) => cluster(&client, command, json).await,
+        Command::Call(command) => crate::call::run(&client, command, json).await,
         // Followed or asked above, before connecting.
         Command::Events(_) | Command::Health(_) => Ok(String::new()),
     }

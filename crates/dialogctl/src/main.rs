@@ -1,9 +1,11 @@
 //! `dialogctl`: the operator CLI over dialogd's gRPC API (DESIGN.md §6). Thin: parse the command
 //! line (`cli.rs`), run it (`commands.rs`; the commands that change dialogs' data in
-//! `control.rs`), print tables or JSON (`output.rs`); `events`
+//! `control.rs`; the `call` subcommands of the `CallControl` service in `call.rs`), print
+//! tables or JSON (`output.rs`); `events`
 //! follows a stream and prints as it goes (`events.rs`). On failure it
 //! prints `dialogctl: <CODE>: <message>` on stderr and exits with 1 (2 for usage errors).
 
+mod call;
 mod cli;
 mod commands;
 mod control;

@@ -45,7 +45,7 @@ fn key_values(pairs: &[(&str, String)]) -> String {
         .collect()
 }
 
-fn json_line(value: &Value) -> String {
+pub(crate) fn json_line(value: &Value) -> String {
     format!("{value}\n")
 }
 

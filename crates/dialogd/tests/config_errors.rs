@@ -61,6 +61,16 @@ fn broken_files_exit_2_with_file_and_line() {
             "rules[0].match.from_user: invalid regex",
         ),
         ("[sip]\nt1_ms = 0\n", 2, "sip.t1_ms: must be at least 1"),
+        (
+            "[[rules]]\nname = \"ka\"\nkeepalive = { callee = true, interval = 0 }\n",
+            3,
+            "rules[0].keepalive.interval: 0 is not in 1..=86400 seconds",
+        ),
+        (
+            "[[rules]]\nkeepalive = { callee = true, every = 5 }\n",
+            2,
+            "unknown field `every`",
+        ),
         ("nonsense = true\n", 1, "unknown field `nonsense`"),
     ];
     for (i, (text, line, reason)) in cases.iter().enumerate() {

@@ -1,17 +1,23 @@
 //! [`api_parts`]: what the node serves on its gRPC port besides the `Dialogs`, `Cluster` and
 //! `Events` services — the `Triggers` service over this node's controller hub, the
-//! node-to-node `NodeForward` and Raft services — with the token, the cluster secret and the
-//! TLS files; and the proxy's trigger sink, which reaches controllers on every member.
+//! `CallControl` service over the node's backend (issue 6), the node-to-node `NodeForward`
+//! and Raft services — with the token, the cluster secret and the TLS files; the node's API
+//! backend ([`NodeBackend`]); and the proxy's trigger sink, which reaches controllers on every
+//! member. `Triggers` and `CallControl` are external services: behind the API token
+//! (`/dialogd.v1.*`), reported SERVING by health, listed by reflection.
 
 use std::sync::Arc;
 
-use dialogd_api::{ApiOptions, ExternalServices, TlsFiles, TriggerHub, TriggersService};
+use dialogd_api::{
+    ApiOptions, CallControlService, ExternalServices, TlsFiles, TriggerHub, TriggersService,
+};
 use dialogd_cluster::ClusterNode;
 use dialogd_proxy::proxy::Proxy;
 use tokio::sync::watch;
 use tonic::server::NamedService;
 use tonic::service::Routes;
 
+use crate::backend::NodeBackend;
 use crate::config::{Config, ConfigError};
 use crate::node_forward::NodeForwardService;
 use crate::owners::Owners;
@@ -21,6 +27,8 @@ use crate::trigger_sink::{ClusterTriggers, TriggerSinkHandle};
 pub struct ApiParts {
     pub options: ApiOptions,
     pub owners: Arc<Owners>,
+    /// The node's API backend (`Dialogs`, `Events`, `CallControl`).
+    pub backend: Arc<NodeBackend>,
     /// Send `true` to end the controllers' streams (before the server drains).
     pub stop_triggers: watch::Sender<bool>,
 }
@@ -34,6 +42,7 @@ fn read_pem(key: &str, path: &std::path::Path) -> Result<Vec<u8>, ConfigError> {
 pub fn api_parts(
     config: &Config,
     proxy: &Proxy,
+    admission: Arc<dyn dialogd_dialog::Admission>,
     cluster_node: &Arc<ClusterNode>,
     cluster_secret: String,
 ) -> Result<ApiParts, ConfigError> {
@@ -59,8 +68,22 @@ pub fn api_parts(
     let (stop_triggers, stopped) = watch::channel(false);
     let triggers = TriggersService::new(hub.clone(), stopped).into_server();
     let forward = NodeForwardService { hub }.into_server();
-    let names = vec![name_of(&triggers).to_owned(), name_of(&forward).to_owned()];
-    let routes = Routes::new(triggers).add_service(forward);
+    let backend = Arc::new(NodeBackend {
+        node_id: config.node_id,
+        proxy: proxy.clone(),
+        admission,
+        cluster: cluster_node.clone(),
+        owners: owners.clone(),
+    });
+    let call_control = CallControlService::new(backend.clone()).into_server();
+    let names = vec![
+        name_of(&triggers).to_owned(),
+        name_of(&forward).to_owned(),
+        name_of(&call_control).to_owned(),
+    ];
+    let routes = Routes::new(triggers)
+        .add_service(forward)
+        .add_service(call_control);
     let internal = Routes::new(dialogd_cluster::network::server::service(
         cluster_node.clone(),
     ));
@@ -73,6 +96,7 @@ pub fn api_parts(
             internal: Some(internal),
         },
         owners,
+        backend,
         stop_triggers,
     })
 }

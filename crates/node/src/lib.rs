@@ -17,6 +17,7 @@
 
 pub mod api_wiring;
 pub mod backend;
+mod backend_call_control;
 mod backend_ops;
 pub mod config;
 pub mod config_api;

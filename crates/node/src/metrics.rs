@@ -107,6 +107,18 @@ pub fn describe() {
     describe_counter!("dialogd_calls_total", "Dialogs confirmed (answered calls).");
     describe_counter!("dialogd_dialogs_ended_total", "Dialogs ended, by cause.");
     describe_counter!(
+        "dialogd_keepalive_probes_total",
+        "Keep-alive OPTIONS sent inside dialogs."
+    );
+    describe_counter!(
+        "dialogd_keepalive_failures_total",
+        "Dialogs ended because a leg failed its keep-alive, by failure (481, timeout)."
+    );
+    describe_counter!(
+        "dialogd_refers_sent_total",
+        "REFERs sent inside dialogs through the CallControl API."
+    );
+    describe_counter!(
         "dialogd_sip_messages_in_total",
         "SIP messages received, by method or response."
     );

@@ -82,6 +82,7 @@ mod tests {
             vars: [("account".to_owned(), "alice".to_owned())].into(),
             profiles: vec![],
             triggers: vec!["prepaid".into()],
+            keepalive: None,
         };
         let s = snapshot_of(&r, 12_500);
         assert_eq!(s.owner_node, 3);

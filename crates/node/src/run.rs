@@ -15,7 +15,6 @@ use dialogd_proxy::routing::LocalIdentity;
 use dialogd_sip::transaction::TimerConfig;
 use tokio_util::sync::CancellationToken;
 
-use crate::backend::NodeBackend;
 use crate::config::{self, Config};
 use crate::error::NodeError;
 use crate::listeners::Listeners;
@@ -66,14 +65,9 @@ pub async fn run(
     .map_err(NodeError::Runtime)?;
 
     let stop = CancellationToken::new();
-    let parts = crate::api_wiring::api_parts(&config, &proxy, &cluster_node, cluster_secret)?;
-    let backend = Arc::new(NodeBackend {
-        node_id,
-        proxy: proxy.clone(),
-        admission,
-        cluster: cluster_node.clone(),
-        owners: parts.owners.clone(),
-    });
+    let parts =
+        crate::api_wiring::api_parts(&config, &proxy, admission, &cluster_node, cluster_secret)?;
+    let backend = parts.backend.clone();
     let cluster = Arc::new(RaftCluster {
         node: cluster_node.clone(),
     });

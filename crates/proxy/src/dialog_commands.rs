@@ -1,6 +1,7 @@
 //! [`DialogCommand`]: the API's control of a live dialog (Kamailio/OpenSIPS `$dlg_var`,
-//! `set_dlg_flag`/`reset_dlg_flag`, `set_dlg_profile`/`unset_dlg_profile`, and the dialog's
-//! trigger names), carried out inside its actor so it never races the call. Each command
+//! `set_dlg_flag`/`reset_dlg_flag`, `set_dlg_profile`/`unset_dlg_profile`, the dialog's
+//! trigger names, and the call control of issue 6 — keep-alive and REFER, whose handlers are
+//! in [`crate::call_control`]), carried out inside its actor so it never races the call. Each command
 //! answers with a [`ControlError`] on refusal and, when it changed something, replicates the
 //! dialog's record whatever its state (an early dialog too; a deleted one is gone).
 //!
@@ -14,8 +15,14 @@
 
 use std::collections::BTreeMap;
 
-use dialogd_dialog::{AdmitError, DialogState, EventKind, ProfileKey, ProfileMembership};
+use dialogd_dialog::{
+    AdmitError, DialogState, EventKind, KeepaliveConfig, Leg, ProfileKey, ProfileMembership,
+};
 use ractor::RpcReplyPort;
+use tokio::sync::oneshot;
+
+use crate::call_control;
+use crate::generated::Outcome;
 
 use crate::dialog_actor::{DialogActorState, replicate};
 use crate::policy::is_trigger_name;
@@ -52,6 +59,19 @@ pub enum DialogCommand {
     SetTriggers {
         triggers: Vec<String>,
         reply: Reply<()>,
+    },
+    /// Set (`None`: clear) the keep-alive probing of the legs ([`crate::dialog_keepalive`]).
+    SetKeepalive {
+        config: Option<KeepaliveConfig>,
+        reply: Reply<()>,
+    },
+    /// Send a REFER to `leg` with this Refer-To value (`<uri>`) and extra header lines; the
+    /// answer is the receiver of its outcome (the actor does not wait for it).
+    Refer {
+        leg: Leg,
+        refer_to: String,
+        extra_headers: Vec<String>,
+        reply: Reply<oneshot::Receiver<Outcome>>,
     },
 }
 
@@ -90,11 +110,24 @@ pub async fn handle(state: &mut DialogActorState, cmd: DialogCommand) {
             let r = set_triggers(state, triggers).await;
             let _ = reply.send(r);
         }
+        DialogCommand::SetKeepalive { config, reply } => {
+            let r = call_control::set_keepalive(state, config).await;
+            let _ = reply.send(r);
+        }
+        DialogCommand::Refer {
+            leg,
+            refer_to,
+            extra_headers,
+            reply,
+        } => {
+            let r = call_control::refer(state, leg, &refer_to, extra_headers);
+            let _ = reply.send(r);
+        }
     }
 }
 
 /// `NotFound` once the dialog is over (its actor is about to stop).
-fn live(state: &DialogActorState) -> Result<(), ControlError> {
+pub(crate) fn live(state: &DialogActorState) -> Result<(), ControlError> {
     if state.dialog.state() == DialogState::Deleted {
         return Err(ControlError::NotFound(state.dialog.did()));
     }

@@ -1,6 +1,9 @@
 //! Requests the proxy sends on its own (BYE on timeout or from the API, CANCEL downstream,
-//! later OPTIONS keep-alives, REFER, re-INVITE): one tokio task per request owning its client
-//! transaction (RFC 3261 §17.1), reporting the final outcome to whoever asked.
+//! OPTIONS keep-alives, REFER, later re-INVITE): one tokio task per request owning its client
+//! transaction (RFC 3261 §17.1), reporting the outcome to whoever asked as soon as it is
+//! known — the first final response, not the end of the transaction (a non-INVITE client
+//! transaction lingers in Completed for timer K, 5 s over UDP, absorbing retransmissions;
+//! a keep-alive every 2 s cannot wait for that).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -33,7 +36,8 @@ pub enum Outcome {
     TransportError,
 }
 
-/// Sends `req` through its own client transaction; `done` receives the outcome.
+/// Sends `req` through its own client transaction; `done` receives the outcome (the first
+/// final response, or how the transaction ended without one).
 pub fn spawn(
     ctx: &Arc<ProxyContext>,
     req: GeneratedRequest,
@@ -58,7 +62,8 @@ pub fn spawn(
     ctx.transactions.insert(key.clone(), &tx);
     let ctx = ctx.clone();
     tokio::spawn(async move {
-        let outcome = run(&ctx, machine, req.target, rx).await;
+        let mut done = done;
+        let outcome = run(&ctx, machine, req.target, rx, &mut done).await;
         ctx.transactions.remove(&key);
         if let Some(d) = done {
             let _ = d.send(outcome);
@@ -71,6 +76,7 @@ async fn run(
     mut machine: ClientTransaction,
     target: Target,
     mut rx: mpsc::UnboundedReceiver<TransactionInput>,
+    done: &mut Option<oneshot::Sender<Outcome>>,
 ) -> Outcome {
     let mut outcome = Outcome::TimedOut;
     loop {
@@ -90,6 +96,9 @@ async fn run(
                 TransactionOutput::Deliver(resp) => {
                     if let Some(s) = resp.status().filter(|s| *s >= 200) {
                         outcome = Outcome::Final(s);
+                        if let Some(d) = done.take() {
+                            let _ = d.send(outcome.clone());
+                        }
                     }
                 }
                 TransactionOutput::TimedOut => return Outcome::TimedOut,

@@ -9,9 +9,12 @@
 //! Main types: [`proxy::Proxy`] (start, stats, snapshots, end), [`context::ProxySettings`],
 //! [`policy::Policy`], [`transport::Transports`].
 
+pub mod call_control;
 pub mod context;
 pub mod dialog_actor;
 pub mod dialog_commands;
+pub mod dialog_keepalive;
+pub mod dialog_requests;
 pub mod dialog_triggers;
 pub mod did;
 pub mod dispatch;

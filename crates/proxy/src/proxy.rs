@@ -37,7 +37,9 @@ pub enum ControlError {
     /// Unknown to this node, or already ended.
     #[error("dialog {0} not found")]
     NotFound(DialogId),
-    #[error("dialog {0} is not confirmed: only confirmed dialogs can be ended with BYE")]
+    #[error(
+        "dialog {0} is not confirmed: only answered calls take BYE, REFER and other in-dialog requests from the proxy"
+    )]
     NotConfirmed(DialogId),
     /// A bad value in the command (flag index, empty variable name, trigger name).
     #[error("invalid argument: {0}")]
@@ -52,6 +54,23 @@ pub enum ControlError {
     /// The profile store cannot decide now (no quorum, shutting down): retry later.
     #[error("profile store unavailable: {0}")]
     Unavailable(String),
+    /// A request the proxy sent for the API got a final response other than 2xx.
+    #[error("dialog {did}: the {leg} answered the {method} with {code}")]
+    Refused {
+        did: DialogId,
+        leg: &'static str,
+        method: &'static str,
+        code: u16,
+    },
+    /// A request the proxy sent for the API got no final response in time (or could not be
+    /// sent); it may still be answered later.
+    #[error("dialog {did}: no final response to the {method} sent to the {leg} ({why})")]
+    NoAnswer {
+        did: DialogId,
+        leg: &'static str,
+        method: &'static str,
+        why: String,
+    },
 }
 
 /// A running proxy.
@@ -254,7 +273,7 @@ impl Proxy {
     }
 
     /// Sends a command to the dialog's actor and waits for its answer.
-    async fn command<T: Send + 'static>(
+    pub(crate) async fn command<T: Send + 'static>(
         &self,
         did: DialogId,
         build: impl FnOnce(RpcReplyPort<Result<T, ControlError>>) -> DialogCommand,

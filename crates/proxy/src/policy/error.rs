@@ -71,6 +71,8 @@ pub enum PolicyErrorKind {
     EmptyVarName,
     #[error("trigger name {0:?} must be 1 to 64 characters of letters, digits, '_', '-', '.'")]
     TriggerName(String),
+    #[error("{0} is not in 1..=86400 seconds")]
+    KeepaliveInterval(u64),
     #[error("{0:?} is not a sip: or sips: URI with a host")]
     NextHop(String),
     #[error("code {0} is not a final error response (400..=699)")]

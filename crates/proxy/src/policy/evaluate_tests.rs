@@ -167,6 +167,7 @@ fn evaluate_table() {
                 flags: 1 << 1 | 1 << 3,
                 vars: BTreeMap::from([("tier".into(), "gold".into()), ("keep".into(), "1".into())]),
                 triggers: vec!["prepaid".into(), "audit".into(), "fraud".into()],
+                keepalive: None,
                 next_hop: Some("sip:1001@10.0.0.2:5080;transport=tcp".into()),
                 reject: None,
                 matched: matched(&["a", "b", "c"]),

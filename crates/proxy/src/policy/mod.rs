@@ -22,7 +22,8 @@
 //!   - scalar settings (`timeout`, `timeout_noreset`, `bye_on_timeout`, `next_hop`) of a later
 //!     rule override those of an earlier one; a rule that does not set one leaves it alone;
 //!   - `flags` are OR-ed together; `vars` merge, a later rule overwriting the same name;
-//!   - `triggers` accumulate, each name kept once, in the order first met.
+//!   - `triggers` accumulate, each name kept once, in the order first met;
+//!   - `keepalive` of a later rule replaces an earlier one's whole ([`keepalive`]).
 //! - A matching rule with `reject` ends the evaluation: the decision is to reject, and nothing
 //!   else in it is used. A matching rule with `stop = true` ends it after that rule.
 //! - Substitutions (`${from_user}` …, see [`template`]) are allowed in profile values, vars and
@@ -39,6 +40,7 @@
 
 pub mod cidr;
 pub mod error;
+pub mod keepalive;
 pub mod matcher;
 pub mod request_view;
 pub mod rule;
@@ -48,7 +50,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use dialogd_dialog::{ProfileKey, ProfileMembership};
+use dialogd_dialog::{KeepaliveConfig, ProfileKey, ProfileMembership};
 use dialogd_sip::SipMessage;
 use dialogd_sip::values::Uri;
 
@@ -76,6 +78,8 @@ pub struct Decision {
     pub vars: BTreeMap<String, String>,
     /// Trigger names attached to the dialog, each once, in the order the rules gave them.
     pub triggers: Vec<String>,
+    /// Keep-alive probing of the legs ([`keepalive`]); the last matching rule's wins.
+    pub keepalive: Option<KeepaliveConfig>,
     /// SIP URI to send the request to instead of its Route / request-URI.
     pub next_hop: Option<String>,
     /// Refuse the request with this code and reason.
@@ -101,6 +105,7 @@ struct Rule {
     flags: u32,
     vars: Vec<(String, Template)>,
     triggers: Vec<String>,
+    keepalive: Option<KeepaliveConfig>,
     next_hop: Option<Template>,
     reject: Option<(u16, String)>,
     stop: bool,
@@ -219,6 +224,9 @@ impl Rule {
                 d.triggers.push(name.clone());
             }
         }
+        if self.keepalive.is_some() {
+            d.keepalive = self.keepalive;
+        }
         if let Some(t) = &self.next_hop {
             match t.render_complete(req).filter(|hop| is_sip_uri(hop)) {
                 Some(hop) => d.next_hop = Some(hop),
@@ -296,6 +304,7 @@ fn compile_rule(index: usize, c: &RuleConfig) -> Result<Rule, FieldError> {
             ));
         }
     }
+    let keepalive = c.keepalive.as_ref().map(keepalive::compile).transpose()?;
     let next_hop = match &c.next_hop {
         Some(s) => Some(next_hop(s).map_err(|e| ("next_hop".to_owned(), e))?),
         None => None,
@@ -314,6 +323,7 @@ fn compile_rule(index: usize, c: &RuleConfig) -> Result<Rule, FieldError> {
         flags,
         vars,
         triggers: c.triggers.clone(),
+        keepalive,
         next_hop,
         reject,
         stop: c.stop,

@@ -14,11 +14,14 @@
 //! vars = { tier = "gold" }
 //! next_hop = "sip:127.0.0.1:5080;transport=tcp"
 //! triggers = ["prepaid"]
+//! keepalive = { caller = true, callee = true, interval = 30 }
 //! ```
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+pub use super::keepalive::KeepaliveRule;
 
 /// One `[[rules]]` entry: what it matches and what it does. Every field is optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +58,10 @@ pub struct RuleConfig {
     /// to the controllers serving these names (letters, digits, `_`, `-`, `.`; 1 to 64).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub triggers: Vec<String>,
+    /// In-dialog OPTIONS to the legs once answered: `{ caller = true, callee = true,
+    /// interval = 30 }` ([`super::keepalive`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keepalive: Option<KeepaliveRule>,
     /// Reject the request with this final response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reject: Option<RejectConfig>,

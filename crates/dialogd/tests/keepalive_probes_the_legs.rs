@@ -1,0 +1,152 @@
+//! Scenario (issue 6, must-show 1): a rule asks keep-alive of both legs every 2 s
+//! (`keepalive = { caller = true, callee = true, interval = 2 }`). A callee that stops
+//! answering OPTIONS has its call ended with one BYE to the caller — none to the dead callee —
+//! within two intervals of its first unanswered probe, and the Events stream says `deleted`
+//! with cause `keepalive`. A call whose legs answer every probe is untouched after five
+//! intervals (still listed, no BYE, each leg probed several times) until the API ends it.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
+use std::time::{Duration, Instant};
+
+use dialogd_api::{Client, EventFilter, WatchedEvent};
+use dialogd_dialog::{DialogEvent, EndCause, EventKind};
+use dialogd_test_support::{DialogdNode, Sipp, SippProcess, wait_until};
+
+const INTERVAL: Duration = Duration::from_secs(2);
+const RUN: Duration = Duration::from_secs(60);
+
+const CONFIG: &str = r#"
+[[rules]]
+name = "ka"
+match = { method = "INVITE", from_user = "^ka$" }
+keepalive = { caller = true, callee = true, interval = 2 }
+"#;
+
+/// Starts the callee `uas` and the caller (`uac_keepalive.xml`, From user `ka`) through `node`.
+fn call(node: &DialogdNode, uas: &str) -> (SippProcess, SippProcess) {
+    let uas = Sipp::uas(uas).calls(1).timeout(RUN).spawn().unwrap();
+    let uac = Sipp::uac("uac_keepalive.xml", node.sip_addr())
+        .uas_port(uas.port())
+        .caller("ka")
+        .calls(1)
+        .timeout(RUN)
+        .spawn()
+        .unwrap();
+    (uac, uas)
+}
+
+/// When `p` first logged `event`, polled every 50 ms.
+fn when_logged(p: &SippProcess, event: &str, within: Duration) -> Instant {
+    wait_until(within, event, || {
+        anyhow::ensure!(!p.logged_so_far(event).is_empty(), "not yet");
+        Ok(Instant::now())
+    })
+    .unwrap()
+}
+
+#[test]
+fn a_callee_that_stops_answering_options_gets_its_call_ended_with_bye_to_the_caller() {
+    let node = DialogdNode::start(CONFIG).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let grpc = node.endpoints().grpc_url();
+    let mut stream = runtime.block_on(async {
+        let client = Client::connect(&grpc).await.unwrap();
+        let filter = EventFilter {
+            kinds: vec![EventKind::Deleted],
+            ..EventFilter::default()
+        };
+        client.watch_events(&filter).await.unwrap()
+    });
+
+    let (uac, uas) = call(&node, "uas_keepalive_mute.xml");
+    let ignored = when_logged(&uas, "options_ignored", Duration::from_secs(15));
+    let bye = when_logged(&uac, "bye_received", 3 * INTERVAL);
+    let took = bye - ignored;
+    assert!(
+        took <= 2 * INTERVAL + Duration::from_millis(500),
+        "BYE {took:?} after the first unanswered probe"
+    );
+
+    let caller = uac.wait().unwrap();
+    let callee = uas.stop().unwrap();
+    assert!(caller.all_successful(), "{}", caller.describe());
+    assert_eq!(
+        caller.logged("bye_received").len(),
+        1,
+        "{}",
+        caller.describe()
+    );
+    assert!(caller.sent("BYE").is_empty(), "{}", caller.describe());
+    assert!(
+        !caller.logged("options_answered").is_empty(),
+        "the caller was probed too: {}",
+        caller.describe()
+    );
+    assert!(
+        callee.received("BYE").is_empty(),
+        "no BYE to the dead leg: {}",
+        callee.describe()
+    );
+
+    let deleted: DialogEvent = runtime.block_on(async {
+        match tokio::time::timeout(Duration::from_secs(10), stream.next()).await {
+            Ok(Ok(Some(WatchedEvent::Dialog(e)))) => e,
+            other => panic!("no deleted event: {other:?}"),
+        }
+    });
+    assert_eq!(deleted.end_cause, Some(EndCause::Keepalive), "{deleted:?}");
+    let s = node.dialogctl().stats().unwrap();
+    assert_eq!((s.active, s.expired), (0, 0), "{s:?}");
+}
+
+#[test]
+fn a_call_whose_legs_answer_every_probe_is_untouched_after_five_intervals() {
+    let node = DialogdNode::start(CONFIG).unwrap();
+    let ctl = node.dialogctl();
+    let (uac, uas) = call(&node, "uas_keepalive.xml");
+    let id = wait_until(Duration::from_secs(10), "the call confirmed", || {
+        let dialogs = ctl.dialogs()?;
+        let d = dialogs
+            .iter()
+            .find(|d| d["state"] == "confirmed")
+            .ok_or_else(|| anyhow::anyhow!("no confirmed dialog: {dialogs:?}"))?;
+        Ok(d["id"].as_str().unwrap_or_default().to_owned())
+    })
+    .unwrap();
+
+    std::thread::sleep(5 * INTERVAL + Duration::from_millis(500));
+    let shown = ctl.dialog(&id).unwrap();
+    assert_eq!(shown["state"], "confirmed", "{shown}");
+    for (side, p) in [("caller", &uac), ("callee", &uas)] {
+        let answered = p
+            .logs_so_far()
+            .iter()
+            .filter(|l| l.starts_with("options_answered "))
+            .count();
+        assert!(answered >= 4, "{side} answered {answered} probes");
+        assert!(
+            p.logged_so_far("bye_received").is_empty(),
+            "{side} got a BYE"
+        );
+    }
+
+    // Probes shifted the CSeq spaces: the API's BYEs still reach both legs.
+    let ended = ctl.json(&["call", "end", &id]).unwrap();
+    assert_eq!(ended["side"], "both", "{ended}");
+    let caller = uac.wait().unwrap();
+    let callee = uas.finish_after(&caller).unwrap();
+    for side in [&caller, &callee] {
+        assert!(side.all_successful(), "{}", side.describe());
+        assert_eq!(side.logged("bye_received").len(), 1, "{}", side.describe());
+    }
+    wait_until(Duration::from_secs(10), "the call gone", || {
+        let s = ctl.stats()?;
+        anyhow::ensure!(s.active == 0, "stats {s:?}");
+        Ok(())
+    })
+    .unwrap();
+}

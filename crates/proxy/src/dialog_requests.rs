@@ -1,0 +1,41 @@
+//! In-dialog requests a dialog's actor sends and waits on (keep-alive OPTIONS, REFER): the
+//! dialog numbers them ([`dialogd_dialog::Dialog::request_towards`], CSeq mapped), and
+//! [`send_tracked`] routes, builds and sends each in a task of its own, so the actor never
+//! waits on DNS or on the far end; the outcome comes back on a oneshot as soon as the first
+//! final response arrives ([`crate::generated`]).
+
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+
+use crate::context::ProxyContext;
+use crate::facts;
+use crate::generated::{self, GeneratedRequest, Outcome};
+use crate::routing::resolve;
+
+/// Sends `req` (from the dialog) in the background; the receiver gets its outcome. A request
+/// that cannot be routed is a [`Outcome::TransportError`].
+pub fn send_tracked(
+    ctx: &Arc<ProxyContext>,
+    req: dialogd_dialog::GeneratedRequest,
+) -> oneshot::Receiver<Outcome> {
+    let (tx, rx) = oneshot::channel();
+    let ctx = ctx.clone();
+    tokio::spawn(async move {
+        let target_uri = req.route_set.first().map_or_else(
+            || req.request_uri.clone(),
+            |r| dialogd_sip::values::NameAddr::parse(r).map_or_else(|| r.clone(), |n| n.uri),
+        );
+        let target = match resolve(&target_uri).await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(error = %e, leg = ?req.leg, method = %req.method, "cannot route generated request");
+                let _ = tx.send(Outcome::TransportError);
+                return;
+            }
+        };
+        let bytes = facts::build_generated(&ctx, &req, target.transport);
+        generated::spawn(&ctx, GeneratedRequest { bytes, target }, Some(tx));
+    });
+    rx
+}
