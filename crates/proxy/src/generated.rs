@@ -89,8 +89,15 @@ async fn run(
                         .transports
                         .send(target.transport, target.addr, bytes)
                         .await;
-                    if sent.is_err() {
-                        return Outcome::TransportError;
+                    if let Err(e) = sent {
+                        if target.transport.is_reliable() {
+                            return Outcome::TransportError;
+                        }
+                        // Over UDP a refused datagram is a lost one: timer E sends it again
+                        // and timer F ends the transaction if none gets through (a timeout
+                        // BYE once went to one leg only when its first send failed).
+                        tracing::debug!(error = %e, "a datagram was not sent; the transaction retransmits");
+                        metrics::counter!("dialogd_sip_send_errors_total", "direction" => "generated").increment(1);
                     }
                 }
                 TransactionOutput::Deliver(resp) => {

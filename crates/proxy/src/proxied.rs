@@ -313,8 +313,21 @@ impl Proxied {
                             .send(down.transport, down.addr, bytes)
                             .await
                         {
-                            tracing::debug!(error = %e, "sending request downstream failed");
-                            self.downstream_failed(503, "Service Unavailable").await;
+                            if down.transport.is_reliable() {
+                                // RFC 3261 §17.1.4: a transport failure ends the client
+                                // transaction and counts as a 503 from downstream.
+                                tracing::debug!(error = %e, "sending request downstream failed");
+                                self.client = None;
+                                self.downstream_failed(503, "Service Unavailable").await;
+                            } else {
+                                // A datagram the kernel refused (a local firewall, a full
+                                // buffer) is a lost datagram: timer A/E sends it again, and
+                                // timer B/F ends the transaction if none gets through. Failing
+                                // at once answered 503 upstream while the retransmission still
+                                // reached the callee (a call up on one side only).
+                                tracing::debug!(error = %e, "a datagram downstream was not sent; the transaction retransmits");
+                                metrics::counter!("dialogd_sip_send_errors_total", "direction" => "downstream").increment(1);
+                            }
                         }
                     }
                     TransactionOutput::Deliver(resp) => self.relay(resp).await,
