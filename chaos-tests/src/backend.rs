@@ -10,9 +10,10 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
+use std::time::Duration;
 
-use anyhow::{Result, bail};
-use dialogd_test_support::Dialogctl;
+use anyhow::{Result, anyhow, bail};
+use dialogd_test_support::{Dialogctl, voters_and_leader, wait_until};
 use serde::Serialize;
 
 use crate::docker::DockerCluster;
@@ -118,11 +119,58 @@ pub trait ChaosCluster {
         )
     }
 
+    /// How long a leader election or the forming of the cluster may take.
+    fn leader_timeout(&self) -> Duration {
+        Duration::from_secs(30)
+    }
+
+    /// Member `i`'s voters and leader (`dialogctl cluster members`).
+    fn voters_and_leader(&self, i: usize) -> Result<(usize, Option<u64>)> {
+        Ok(voters_and_leader(
+            &self.dialogctl(i).json(&["cluster", "members"])?,
+        ))
+    }
+
     /// Waits until a serving member is the leader, as a serving member sees it; its index.
-    fn wait_leader(&self) -> Result<usize>;
+    fn wait_leader(&self) -> Result<usize> {
+        wait_until(self.leader_timeout(), "a serving leader", || {
+            for i in self.serving() {
+                let Ok((_, Some(leader))) = self.voters_and_leader(i) else {
+                    continue;
+                };
+                let idx = usize::try_from(leader)?.saturating_sub(1);
+                if self.is_serving(idx) {
+                    return Ok(idx);
+                }
+            }
+            bail!("no serving member is the leader")
+        })
+    }
 
     /// Waits until every serving member sees all members as voters and the same leader.
-    fn wait_formed(&self) -> Result<usize>;
+    fn wait_formed(&self) -> Result<usize> {
+        let n = self.len();
+        wait_until(
+            self.leader_timeout(),
+            &format!("{n} voters and one leader"),
+            || {
+                let mut leaders = Vec::new();
+                for i in self.serving() {
+                    let (voters, leader) = self.voters_and_leader(i)?;
+                    if voters != n {
+                        bail!("member {} sees {voters} voters", i + 1);
+                    }
+                    leaders.push(leader);
+                }
+                match leaders.first() {
+                    Some(Some(l)) if leaders.iter().all(|x| *x == Some(*l)) => {
+                        Ok(usize::try_from(*l)?.saturating_sub(1))
+                    }
+                    _ => Err(anyhow!("members disagree on the leader: {leaders:?}")),
+                }
+            },
+        )
+    }
 
     /// Everything member `i` wrote to stderr, across its restarts.
     fn stderr_log(&self, i: usize) -> String;

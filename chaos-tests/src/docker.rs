@@ -29,9 +29,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
-use dialogd_test_support::serde_json::Value;
-use dialogd_test_support::{Dialogctl, try_binary, wait_until, workspace_root};
+use anyhow::{Context, Result, bail};
+use dialogd_test_support::{Dialogctl, try_binary, workspace_root};
 
 use crate::backend::{ChaosCluster, Fault};
 
@@ -218,24 +217,6 @@ impl DockerCluster {
         self.in_netns(i, "iptables", &output)?;
         Ok(())
     }
-
-    fn voters_and_leader(&self, i: usize) -> Result<(usize, Option<u64>)> {
-        let v = self.dialogctl(i).json(&["cluster", "members"])?;
-        let voters = v
-            .get("members")
-            .and_then(Value::as_array)
-            .map(|m| {
-                m.iter()
-                    .filter(|x| x.get("role").and_then(Value::as_str) == Some("voter"))
-                    .count()
-            })
-            .unwrap_or(0);
-        let leader = v
-            .get("leader_id")
-            .and_then(Value::as_u64)
-            .filter(|id| *id != 0);
-        Ok((voters, leader))
-    }
 }
 
 impl Drop for DockerCluster {
@@ -262,6 +243,10 @@ impl ChaosCluster for DockerCluster {
 
     fn sip_addr(&self, i: usize) -> SocketAddr {
         SocketAddr::new(IpAddr::V4(member_ip(i)), SIP_PORT)
+    }
+
+    fn leader_timeout(&self) -> Duration {
+        LEADER_TIMEOUT
     }
 
     fn load_ip(&self) -> IpAddr {
@@ -362,45 +347,6 @@ impl ChaosCluster for DockerCluster {
         }
         self.shaped[i] = None;
         Ok(())
-    }
-
-    fn wait_leader(&self) -> Result<usize> {
-        wait_until(LEADER_TIMEOUT, "a serving leader", || {
-            for i in self.serving() {
-                let Ok((_, Some(leader))) = self.voters_and_leader(i) else {
-                    continue;
-                };
-                let idx = usize::try_from(leader)?.saturating_sub(1);
-                if self.is_serving(idx) {
-                    return Ok(idx);
-                }
-            }
-            bail!("no serving member is the leader")
-        })
-    }
-
-    fn wait_formed(&self) -> Result<usize> {
-        let n = self.len();
-        wait_until(
-            LEADER_TIMEOUT,
-            &format!("{n} voters and one leader"),
-            || {
-                let mut leaders = Vec::new();
-                for i in self.serving() {
-                    let (voters, leader) = self.voters_and_leader(i)?;
-                    if voters != n {
-                        bail!("member {} sees {voters} voters", i + 1);
-                    }
-                    leaders.push(leader);
-                }
-                match leaders.first() {
-                    Some(Some(l)) if leaders.iter().all(|x| *x == Some(*l)) => {
-                        Ok(usize::try_from(*l)?.saturating_sub(1))
-                    }
-                    _ => Err(anyhow!("members disagree on the leader: {leaders:?}")),
-                }
-            },
-        )
     }
 
     fn stderr_log(&self, i: usize) -> String {

@@ -10,16 +10,11 @@ use std::fs;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
-use dialogd_test_support::serde_json::Value;
-use dialogd_test_support::{Dialogctl, DialogdCluster, try_binary, wait_until};
+use anyhow::{Context, Result, bail};
+use dialogd_test_support::{Dialogctl, DialogdCluster, try_binary};
 
 use crate::backend::{ChaosCluster, Fault};
-
-/// How long a leader election or the forming of the cluster may take.
-const LEADER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Three (or `n`) local `dialogd` processes. Every member is killed when this drops.
 #[derive(Debug)]
@@ -68,24 +63,6 @@ impl LocalCluster {
             bail!("kill {signal} {pid} (member {}) failed: {status}", i + 1);
         }
         Ok(())
-    }
-
-    fn voters_and_leader(&self, i: usize) -> Result<(usize, Option<u64>)> {
-        let v = self.cluster.members(i)?;
-        let voters = v
-            .get("members")
-            .and_then(Value::as_array)
-            .map(|m| {
-                m.iter()
-                    .filter(|x| x.get("role").and_then(Value::as_str) == Some("voter"))
-                    .count()
-            })
-            .unwrap_or(0);
-        let leader = v
-            .get("leader_id")
-            .and_then(Value::as_u64)
-            .filter(|id| *id != 0);
-        Ok((voters, leader))
     }
 }
 
@@ -136,45 +113,6 @@ impl ChaosCluster for LocalCluster {
         self.signal(i, "-CONT")?;
         self.paused[i] = false;
         Ok(())
-    }
-
-    fn wait_leader(&self) -> Result<usize> {
-        wait_until(LEADER_TIMEOUT, "a serving leader", || {
-            for i in self.serving() {
-                let Ok((_, Some(leader))) = self.voters_and_leader(i) else {
-                    continue;
-                };
-                let idx = usize::try_from(leader)?.saturating_sub(1);
-                if self.is_serving(idx) {
-                    return Ok(idx);
-                }
-            }
-            bail!("no serving member is the leader")
-        })
-    }
-
-    fn wait_formed(&self) -> Result<usize> {
-        let n = self.len();
-        wait_until(
-            LEADER_TIMEOUT,
-            &format!("{n} voters and one leader"),
-            || {
-                let mut leaders = Vec::new();
-                for i in self.serving() {
-                    let (voters, leader) = self.voters_and_leader(i)?;
-                    if voters != n {
-                        bail!("member {} sees {voters} voters", i + 1);
-                    }
-                    leaders.push(leader);
-                }
-                match leaders.first() {
-                    Some(Some(l)) if leaders.iter().all(|x| *x == Some(*l)) => {
-                        Ok(usize::try_from(*l)?.saturating_sub(1))
-                    }
-                    _ => Err(anyhow!("members disagree on the leader: {leaders:?}")),
-                }
-            },
-        )
     }
 
     fn stderr_log(&self, i: usize) -> String {

@@ -1,11 +1,9 @@
 //! `follower-kill`: SIGKILL of a follower under load (the leader stays); the dead member stays
 //! away past the takeover grace (its dialogs move), then restarts on its data and catches up.
 
-use std::time::Instant;
-
 use anyhow::Result;
 
-use super::{AWAY, Scenario, fault_at, sleep_until};
+use super::{Scenario, follower_away};
 use crate::backend::Fault;
 use crate::config::Params;
 use crate::run::Run;
@@ -18,19 +16,5 @@ pub const SCENARIO: Scenario = Scenario {
 };
 
 fn inject(run: &mut Run, params: &Params) -> Result<()> {
-    run.at(fault_at(params));
-    let leader = run.leader()?;
-    let victim = run.other_than(leader);
-    let since = Instant::now();
-    run.mark_loss(
-        victim,
-        &format!("kill -9 of a follower, node {}", victim + 1),
-    );
-    run.kill9(victim)?;
-    let still = run.leader()?;
-    run.note(format!("node {} leads", still + 1));
-    sleep_until(since, AWAY);
-    run.restart(victim)?;
-    run.wait_formed()?;
-    Ok(())
+    follower_away(run, params, "kill -9", Run::kill9, Run::restart)
 }

@@ -2,11 +2,9 @@
 //! stays away past the takeover grace (its dialogs move to the survivors), then restarts on
 //! its data and rejoins.
 
-use std::time::Instant;
-
 use anyhow::Result;
 
-use super::{AWAY, Scenario, fault_at, sleep_until};
+use super::{Scenario, leader_away};
 use crate::backend::Fault;
 use crate::config::Params;
 use crate::run::Run;
@@ -19,17 +17,5 @@ pub const SCENARIO: Scenario = Scenario {
 };
 
 fn inject(run: &mut Run, params: &Params) -> Result<()> {
-    run.at(fault_at(params));
-    let leader = run.leader()?;
-    let since = Instant::now();
-    run.mark_loss(
-        leader,
-        &format!("kill -9 of the leader, node {}", leader + 1),
-    );
-    run.kill9(leader)?;
-    run.new_leader_since(since)?;
-    sleep_until(since, AWAY);
-    run.restart(leader)?;
-    run.wait_formed()?;
-    Ok(())
+    leader_away(run, params, "kill -9", Run::kill9, Run::restart)
 }

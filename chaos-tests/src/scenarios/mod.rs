@@ -63,3 +63,57 @@ pub(crate) fn sleep_until(since: Instant, d: Duration) {
         thread::sleep(left);
     }
 }
+
+/// A fault that takes member `i` away ([`Run::kill9`], [`Run::pause`], [`Run::partition`]) or
+/// brings it back ([`Run::restart`], [`Run::resume`], [`Run::reconnect`]).
+pub(crate) type Action = fn(&mut Run, usize) -> Result<()>;
+
+/// The leader-loss scenarios: a third into the load, `lose` the leader (the failover window
+/// counts from here, named `what`), wait for a new leader, stay away past the takeover grace,
+/// `back`, and wait for the cluster to form again.
+pub(crate) fn leader_away(
+    run: &mut Run,
+    params: &Params,
+    what: &str,
+    lose: Action,
+    back: Action,
+) -> Result<()> {
+    run.at(fault_at(params));
+    let leader = run.leader()?;
+    let since = Instant::now();
+    run.mark_loss(
+        leader,
+        &format!("{what} of the leader, node {}", leader + 1),
+    );
+    lose(run, leader)?;
+    run.new_leader_since(since)?;
+    sleep_until(since, AWAY);
+    back(run, leader)?;
+    run.wait_formed()?;
+    Ok(())
+}
+
+/// [`leader_away`] for a follower: the leader stays (noted once the follower is gone).
+pub(crate) fn follower_away(
+    run: &mut Run,
+    params: &Params,
+    what: &str,
+    lose: Action,
+    back: Action,
+) -> Result<()> {
+    run.at(fault_at(params));
+    let leader = run.leader()?;
+    let victim = run.other_than(leader);
+    let since = Instant::now();
+    run.mark_loss(
+        victim,
+        &format!("{what} of a follower, node {}", victim + 1),
+    );
+    lose(run, victim)?;
+    let still = run.leader()?;
+    run.note(format!("node {} leads", still + 1));
+    sleep_until(since, AWAY);
+    back(run, victim)?;
+    run.wait_formed()?;
+    Ok(())
+}

@@ -4,11 +4,9 @@
 //! quorum) and must not fire the timeouts of dialogs the others took. Needs a network per
 //! member: the local backend skips it and says why.
 
-use std::time::Instant;
-
 use anyhow::Result;
 
-use super::{AWAY, Scenario, fault_at, sleep_until};
+use super::{Scenario, leader_away};
 use crate::backend::Fault;
 use crate::config::Params;
 use crate::run::Run;
@@ -21,17 +19,5 @@ pub const SCENARIO: Scenario = Scenario {
 };
 
 fn inject(run: &mut Run, params: &Params) -> Result<()> {
-    run.at(fault_at(params));
-    let leader = run.leader()?;
-    let since = Instant::now();
-    run.mark_loss(
-        leader,
-        &format!("partition of the leader, node {}", leader + 1),
-    );
-    run.partition(leader)?;
-    run.new_leader_since(since)?;
-    sleep_until(since, AWAY);
-    run.reconnect(leader)?;
-    run.wait_formed()?;
-    Ok(())
+    leader_away(run, params, "partition", Run::partition, Run::reconnect)
 }

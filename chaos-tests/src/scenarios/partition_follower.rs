@@ -2,11 +2,9 @@
 //! takeover grace, then reconnected; the leader stays. Needs a network per member: the local
 //! backend skips it.
 
-use std::time::Instant;
-
 use anyhow::Result;
 
-use super::{AWAY, Scenario, fault_at, sleep_until};
+use super::{Scenario, follower_away};
 use crate::backend::Fault;
 use crate::config::Params;
 use crate::run::Run;
@@ -19,19 +17,5 @@ pub const SCENARIO: Scenario = Scenario {
 };
 
 fn inject(run: &mut Run, params: &Params) -> Result<()> {
-    run.at(fault_at(params));
-    let leader = run.leader()?;
-    let victim = run.other_than(leader);
-    let since = Instant::now();
-    run.mark_loss(
-        victim,
-        &format!("partition of a follower, node {}", victim + 1),
-    );
-    run.partition(victim)?;
-    let still = run.leader()?;
-    run.note(format!("node {} leads", still + 1));
-    sleep_until(since, AWAY);
-    run.reconnect(victim)?;
-    run.wait_formed()?;
-    Ok(())
+    follower_away(run, params, "partition", Run::partition, Run::reconnect)
 }

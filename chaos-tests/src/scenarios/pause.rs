@@ -2,11 +2,9 @@
 //! elect a leader and take its dialogs), then SIGCONT: the frozen member wakes up with stale
 //! actors and timers and must step down and give its dialogs up without a second BYE.
 
-use std::time::Instant;
-
 use anyhow::Result;
 
-use super::{AWAY, Scenario, fault_at, sleep_until};
+use super::{Scenario, leader_away};
 use crate::backend::Fault;
 use crate::config::Params;
 use crate::run::Run;
@@ -19,17 +17,5 @@ pub const SCENARIO: Scenario = Scenario {
 };
 
 fn inject(run: &mut Run, params: &Params) -> Result<()> {
-    run.at(fault_at(params));
-    let leader = run.leader()?;
-    let since = Instant::now();
-    run.mark_loss(
-        leader,
-        &format!("SIGSTOP of the leader, node {}", leader + 1),
-    );
-    run.pause(leader)?;
-    run.new_leader_since(since)?;
-    sleep_until(since, AWAY);
-    run.resume(leader)?;
-    run.wait_formed()?;
-    Ok(())
+    leader_away(run, params, "SIGSTOP", Run::pause, Run::resume)
 }

@@ -56,6 +56,25 @@ pub struct DialogdCluster {
     api_token: Option<String>,
 }
 
+/// From the JSON of `dialogctl cluster members`: how many members are voters, and the leader's
+/// node id (None while unknown).
+pub fn voters_and_leader(members: &Value) -> (usize, Option<u64>) {
+    let voters = members
+        .get("members")
+        .and_then(Value::as_array)
+        .map(|m| {
+            m.iter()
+                .filter(|x| x.get("role").and_then(Value::as_str) == Some("voter"))
+                .count()
+        })
+        .unwrap_or(0);
+    let leader = members
+        .get("leader_id")
+        .and_then(Value::as_u64)
+        .filter(|id| *id != 0);
+    (voters, leader)
+}
+
 fn port_addr() -> Result<SocketAddr> {
     Ok(SocketAddr::from(([127, 0, 0, 1], free_udp_tcp_port()?)))
 }
@@ -216,10 +235,7 @@ impl DialogdCluster {
 
     /// The leader's node id as seen by member `i` (None while unknown).
     pub fn leader_seen_by(&self, i: usize) -> Result<Option<u64>> {
-        let v = self.members(i)?;
-        Ok(v.get("leader_id")
-            .and_then(Value::as_u64)
-            .filter(|id| *id != 0))
+        Ok(voters_and_leader(&self.members(i)?).1)
     }
 
     fn wait_leader_known(&self, i: usize) -> Result<u64> {
@@ -236,19 +252,11 @@ impl DialogdCluster {
             let mut leaders = Vec::new();
             for i in self.running() {
                 let v = self.members(i)?;
-                let voters = v
-                    .get("members")
-                    .and_then(Value::as_array)
-                    .map(|m| {
-                        m.iter()
-                            .filter(|x| x.get("role").and_then(Value::as_str) == Some("voter"))
-                            .count()
-                    })
-                    .unwrap_or(0);
+                let (voters, leader) = voters_and_leader(&v);
                 if voters != n {
                     bail!("member {} sees {voters} voters: {v}", i + 1);
                 }
-                leaders.push(self.leader_seen_by(i)?);
+                leaders.push(leader);
             }
             match leaders.first() {
                 Some(Some(l)) if leaders.iter().all(|x| *x == Some(*l)) => Ok(*l as usize - 1),

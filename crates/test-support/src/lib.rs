@@ -34,7 +34,7 @@ mod transport;
 mod wait;
 
 pub use binary::{binary, try_binary, workspace_root};
-pub use cluster::{DialogdCluster, MemberSpec};
+pub use cluster::{DialogdCluster, MemberSpec, voters_and_leader};
 pub use dialogctl::{Dialogctl, Stats};
 pub use free_port::free_udp_tcp_port;
 pub use node::{DialogdNode, Endpoints};
