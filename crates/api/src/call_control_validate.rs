@@ -1,6 +1,7 @@
 //! Argument checks of the `CallControl` RPCs: each turns a raw field into a domain value or an
 //! `InvalidArgument` whose message names the field (`refer_to: "x" is not a sip:, sips: or
-//! tel: URI`). Pure functions; the dialog reference's Call-ID form is resolved by the service.
+//! tel: URI`, `replaces.side: ...`). Pure functions; the dialog references' Call-ID form is
+//! resolved by the service.
 
 use std::time::Duration;
 
@@ -10,13 +11,14 @@ use dialogd_dialog::{
 use dialogd_sip::values::Uri;
 
 use crate::backend::{BackendError, EndSide};
+use crate::call_control_types::{BridgeSpec, HoldModeSpec, LinkModeSpec};
 use crate::pb;
-use crate::validate::{dialog_id, invalid, required_text};
+use crate::validate::{dialog_id, extra_headers, invalid, required_text};
 
 type Result<T> = std::result::Result<T, BackendError>;
 
-/// Longest Refer-To URI, in bytes.
-pub const MAX_REFER_TO_LEN: usize = 1024;
+/// Longest URI (Refer-To, transfer destination, bridge parties), in bytes.
+pub const MAX_URI_LEN: usize = 1024;
 
 /// How a request names its dialog.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,15 +29,22 @@ pub enum DialogRef {
 
 /// The `dialog` field: an id, or a Call-ID and From tag.
 pub fn dialog_ref(r: Option<&pb::DialogRef>) -> Result<DialogRef> {
+    dialog_ref_at("dialog", r)
+}
+
+/// A dialog reference in the field `field` (`replaces.dialog`, `old_dialog`).
+pub fn dialog_ref_at(field: &str, r: Option<&pb::DialogRef>) -> Result<DialogRef> {
     match r.and_then(|r| r.key.as_ref()) {
         None => Err(invalid(
-            "dialog",
-            "give dialog.id, or dialog.call.call_id and dialog.call.from_tag",
+            field,
+            format_args!("give {field}.id, or {field}.call.call_id and {field}.call.from_tag"),
         )),
-        Some(pb::dialog_ref::Key::Id(hex)) => dialog_id("dialog.id", hex).map(DialogRef::Id),
+        Some(pb::dialog_ref::Key::Id(hex)) => {
+            dialog_id(&format!("{field}.id"), hex).map(DialogRef::Id)
+        }
         Some(pb::dialog_ref::Key::Call(call)) => Ok(DialogRef::Call {
-            call_id: required_text("dialog.call.call_id", &call.call_id)?,
-            from_tag: required_text("dialog.call.from_tag", &call.from_tag)?,
+            call_id: required_text(&format!("{field}.call.call_id"), &call.call_id)?,
+            from_tag: required_text(&format!("{field}.call.from_tag"), &call.from_tag)?,
         }),
     }
 }
@@ -55,12 +64,17 @@ pub fn end_side(value: i32) -> Result<EndSide> {
 
 /// The leg of a `Refer`: CALLER or CALLEE.
 pub fn one_leg(value: i32) -> Result<Leg> {
+    leg_at("side", value, "a REFER goes to one leg")
+}
+
+/// A CALLER or CALLEE in the field `field`; `why` ends the message.
+fn leg_at(field: &str, value: i32, why: &str) -> Result<Leg> {
     match pb::CallSide::try_from(value) {
         Ok(pb::CallSide::Caller) => Ok(Leg::Caller),
         Ok(pb::CallSide::Callee) => Ok(Leg::Callee),
         _ => Err(invalid(
-            "side",
-            format_args!("{value} is not CALLER (1) or CALLEE (2): a REFER goes to one leg"),
+            field,
+            format_args!("{value} is not CALLER (1) or CALLEE (2): {why}"),
         )),
     }
 }
@@ -68,12 +82,17 @@ pub fn one_leg(value: i32) -> Result<Leg> {
 /// A Refer-To URI: `sip:`/`sips:` with a host, or `tel:`; angle brackets optional; returned
 /// without them.
 pub fn refer_to(value: &str) -> Result<String> {
-    let field = "refer_to";
+    uri("refer_to", value, true)
+}
+
+/// A URI in the field `field`: `sip:`/`sips:` with a host, or (if `tel`) `tel:`; angle
+/// brackets optional; returned trimmed and without them.
+fn uri(field: &str, value: &str, tel: bool) -> Result<String> {
     let text = required_text(field, value.trim())?;
-    if text.len() > MAX_REFER_TO_LEN {
+    if text.len() > MAX_URI_LEN {
         return Err(invalid(
             field,
-            format_args!("{} bytes, at most {MAX_REFER_TO_LEN} allowed", text.len()),
+            format_args!("{} bytes, at most {MAX_URI_LEN} allowed", text.len()),
         ));
     }
     let bare = text
@@ -81,17 +100,19 @@ pub fn refer_to(value: &str) -> Result<String> {
         .and_then(|t| t.strip_suffix('>'))
         .unwrap_or(&text);
     let bad = || {
-        invalid(
-            field,
-            format_args!("{value:?} is not a sip:, sips: or tel: URI"),
-        )
+        let schemes = if tel {
+            "sip:, sips: or tel:"
+        } else {
+            "sip: or sips:"
+        };
+        invalid(field, format_args!("{value:?} is not a {schemes} URI"))
     };
     if bare.contains(['<', '>', ' ', '"']) {
         return Err(bad());
     }
     let lower = bare.to_ascii_lowercase();
     let ok = if lower.starts_with("tel:") {
-        bare.len() > 4
+        tel && bare.len() > 4
     } else {
         Uri::parse(bare)
             .is_some_and(|u| matches!(u.scheme.as_str(), "sip" | "sips") && !u.host.is_empty())
@@ -100,6 +121,104 @@ pub fn refer_to(value: &str) -> Result<String> {
         return Err(bad());
     }
     Ok(bare.to_owned())
+}
+
+/// Where a checked `Transfer` sends the leg; the other dialog is still to resolve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferTo {
+    /// Blind: the destination URI.
+    Blind(String),
+    /// Attended: the other dialog, its leg that receives the INVITE with Replaces, and the
+    /// override of that leg's Contact, if any.
+    Attended {
+        other: DialogRef,
+        leg: Leg,
+        destination: Option<String>,
+    },
+}
+
+/// A `Transfer` request once checked (all but `dialog`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transfer {
+    /// The leg transferred (receives the REFER).
+    pub leg: Leg,
+    pub to: TransferTo,
+    pub mode: LinkModeSpec,
+    pub extra_headers: Vec<String>,
+}
+
+/// The arguments of a `Transfer` (all but `dialog`): blind without `replaces`, where
+/// `destination` is required; attended with it, where `destination` is optional.
+pub fn transfer(req: &pb::TransferRequest) -> Result<Transfer> {
+    let leg = leg_at("side", req.side, "one leg is transferred")?;
+    let destination = match req.destination.trim() {
+        "" => None,
+        _ => Some(uri("destination", &req.destination, true)?),
+    };
+    let to = match (&req.replaces, destination) {
+        (None, Some(destination)) => TransferTo::Blind(destination),
+        (None, None) => {
+            return Err(invalid(
+                "destination",
+                "required for a blind transfer (or give replaces)",
+            ));
+        }
+        (Some(r), destination) => TransferTo::Attended {
+            other: dialog_ref_at("replaces.dialog", r.dialog.as_ref())?,
+            leg: leg_at(
+                "replaces.side",
+                r.side,
+                "the leg of the other call that is replaced",
+            )?,
+            destination,
+        },
+    };
+    Ok(Transfer {
+        leg,
+        to,
+        mode: link_mode(req.link_mode)?,
+        extra_headers: extra_headers(&req.extra_headers)?,
+    })
+}
+
+/// The `link_mode` of a `Transfer`: unspecified means PARAM.
+pub fn link_mode(value: i32) -> Result<LinkModeSpec> {
+    match pb::LinkMode::try_from(value) {
+        Ok(pb::LinkMode::Unspecified | pb::LinkMode::Param) => Ok(LinkModeSpec::Param),
+        Ok(pb::LinkMode::Callid) => Ok(LinkModeSpec::CallId),
+        Ok(pb::LinkMode::Manual) => Ok(LinkModeSpec::Manual),
+        Err(_) => Err(invalid(
+            "link_mode",
+            format_args!("{value} is not a link mode (0 to 3)"),
+        )),
+    }
+}
+
+/// The `mode` of a `Hold`: unspecified means SENDONLY.
+pub fn hold_mode(value: i32) -> Result<HoldModeSpec> {
+    match pb::HoldMode::try_from(value) {
+        Ok(pb::HoldMode::Unspecified | pb::HoldMode::Sendonly) => Ok(HoldModeSpec::SendOnly),
+        Ok(pb::HoldMode::Inactive) => Ok(HoldModeSpec::Inactive),
+        Err(_) => Err(invalid(
+            "mode",
+            format_args!("{value} is not a hold mode (0 to 2)"),
+        )),
+    }
+}
+
+/// The arguments of a `Bridge`: `from` a sip:/sips: URI, `to` also tel:, `outbound_proxy`
+/// empty or sip:/sips:.
+pub fn bridge(req: &pb::BridgeRequest) -> Result<BridgeSpec> {
+    let outbound_proxy = match req.outbound_proxy.trim() {
+        "" => None,
+        _ => Some(uri("outbound_proxy", &req.outbound_proxy, false)?),
+    };
+    Ok(BridgeSpec {
+        from: uri("from", &req.from, false)?,
+        to: uri("to", &req.to, true)?,
+        outbound_proxy,
+        extra_headers: extra_headers(&req.extra_headers)?,
+    })
 }
 
 /// The keep-alive of a `SetKeepalive`: `None` when neither leg is probed.
@@ -123,80 +242,5 @@ pub fn keepalive(req: &pb::SetKeepaliveRequest) -> Result<Option<KeepaliveConfig
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn message(e: BackendError) -> String {
-        match e {
-            BackendError::InvalidArgument(m) => m,
-            other => panic!("not INVALID_ARGUMENT: {other:?}"),
-        }
-    }
-
-    #[test]
-    fn refer_to_takes_sip_sips_and_tel_uris_with_or_without_brackets() {
-        for (input, want) in [
-            ("sip:bob@example.com", "sip:bob@example.com"),
-            (
-                "<sips:bob@example.com;transport=tcp>",
-                "sips:bob@example.com;transport=tcp",
-            ),
-            (" tel:+15551234 ", "tel:+15551234"),
-        ] {
-            assert_eq!(refer_to(input).unwrap(), want);
-        }
-        for bad in [
-            "",
-            "bob",
-            "http://x",
-            "sip:",
-            "<sip:a@b",
-            "sip:a@b>\r\nX: y",
-            "tel:",
-        ] {
-            let m = message(refer_to(bad).unwrap_err());
-            assert!(m.starts_with("refer_to: "), "{bad:?}: {m}");
-        }
-    }
-
-    #[test]
-    fn sides_legs_refs_and_intervals_name_their_field() {
-        assert_eq!(end_side(0).unwrap(), EndSide::Both);
-        assert_eq!(end_side(2).unwrap(), EndSide::Callee);
-        assert!(message(end_side(9).unwrap_err()).starts_with("side: "));
-        assert_eq!(one_leg(1).unwrap(), Leg::Caller);
-        for bad in [0, 3, 7] {
-            assert!(message(one_leg(bad).unwrap_err()).starts_with("side: "));
-        }
-        assert!(message(dialog_ref(None).unwrap_err()).starts_with("dialog: "));
-        let by_id = pb::DialogRef {
-            key: Some(pb::dialog_ref::Key::Id("xyz".into())),
-        };
-        assert!(message(dialog_ref(Some(&by_id)).unwrap_err()).starts_with("dialog.id: "));
-        let by_call = pb::DialogRef {
-            key: Some(pb::dialog_ref::Key::Call(pb::CallRef {
-                call_id: "c".into(),
-                from_tag: String::new(),
-            })),
-        };
-        let m = message(dialog_ref(Some(&by_call)).unwrap_err());
-        assert!(m.starts_with("dialog.call.from_tag: "), "{m}");
-
-        let ka = |caller, callee, interval_secs| pb::SetKeepaliveRequest {
-            dialog: None,
-            caller,
-            callee,
-            interval_secs,
-        };
-        assert_eq!(keepalive(&ka(false, false, 0)).unwrap(), None);
-        let on = keepalive(&ka(false, true, 2)).unwrap().unwrap();
-        assert_eq!(
-            (on.caller, on.callee, on.interval.as_secs()),
-            (false, true, 2)
-        );
-        for bad in [0, 86_401] {
-            let m = message(keepalive(&ka(true, false, bad)).unwrap_err());
-            assert!(m.starts_with("interval_secs: "), "{m}");
-        }
-    }
-}
+#[path = "call_control_validate_tests.rs"]
+mod tests;

@@ -42,6 +42,7 @@ pub fn end_cause_to_proto(cause: Option<EndCause>) -> (pb::EndCause, u32) {
         Some(EndCause::Api) => (pb::EndCause::Api, 0),
         Some(EndCause::Keepalive) => (pb::EndCause::Keepalive, 0),
         Some(EndCause::TakeoverLost) => (pb::EndCause::TakeoverLost, 0),
+        Some(EndCause::Transfer) => (pb::EndCause::Transfer, 0),
         Some(EndCause::Cancelled) => (pb::EndCause::Cancelled, 0),
         Some(EndCause::Failed(code)) => (pb::EndCause::Failed, u32::from(code)),
     }
@@ -62,6 +63,7 @@ pub fn end_cause_from_proto(value: i32, code: u32) -> Result<Option<EndCause>, E
         pb::EndCause::Api => EndCause::Api,
         pb::EndCause::Keepalive => EndCause::Keepalive,
         pb::EndCause::TakeoverLost => EndCause::TakeoverLost,
+        pb::EndCause::Transfer => EndCause::Transfer,
         pb::EndCause::Cancelled => EndCause::Cancelled,
         pb::EndCause::Failed => EndCause::Failed(u16::try_from(code).map_err(|_| bad())?),
     };

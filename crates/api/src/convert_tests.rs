@@ -57,6 +57,7 @@ fn dialog_round_trips_through_proto() {
         (Some(EndCause::Api), DialogState::Deleted),
         (Some(EndCause::Keepalive), DialogState::Deleted),
         (Some(EndCause::TakeoverLost), DialogState::Deleted),
+        (Some(EndCause::Transfer), DialogState::Deleted),
         (Some(EndCause::Cancelled), DialogState::Deleted),
         (Some(EndCause::Failed(486)), DialogState::Deleted),
     ];
@@ -199,4 +200,19 @@ fn stats_and_list_request() {
     assert_eq!(req.page_token, "0000000000000010");
     assert_eq!(list_request(&DialogFilter::default()).page_size, 0);
     assert_eq!(list_request(&DialogFilter::default()).page_token, "");
+}
+
+#[test]
+fn transfer_end_cause_is_number_9_both_ways() {
+    assert_eq!(
+        end_cause_to_proto(Some(EndCause::Transfer)),
+        (pb::EndCause::Transfer, 0)
+    );
+    assert_eq!(pb::EndCause::Transfer as i32, 9);
+    assert_eq!(
+        end_cause_from_proto(9, 0).unwrap(),
+        Some(EndCause::Transfer)
+    );
+    let p = pb::Dialog::from(&full_dialog(Some(EndCause::Transfer), DialogState::Deleted));
+    assert_eq!(p.end_cause_name, "transfer");
 }

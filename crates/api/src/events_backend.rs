@@ -88,6 +88,7 @@ mod tests {
             state: DialogState::Unconfirmed,
             profiles,
             timeout: Duration::from_secs(60),
+            control: None,
         }
     }
 

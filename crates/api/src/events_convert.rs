@@ -1,11 +1,12 @@
 //! Conversions and argument checks of the `Events` service: [`EventKind`] ↔ `pb::EventKind`,
-//! [`WatchedEvent`] ↔ `pb::DialogEvent` (domain → proto never fails; proto → domain returns
-//! [`Error::BadReply`]), and [`watch_request`], which turns a `WatchEventsRequest` into an
-//! [`EventFilter`] or an `InvalidArgument` naming the field.
+//! [`WatchedEvent`] ↔ `pb::DialogEvent` with its [`ControlEvent`] (transfer and hold events;
+//! domain → proto never fails; proto → domain returns [`Error::BadReply`], also for a
+//! control action or state this client does not know), and [`watch_request`], which turns a
+//! `WatchEventsRequest` into an [`EventFilter`] or an `InvalidArgument` naming the field.
 
 use std::time::Duration;
 
-use dialogd_dialog::{DialogEvent, EndCause, EventKind, ProfileKey};
+use dialogd_dialog::{ControlEvent, DialogEvent, EndCause, EventKind, Leg, ProfileKey};
 
 use crate::backend::BackendError;
 use crate::convert::{parse_reply_id, state_from_proto, state_to_proto};
@@ -24,6 +25,8 @@ pub fn kind_to_proto(kind: EventKind) -> pb::EventKind {
         EventKind::Deleted => pb::EventKind::Deleted,
         EventKind::TimeoutChanged => pb::EventKind::TimeoutChanged,
         EventKind::VarsChanged => pb::EventKind::VarsChanged,
+        EventKind::Transfer => pb::EventKind::Transfer,
+        EventKind::Hold => pb::EventKind::Hold,
     }
 }
 
@@ -38,6 +41,8 @@ pub fn kind_from_proto(value: i32) -> Option<EventKind> {
         pb::EventKind::Deleted => Some(EventKind::Deleted),
         pb::EventKind::TimeoutChanged => Some(EventKind::TimeoutChanged),
         pb::EventKind::VarsChanged => Some(EventKind::VarsChanged),
+        pb::EventKind::Transfer => Some(EventKind::Transfer),
+        pb::EventKind::Hold => Some(EventKind::Hold),
     }
 }
 
@@ -99,6 +104,7 @@ impl From<&WatchedEvent> for pb::DialogEvent {
                 profiles: e.profiles.iter().map(pb::ProfileKey::from).collect(),
                 timeout_secs: u32::try_from(e.timeout.as_secs()).unwrap_or(u32::MAX),
                 dropped: 0,
+                control: e.control.as_ref().map(pb::ControlEvent::from),
             },
             WatchedEvent::Lagged {
                 dropped,
@@ -125,6 +131,7 @@ fn end_cause_from_name(name: &str, failed_code: u32) -> Option<EndCause> {
         EndCause::Api,
         EndCause::Keepalive,
         EndCause::TakeoverLost,
+        EndCause::Transfer,
         EndCause::Cancelled,
         EndCause::Failed(code),
     ]
@@ -172,6 +179,73 @@ impl TryFrom<pb::DialogEvent> for WatchedEvent {
             state,
             profiles: e.profiles.into_iter().map(ProfileKey::from).collect(),
             timeout: Duration::from_secs(u64::from(e.timeout_secs)),
+            control: e.control.map(ControlEvent::try_from).transpose()?,
         }))
     }
 }
+
+/// The name of a leg in a control event (`caller`, `callee`).
+pub fn leg_name(leg: Leg) -> &'static str {
+    match leg {
+        Leg::Caller => "caller",
+        Leg::Callee => "callee",
+    }
+}
+
+/// Control actions and states a client knows (`ControlEvent` holds `&'static str`).
+const CONTROL_ACTIONS: [&str; 3] = ["transfer", "hold", "unhold"];
+const CONTROL_STATES: [&str; 4] = ["start", "notify", "ok", "fail"];
+
+/// `value` as the one of `names` it equals, or [`Error::BadReply`] naming `field`.
+fn known(field: &'static str, names: &[&'static str], value: &str) -> Result<&'static str, Error> {
+    names
+        .iter()
+        .copied()
+        .find(|n| *n == value)
+        .ok_or_else(|| Error::BadReply {
+            field,
+            value: value.to_owned(),
+        })
+}
+
+impl From<&ControlEvent> for pb::ControlEvent {
+    fn from(c: &ControlEvent) -> pb::ControlEvent {
+        pb::ControlEvent {
+            leg: leg_name(c.leg).to_owned(),
+            action: c.action.to_owned(),
+            state: c.state.to_owned(),
+            status: c.status.clone(),
+            destination: c.destination.clone(),
+            other_call_id: c.other_call_id.clone(),
+        }
+    }
+}
+
+impl TryFrom<pb::ControlEvent> for ControlEvent {
+    type Error = Error;
+
+    fn try_from(c: pb::ControlEvent) -> Result<ControlEvent, Error> {
+        let leg = match c.leg.as_str() {
+            "caller" => Leg::Caller,
+            "callee" => Leg::Callee,
+            other => {
+                return Err(Error::BadReply {
+                    field: "control leg",
+                    value: other.to_owned(),
+                });
+            }
+        };
+        Ok(ControlEvent {
+            leg,
+            action: known("control action", &CONTROL_ACTIONS, &c.action)?,
+            state: known("control state", &CONTROL_STATES, &c.state)?,
+            status: c.status,
+            destination: c.destination,
+            other_call_id: c.other_call_id,
+        })
+    }
+}
+
+#[cfg(test)]
+#[path = "events_convert_tests.rs"]
+mod tests;

@@ -5,8 +5,9 @@
 //! the tonic `Dialogs` service ([`service`]) over the [`DialogsBackend`] trait and the
 //! `Cluster` service ([`cluster_service`]) over the [`ClusterBackend`] trait, both implemented
 //! by the node, the `Events` stream ([`events_service`]) over the [`EventsBackend`] trait,
-//! the `CallControl` service ([`call_control_service`], issue 6) over the
-//! [`CallControlBackend`] trait, which the node serves beside its other public services,
+//! the `CallControl` service ([`call_control_service`], issue 6; its plain values in
+//! [`call_control_types`]) over the [`CallControlBackend`] trait, which the node serves
+//! beside its other public services,
 //! the server ([`serve`], options in [`ApiOptions`]) with the gRPC health and reflection
 //! services (and room for the node's external and internal services), optional TLS and the
 //! token / cluster-secret layer ([`auth`], with the forwarded mark [`is_forwarded`]), and the
@@ -29,7 +30,9 @@ pub mod api_options;
 pub mod auth;
 pub mod backend;
 pub mod call_control_backend;
+pub mod call_control_convert;
 pub mod call_control_service;
+pub mod call_control_types;
 mod call_control_validate;
 pub mod client;
 pub mod client_call_control;
@@ -76,6 +79,10 @@ pub use api_options::{ApiOptions, ExternalServices, TlsFiles};
 pub use backend::{BackendError, DialogFilter, DialogsBackend, EndSide, ProfileValues};
 pub use call_control_backend::CallControlBackend;
 pub use call_control_service::CallControlService;
+pub use call_control_types::{
+    BridgeOutcome, BridgeSpec, HoldModeSpec, LegOutcome, LinkModeSpec, TransferOutcome,
+    TransferTargetSpec,
+};
 pub use client::{Client, DialogPage};
 pub use client_events::EventStream;
 pub use client_health::check_health;

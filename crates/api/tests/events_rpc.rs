@@ -30,6 +30,7 @@ fn event(id: u64, seq: u64, kind: EventKind, call_id: &str, profile: &str) -> Di
         },
         profiles: vec![ProfileKey::with_value(profile, "alice")],
         timeout: Duration::from_secs(60),
+        control: None,
     }
 }
 

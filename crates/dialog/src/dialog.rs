@@ -339,25 +339,45 @@ impl Dialog {
         method: Method,
         extra_headers: Vec<String>,
     ) -> Option<GeneratedRequest> {
+        let peer_last = match leg {
+            Leg::Callee => self.caller_cseq.last(),
+            Leg::Caller => self.callee_cseq.last(),
+        };
+        let mut req = self.towards(leg, method, 0, extra_headers)?;
+        req.cseq = self.cseq_map.allocate_towards(leg, peer_last);
+        Some(req)
+    }
+
+    /// The ACK for a 2xx to the proxy's own INVITE numbered `cseq` to `leg` (RFC 3261
+    /// §13.2.2.4: the INVITE's CSeq number, a new transaction): no number is taken.
+    pub fn ack_towards(&self, leg: Leg, cseq: u32) -> Option<GeneratedRequest> {
+        self.towards(leg, Method::Ack, cseq, Vec::new())
+    }
+
+    fn towards(
+        &self,
+        leg: Leg,
+        method: Method,
+        cseq: u32,
+        extra_headers: Vec<String>,
+    ) -> Option<GeneratedRequest> {
         if !self.state.is_confirmed() {
             return None;
         }
         let callee = self.callee.as_ref()?;
         let inv = &self.invite;
-        let (request_uri, routes, from, to, peer_last) = match leg {
+        let (request_uri, routes, from, to) = match leg {
             Leg::Callee => (
                 callee.contact.as_ref().unwrap_or(&inv.request_uri),
                 &callee.routes,
                 &inv.from,
                 &callee.to,
-                self.caller_cseq.last(),
             ),
             Leg::Caller => (
                 self.caller_contact.as_ref().unwrap_or(&inv.from_uri),
                 &self.caller_routes,
                 &callee.to,
                 &inv.from,
-                self.callee_cseq.last(),
             ),
         };
         Some(GeneratedRequest {
@@ -368,8 +388,9 @@ impl Dialog {
             from: from.clone(),
             to: to.clone(),
             call_id: inv.call_id.clone(),
-            cseq: self.cseq_map.allocate_towards(leg, peer_last),
+            cseq,
             extra_headers,
+            body: None,
         })
     }
 

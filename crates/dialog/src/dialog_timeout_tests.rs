@@ -24,6 +24,7 @@ fn bye_to_caller(cseq: u32, extra: Vec<String>) -> DialogOutput {
         call_id: CALL_ID.to_owned(),
         cseq,
         extra_headers: extra,
+        body: None,
     })
 }
 
@@ -39,6 +40,7 @@ fn bye_to_callee(cseq: u32, extra: Vec<String>) -> DialogOutput {
         call_id: CALL_ID.to_owned(),
         cseq,
         extra_headers: extra,
+        body: None,
     })
 }
 

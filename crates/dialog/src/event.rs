@@ -11,13 +11,15 @@
 //! | `Deleted` | the dialog ended, whatever the reason (after `Failed` for a failure) | `end_cause` |
 //! | `TimeoutChanged` | the dialog timeout was changed by a command | `timeout` |
 //! | `VarsChanged` | a dialog variable was set or unset | |
+//! | `Transfer` | a transfer by the proxy moved on (OpenSIPS `E_CALL_TRANSFER`) | [`ControlEvent`] |
+//! | `Hold` | a hold or unhold by the proxy moved on for one leg (OpenSIPS `E_CALL_HOLD`) | [`ControlEvent`] |
 
 use std::fmt;
 use std::time::Duration;
 
 use crate::id::DialogId;
 use crate::profile::ProfileKey;
-use crate::state::{DialogState, EndCause};
+use crate::state::{DialogState, EndCause, Leg};
 
 /// SIP code reported for a dialog CANCELled before answer (487 Request Terminated).
 pub const CANCELLED_CODE: u16 = 487;
@@ -39,11 +41,15 @@ pub enum EventKind {
     TimeoutChanged,
     /// A dialog variable was set or unset.
     VarsChanged,
+    /// A transfer started by the proxy moved on ([`ControlEvent`]: start, notify, ok, fail).
+    Transfer,
+    /// A hold or unhold by the proxy moved on for one leg ([`ControlEvent`]: start, ok, fail).
+    Hold,
 }
 
 impl EventKind {
     /// Every kind, in life order.
-    pub const ALL: [EventKind; 7] = [
+    pub const ALL: [EventKind; 9] = [
         EventKind::Created,
         EventKind::Early,
         EventKind::Confirmed,
@@ -51,6 +57,8 @@ impl EventKind {
         EventKind::Deleted,
         EventKind::TimeoutChanged,
         EventKind::VarsChanged,
+        EventKind::Transfer,
+        EventKind::Hold,
     ];
 
     /// Lower-case name used in logs, the CLI and JSON (`timeout_changed`).
@@ -63,6 +71,8 @@ impl EventKind {
             EventKind::Deleted => "deleted",
             EventKind::TimeoutChanged => "timeout_changed",
             EventKind::VarsChanged => "vars_changed",
+            EventKind::Transfer => "transfer",
+            EventKind::Hold => "hold",
         }
     }
 
@@ -103,6 +113,28 @@ pub struct DialogEvent {
     pub profiles: Vec<ProfileKey>,
     /// The dialog timeout (for `TimeoutChanged`, the new one).
     pub timeout: Duration,
+    /// For `Transfer` and `Hold`: what the proxy did and how far it got.
+    pub control: Option<ControlEvent>,
+}
+
+/// The details of a `Transfer` or `Hold` event (OpenSIPS callops `E_CALL_TRANSFER`,
+/// `E_CALL_HOLD` parameters).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlEvent {
+    /// The leg transferred, or put on hold / resumed.
+    pub leg: Leg,
+    /// `transfer`, `hold` or `unhold`.
+    pub action: &'static str,
+    /// `start`, `notify`, `ok` or `fail`.
+    pub state: &'static str,
+    /// More about the state: the NOTIFY's sipfrag status (`180`), the failure
+    /// (`refer refused (403)`), the re-INVITE's final status; empty when there is nothing.
+    pub status: String,
+    /// Transfer: where the leg is sent (the Refer-To URI, without the link parameter).
+    pub destination: String,
+    /// Transfer: the Call-ID of the new call that replaces this one, once known (linked);
+    /// attended: the other call's Call-ID.
+    pub other_call_id: String,
 }
 
 impl DialogEvent {

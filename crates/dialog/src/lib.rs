@@ -37,6 +37,7 @@ pub mod flags;
 pub mod id;
 pub mod keepalive;
 pub mod matching;
+pub mod media;
 pub mod output;
 pub mod profile;
 pub mod record;
@@ -57,7 +58,7 @@ pub use cseq::{CseqFault, CseqTracker};
 pub use cseq_map::CseqMap;
 pub use dialog::Dialog;
 pub use error::Error;
-pub use event::{DialogEvent, EventKind};
+pub use event::{ControlEvent, DialogEvent, EventKind};
 pub use facts::{DialogSettings, InitialInvite, RequestFacts, ResponseFacts};
 pub use flags::DialogFlags;
 pub use id::DialogId;
@@ -66,7 +67,8 @@ pub use keepalive::{
     MIN_KEEPALIVE_INTERVAL, ProbeFailure, ProbeId, ProbeOutcome,
 };
 pub use matching::{DialogKey, DidCookie, Lookup, MatchOutcome};
-pub use output::{DialogOutput, GeneratedRequest, RequestVerdict};
+pub use media::{Media, MediaError};
+pub use output::{Body, DialogOutput, GeneratedRequest, RequestVerdict};
 pub use profile::{ProfileKey, ProfileMembership};
 pub use record::{CSEQ_TAKEOVER_JUMP, DialogRecord, LegRecord};
 pub use route_set::RouteSet;

@@ -50,6 +50,16 @@ pub struct GeneratedRequest {
     pub cseq: u32,
     /// Header lines to add (no CRLF).
     pub extra_headers: Vec<String>,
+    /// The body (the SDP of a hold re-INVITE); `None`: no body.
+    pub body: Option<Box<Body>>,
+}
+
+/// A body of a request the proxy sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Body {
+    /// Its Content-Type (`application/sdp`).
+    pub content_type: String,
+    pub bytes: Vec<u8>,
 }
 
 /// What the dialog machine emits, in order. When a dialog ends, its `SendRequest`s come

@@ -61,6 +61,8 @@ pub enum EndCause {
     Keepalive,
     /// Lost during a takeover.
     TakeoverLost,
+    /// Transferred by the proxy: the new call was answered, the old one ended.
+    Transfer,
     /// CANCELled before answer (counted as failed).
     Cancelled,
     /// A final non-2xx reply or a transaction timeout before answer (counted as failed).
@@ -77,6 +79,7 @@ impl EndCause {
             EndCause::Api => "api",
             EndCause::Keepalive => "keepalive",
             EndCause::TakeoverLost => "takeover_lost",
+            EndCause::Transfer => "transfer",
             EndCause::Cancelled => "cancelled",
             EndCause::Failed(_) => "failed",
         }

@@ -48,8 +48,8 @@ pub fn blind_refer_to(destination: &str, token: Option<&str>) -> String {
     }
 }
 
-/// The link token of a new INVITE's request-URI, and that URI without [`LINK_PARAM`] (to
-/// forward). `None`: not a linked call.
+/// A new INVITE's request-URI without [`LINK_PARAM`] (to forward), and the link token it
+/// carried. `None`: not a linked call.
 pub fn take_link(request_uri: &str) -> Option<(String, String)> {
     take_uri_param(request_uri, LINK_PARAM)
 }

@@ -1,12 +1,25 @@
 //! `dialogctl call ...`: the `CallControl` service (issue 6) — end a call towards one side or
-//! both, REFER a leg, set the keep-alive. Parses its arguments (clap), makes one API call and
-//! returns the text to print (a sentence, or one JSON object with `--json`). Never prints.
+//! both, REFER a leg, set the keep-alive, transfer a leg and link the new call
+//! (`call/transfer.rs`), hold and resume (`call/hold.rs`), click-to-dial (`call/bridge.rs`).
+//! Parses its arguments (clap), makes one API call and returns the text to print (a sentence,
+//! or one JSON object with `--json`). Never prints. A call is named by its dialog id (hex).
 //!
 //! ```text
-//!  dialogctl call end ID [--side caller|callee|both] [--header 'X: y']...
-//!  dialogctl call refer ID --side caller|callee --to sip:... [--header 'X: y']...
+//!  dialogctl call end ID [--side caller|callee|both] [-H 'X: y']...
+//!  dialogctl call refer ID --side caller|callee --to sip:... [-H 'X: y']...
 //!  dialogctl call keepalive ID [--caller] [--callee] [--interval 30]   (no leg: off)
+//!  dialogctl call transfer ID --side caller|callee --to URI [--link param|callid|manual] [-H ..]
+//!  dialogctl call transfer ID --side caller|callee --replaces ID2 --replaces-side caller|callee
+//!                             [--to URI] [--link param|callid|manual] [-H 'X: y']...
+//!  dialogctl call link OLD_ID NEW_ID
+//!  dialogctl call hold ID [--inactive]
+//!  dialogctl call unhold ID
+//!  dialogctl call bridge --from sip:... --to URI [--outbound-proxy sip:...] [-H 'X: y']...
 //! ```
+
+pub mod bridge;
+pub mod hold;
+pub mod transfer;
 
 use std::time::Duration;
 
@@ -18,6 +31,9 @@ use serde_json::json;
 use crate::cli::Side;
 use crate::commands::{Failure, parse_id};
 use crate::output::json_line;
+use bridge::BridgeArgs;
+use hold::{HoldArgs, UnholdArgs};
+use transfer::{LinkArgs, TransferArgs};
 
 #[derive(Debug, Subcommand)]
 pub enum CallCommand {
@@ -27,15 +43,35 @@ pub enum CallCommand {
     Refer(ReferArgs),
     /// Probe the legs with in-dialog OPTIONS; 481 or no answer ends the call (no leg: off).
     Keepalive(KeepaliveArgs),
+    /// Transfer one leg of an answered call: blind (--to) or attended (--replaces a leg of
+    /// another call); the proxy follows the NOTIFYs and ends the old call once the new one
+    /// is answered. Prints the REFER's status and the Refer-To sent.
+    Transfer(TransferArgs),
+    /// Link a new call to the call it transfers (after `transfer --link manual`).
+    Link(LinkArgs),
+    /// Put both legs of an answered call on hold (re-INVITE, a=sendonly); one line per leg.
+    Hold(HoldArgs),
+    /// Resume a call put on hold by `call hold`; one line per leg.
+    Unhold(UnholdArgs),
+    /// Click-to-dial: call --from, then send it to --to once it answers; prints the new
+    /// call's id and Call-ID.
+    Bridge(BridgeArgs),
 }
 
 impl CallCommand {
-    /// The dialog id the command names (checked before connecting).
-    pub fn dialog_id(&self) -> &str {
+    /// The dialog ids the command names (checked before connecting).
+    pub fn dialog_ids(&self) -> Vec<&str> {
         match self {
-            CallCommand::End(a) => &a.id,
-            CallCommand::Refer(a) => &a.id,
-            CallCommand::Keepalive(a) => &a.id,
+            CallCommand::End(a) => vec![&a.id],
+            CallCommand::Refer(a) => vec![&a.id],
+            CallCommand::Keepalive(a) => vec![&a.id],
+            CallCommand::Transfer(a) => std::iter::once(a.id.as_str())
+                .chain(a.replaces.as_deref())
+                .collect(),
+            CallCommand::Link(a) => vec![&a.old_id, &a.new_id],
+            CallCommand::Hold(a) => vec![&a.id],
+            CallCommand::Unhold(a) => vec![&a.id],
+            CallCommand::Bridge(_) => vec![],
         }
     }
 }
@@ -48,11 +84,11 @@ pub struct EndCallArgs {
     #[arg(long, value_enum, default_value_t = Side::Both)]
     pub side: Side,
     /// Extra header for the BYE, `Name: value` (repeatable).
-    #[arg(long = "header", value_name = "NAME: VALUE")]
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
 }
 
-/// `--side` of a REFER: one leg.
+/// `--side` of a REFER or a transfer, `--replaces-side`: one leg.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LegArg {
     Caller,
@@ -79,7 +115,7 @@ pub struct ReferArgs {
     #[arg(long, value_name = "URI")]
     pub to: String,
     /// Extra header for the REFER, `Name: value` (repeatable).
-    #[arg(long = "header", value_name = "NAME: VALUE")]
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
 }
 
@@ -99,27 +135,33 @@ pub struct KeepaliveArgs {
 }
 
 fn leg_name(leg: Leg) -> &'static str {
-    match leg {
-        Leg::Caller => "caller",
-        Leg::Callee => "callee",
-    }
+    dialogd_api::events_convert::leg_name(leg)
 }
 
 /// Runs a `call` subcommand.
 pub async fn run(client: &Client, command: CallCommand, json: bool) -> Result<String, Failure> {
-    let id = parse_id(command.dialog_id())?;
     match command {
+        CallCommand::Transfer(args) => {
+            transfer::transfer(client, parse_id(&args.id)?, args, json).await
+        }
+        CallCommand::Link(args) => transfer::link(client, args, json).await,
+        CallCommand::Hold(args) => hold::hold(client, parse_id(&args.id)?, args, json).await,
+        CallCommand::Unhold(args) => hold::unhold(client, parse_id(&args.id)?, json).await,
+        CallCommand::Bridge(args) => bridge::bridge(client, args, json).await,
         CallCommand::End(args) => {
+            let id = parse_id(&args.id)?;
             let side: EndSide = args.side.into();
             client.call_end(id, side, args.headers).await?;
             Ok(ended(id, side, json))
         }
         CallCommand::Refer(args) => {
+            let id = parse_id(&args.id)?;
             let leg: Leg = args.side.into();
             let status = client.call_refer(id, leg, &args.to, args.headers).await?;
             Ok(referred(id, leg, &args.to, status, json))
         }
         CallCommand::Keepalive(args) => {
+            let id = parse_id(&args.id)?;
             let config = (args.caller || args.callee).then_some(KeepaliveConfig {
                 caller: args.caller,
                 callee: args.callee,

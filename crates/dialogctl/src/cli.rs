@@ -49,7 +49,8 @@ pub enum Command {
     /// Profile sizes, members and values.
     #[command(subcommand)]
     Profile(ProfileCommand),
-    /// Act inside an answered call: end it towards one side, REFER a leg, keep-alive.
+    /// Act inside a call: end it towards one side, REFER or transfer a leg, keep-alive,
+    /// hold and resume, click-to-dial (bridge).
     #[command(subcommand)]
     Call(crate::call::CallCommand),
     /// Cluster members, leader and membership changes.
@@ -69,7 +70,7 @@ pub struct HealthArgs {
 #[derive(Debug, Args)]
 pub struct EventsArgs {
     /// Only events of this kind (repeatable): created, early, confirmed, failed, deleted,
-    /// timeout_changed, vars_changed.
+    /// timeout_changed, vars_changed, transfer, hold.
     #[arg(long = "kind", value_name = "KIND", value_parser = parse_event_kind)]
     pub kinds: Vec<EventKind>,
     /// Only events of dialogs with this Call-ID.

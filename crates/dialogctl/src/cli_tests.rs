@@ -229,3 +229,151 @@ fn data_changing_command_lines() {
         assert!(parse(args).is_err(), "{args:?}");
     }
 }
+
+#[test]
+fn call_command_lines() {
+    use crate::call::CallCommand;
+    use crate::call::transfer::LinkArg;
+    use crate::call::{LegArg, bridge::BridgeArgs, hold::HoldArgs};
+
+    let parse = |args: &[&str]| {
+        let mut argv = vec!["dialogctl", "call"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).map(|cli| cli.command)
+    };
+    let Ok(Command::Call(CallCommand::Transfer(t))) = parse(&[
+        "transfer",
+        "1f",
+        "--side",
+        "caller",
+        "--to",
+        "sip:carol@example.com",
+        "-H",
+        "Referred-By: <sip:pbx@example.com>",
+    ]) else {
+        panic!("blind transfer")
+    };
+    assert_eq!(
+        (t.id.as_str(), t.side, t.to.as_deref(), t.link),
+        (
+            "1f",
+            LegArg::Caller,
+            Some("sip:carol@example.com"),
+            LinkArg::Param
+        )
+    );
+    assert_eq!(t.headers, ["Referred-By: <sip:pbx@example.com>"]);
+    assert!(matches!(
+        t.target(),
+        Ok(dialogd_api::TransferTargetSpec::Blind { .. })
+    ));
+
+    let Ok(Command::Call(CallCommand::Transfer(t))) = parse(&[
+        "transfer",
+        "1f",
+        "--side",
+        "callee",
+        "--replaces",
+        "2a",
+        "--replaces-side",
+        "callee",
+        "--link",
+        "callid",
+    ]) else {
+        panic!("attended transfer")
+    };
+    assert_eq!(t.link, LinkArg::Callid);
+    assert_eq!(
+        t.target().ok(),
+        Some(dialogd_api::TransferTargetSpec::Attended {
+            other: dialogd_dialog::DialogId(0x2a),
+            leg: dialogd_dialog::Leg::Callee,
+            destination: None,
+        })
+    );
+    let Ok(Command::Call(command @ CallCommand::Link(_))) = parse(&["link", "1f", "2a"]) else {
+        panic!("link")
+    };
+    assert_eq!(command.dialog_ids(), ["1f", "2a"]);
+    let Ok(Command::Call(CallCommand::Hold(HoldArgs { id, inactive }))) =
+        parse(&["hold", "1f", "--inactive"])
+    else {
+        panic!("hold")
+    };
+    assert_eq!((id.as_str(), inactive), ("1f", true));
+    let Ok(Command::Call(CallCommand::Bridge(BridgeArgs {
+        from,
+        to,
+        outbound_proxy,
+        headers,
+    }))) = parse(&[
+        "bridge",
+        "--from",
+        "sip:alice@a.example",
+        "--to",
+        "tel:+15551234",
+        "--outbound-proxy",
+        "sip:10.0.0.2:5060",
+        "--header",
+        "X-Campaign: 7",
+    ])
+    else {
+        panic!("bridge")
+    };
+    assert_eq!(
+        (from.as_str(), to.as_str(), outbound_proxy.as_deref()),
+        (
+            "sip:alice@a.example",
+            "tel:+15551234",
+            Some("sip:10.0.0.2:5060")
+        )
+    );
+    assert_eq!(headers, ["X-Campaign: 7"]);
+
+    let ok: [&[&str]; 4] = [
+        &["unhold", "1f"],
+        &["hold", "1f"],
+        &[
+            "transfer",
+            "1f",
+            "--side",
+            "caller",
+            "--replaces",
+            "2a",
+            "--replaces-side",
+            "caller",
+            "--to",
+            "sip:d@x",
+        ],
+        &["end", "1f", "-H", "Reason: x"],
+    ];
+    for args in ok {
+        assert!(parse(args).is_ok(), "{args:?}");
+    }
+    let bad: [&[&str]; 10] = [
+        &["transfer", "1f", "--side", "caller"],
+        &["transfer", "1f", "--to", "sip:c@x"],
+        &["transfer", "1f", "--side", "both", "--to", "sip:c@x"],
+        &["transfer", "1f", "--side", "caller", "--replaces", "2a"],
+        &[
+            "transfer",
+            "1f",
+            "--side",
+            "caller",
+            "--replaces-side",
+            "caller",
+            "--to",
+            "sip:c@x",
+        ],
+        &[
+            "transfer", "1f", "--side", "caller", "--to", "sip:c@x", "--link", "never",
+        ],
+        &["link", "1f"],
+        &["hold"],
+        &["bridge", "--from", "sip:a@x"],
+        &["bridge", "--to", "sip:b@y"],
+    ];
+    for args in bad {
+        assert!(parse(args).is_err(), "{args:?}");
+    }
+}

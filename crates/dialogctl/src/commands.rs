@@ -80,11 +80,12 @@ fn now_unix_ms() -> u64 {
 /// Runs `cli` and returns what to print on stdout.
 pub async fn run(cli: Cli) -> Result<String, Failure> {
     // Check local arguments before connecting, so a typo fails fast and the same way offline.
-    if let Some(id) = match &cli.command {
-        Command::Dialogs(command) => command.dialog_id(),
-        Command::Call(command) => Some(command.dialog_id()),
-        _ => None,
-    } {
+    let ids = match &cli.command {
+        Command::Dialogs(command) => command.dialog_id().into_iter().collect(),
+        Command::Call(command) => command.dialog_ids(),
+        _ => Vec::new(),
+    };
+    for id in ids {
         parse_id(id)?;
     }
     let mut options = client_options(&cli)?;

@@ -288,9 +288,9 @@ pub(crate) fn control_error(e: ControlError) -> BackendError {
         ControlError::NotFound(_)
         | ControlError::NotInProfile(..)
         | ControlError::VarNotSet(..) => BackendError::NotFound(e.to_string()),
-        ControlError::NotConfirmed(_) | ControlError::Refused { .. } => {
-            BackendError::FailedPrecondition(e.to_string())
-        }
+        ControlError::NotConfirmed(_)
+        | ControlError::Refused { .. }
+        | ControlError::Precondition { .. } => BackendError::FailedPrecondition(e.to_string()),
         ControlError::NoAnswer { .. } => BackendError::Unavailable(e.to_string()),
         ControlError::InvalidArgument(_) => BackendError::InvalidArgument(e.to_string()),
         ControlError::ProfileFull { .. } => BackendError::ResourceExhausted(e.to_string()),

@@ -1,12 +1,97 @@
-//! [`NodeBackend`] as the `CallControl` backend (issue 6): REFER and keep-alive run at the
-//! dialog's owner like every call about one dialog ([`NodeBackend::at_owner`]): here through
-//! the proxy, or forwarded to the owner with the cluster secret (the owner answers it itself).
-//! `End` is the `Dialogs` backend's `end`, forwarded the same way.
+//! [`NodeBackend`] as the `CallControl` backend (issue 6): REFER, keep-alive, transfer, link,
+//! hold and unhold run at the dialog's owner like every call about one dialog
+//! ([`NodeBackend::at_owner`]): here through the proxy, or forwarded to the owner with the
+//! cluster secret (the owner answers it itself). `End` is the `Dialogs` backend's `end`,
+//! forwarded the same way. A bridge creates a dialog, so it runs on the node that got the call.
+//!
+//! An attended transfer names a leg of another call, which may be driven by a third node: its
+//! view is fetched cluster-wide ([`NodeBackend::replaced_dialog`]) and turned into the
+//! proxy's [`TransferTarget`] where the transfer runs. This file converts the API's plain
+//! values to the proxy's and back; the proxy does the SIP.
 
-use dialogd_api::{BackendError, CallControlBackend};
-use dialogd_dialog::{BoxFuture, DialogId, KeepaliveConfig, Leg};
+use dialogd_api::{
+    BackendError, BridgeOutcome, BridgeSpec, CallControlBackend, HoldModeSpec, LegOutcome,
+    LinkModeSpec, TransferOutcome, TransferTargetSpec,
+};
+use dialogd_dialog::{BoxFuture, DialogId, DialogSnapshot, DialogState, KeepaliveConfig, Leg};
+use dialogd_proxy::call_control_types::{
+    BridgeRequest, HoldMode, LegResult, LinkMode, TransferTarget,
+};
+use dialogd_proxy::proxy::ControlError;
 
-use crate::backend::NodeBackend;
+use crate::backend::{NodeBackend, control_error};
+use crate::owners::remote_error;
+
+fn link_mode(mode: LinkModeSpec) -> LinkMode {
+    match mode {
+        LinkModeSpec::Param => LinkMode::Param,
+        LinkModeSpec::CallId => LinkMode::CallId,
+        LinkModeSpec::Manual => LinkMode::Manual,
+    }
+}
+
+fn hold_mode(mode: HoldModeSpec) -> HoldMode {
+    match mode {
+        HoldModeSpec::SendOnly => HoldMode::SendOnly,
+        HoldModeSpec::Inactive => HoldMode::Inactive,
+    }
+}
+
+fn leg_outcomes(legs: Vec<LegResult>) -> Vec<LegOutcome> {
+    legs.into_iter()
+        .map(|r| LegOutcome {
+            leg: r.leg,
+            status: r.status,
+            error: r.error,
+        })
+        .collect()
+}
+
+/// The proxy's attended target: leg `leg` of the dialog `other` (its view), sent to
+/// `destination` if given. FAILED_PRECONDITION if `other` has ended or is not answered.
+fn attended_target(
+    other: &DialogSnapshot,
+    leg: Leg,
+    destination: Option<String>,
+) -> Result<TransferTarget, BackendError> {
+    if other.state == DialogState::Deleted {
+        return Err(BackendError::FailedPrecondition(format!(
+            "replaces: dialog {} has ended",
+            other.did
+        )));
+    }
+    TransferTarget::attended(other, leg, destination)
+        .map_err(|why| BackendError::FailedPrecondition(format!("replaces: {why}")))
+}
+
+impl NodeBackend {
+    /// The view of `other`, the call an attended transfer replaces a leg of, wherever it is
+    /// driven. A call forwarded here (to the transferred dialog's owner) cannot use
+    /// `get_anywhere`, which then looks here only: it asks `other`'s owner itself (a `Get`
+    /// that node answers locally, so nothing is forwarded twice).
+    async fn replaced_dialog(&self, other: DialogId) -> Result<DialogSnapshot, BackendError> {
+        let not_found = || BackendError::NotFound(format!("replaces: dialog {other} not found"));
+        if !dialogd_api::is_forwarded() {
+            return self.get_anywhere(other).await?.ok_or_else(not_found);
+        }
+        if let Some(view) = self.proxy.snapshot(other).await {
+            return Ok(view);
+        }
+        match self.owners.owner_of(other) {
+            Some(node) if node != self.node_id => {
+                let client = self.owners.client(node)?;
+                client
+                    .get(other)
+                    .await
+                    .map_err(|e| match remote_error(node, e) {
+                        BackendError::NotFound(_) => not_found(),
+                        e => e,
+                    })
+            }
+            _ => Err(not_found()),
+        }
+    }
+}
 
 impl CallControlBackend for NodeBackend {
     fn refer(
@@ -37,6 +122,106 @@ impl CallControlBackend for NodeBackend {
                 c.call_set_keepalive(id, config).await
             })
             .await
+        })
+    }
+
+    fn transfer(
+        &self,
+        id: DialogId,
+        leg: Leg,
+        target: TransferTargetSpec,
+        mode: LinkModeSpec,
+        extra_headers: Vec<String>,
+    ) -> BoxFuture<'_, Result<TransferOutcome, BackendError>> {
+        Box::pin(async move {
+            let proxy_target = match &target {
+                TransferTargetSpec::Blind { destination } => TransferTarget::Blind {
+                    destination: destination.clone(),
+                },
+                TransferTargetSpec::Attended {
+                    other,
+                    leg: other_leg,
+                    destination,
+                } => {
+                    let view = self.replaced_dialog(*other).await?;
+                    attended_target(&view, *other_leg, destination.clone())?
+                }
+            };
+            let headers = extra_headers.clone();
+            let local = async move {
+                let started = self
+                    .proxy
+                    .transfer(id, leg, proxy_target, link_mode(mode), extra_headers)
+                    .await?;
+                Ok::<_, ControlError>(TransferOutcome {
+                    status: started.status,
+                    refer_to: started.refer_to,
+                })
+            };
+            self.at_owner(id, local, move |c| async move {
+                c.call_transfer(id, leg, &target, mode, headers).await
+            })
+            .await
+        })
+    }
+
+    fn link_transfer(
+        &self,
+        old: DialogId,
+        new: DialogId,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(async move {
+            let local = self.proxy.link_transfer(old, new);
+            self.at_owner(old, local, move |c| async move {
+                c.call_link_transfer(old, new).await
+            })
+            .await
+        })
+    }
+
+    fn hold(
+        &self,
+        id: DialogId,
+        mode: HoldModeSpec,
+    ) -> BoxFuture<'_, Result<Vec<LegOutcome>, BackendError>> {
+        Box::pin(async move {
+            let local = async move {
+                let legs = self.proxy.hold(id, hold_mode(mode)).await?;
+                Ok::<_, ControlError>(leg_outcomes(legs))
+            };
+            self.at_owner(
+                id,
+                local,
+                move |c| async move { c.call_hold(id, mode).await },
+            )
+            .await
+        })
+    }
+
+    fn unhold(&self, id: DialogId) -> BoxFuture<'_, Result<Vec<LegOutcome>, BackendError>> {
+        Box::pin(async move {
+            let local = async move {
+                let legs = self.proxy.unhold(id).await?;
+                Ok::<_, ControlError>(leg_outcomes(legs))
+            };
+            self.at_owner(id, local, move |c| async move { c.call_unhold(id).await })
+                .await
+        })
+    }
+
+    fn bridge(&self, spec: BridgeSpec) -> BoxFuture<'_, Result<BridgeOutcome, BackendError>> {
+        Box::pin(async move {
+            let req = BridgeRequest {
+                from: spec.from,
+                to: spec.to,
+                outbound_proxy: spec.outbound_proxy,
+                extra_headers: spec.extra_headers,
+            };
+            let started = self.proxy.bridge(req).await.map_err(control_error)?;
+            Ok(BridgeOutcome {
+                id: started.did,
+                call_id: started.call_id,
+            })
         })
     }
 }

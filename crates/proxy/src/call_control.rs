@@ -140,5 +140,5 @@ pub(crate) fn refer(
         .ok_or(ControlError::NotConfirmed(did))?;
     tracing::info!(leg = leg_name(leg), %refer_to, cseq = req.cseq, "REFER sent");
     metrics::counter!("dialogd_refers_sent_total").increment(1);
-    Ok(send_tracked(&state.ctx, req))
+    Ok(send_tracked(&state.ctx, req, None))
 }

@@ -72,6 +72,8 @@ pub enum DialogMsg {
     OwnerChecked(bool),
     /// The outcome of a keep-alive probe ([`crate::dialog_keepalive`]).
     ProbeOutcome(dialogd_dialog::ProbeId, generated::Outcome),
+    /// Progress of hold, transfer and bridge ([`crate::call_control_msg`]).
+    CallControl(crate::call_control_msg::CallControlMsg),
     /// Stop driving the dialog without ending it (another node owns it now, or this node
     /// shuts down and will adopt it again at restart): no BYE, no release.
     Detach,
@@ -80,8 +82,21 @@ pub enum DialogMsg {
 /// The actor's answer to an in-dialog request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DialogAnswer {
-    Forward { rewrite_cseq: Option<u32> },
-    Reject { code: u16, reason: String },
+    Forward {
+        rewrite_cseq: Option<u32>,
+        /// The leg that sent it.
+        from: Leg,
+    },
+    Reject {
+        code: u16,
+        reason: String,
+    },
+    /// The request is for the proxy itself (a NOTIFY of a transfer it started, a request to
+    /// the proxy's own leg of a bridge): answer it with this and forward nothing.
+    Answer {
+        code: u16,
+        reason: String,
+    },
     NotThisDialog,
 }
 
@@ -92,6 +107,8 @@ pub struct DialogActor;
 pub struct DialogActorArgs {
     pub ctx: Arc<ProxyContext>,
     pub dialog: Dialog,
+    /// The proxy is the dialog's caller: a bridge ([`crate::bridge`]).
+    pub bridge: Option<crate::bridge::BridgePlan>,
 }
 
 /// The actor's state.
@@ -112,6 +129,15 @@ pub struct DialogActorState {
     pub(crate) keepalive: Option<dialogd_dialog::Keepalive>,
     /// The leg the keep-alive found dead, waiting for the ownership check.
     pub(crate) keepalive_dead: Option<Leg>,
+    /// The legs' last SDPs and the proxy's hold ([`crate::hold`]).
+    pub(crate) media: dialogd_dialog::Media,
+    /// A transfer the proxy started ([`crate::transfer`]).
+    pub(crate) transfer: Option<crate::transfer::ActiveTransfer>,
+    /// The proxy is this dialog's caller (a bridge, [`crate::bridge`]): requests from the
+    /// callee are answered here.
+    pub(crate) local_caller: bool,
+    /// Where a bridge sends its callee once it answers ([`crate::bridge`]).
+    pub(crate) bridge: Option<crate::bridge::BridgePlan>,
 }
 
 /// Dialog settings from the policy decision and the node defaults.
@@ -154,6 +180,15 @@ pub async fn spawn(
     ctx: &Arc<ProxyContext>,
     dialog: Dialog,
 ) -> Result<DialogHandle, ractor::SpawnErr> {
+    spawn_actor(ctx, dialog, None).await
+}
+
+/// [`spawn`], for a dialog whose caller is the proxy itself when `bridge` is given.
+pub(crate) async fn spawn_actor(
+    ctx: &Arc<ProxyContext>,
+    dialog: Dialog,
+    bridge: Option<crate::bridge::BridgePlan>,
+) -> Result<DialogHandle, ractor::SpawnErr> {
     let did = dialog.did();
     let call_id = dialog.call_id().to_owned();
     let state = dialog.state();
@@ -163,6 +198,7 @@ pub async fn spawn(
         DialogActorArgs {
             ctx: ctx.clone(),
             dialog,
+            bridge,
         },
     )
     .await?;
@@ -223,6 +259,10 @@ impl Actor for DialogActor {
             replicated_deadline,
             keepalive: None,
             keepalive_dead: None,
+            media: dialogd_dialog::Media::default(),
+            transfer: None,
+            local_caller: args.bridge.is_some(),
+            bridge: args.bridge,
         };
         // An adopted dialog probes afresh if its record asks for keep-alive.
         dialog_keepalive::sync(&mut state, Instant::now());
@@ -252,10 +292,26 @@ impl Actor for DialogActor {
                 DialogMsg::Request(req, by_did, reply) => {
                     let facts = facts::request(&req, by_did);
                     let verdict = state.dialog.handle_request(now, &facts);
-                    let _ = reply.send(answer(verdict));
+                    let mut answer = answer(verdict);
+                    if let DialogAnswer::Forward { from, .. } = answer {
+                        if let Some(sdp) = facts::sdp_body(&req) {
+                            state.media.note(from, sdp);
+                        }
+                        if let Some((code, reason)) =
+                            crate::call_control_msg::for_the_proxy(&myself, state, &req, from)
+                        {
+                            answer = DialogAnswer::Answer { code, reason };
+                        }
+                    }
+                    let _ = reply.send(answer);
                 }
                 DialogMsg::Response(resp, source, reply) => {
                     let facts = facts::response(&resp);
+                    if resp.status().is_some_and(|s| (101..300).contains(&s))
+                        && let Some(sdp) = facts::sdp_body(&resp)
+                    {
+                        state.media.note(Leg::Callee, sdp);
+                    }
                     let was_confirmed = state.dialog.state().is_confirmed();
                     state
                         .dialog
@@ -304,6 +360,9 @@ impl Actor for DialogActor {
                 DialogMsg::ProbeOutcome(probe, outcome) => {
                     dialog_keepalive::on_outcome(state, now, probe, outcome);
                 }
+                DialogMsg::CallControl(msg) => {
+                    crate::call_control_msg::handle(&myself, state, msg).await;
+                }
                 DialogMsg::End(legs, extra, reply) => {
                     let ended = state.dialog.end(now, EndCause::Api, &legs, &extra);
                     let _ = reply.send(ended);
@@ -320,7 +379,7 @@ impl Actor for DialogActor {
                     state.dialog.set_timeout(now, timeout);
                     let _ = reply.send(live);
                 }
-                DialogMsg::Control(cmd) => dialog_commands::handle(state, cmd).await,
+                DialogMsg::Control(cmd) => dialog_commands::handle(&myself, state, cmd).await,
                 DialogMsg::TimeoutDecision(decision) => {
                     state.dialog.decide_timeout(now, decision);
                 }
@@ -365,7 +424,10 @@ impl Actor for DialogActor {
 
 fn answer(v: RequestVerdict) -> DialogAnswer {
     match v {
-        RequestVerdict::Forward { cseq, .. } => DialogAnswer::Forward { rewrite_cseq: cseq },
+        RequestVerdict::Forward { cseq, from } => DialogAnswer::Forward {
+            rewrite_cseq: cseq,
+            from,
+        },
         RequestVerdict::Reject { code, reason } => DialogAnswer::Reject {
             code,
             reason: reason.to_owned(),
@@ -394,6 +456,7 @@ async fn drive(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
             DialogOutput::Ended(cause) => {
                 tracing::info!(%cause, "dialog ended");
                 state.keepalive = None;
+                crate::transfer::on_dialog_ended(state);
                 let events = &state.ctx.events;
                 events.emit(&state.dialog, EventKind::Deleted, Some(cause));
                 if let Err(e) = state.ctx.admission.release(did, cause).await {
@@ -494,6 +557,6 @@ async fn send_generated(ctx: &Arc<ProxyContext>, req: dialogd_dialog::GeneratedR
         }
     };
     let bytes = facts::build_generated(ctx, &req, target.transport);
-    generated::spawn(ctx, GeneratedRequest { bytes, target }, None);
+    generated::spawn(ctx, GeneratedRequest::new(bytes, target), None);
     let _ = Duration::ZERO;
 }

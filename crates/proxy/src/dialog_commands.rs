@@ -73,11 +73,39 @@ pub enum DialogCommand {
         extra_headers: Vec<String>,
         reply: Reply<oneshot::Receiver<Outcome>>,
     },
+    /// Re-INVITE both legs to hold or resume ([`crate::hold`]); the answer is the receiver
+    /// of each leg's outcome.
+    Hold {
+        action: crate::hold::HoldAction,
+        reply: Reply<crate::hold::HoldStarted>,
+    },
+    /// Transfer a leg ([`crate::transfer`]); the answer is the Refer-To sent and the
+    /// receiver of the REFER's outcome.
+    Transfer {
+        spec: crate::transfer::TransferSpec,
+        reply: Reply<(String, oneshot::Receiver<Outcome>)>,
+    },
+    /// Link the new call with this Call-ID to this dialog's transfer.
+    LinkTransfer { call_id: String, reply: Reply<()> },
 }
 
 /// Carries out `cmd` on the actor's dialog and answers it.
-pub async fn handle(state: &mut DialogActorState, cmd: DialogCommand) {
+pub async fn handle(
+    myself: &ractor::ActorRef<crate::dialog_actor::DialogMsg>,
+    state: &mut DialogActorState,
+    cmd: DialogCommand,
+) {
     match cmd {
+        DialogCommand::Hold { action, reply } => {
+            let _ = reply.send(crate::hold::start(myself, state, action));
+        }
+        DialogCommand::Transfer { spec, reply } => {
+            let _ = reply.send(crate::transfer::start(myself, state, spec));
+        }
+        DialogCommand::LinkTransfer { call_id, reply } => {
+            let r = live(state).map(|()| crate::transfer::linked(state, call_id));
+            let _ = reply.send(r);
+        }
         DialogCommand::SetVar { name, value, reply } => {
             let r = set_var(state, name, value).await;
             let _ = reply.send(r);

@@ -139,7 +139,7 @@ fn send_probe(
     };
     tracing::debug!(leg = ?leg, cseq = req.cseq, "keep-alive probe");
     metrics::counter!("dialogd_keepalive_probes_total").increment(1);
-    let done = send_tracked(&state.ctx, req);
+    let done = send_tracked(&state.ctx, req, None);
     tokio::spawn(async move {
         let outcome = done.await.unwrap_or(Outcome::TransportError);
         let _ = me.cast(DialogMsg::ProbeOutcome(probe, outcome));

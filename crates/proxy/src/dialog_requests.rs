@@ -14,10 +14,12 @@ use crate::generated::{self, GeneratedRequest, Outcome};
 use crate::routing::resolve;
 
 /// Sends `req` (from the dialog) in the background; the receiver gets its outcome. A request
-/// that cannot be routed is a [`Outcome::TransportError`].
+/// that cannot be routed is a [`Outcome::TransportError`]. `ack` (a re-INVITE's,
+/// [`dialogd_dialog::Dialog::ack_towards`]) answers its 2xx.
 pub fn send_tracked(
     ctx: &Arc<ProxyContext>,
     req: dialogd_dialog::GeneratedRequest,
+    ack: Option<dialogd_dialog::GeneratedRequest>,
 ) -> oneshot::Receiver<Outcome> {
     let (tx, rx) = oneshot::channel();
     let ctx = ctx.clone();
@@ -35,7 +37,34 @@ pub fn send_tracked(
             }
         };
         let bytes = facts::build_generated(&ctx, &req, target.transport);
-        generated::spawn(&ctx, GeneratedRequest { bytes, target }, Some(tx));
+        let mut generated = GeneratedRequest::new(bytes, target);
+        generated.ack = ack.map(|a| facts::build_generated(&ctx, &a, target.transport));
+        generated::spawn(&ctx, generated, Some(tx));
     });
     rx
+}
+
+/// Sends `req` (an ACK for a 2xx: no transaction, RFC 3261 §17.1.1.3) once, now; a failure
+/// is logged (the 2xx's retransmission is ACKed again). Awaited, so a request the caller sends
+/// next (a bridge's REFER) cannot overtake it.
+pub async fn send_once(ctx: &ProxyContext, req: &dialogd_dialog::GeneratedRequest) {
+    let target_uri = req.route_set.first().map_or_else(
+        || req.request_uri.clone(),
+        |r| dialogd_sip::values::NameAddr::parse(r).map_or_else(|| r.clone(), |n| n.uri),
+    );
+    let target = match resolve(&target_uri).await {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::warn!(error = %e, method = %req.method, "cannot route generated request");
+            return;
+        }
+    };
+    let bytes = facts::build_generated(ctx, req, target.transport);
+    if let Err(e) = ctx
+        .transports
+        .send(target.transport, target.addr, bytes)
+        .await
+    {
+        tracing::debug!(error = %e, method = %req.method, "generated request not sent");
+    }
 }

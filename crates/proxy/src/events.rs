@@ -8,7 +8,7 @@
 
 use std::sync::Mutex;
 
-use dialogd_dialog::{Dialog, DialogEvent, EndCause, EventKind};
+use dialogd_dialog::{ControlEvent, Dialog, DialogEvent, EndCause, EventKind};
 use tokio::sync::broadcast;
 
 /// Events a watcher may fall behind by before it loses the oldest.
@@ -57,12 +57,41 @@ impl EventBus {
             state: dialog.state(),
             profiles: dialog.profiles().to_vec(),
             timeout: dialog.timeout(),
+            control: None,
         };
         match kind {
             EventKind::Failed => event.failed_code = cause.and_then(DialogEvent::failed_code_of),
             EventKind::Deleted => event.end_cause = cause,
             _ => {}
         }
+        self.send(event);
+    }
+
+    /// Emits a `Transfer` or `Hold` event for `dialog` with its details. Does nothing when
+    /// nobody watches.
+    pub fn emit_control(&self, dialog: &Dialog, kind: EventKind, control: ControlEvent) {
+        tracing::info!(kind = %kind, leg = ?control.leg, action = control.action, state = control.state, status = %control.status, "call control event");
+        if self.tx.receiver_count() == 0 {
+            return;
+        }
+        let event = DialogEvent {
+            id: 0,
+            unix_ms: crate::initial::unix_ms(),
+            node_id: self.node_id,
+            did: dialog.did(),
+            call_id: dialog.call_id().to_owned(),
+            kind,
+            failed_code: None,
+            end_cause: None,
+            state: dialog.state(),
+            profiles: dialog.profiles().to_vec(),
+            timeout: dialog.timeout(),
+            control: Some(control),
+        };
+        self.send(event);
+    }
+
+    fn send(&self, mut event: DialogEvent) {
         // A poisoned lock only means another emitter panicked mid-send: the counter is fine.
         let mut next = self.next_id.lock().unwrap_or_else(|e| e.into_inner());
         event.id = *next;

@@ -113,6 +113,48 @@ pub fn build_generated(
         contact: None,
         max_forwards: ctx.settings.max_forwards,
         extra_headers: &req.extra_headers,
-        body: None,
+        body: req
+            .body
+            .as_ref()
+            .map(|b| (b.content_type.as_str(), b.bytes.as_slice())),
     })
+}
+
+/// The body of `msg` if it is an SDP (`Content-Type: application/sdp`, any case, parameters
+/// allowed) and not empty: what a leg offered or answered ([`dialogd_dialog::Media`]).
+pub fn sdp_body(msg: &SipMessage) -> Option<&[u8]> {
+    let body = msg.body();
+    if body.is_empty() {
+        return None;
+    }
+    let ct = msg.header(&HeaderName::ContentType)?;
+    let media = ct.split(';').next().unwrap_or_default().trim();
+    media
+        .eq_ignore_ascii_case("application/sdp")
+        .then_some(body)
+}
+
+/// The `Event` package of a request (`refer` for the NOTIFYs of a REFER), lower-cased,
+/// without parameters (`refer;id=93` is `refer`).
+pub fn event_package(msg: &SipMessage) -> Option<String> {
+    let v = msg.header(&HeaderName::Event)?;
+    Some(
+        v.split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase(),
+    )
+}
+
+/// True if the request ends its subscription (`Subscription-State: terminated`).
+pub fn subscription_terminated(msg: &SipMessage) -> bool {
+    msg.header(&HeaderName::Other("Subscription-State".into()))
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .eq_ignore_ascii_case("terminated")
+        })
 }

@@ -23,6 +23,23 @@ use crate::transaction_table::TransactionInput;
 pub struct GeneratedRequest {
     pub bytes: Bytes,
     pub target: Target,
+    /// For an INVITE: the ACK sent (to `target`) for its 2xx and for every retransmission
+    /// of it (RFC 3261 §13.2.2.4), when known in advance (an in-dialog re-INVITE).
+    pub ack: Option<Bytes>,
+    /// Gets every response (an INVITE whose ACK needs the 2xx: a new dialog's).
+    pub responses: Option<mpsc::UnboundedSender<SipMessage>>,
+}
+
+impl GeneratedRequest {
+    /// `bytes` to `target`, nothing else.
+    pub fn new(bytes: Bytes, target: Target) -> GeneratedRequest {
+        GeneratedRequest {
+            bytes,
+            target,
+            ack: None,
+            responses: None,
+        }
+    }
 }
 
 /// How a generated request ended.
@@ -63,7 +80,7 @@ pub fn spawn(
     let ctx = ctx.clone();
     tokio::spawn(async move {
         let mut done = done;
-        let outcome = run(&ctx, machine, req.target, rx, &mut done).await;
+        let outcome = run(&ctx, machine, &req, rx, &mut done).await;
         ctx.transactions.remove(&key);
         if let Some(d) = done {
             let _ = d.send(outcome);
@@ -74,10 +91,11 @@ pub fn spawn(
 async fn run(
     ctx: &ProxyContext,
     mut machine: ClientTransaction,
-    target: Target,
+    req: &GeneratedRequest,
     mut rx: mpsc::UnboundedReceiver<TransactionInput>,
     done: &mut Option<oneshot::Sender<Outcome>>,
 ) -> Outcome {
+    let target = req.target;
     let mut outcome = Outcome::TimedOut;
     loop {
         loop {
@@ -101,7 +119,20 @@ async fn run(
                     }
                 }
                 TransactionOutput::Deliver(resp) => {
-                    if let Some(s) = resp.status().filter(|s| *s >= 200) {
+                    let status = resp.status().unwrap_or(0);
+                    if let Some(ack) = req.ack.as_ref().filter(|_| (200..300).contains(&status)) {
+                        let sent = ctx
+                            .transports
+                            .send(target.transport, target.addr, ack.clone())
+                            .await;
+                        if let Err(e) = sent {
+                            tracing::debug!(error = %e, "ACK for a 2xx not sent; the next retransmission is ACKed again");
+                        }
+                    }
+                    if let Some(r) = &req.responses {
+                        let _ = r.send(resp.clone());
+                    }
+                    if let Some(s) = Some(status).filter(|s| *s >= 200) {
                         outcome = Outcome::Final(s);
                         if let Some(d) = done.take() {
                             let _ = d.send(outcome.clone());

@@ -23,6 +23,8 @@ pub struct Accepted {
     pub dialog: Option<DialogHandle>,
     /// CSeq number to write when forwarding, if the dialog maps it.
     pub rewrite_cseq: Option<u32>,
+    /// The leg that sent it (when a dialog accepted it).
+    pub from: Option<dialogd_dialog::Leg>,
     /// A valid `did` of ours whose dialog this node does not drive (another node owns it
     /// now, or it ended): a BYE for it is proxied and the dialog released in the cluster.
     pub orphan: Option<dialogd_dialog::DialogId>,
@@ -65,13 +67,15 @@ pub async fn check(
             by_did.is_some()
         );
         match answer {
-            Ok(DialogAnswer::Forward { rewrite_cseq }) => {
+            Ok(DialogAnswer::Forward { rewrite_cseq, from }) => {
                 return Ok(Accepted {
                     dialog: Some(handle),
                     rewrite_cseq,
+                    from: Some(from),
                     orphan: None,
                 });
             }
+            Ok(DialogAnswer::Answer { code, reason }) => return Err((code, reason)),
             Ok(DialogAnswer::Reject { code, reason }) => {
                 metrics::counter!("dialogd_forged_requests_total", "reason" => "dialog")
                     .increment(1);
@@ -83,6 +87,7 @@ pub async fn check(
     Ok(Accepted {
         dialog: None,
         rewrite_cseq: None,
+        from: None,
         orphan: by_did,
     })
 }
@@ -137,10 +142,20 @@ pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, 
     {
         release_orphan(ctx, did);
     }
+    // The answer to a re-INVITE or UPDATE carries the other leg's SDP: its dialog notes it.
+    let offers = matches!(
+        msg.method(),
+        Some(dialogd_sip::Method::Invite | dialogd_sip::Method::Update)
+    );
+    let media = match (accepted.dialog, accepted.from) {
+        (Some(h), Some(from)) if offers => Some((h, from.other())),
+        _ => None,
+    };
     plan.send(Plan::Forward {
         bytes,
         target,
         dialog: None,
+        media,
     });
 }
 

@@ -25,6 +25,7 @@ pub const RETRY_AFTER_SECS: u32 = 5;
 
 /// Handles an initial request; its server transaction already exists.
 pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, plan: PlanSender) {
+    let (msg, link) = crate::transfer_link::take(msg);
     let decision = ctx.policy.evaluate(&msg, inbound.source);
     if let Some((code, reason)) = &decision.reject {
         tracing::info!(call_id = msg.call_id(), code, rules = ?decision.matched, "rejected by policy");
@@ -80,7 +81,7 @@ pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, 
         forward(ctx, &msg, &inbound, &own, target, None, plan);
         return;
     }
-    invite(ctx, msg, inbound, own, target, decision, plan).await;
+    invite(ctx, msg, inbound, own, target, decision, link, plan).await;
 }
 
 /// A spiral: our Record-Route is already in the INVITE with a `did` whose MAC is valid and
@@ -104,6 +105,7 @@ fn is_spiral(ctx: &ProxyContext, msg: &SipMessage) -> bool {
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn invite(
     ctx: &Arc<ProxyContext>,
     msg: SipMessage,
@@ -111,12 +113,14 @@ async fn invite(
     own: crate::routing::OwnRoutes,
     target: Target,
     decision: Decision,
+    link: Option<String>,
     plan: PlanSender,
 ) {
     let did = ctx.registry.next_id();
     let now_ms = unix_ms();
     let settings = dialog_actor::settings_from(ctx, &decision);
-    let dialog = dialog_actor::new_dialog(ctx, did, &msg, &inbound, settings, now_ms);
+    let mut dialog = dialog_actor::new_dialog(ctx, did, &msg, &inbound, settings, now_ms);
+    let old = link.and_then(|token| crate::transfer_link::resolve(ctx, &mut dialog, &token));
     let record = dialog.record(
         u64::from(ctx.settings.node_id),
         std::time::Instant::now(),
@@ -164,6 +168,16 @@ async fn invite(
         }
     };
     tracing::info!(%did, call_id = msg.call_id(), profiles = decision.profiles.len(), "dialog created");
+    if let Some(sdp) = crate::facts::sdp_body(&msg) {
+        let note =
+            crate::call_control_msg::CallControlMsg::Sdp(dialogd_dialog::Leg::Caller, sdp.to_vec());
+        let _ = handle
+            .actor
+            .cast(dialog_actor::DialogMsg::CallControl(note));
+    }
+    if let Some(old) = old {
+        crate::transfer_link::tell_old(ctx, old, msg.call_id());
+    }
     for p in &decision.profiles {
         metrics::gauge!("dialogd_profile_size", "profile" => p.key.name.clone()).increment(1.0);
     }
@@ -193,6 +207,7 @@ fn forward(
         bytes,
         target,
         dialog: dialog.map(|(_, h)| h),
+        media: None,
     });
 }
 

@@ -9,7 +9,10 @@
 //! Main types: [`proxy::Proxy`] (start, stats, snapshots, end), [`context::ProxySettings`],
 //! [`policy::Policy`], [`transport::Transports`].
 
+pub mod bridge;
 pub mod call_control;
+pub mod call_control_msg;
+pub mod call_control_types;
 pub mod context;
 pub mod dialog_actor;
 pub mod dialog_commands;
@@ -22,6 +25,7 @@ pub mod events;
 pub mod facts;
 pub mod forward;
 pub mod generated;
+pub mod hold;
 pub mod in_dialog;
 pub mod initial;
 pub mod policy;
@@ -31,4 +35,6 @@ pub mod registry;
 pub mod routing;
 pub mod transaction_ends;
 pub mod transaction_table;
+pub mod transfer;
+pub mod transfer_link;
 pub mod transport;

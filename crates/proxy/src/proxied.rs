@@ -35,11 +35,13 @@ pub const TIMER_C: std::time::Duration = std::time::Duration::from_secs(181);
 /// What to do with a request whose server transaction exists.
 #[derive(Debug)]
 pub enum Plan {
-    /// Forward these bytes to `target`. `dialog` gets every response of an initial INVITE.
+    /// Forward these bytes to `target`. `dialog` gets every response of an initial INVITE;
+    /// `media` the SDP of a 2xx to a re-INVITE or UPDATE, as sent by that leg.
     Forward {
         bytes: Bytes,
         target: Target,
         dialog: Option<DialogHandle>,
+        media: Option<(DialogHandle, dialogd_dialog::Leg)>,
     },
     /// Answer locally and forward nothing.
     Reply {
@@ -61,6 +63,7 @@ pub struct Proxied {
     downstream: Option<Target>,
     forwarded: Option<SipMessage>,
     dialog: Option<DialogHandle>,
+    media: Option<(DialogHandle, dialogd_dialog::Leg)>,
     final_sent: bool,
     cancel_pending: bool,
     /// RFC 3261 §16.8 timer C: a forwarded INVITE without a final response by then is
@@ -118,6 +121,7 @@ pub fn start(ctx: &Arc<ProxyContext>, request: SipMessage, upstream: Target) -> 
         downstream: None,
         forwarded: None,
         dialog: None,
+        media: None,
         final_sent: false,
         cancel_pending: false,
         timer_c: None,
@@ -199,7 +203,9 @@ impl Proxied {
                 bytes,
                 target,
                 dialog,
+                media,
             } => {
+                self.media = media;
                 let forwarded = match SipMessage::parse(bytes) {
                     Ok(m) => m,
                     Err(e) => {
@@ -264,14 +270,7 @@ impl Proxied {
             return;
         };
         let cancel = dialogd_sip::builder::cancel_for(forwarded);
-        generated::spawn(
-            &self.ctx,
-            GeneratedRequest {
-                bytes: cancel,
-                target,
-            },
-            None,
-        );
+        generated::spawn(&self.ctx, GeneratedRequest::new(cancel, target), None);
     }
 
     fn reply(&mut self, code: u16, reason: &str, extra: &[String]) {
@@ -346,6 +345,13 @@ impl Proxied {
     /// Relays a response from downstream (RFC 3261 §16.7).
     async fn relay(&mut self, resp: SipMessage) {
         let Some(status) = resp.status() else { return };
+        if let Some((d, leg)) = &self.media
+            && (200..300).contains(&status)
+            && let Some(sdp) = crate::facts::sdp_body(&resp)
+        {
+            let msg = crate::call_control_msg::CallControlMsg::Sdp(*leg, sdp.to_vec());
+            let _ = d.actor.cast(DialogMsg::CallControl(msg));
+        }
         if let Some(d) = &self.dialog {
             let source = self
                 .downstream

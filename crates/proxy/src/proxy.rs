@@ -62,6 +62,10 @@ pub enum ControlError {
         method: &'static str,
         code: u16,
     },
+    /// The call is not in a state the command needs (already on hold, not on hold, no SDP
+    /// known, a transfer under way).
+    #[error("dialog {did}: {why}")]
+    Precondition { did: DialogId, why: String },
     /// A request the proxy sent for the API got no final response in time (or could not be
     /// sent); it may still be answered later.
     #[error("dialog {did}: no final response to the {method} sent to the {leg} ({why})")]
@@ -76,7 +80,7 @@ pub enum ControlError {
 /// A running proxy.
 #[derive(Debug, Clone)]
 pub struct Proxy {
-    ctx: Arc<ProxyContext>,
+    pub(crate) ctx: Arc<ProxyContext>,
 }
 
 impl Proxy {

@@ -35,6 +35,25 @@ pub fn escape_uri_value(s: &str) -> String {
     out
 }
 
+/// `s` with every `%XX` escape decoded (the reverse of [`escape_uri_value`]); `None` if an
+/// escape is cut short or not hex, or the result is not UTF-8.
+pub fn unescape_uri_value(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 /// `uri` with parameter `name` set to `value` (escaped with [`escape_uri_value`]): any
 /// parameter of that name (case-insensitive) is taken out, the new one goes last, before the
 /// headers.
@@ -212,5 +231,15 @@ mod tests {
             add_uri_header("<sip:c@h;lr?Subject=x>", "Replaces", "a"),
             "sip:c@h;lr?Subject=x&Replaces=a"
         );
+    }
+
+    #[test]
+    fn escaped_values_come_back() {
+        for v in ["a@b;c=d", "plain", "ünï cöde%", ""] {
+            assert_eq!(unescape_uri_value(&escape_uri_value(v)).as_deref(), Some(v));
+        }
+        assert_eq!(unescape_uri_value("abc%4"), None);
+        assert_eq!(unescape_uri_value("%zz"), None);
+        assert_eq!(unescape_uri_value("%ff"), None);
     }
 }

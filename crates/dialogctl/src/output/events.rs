@@ -1,9 +1,13 @@
 //! How `dialogctl events` prints each event: one line per event, columns separated by two
 //! spaces for people (`time  node  #id  kind  dialog  state  call-id  details`), one JSON object
-//! per line for scripts. Pure functions; they never print.
+//! per line for scripts. Transfer and hold events add what the proxy did (`leg=callee
+//! action=transfer state=notify status=180 ...`; in JSON a `control` object). Pure
+//! functions; they never print.
 
 use dialogd_api::WatchedEvent;
-use serde_json::json;
+use dialogd_api::events_convert::leg_name;
+use dialogd_dialog::ControlEvent;
+use serde_json::{Value, json};
 
 use super::profile_json;
 
@@ -12,6 +16,36 @@ fn clock(unix_ms: u64) -> String {
     let (secs, ms) = (unix_ms / 1000, unix_ms % 1000);
     let (h, m, s) = (secs / 3600 % 24, secs / 60 % 60, secs % 60);
     format!("{h:02}:{m:02}:{s:02}.{ms:03}")
+}
+
+fn control_json(c: &ControlEvent) -> Value {
+    json!({
+        "leg": leg_name(c.leg),
+        "action": c.action,
+        "state": c.state,
+        "status": c.status,
+        "destination": c.destination,
+        "other_call_id": c.other_call_id,
+    })
+}
+
+/// `leg=... action=... state=...` and the non-empty `status=`, `to=`, `other_call_id=`.
+fn control_details(c: &ControlEvent) -> Vec<String> {
+    let mut details = vec![
+        format!("leg={}", leg_name(c.leg)),
+        format!("action={}", c.action),
+        format!("state={}", c.state),
+    ];
+    for (key, value) in [
+        ("status", &c.status),
+        ("to", &c.destination),
+        ("other_call_id", &c.other_call_id),
+    ] {
+        if !value.is_empty() {
+            details.push(format!("{key}={value}"));
+        }
+    }
+    details
 }
 
 /// One event as one line (with its newline).
@@ -53,6 +87,7 @@ pub fn event_line(event: &WatchedEvent, as_json: bool) -> String {
                 "state": e.state.as_str(),
                 "profiles": e.profiles.iter().map(profile_json).collect::<Vec<_>>(),
                 "timeout_secs": e.timeout.as_secs(),
+                "control": e.control.as_ref().map(control_json),
             })
         ),
         (WatchedEvent::Dialog(e), false) => {
@@ -65,6 +100,9 @@ pub fn event_line(event: &WatchedEvent, as_json: bool) -> String {
             }
             if e.kind == dialogd_dialog::EventKind::TimeoutChanged {
                 details.push(format!("timeout={}s", e.timeout.as_secs()));
+            }
+            if let Some(c) = &e.control {
+                details.extend(control_details(c));
             }
             if !e.profiles.is_empty() {
                 let names: Vec<String> = e.profiles.iter().map(ToString::to_string).collect();
@@ -90,7 +128,9 @@ pub fn event_line(event: &WatchedEvent, as_json: bool) -> String {
 mod tests {
     use std::time::Duration;
 
-    use dialogd_dialog::{DialogEvent, DialogId, DialogState, EndCause, EventKind, ProfileKey};
+    use dialogd_dialog::{
+        DialogEvent, DialogId, DialogState, EndCause, EventKind, Leg, ProfileKey,
+    };
 
     use super::*;
 
@@ -107,7 +147,57 @@ mod tests {
             state: DialogState::Deleted,
             profiles: vec![ProfileKey::with_value("caller", "alice")],
             timeout: Duration::from_secs(60),
+            control: None,
         })
+    }
+
+    fn transfer_notify() -> WatchedEvent {
+        WatchedEvent::Dialog(DialogEvent {
+            id: 43,
+            unix_ms: 3_723_005,
+            node_id: 1,
+            did: DialogId::new(1, 0x2a),
+            call_id: "c1@host".into(),
+            kind: EventKind::Transfer,
+            failed_code: None,
+            end_cause: None,
+            state: DialogState::Confirmed,
+            profiles: vec![],
+            timeout: Duration::from_secs(60),
+            control: Some(ControlEvent {
+                leg: Leg::Callee,
+                action: "transfer",
+                state: "notify",
+                status: "180".into(),
+                destination: "sip:carol@example.com".into(),
+                other_call_id: String::new(),
+            }),
+        })
+    }
+
+    #[test]
+    fn transfer_and_hold_events_show_what_the_proxy_did() {
+        let line = event_line(&transfer_notify(), false);
+        assert!(
+            line.starts_with("01:02:03.005  node 1  #43  transfer "),
+            "{line}"
+        );
+        assert!(
+            line.ends_with(
+                "  c1@host  leg=callee action=transfer state=notify status=180 \
+                 to=sip:carol@example.com\n"
+            ),
+            "{line}"
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(&event_line(&transfer_notify(), true)).unwrap();
+        assert_eq!(v["kind"], "transfer");
+        assert_eq!(v["control"]["leg"], "callee");
+        assert_eq!(v["control"]["state"], "notify");
+        assert_eq!(v["control"]["status"], "180");
+        assert_eq!(v["control"]["other_call_id"], "");
+        let v: serde_json::Value = serde_json::from_str(&event_line(&deleted(), true)).unwrap();
+        assert_eq!(v["control"], serde_json::Value::Null);
     }
 
     #[test]

@@ -1,0 +1,144 @@
+//! Scenario (issue 6, must-show 2): `dialogctl call transfer --side caller --to <target>` on an
+//! answered call. The caller (SIPp `uac_transferee.xml`) receives a REFER in its dialog whose
+//! Refer-To is the target with the link parameter `dlgd_xfer`; it answers 202, NOTIFYs 100
+//! (answered by the proxy, never forwarded to the callee), places the new call to the Refer-To
+//! URI through the proxy — which strips the parameter, so the target sees the destination
+//! as asked — and NOTIFYs 200 once answered. The old call then ends (BYE to both legs, cause
+//! `transfer`); the Events stream shows `transfer` start, notify (100), ok with the new call's
+//! Call-ID (the link), then `deleted`.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
+use std::time::Duration;
+
+use dialogd_api::{Client, EventFilter, WatchedEvent};
+use dialogd_dialog::{DialogEvent, EndCause, EventKind, Leg};
+use dialogd_test_support::{DialogdNode, Direction, Sipp, wait_until};
+
+const RUN: Duration = Duration::from_secs(60);
+
+#[test]
+fn a_blind_transfer_refers_the_caller_links_its_new_call_and_ends_the_old_one() {
+    let node = DialogdNode::start("").unwrap();
+    let ctl = node.dialogctl();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let grpc = node.endpoints().grpc_url();
+    let mut stream = runtime.block_on(async {
+        let client = Client::connect(&grpc).await.unwrap();
+        let filter = EventFilter {
+            kinds: vec![EventKind::Transfer, EventKind::Deleted],
+            ..EventFilter::default()
+        };
+        client.watch_events(&filter).await.unwrap()
+    });
+
+    let callee = Sipp::uas("uas_keepalive.xml")
+        .calls(1)
+        .timeout(RUN)
+        .trace_messages(true)
+        .spawn()
+        .unwrap();
+    let target = Sipp::uas("uas_target.xml")
+        .calls(1)
+        .timeout(RUN)
+        .trace_messages(true)
+        .spawn()
+        .unwrap();
+    let caller = Sipp::uac("uac_transferee.xml", node.sip_addr())
+        .uas_port(callee.port())
+        .calls(1)
+        .pause(Duration::from_millis(300))
+        .timeout(RUN)
+        .trace_messages(true)
+        .spawn()
+        .unwrap();
+    let (id, call_id) = wait_until(Duration::from_secs(10), "the call confirmed", || {
+        let dialogs = ctl.dialogs()?;
+        let d = dialogs
+            .iter()
+            .find(|d| d["state"] == "confirmed")
+            .ok_or_else(|| anyhow::anyhow!("no confirmed dialog: {dialogs:?}"))?;
+        Ok((
+            d["id"].as_str().unwrap_or_default().to_owned(),
+            d["call_id"].as_str().unwrap_or_default().to_owned(),
+        ))
+    })
+    .unwrap();
+
+    let to = format!("sip:carol@127.0.0.1:{}", target.port());
+    let started = ctl
+        .json(&["call", "transfer", &id, "--side", "caller", "--to", &to])
+        .unwrap();
+    assert_eq!(started["status"], 202, "{started}");
+    let refer_to = started["refer_to"].as_str().unwrap().to_owned();
+    assert!(
+        refer_to.starts_with(&format!("<{to};dlgd_xfer=")),
+        "{refer_to}"
+    );
+
+    let caller = caller.wait().unwrap();
+    let target = target.wait().unwrap();
+    let callee = callee.wait().unwrap();
+    assert!(caller.all_successful(), "{}", caller.describe());
+    assert!(target.all_successful(), "{}", target.describe());
+    assert!(callee.all_successful(), "{}", callee.describe());
+
+    // The REFER reached the caller in its dialog, with the Refer-To the API answered.
+    let refer = caller.full_message(Direction::Received, "REFER").unwrap();
+    assert_eq!(refer.header("Refer-To").unwrap(), refer_to);
+    assert_eq!(refer.header("Call-ID").unwrap(), call_id);
+    // The target saw the destination without the link parameter.
+    let invite = target.full_message(Direction::Received, "INVITE").unwrap();
+    assert_eq!(invite.first_line(), format!("INVITE {to} SIP/2.0"));
+    let new_call_id = invite.header("Call-ID").unwrap();
+    assert_eq!(new_call_id, format!("xfer///{call_id}"));
+    // The NOTIFYs stayed at the proxy; the transferor got the BYE of the old call.
+    assert!(
+        callee.received("NOTIFY").is_empty(),
+        "{}",
+        callee.describe()
+    );
+    assert_eq!(callee.received("BYE").len(), 1, "{}", callee.describe());
+    assert_eq!(caller.logged("bye_received").len(), 1);
+
+    let events: Vec<DialogEvent> = runtime.block_on(async {
+        let mut got: Vec<DialogEvent> = Vec::new();
+        // start, notify, ok, deleted (old), deleted (new)
+        while got.len() < 5 {
+            match tokio::time::timeout(Duration::from_secs(10), stream.next()).await {
+                Ok(Ok(Some(WatchedEvent::Dialog(e)))) => got.push(e),
+                other => panic!("after {got:?}: {other:?}"),
+            }
+        }
+        got
+    });
+    let old: Vec<&DialogEvent> = events.iter().filter(|e| e.call_id == call_id).collect();
+    let states: Vec<(&str, String)> = old
+        .iter()
+        .filter_map(|e| e.control.as_ref())
+        .map(|c| (c.state, c.status.clone()))
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            ("start", String::new()),
+            ("notify", "100".to_owned()),
+            ("ok", "200".to_owned())
+        ],
+        "{events:?}"
+    );
+    let ok = old[2].control.as_ref().unwrap();
+    assert_eq!(ok.leg, Leg::Caller);
+    assert_eq!(ok.destination, to);
+    assert_eq!(ok.other_call_id, new_call_id, "the link: {ok:?}");
+    assert_eq!(old[3].kind, EventKind::Deleted);
+    assert_eq!(old[3].end_cause, Some(EndCause::Transfer));
+    let new_deleted = events
+        .iter()
+        .find(|e| e.call_id == new_call_id)
+        .expect("the new call's deleted");
+    assert_eq!(new_deleted.end_cause, Some(EndCause::ByeCaller));
+}

@@ -1,0 +1,88 @@
+//! What the dialog actor hears about the call control it runs (hold, transfer, bridge) and
+//! which in-dialog requests are for the proxy itself rather than for the other leg.
+//!
+//! | request from a leg | when | answer here |
+//! |---|---|---|
+//! | NOTIFY, `Event: refer` | the proxy transfers that leg ([`crate::transfer`]) | 200, progress read |
+//! | BYE | the proxy is the caller (bridge) | 200 (the dialog ended on it) |
+//! | NOTIFY, OPTIONS, INFO, UPDATE… | the proxy is the caller | 200 (NOTIFY: progress read) |
+//! | re-INVITE | the proxy is the caller | 488 (the proxy has no media to offer) |
+//!
+//! Anything else is forwarded as usual.
+
+use dialogd_dialog::Leg;
+use dialogd_sip::{Method, SipMessage};
+use ractor::ActorRef;
+
+use crate::dialog_actor::{DialogActorState, DialogMsg};
+use crate::facts;
+use crate::generated::Outcome;
+use crate::hold::{self, HoldAction};
+use crate::transfer;
+
+/// Progress of the call control a dialog's actor runs.
+pub enum CallControlMsg {
+    /// A leg sent this SDP outside the actor's sight (the initial INVITE, the 2xx of a
+    /// re-INVITE or UPDATE).
+    Sdp(Leg, Vec<u8>),
+    /// A hold or unhold re-INVITE to `leg` got this outcome.
+    HoldAnswered {
+        leg: Leg,
+        action: HoldAction,
+        outcome: Outcome,
+    },
+    /// A transfer's REFER got this outcome.
+    ReferAnswered(Outcome),
+    /// A new call (this Call-ID) was linked to this dialog's transfer.
+    Linked { call_id: String },
+    /// The callee of a bridge answered with a 2xx (or retransmitted it).
+    BridgeAnswered,
+}
+
+/// Carries out `msg`.
+pub(crate) async fn handle(
+    myself: &ActorRef<DialogMsg>,
+    state: &mut DialogActorState,
+    msg: CallControlMsg,
+) {
+    match msg {
+        CallControlMsg::Sdp(leg, body) => state.media.note(leg, &body),
+        CallControlMsg::HoldAnswered {
+            leg,
+            action,
+            outcome,
+        } => hold::answered(state, leg, action, &outcome),
+        CallControlMsg::ReferAnswered(outcome) => transfer::refer_answered(state, &outcome),
+        CallControlMsg::Linked { call_id } => transfer::linked(state, call_id),
+        CallControlMsg::BridgeAnswered => {
+            let ctx = state.ctx.clone();
+            crate::bridge::answered(myself, state, &ctx).await;
+        }
+    }
+}
+
+/// The answer to give here if `req` (accepted by the dialog, sent by `from`) is for the
+/// proxy itself (module table); `None`: forward it.
+pub(crate) fn for_the_proxy(
+    _myself: &ActorRef<DialogMsg>,
+    state: &mut DialogActorState,
+    req: &SipMessage,
+    from: Leg,
+) -> Option<(u16, String)> {
+    let method = req.method()?;
+    let refer_notify =
+        *method == Method::Notify && facts::event_package(req).as_deref() == Some("refer");
+    let transferring = state.transfer.as_ref().is_some_and(|t| t.leg == from);
+    if refer_notify && (transferring || state.local_caller) {
+        transfer::notified(state, req);
+        return Some((200, "OK".to_owned()));
+    }
+    if !state.local_caller || from != Leg::Callee {
+        return None;
+    }
+    match method {
+        Method::Ack => None,
+        Method::Invite => Some((488, "Not Acceptable Here".to_owned())),
+        _ => Some((200, "OK".to_owned())),
+    }
+}
