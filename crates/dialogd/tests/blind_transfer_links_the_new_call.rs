@@ -5,7 +5,8 @@
 //! URI through the proxy — which strips the parameter, so the target sees the destination
 //! as asked — and NOTIFYs 200 once answered. The old call then ends (BYE to both legs, cause
 //! `transfer`); the Events stream shows `transfer` start, notify (100), ok with the new call's
-//! Call-ID (the link), then `deleted`.
+//! Call-ID (the link), then `deleted`. The same flow runs on one node, and on a three-node
+//! cluster with the transfer asked of a node that does not own the call.
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
@@ -13,14 +14,26 @@ use std::time::Duration;
 
 use dialogd_api::{Client, EventFilter, WatchedEvent};
 use dialogd_dialog::{DialogEvent, EndCause, EventKind, Leg};
-use dialogd_test_support::{DialogdNode, Direction, Sipp, wait_until};
+use dialogd_test_support::{Dialogctl, DialogdCluster, DialogdNode, Direction, Sipp, wait_until};
 
 const RUN: Duration = Duration::from_secs(60);
 
 #[test]
 fn a_blind_transfer_refers_the_caller_links_its_new_call_and_ends_the_old_one() {
     let node = DialogdNode::start("").unwrap();
-    let ctl = node.dialogctl();
+    blind_transfer(&node, &node.dialogctl());
+}
+
+#[test]
+fn a_blind_transfer_works_from_a_node_that_does_not_own_the_call() {
+    let config = "[dialog]\nsecret = \"cluster-test-secret-0123456789\"\n";
+    let cluster = DialogdCluster::start(3, "", config).unwrap();
+    blind_transfer(cluster.node(0).unwrap(), &cluster.dialogctl(2));
+}
+
+/// The flow of the module doc: calls through `node` (which owns them, and whose events are
+/// watched), the transfer through `ctl`.
+fn blind_transfer(node: &DialogdNode, ctl: &Dialogctl) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -5,7 +5,8 @@
 //! the caller sends its own re-INVITE and BYE with its own CSeq numbers: the callee receives
 //! them shifted above the proxy's two re-INVITEs (and accepts both), and the caller gets the
 //! responses back with the numbers it used. The Events stream reports `hold` start and ok for
-//! each leg and action.
+//! each leg and action. The same flow runs on one node, and on a three-node cluster with
+//! every `dialogctl call` sent to a node that does not own the call (forwarded to the owner).
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
@@ -13,7 +14,9 @@ use std::time::Duration;
 
 use dialogd_api::{Client, EventFilter, WatchedEvent};
 use dialogd_dialog::{DialogEvent, EventKind, Leg};
-use dialogd_test_support::{DialogdNode, Direction, SipMessage, Sipp, wait_until};
+use dialogd_test_support::{
+    Dialogctl, DialogdCluster, DialogdNode, Direction, SipMessage, Sipp, wait_until,
+};
 
 const RUN: Duration = Duration::from_secs(60);
 
@@ -39,7 +42,19 @@ fn version(sdp: &str) -> u64 {
 #[test]
 fn hold_and_unhold_reinvite_both_legs_and_the_callers_later_requests_stay_in_order() {
     let node = DialogdNode::start("").unwrap();
-    let ctl = node.dialogctl();
+    hold_and_unhold(&node, &node.dialogctl());
+}
+
+#[test]
+fn hold_and_unhold_work_from_a_node_that_does_not_own_the_call() {
+    let config = "[dialog]\nsecret = \"cluster-test-secret-0123456789\"\n";
+    let cluster = DialogdCluster::start(3, "", config).unwrap();
+    hold_and_unhold(cluster.node(0).unwrap(), &cluster.dialogctl(1));
+}
+
+/// The flow of the module doc: calls through `node` (which owns them, and whose events are
+/// watched), every command through `ctl`.
+fn hold_and_unhold(node: &DialogdNode, ctl: &Dialogctl) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
