@@ -149,9 +149,6 @@ fn blind_transfer(node: &DialogdNode, ctl: &Dialogctl) {
     assert_eq!(ok.other_call_id, new_call_id, "the link: {ok:?}");
     assert_eq!(old[3].kind, EventKind::Deleted);
     assert_eq!(old[3].end_cause, Some(EndCause::Transfer));
-    let new_deleted = events
-        .iter()
-        .find(|e| e.call_id == new_call_id)
-        .expect("the new call's deleted");
+    let new_deleted = events.iter().find(|e| e.call_id == new_call_id).unwrap();
     assert_eq!(new_deleted.end_cause, Some(EndCause::ByeCaller));
 }
