@@ -6,10 +6,11 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
+mod common;
+
 use std::time::Duration;
 
-use dialogd_api::{Client, EventFilter, WatchedEvent};
-use dialogd_dialog::{DialogEvent, EventKind, Leg};
+use dialogd_dialog::{EventKind, Leg};
 use dialogd_test_support::{DialogdNode, Direction, Sipp, SippProcess, wait_until};
 
 const RUN: Duration = Duration::from_secs(60);
@@ -54,19 +55,7 @@ fn call(node: &DialogdNode, caller: &str) -> (SippProcess, SippProcess) {
 fn an_attended_transfer_refers_with_replaces_naming_the_other_calls_leg() {
     let node = DialogdNode::start("").unwrap();
     let ctl = node.dialogctl();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let grpc = node.endpoints().grpc_url();
-    let mut stream = runtime.block_on(async {
-        let client = Client::connect(&grpc).await.unwrap();
-        let filter = EventFilter {
-            kinds: vec![EventKind::Transfer],
-            ..EventFilter::default()
-        };
-        client.watch_events(&filter).await.unwrap()
-    });
+    let mut watch = common::Watch::start(&node, &[EventKind::Transfer]);
     let (a1, a2) = call(&node, "alice");
     let (b1, b2) = call(&node, "bob");
     let (a, b) = wait_until(Duration::from_secs(10), "both calls confirmed", || {
@@ -135,12 +124,7 @@ fn an_attended_transfer_refers_with_replaces_naming_the_other_calls_leg() {
         }
     }
 
-    let start: DialogEvent = runtime.block_on(async {
-        match tokio::time::timeout(Duration::from_secs(10), stream.next()).await {
-            Ok(Ok(Some(WatchedEvent::Dialog(e)))) => e,
-            other => panic!("no transfer event: {other:?}"),
-        }
-    });
+    let start = watch.take(1).remove(0);
     let c = start.control.as_ref().unwrap();
     assert_eq!((c.state, c.leg), ("start", Leg::Caller), "{start:?}");
     assert_eq!(start.call_id, a["call_id"].as_str().unwrap());

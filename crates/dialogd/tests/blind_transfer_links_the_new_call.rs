@@ -10,11 +10,12 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
+mod common;
+
 use std::time::Duration;
 
-use dialogd_api::{Client, EventFilter, WatchedEvent};
 use dialogd_dialog::{DialogEvent, EndCause, EventKind, Leg};
-use dialogd_test_support::{Dialogctl, DialogdCluster, DialogdNode, Direction, Sipp, wait_until};
+use dialogd_test_support::{Dialogctl, DialogdCluster, DialogdNode, Direction, Sipp};
 
 const RUN: Duration = Duration::from_secs(60);
 
@@ -34,20 +35,7 @@ fn a_blind_transfer_works_from_a_node_that_does_not_own_the_call() {
 /// The flow of the module doc: calls through `node` (which owns them, and whose events are
 /// watched), the transfer through `ctl`.
 fn blind_transfer(node: &DialogdNode, ctl: &Dialogctl) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let grpc = node.endpoints().grpc_url();
-    let mut stream = runtime.block_on(async {
-        let client = Client::connect(&grpc).await.unwrap();
-        let filter = EventFilter {
-            kinds: vec![EventKind::Transfer, EventKind::Deleted],
-            ..EventFilter::default()
-        };
-        client.watch_events(&filter).await.unwrap()
-    });
-
+    let mut watch = common::Watch::start(node, &[EventKind::Transfer, EventKind::Deleted]);
     let callee = Sipp::uas("uas_keepalive.xml")
         .calls(1)
         .timeout(RUN)
@@ -68,18 +56,9 @@ fn blind_transfer(node: &DialogdNode, ctl: &Dialogctl) {
         .trace_messages(true)
         .spawn()
         .unwrap();
-    let (id, call_id) = wait_until(Duration::from_secs(10), "the call confirmed", || {
-        let dialogs = ctl.dialogs()?;
-        let d = dialogs
-            .iter()
-            .find(|d| d["state"] == "confirmed")
-            .ok_or_else(|| anyhow::anyhow!("no confirmed dialog: {dialogs:?}"))?;
-        Ok((
-            d["id"].as_str().unwrap_or_default().to_owned(),
-            d["call_id"].as_str().unwrap_or_default().to_owned(),
-        ))
-    })
-    .unwrap();
+    let call = common::confirmed(ctl);
+    let id = call["id"].as_str().unwrap().to_owned();
+    let call_id = call["call_id"].as_str().unwrap().to_owned();
 
     let to = format!("sip:carol@127.0.0.1:{}", target.port());
     let started = ctl
@@ -117,17 +96,8 @@ fn blind_transfer(node: &DialogdNode, ctl: &Dialogctl) {
     assert_eq!(callee.received("BYE").len(), 1, "{}", callee.describe());
     assert_eq!(caller.logged("bye_received").len(), 1);
 
-    let events: Vec<DialogEvent> = runtime.block_on(async {
-        let mut got: Vec<DialogEvent> = Vec::new();
-        // start, notify, ok, deleted (old), deleted (new)
-        while got.len() < 5 {
-            match tokio::time::timeout(Duration::from_secs(10), stream.next()).await {
-                Ok(Ok(Some(WatchedEvent::Dialog(e)))) => got.push(e),
-                other => panic!("after {got:?}: {other:?}"),
-            }
-        }
-        got
-    });
+    // start, notify, ok, deleted (old), deleted (new)
+    let events = watch.take(5);
     let old: Vec<&DialogEvent> = events.iter().filter(|e| e.call_id == call_id).collect();
     let states: Vec<(&str, String)> = old
         .iter()

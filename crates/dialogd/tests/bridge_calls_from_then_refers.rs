@@ -7,10 +7,11 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
+mod common;
+
 use std::time::Duration;
 
-use dialogd_api::{Client, EventFilter, WatchedEvent};
-use dialogd_dialog::{DialogEvent, EndCause, EventKind};
+use dialogd_dialog::{EndCause, EventKind};
 use dialogd_test_support::{DialogdNode, Direction, Sipp, wait_until};
 
 const RUN: Duration = Duration::from_secs(60);
@@ -20,15 +21,7 @@ const TO: &str = "sip:bob@example.com";
 fn a_bridge_invites_from_refers_it_to_to_and_hangs_up() {
     let node = DialogdNode::start("").unwrap();
     let ctl = node.dialogctl();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let grpc = node.endpoints().grpc_url();
-    let mut stream = runtime.block_on(async {
-        let client = Client::connect(&grpc).await.unwrap();
-        client.watch_events(&EventFilter::default()).await.unwrap()
-    });
+    let mut watch = common::Watch::start(&node, &[]);
     let from_party = Sipp::uas("uas_bridged.xml")
         .calls(1)
         .pause(Duration::from_millis(1500))
@@ -90,16 +83,7 @@ fn a_bridge_invites_from_refers_it_to_to_and_hangs_up() {
         "{refer_to}"
     );
 
-    let events: Vec<DialogEvent> = runtime.block_on(async {
-        let mut got: Vec<DialogEvent> = Vec::new();
-        while !got.iter().any(|e| e.kind == EventKind::Deleted) {
-            match tokio::time::timeout(Duration::from_secs(10), stream.next()).await {
-                Ok(Ok(Some(WatchedEvent::Dialog(e)))) => got.push(e),
-                other => panic!("after {got:?}: {other:?}"),
-            }
-        }
-        got
-    });
+    let events = watch.until(|got| got.iter().any(|e| e.kind == EventKind::Deleted));
     let kinds: Vec<String> = events
         .iter()
         .filter(|e| e.call_id == call_id && e.kind != EventKind::Early)

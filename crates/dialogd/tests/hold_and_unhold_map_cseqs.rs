@@ -10,13 +10,12 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
+mod common;
+
 use std::time::Duration;
 
-use dialogd_api::{Client, EventFilter, WatchedEvent};
-use dialogd_dialog::{DialogEvent, EventKind, Leg};
-use dialogd_test_support::{
-    Dialogctl, DialogdCluster, DialogdNode, Direction, SipMessage, Sipp, wait_until,
-};
+use dialogd_dialog::{EventKind, Leg};
+use dialogd_test_support::{Dialogctl, DialogdCluster, DialogdNode, Direction, SipMessage, Sipp};
 
 const RUN: Duration = Duration::from_secs(60);
 
@@ -55,20 +54,7 @@ fn hold_and_unhold_work_from_a_node_that_does_not_own_the_call() {
 /// The flow of the module doc: calls through `node` (which owns them, and whose events are
 /// watched), every command through `ctl`.
 fn hold_and_unhold(node: &DialogdNode, ctl: &Dialogctl) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let grpc = node.endpoints().grpc_url();
-    let mut stream = runtime.block_on(async {
-        let client = Client::connect(&grpc).await.unwrap();
-        let filter = EventFilter {
-            kinds: vec![EventKind::Hold],
-            ..EventFilter::default()
-        };
-        client.watch_events(&filter).await.unwrap()
-    });
-
+    let mut watch = common::Watch::start(node, &[EventKind::Hold]);
     let uas = Sipp::uas("uas_hold.xml")
         .calls(1)
         .timeout(RUN)
@@ -83,15 +69,7 @@ fn hold_and_unhold(node: &DialogdNode, ctl: &Dialogctl) {
         .trace_messages(true)
         .spawn()
         .unwrap();
-    let id = wait_until(Duration::from_secs(10), "the call confirmed", || {
-        let dialogs = ctl.dialogs()?;
-        let d = dialogs
-            .iter()
-            .find(|d| d["state"] == "confirmed")
-            .ok_or_else(|| anyhow::anyhow!("no confirmed dialog: {dialogs:?}"))?;
-        Ok(d["id"].as_str().unwrap_or_default().to_owned())
-    })
-    .unwrap();
+    let id = common::confirmed(ctl)["id"].as_str().unwrap().to_owned();
 
     let held = ctl.json(&["call", "hold", &id]).unwrap();
     let legs = held["legs"].as_array().unwrap();
@@ -193,16 +171,7 @@ fn hold_and_unhold(node: &DialogdNode, ctl: &Dialogctl) {
     );
 
     // Events: hold start + ok per leg, then unhold start + ok per leg.
-    let events: Vec<DialogEvent> = runtime.block_on(async {
-        let mut got = Vec::new();
-        while got.len() < 8 {
-            match tokio::time::timeout(Duration::from_secs(10), stream.next()).await {
-                Ok(Ok(Some(WatchedEvent::Dialog(e)))) => got.push(e),
-                other => panic!("after {got:?}: {other:?}"),
-            }
-        }
-        got
-    });
+    let events = watch.take(8);
     let seen: Vec<(String, Leg, String)> = events
         .iter()
         .map(|e| {

@@ -32,6 +32,33 @@ use crate::proxy::{ControlError, Proxy};
 /// forwarding timeout (5 s), so a forwarded call still gets the answer.
 pub const REFER_ANSWER_WAIT: Duration = Duration::from_secs(4);
 
+/// The REFER's final response (the first, at most [`REFER_ANSWER_WAIT`]): a 2xx status, or
+/// `Refused` (≥ 300), or `NoAnswer`.
+pub(crate) async fn wait_refer_answer(
+    did: DialogId,
+    leg: Leg,
+    rx: oneshot::Receiver<Outcome>,
+) -> Result<u16, ControlError> {
+    let no_answer = |why: &str| ControlError::NoAnswer {
+        did,
+        leg: leg_name(leg),
+        method: "REFER",
+        why: why.to_owned(),
+    };
+    match tokio::time::timeout(REFER_ANSWER_WAIT, rx).await {
+        Ok(Ok(Outcome::Final(code))) if (200..300).contains(&code) => Ok(code),
+        Ok(Ok(Outcome::Final(code))) => Err(ControlError::Refused {
+            did,
+            leg: leg_name(leg),
+            method: "REFER",
+            code,
+        }),
+        Ok(Ok(Outcome::TimedOut)) => Err(no_answer("transaction timeout")),
+        Ok(Ok(Outcome::TransportError) | Err(_)) => Err(no_answer("could not be sent")),
+        Err(_) => Err(no_answer("none within 4 s; it may still come")),
+    }
+}
+
 /// `caller` / `callee`, for messages.
 pub fn leg_name(leg: Leg) -> &'static str {
     match leg {
@@ -61,24 +88,7 @@ impl Proxy {
                 reply,
             })
             .await?;
-        let no_answer = |why: &str| ControlError::NoAnswer {
-            did,
-            leg: leg_name(leg),
-            method: "REFER",
-            why: why.to_owned(),
-        };
-        match tokio::time::timeout(REFER_ANSWER_WAIT, rx).await {
-            Ok(Ok(Outcome::Final(code))) if (200..300).contains(&code) => Ok(code),
-            Ok(Ok(Outcome::Final(code))) => Err(ControlError::Refused {
-                did,
-                leg: leg_name(leg),
-                method: "REFER",
-                code,
-            }),
-            Ok(Ok(Outcome::TimedOut)) => Err(no_answer("transaction timeout")),
-            Ok(Ok(Outcome::TransportError) | Err(_)) => Err(no_answer("could not be sent")),
-            Err(_) => Err(no_answer("none within 4 s; it may still come")),
-        }
+        wait_refer_answer(did, leg, rx).await
     }
 
     /// Sets the keep-alive of a live dialog (`None`, or no leg enabled: off). On an answered

@@ -40,7 +40,6 @@ use crate::facts;
 use crate::generated::{self, GeneratedRequest};
 use crate::policy::Decision;
 use crate::registry::DialogHandle;
-use crate::routing::resolve;
 use crate::transport::Inbound;
 
 /// What the proxy tells a dialog's actor.
@@ -545,18 +544,9 @@ fn emit_state_change(state: &DialogActorState, from: DialogState, to: DialogStat
 
 /// Builds and sends a request the dialog asked for (BYE on timeout or from the API).
 async fn send_generated(ctx: &Arc<ProxyContext>, req: dialogd_dialog::GeneratedRequest) {
-    let target_uri = req.route_set.first().map_or_else(
-        || req.request_uri.clone(),
-        |r| dialogd_sip::values::NameAddr::parse(r).map_or_else(|| r.clone(), |n| n.uri),
-    );
-    let target = match resolve(&target_uri).await {
-        Ok(t) => t,
-        Err(e) => {
-            tracing::warn!(error = %e, leg = ?req.leg, "cannot route generated request");
-            return;
-        }
+    let Some(target) = crate::dialog_requests::route(&req).await else {
+        return;
     };
     let bytes = facts::build_generated(ctx, &req, target.transport);
     generated::spawn(ctx, GeneratedRequest::new(bytes, target), None);
-    let _ = Duration::ZERO;
 }

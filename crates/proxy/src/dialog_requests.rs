@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 use crate::context::ProxyContext;
 use crate::facts;
 use crate::generated::{self, GeneratedRequest, Outcome};
-use crate::routing::resolve;
+use crate::routing::{Target, resolve};
 
 /// Sends `req` (from the dialog) in the background; the receiver gets its outcome. A request
 /// that cannot be routed is a [`Outcome::TransportError`]. `ack` (a re-INVITE's,
@@ -24,17 +24,9 @@ pub fn send_tracked(
     let (tx, rx) = oneshot::channel();
     let ctx = ctx.clone();
     tokio::spawn(async move {
-        let target_uri = req.route_set.first().map_or_else(
-            || req.request_uri.clone(),
-            |r| dialogd_sip::values::NameAddr::parse(r).map_or_else(|| r.clone(), |n| n.uri),
-        );
-        let target = match resolve(&target_uri).await {
-            Ok(t) => t,
-            Err(e) => {
-                tracing::warn!(error = %e, leg = ?req.leg, method = %req.method, "cannot route generated request");
-                let _ = tx.send(Outcome::TransportError);
-                return;
-            }
+        let Some(target) = route(&req).await else {
+            let _ = tx.send(Outcome::TransportError);
+            return;
         };
         let bytes = facts::build_generated(&ctx, &req, target.transport);
         let mut generated = GeneratedRequest::new(bytes, target);
@@ -48,16 +40,8 @@ pub fn send_tracked(
 /// is logged (the 2xx's retransmission is ACKed again). Awaited, so a request the caller sends
 /// next (a bridge's REFER) cannot overtake it.
 pub async fn send_once(ctx: &ProxyContext, req: &dialogd_dialog::GeneratedRequest) {
-    let target_uri = req.route_set.first().map_or_else(
-        || req.request_uri.clone(),
-        |r| dialogd_sip::values::NameAddr::parse(r).map_or_else(|| r.clone(), |n| n.uri),
-    );
-    let target = match resolve(&target_uri).await {
-        Ok(t) => t,
-        Err(e) => {
-            tracing::warn!(error = %e, method = %req.method, "cannot route generated request");
-            return;
-        }
+    let Some(target) = route(req).await else {
+        return;
     };
     let bytes = facts::build_generated(ctx, req, target.transport);
     if let Err(e) = ctx
@@ -66,5 +50,21 @@ pub async fn send_once(ctx: &ProxyContext, req: &dialogd_dialog::GeneratedReques
         .await
     {
         tracing::debug!(error = %e, method = %req.method, "generated request not sent");
+    }
+}
+
+/// Where a request the dialog generated goes: its first Route, else its request-URI
+/// (RFC 3261 §8.1.2, loose routing); `None` (logged) if that does not resolve.
+pub async fn route(req: &dialogd_dialog::GeneratedRequest) -> Option<Target> {
+    let target_uri = req.route_set.first().map_or_else(
+        || req.request_uri.clone(),
+        |r| dialogd_sip::values::NameAddr::parse(r).map_or_else(|| r.clone(), |n| n.uri),
+    );
+    match resolve(&target_uri).await {
+        Ok(t) => Some(t),
+        Err(e) => {
+            tracing::warn!(error = %e, leg = ?req.leg, method = %req.method, "cannot route generated request");
+            None
+        }
     }
 }

@@ -45,20 +45,7 @@ impl EventBus {
         if self.tx.receiver_count() == 0 {
             return;
         }
-        let mut event = DialogEvent {
-            id: 0,
-            unix_ms: crate::initial::unix_ms(),
-            node_id: self.node_id,
-            did: dialog.did(),
-            call_id: dialog.call_id().to_owned(),
-            kind,
-            failed_code: None,
-            end_cause: None,
-            state: dialog.state(),
-            profiles: dialog.profiles().to_vec(),
-            timeout: dialog.timeout(),
-            control: None,
-        };
+        let mut event = self.event(dialog, kind);
         match kind {
             EventKind::Failed => event.failed_code = cause.and_then(DialogEvent::failed_code_of),
             EventKind::Deleted => event.end_cause = cause,
@@ -74,7 +61,14 @@ impl EventBus {
         if self.tx.receiver_count() == 0 {
             return;
         }
-        let event = DialogEvent {
+        let mut event = self.event(dialog, kind);
+        event.control = Some(control);
+        self.send(event);
+    }
+
+    /// `kind` for `dialog` as it is now, without the kind's details.
+    fn event(&self, dialog: &Dialog, kind: EventKind) -> DialogEvent {
+        DialogEvent {
             id: 0,
             unix_ms: crate::initial::unix_ms(),
             node_id: self.node_id,
@@ -86,9 +80,8 @@ impl EventBus {
             state: dialog.state(),
             profiles: dialog.profiles().to_vec(),
             timeout: dialog.timeout(),
-            control: Some(control),
-        };
-        self.send(event);
+            control: None,
+        }
     }
 
     fn send(&self, mut event: DialogEvent) {

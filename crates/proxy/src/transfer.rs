@@ -18,10 +18,10 @@
 //! the old Call-ID there instead; mode `manual` nothing ([`Proxy::link_transfer`]). The new
 //! dialog gets the variable `dlgd_xfer_from` (the old dialog's id, or its Call-ID) and the old
 //! one's later `transfer` events carry the new Call-ID. A link across nodes (the old call
-//! driven elsewhere) sets only the variable. A transfer without a final NOTIFY lasts until
-//! its dialog ends (then `fail`, `abandoned`).
+//! driven elsewhere) sets only the variable. A transfer without a final NOTIFY is given up
+//! after [`TRANSFER_WAIT`] or when its dialog ends (`fail`, `abandoned`); the call stays up.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use dialogd_dialog::transfer::{ReplacedLeg, attended_refer_to, blind_refer_to};
 use dialogd_dialog::{ControlEvent, DialogId, EndCause, EventKind, Leg, TransferState};
@@ -29,7 +29,7 @@ use dialogd_sip::{Method, SipMessage};
 use ractor::ActorRef;
 use tokio::sync::oneshot;
 
-use crate::call_control::{REFER_ANSWER_WAIT, leg_name};
+use crate::call_control::{leg_name, wait_refer_answer};
 use crate::call_control_msg::CallControlMsg;
 use crate::call_control_types::{LinkMode, TransferStarted, TransferTarget};
 use crate::dialog_actor::{DialogActorState, DialogMsg};
@@ -37,6 +37,10 @@ use crate::dialog_commands::{DialogCommand, live};
 use crate::dialog_requests::send_tracked;
 use crate::generated::Outcome;
 use crate::proxy::{ControlError, Proxy};
+
+/// How long a transfer may wait for its final NOTIFY: longer than the new call's INVITE may
+/// ring at a proxy (timer C, 181 s).
+pub const TRANSFER_WAIT: Duration = Duration::from_secs(200);
 
 /// The variable a linked new dialog gets: the old dialog's id (mode `param`) or Call-ID.
 pub const LINK_VAR: &str = "dlgd_xfer_from";
@@ -50,6 +54,8 @@ pub struct ActiveTransfer {
     pub destination: String,
     /// The linked new call's Call-ID, or an attended transfer's other Call-ID.
     pub other_call_id: String,
+    /// Tells this transfer's [`TRANSFER_WAIT`] timer from an earlier one's.
+    pub started: Instant,
 }
 
 /// What the actor needs to start a transfer.
@@ -63,7 +69,7 @@ pub struct TransferSpec {
 impl Proxy {
     /// Transfers `leg` of an answered dialog: REFER with the Refer-To of `target` (with the
     /// link parameter `mode` asks for) and `extra_headers`; answers when the REFER's 2xx
-    /// arrives (at most [`REFER_ANSWER_WAIT`]). The NOTIFYs that follow are answered here
+    /// arrives (at most [`crate::call_control::REFER_ANSWER_WAIT`]). The NOTIFYs that follow are answered here
     /// and reported as `transfer` events; `Precondition` while another transfer of the
     /// dialog is under way.
     pub async fn transfer(
@@ -83,27 +89,8 @@ impl Proxy {
         let (refer_to, rx) = self
             .command(did, |reply| DialogCommand::Transfer { spec, reply })
             .await?;
-        let no_answer = |why: &str| ControlError::NoAnswer {
-            did,
-            leg: leg_name(leg),
-            method: "REFER",
-            why: why.to_owned(),
-        };
-        match tokio::time::timeout(REFER_ANSWER_WAIT, rx).await {
-            Ok(Ok(Outcome::Final(code))) if (200..300).contains(&code) => Ok(TransferStarted {
-                status: code,
-                refer_to,
-            }),
-            Ok(Ok(Outcome::Final(code))) => Err(ControlError::Refused {
-                did,
-                leg: leg_name(leg),
-                method: "REFER",
-                code,
-            }),
-            Ok(Ok(Outcome::TimedOut)) => Err(no_answer("transaction timeout")),
-            Ok(Ok(Outcome::TransportError) | Err(_)) => Err(no_answer("could not be sent")),
-            Err(_) => Err(no_answer("none within 4 s; it may still come")),
-        }
+        let status = wait_refer_answer(did, leg, rx).await?;
+        Ok(TransferStarted { status, refer_to })
     }
 
     /// Links the new dialog `new` to the dialog `old` whose transfer it completes (mode
@@ -184,8 +171,18 @@ pub(crate) fn start(
         state: TransferState::Start,
         destination,
         other_call_id,
+        started: Instant::now(),
     });
     emit(state, TransferState::Start, String::new());
+    if let Some(t) = state.transfer.as_ref() {
+        let (me, started) = (myself.clone(), t.started);
+        tokio::spawn(async move {
+            tokio::time::sleep(TRANSFER_WAIT).await;
+            let _ = me.cast(DialogMsg::CallControl(CallControlMsg::TransferExpired(
+                started,
+            )));
+        });
+    }
     let done = send_tracked(&state.ctx, req, None);
     let (tx, rx) = oneshot::channel();
     let me = myself.clone();
@@ -261,6 +258,19 @@ pub(crate) fn linked(state: &mut DialogActorState, call_id: String) {
     tracing::info!(new_call_id = %call_id, "transfer linked to a new call");
     if let Some(t) = state.transfer.as_mut() {
         t.other_call_id = call_id;
+    }
+}
+
+/// The [`TRANSFER_WAIT`] of the transfer started at `started` is over: if it is still under
+/// way it fails (`abandoned`); the call goes on (a bridge hangs up).
+pub(crate) fn expired(state: &mut DialogActorState, started: Instant) {
+    let Some(t) = state.transfer.as_mut().filter(|t| t.started == started) else {
+        return;
+    };
+    if let Some(next) = t.state.abandon() {
+        tracing::info!("transfer: no final NOTIFY in time; given up");
+        emit_state(state, next);
+        bridge_gives_up(state, next);
     }
 }
 
