@@ -74,3 +74,34 @@ pub fn tell_old(ctx: &Arc<ProxyContext>, old: DialogId, new_call_id: &str) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invite(ruri: &str) -> SipMessage {
+        let text = format!(
+            "INVITE {ruri} SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n\
+             From: <sip:a@x>;tag=1\r\nTo: <sip:b@y>\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\n\
+             Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+        );
+        SipMessage::parse(bytes::Bytes::from(text)).unwrap()
+    }
+
+    #[test]
+    fn the_link_parameter_is_taken_out_of_the_request_uri() {
+        let (msg, token) = take(invite(
+            "sip:carol@192.0.2.9:5062;dlgd_xfer=00ab.12345678;lr",
+        ));
+        assert_eq!(token.as_deref(), Some("00ab.12345678"));
+        assert_eq!(msg.request_uri(), Some("sip:carol@192.0.2.9:5062;lr"));
+        assert_eq!(msg.call_id(), "c1");
+    }
+
+    #[test]
+    fn a_request_without_it_is_left_alone() {
+        let (msg, token) = take(invite("sip:carol@192.0.2.9"));
+        assert_eq!(token, None);
+        assert_eq!(msg.request_uri(), Some("sip:carol@192.0.2.9"));
+    }
+}
