@@ -5,7 +5,8 @@
 //! URI through the proxy — which strips the parameter, so the target sees the destination
 //! as asked — and NOTIFYs 200 once answered. The old call then ends (BYE to both legs, cause
 //! `transfer`); the Events stream shows `transfer` start, notify (100), ok with the new call's
-//! Call-ID (the link), then `deleted`. The same flow runs on one node, and on a three-node
+//! Call-ID (the link), then `deleted`. The same flow runs on one node (link modes param and
+//! callid: the old Call-ID as the parameter), and on a three-node
 //! cluster with the transfer asked of a node that does not own the call.
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
@@ -22,19 +23,25 @@ const RUN: Duration = Duration::from_secs(60);
 #[test]
 fn a_blind_transfer_refers_the_caller_links_its_new_call_and_ends_the_old_one() {
     let node = DialogdNode::start("").unwrap();
-    blind_transfer(&node, &node.dialogctl());
+    blind_transfer(&node, &node.dialogctl(), "param");
+}
+
+#[test]
+fn a_blind_transfer_in_callid_mode_links_by_the_old_call_id() {
+    let node = DialogdNode::start("").unwrap();
+    blind_transfer(&node, &node.dialogctl(), "callid");
 }
 
 #[test]
 fn a_blind_transfer_works_from_a_node_that_does_not_own_the_call() {
     let config = "[dialog]\nsecret = \"cluster-test-secret-0123456789\"\n";
     let cluster = DialogdCluster::start(3, "", config).unwrap();
-    blind_transfer(cluster.node(0).unwrap(), &cluster.dialogctl(2));
+    blind_transfer(cluster.node(0).unwrap(), &cluster.dialogctl(2), "param");
 }
 
 /// The flow of the module doc: calls through `node` (which owns them, and whose events are
-/// watched), the transfer through `ctl`.
-fn blind_transfer(node: &DialogdNode, ctl: &Dialogctl) {
+/// watched), the transfer through `ctl` with link mode `link`.
+fn blind_transfer(node: &DialogdNode, ctl: &Dialogctl, link: &str) {
     let mut watch = common::Watch::start(node, &[EventKind::Transfer, EventKind::Deleted]);
     let callee = Sipp::uas("uas_keepalive.xml")
         .calls(1)
@@ -62,7 +69,9 @@ fn blind_transfer(node: &DialogdNode, ctl: &Dialogctl) {
 
     let to = format!("sip:carol@127.0.0.1:{}", target.port());
     let started = ctl
-        .json(&["call", "transfer", &id, "--side", "caller", "--to", &to])
+        .json(&[
+            "call", "transfer", &id, "--side", "caller", "--to", &to, "--link", link,
+        ])
         .unwrap();
     assert_eq!(started["status"], 202, "{started}");
     let refer_to = started["refer_to"].as_str().unwrap().to_owned();
@@ -70,6 +79,11 @@ fn blind_transfer(node: &DialogdNode, ctl: &Dialogctl) {
         refer_to.starts_with(&format!("<{to};dlgd_xfer=")),
         "{refer_to}"
     );
+    if link == "callid" {
+        // The old Call-ID, escaped (SIPp's hold an `@`).
+        let escaped = call_id.replace('@', "%40");
+        assert!(refer_to.ends_with(&format!("={escaped}>")), "{refer_to}");
+    }
 
     let caller = caller.wait().unwrap();
     let target = target.wait().unwrap();
