@@ -184,14 +184,6 @@ impl TryFrom<pb::DialogEvent> for WatchedEvent {
     }
 }
 
-/// The name of a leg in a control event (`caller`, `callee`).
-pub fn leg_name(leg: Leg) -> &'static str {
-    match leg {
-        Leg::Caller => "caller",
-        Leg::Callee => "callee",
-    }
-}
-
 /// Control actions and states a client knows (`ControlEvent` holds `&'static str`).
 const CONTROL_ACTIONS: [&str; 3] = ["transfer", "hold", "unhold"];
 const CONTROL_STATES: [&str; 4] = ["start", "notify", "ok", "fail"];
@@ -211,7 +203,7 @@ fn known(field: &'static str, names: &[&'static str], value: &str) -> Result<&'s
 impl From<&ControlEvent> for pb::ControlEvent {
     fn from(c: &ControlEvent) -> pb::ControlEvent {
         pb::ControlEvent {
-            leg: leg_name(c.leg).to_owned(),
+            leg: c.leg.as_str().to_owned(),
             action: c.action.to_owned(),
             state: c.state.to_owned(),
             status: c.status.clone(),

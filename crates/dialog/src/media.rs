@@ -111,7 +111,7 @@ impl Media {
         let mut why = Vec::new();
         for leg in [Leg::Caller, Leg::Callee] {
             let Some(peer) = self.sdp(leg.other()) else {
-                why.push(format!("no SDP seen from the {}", name(leg.other())));
+                why.push(format!("no SDP seen from the {}", leg.other().as_str()));
                 continue;
             };
             match sdp::hold(peer, mode) {
@@ -120,7 +120,7 @@ impl Media {
                     sent: h.body,
                     original: h.original,
                 }),
-                Err(e) => why.push(format!("the {}'s SDP: {e}", name(leg.other()))),
+                Err(e) => why.push(format!("the {}'s SDP: {e}", leg.other().as_str())),
             }
         }
         if held.is_empty() {
@@ -158,13 +158,6 @@ impl Media {
             }
         }
         Ok(bodies)
-    }
-}
-
-fn name(leg: Leg) -> &'static str {
-    match leg {
-        Leg::Caller => "caller",
-        Leg::Callee => "callee",
     }
 }
 

@@ -110,6 +110,14 @@ pub enum Leg {
 }
 
 impl Leg {
+    /// `caller` / `callee`, as logs, events, the API and the CLI name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Leg::Caller => "caller",
+            Leg::Callee => "callee",
+        }
+    }
+
     /// The other side.
     pub fn other(self) -> Leg {
         match self {

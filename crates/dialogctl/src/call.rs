@@ -134,10 +134,6 @@ pub struct KeepaliveArgs {
     pub interval: u32,
 }
 
-fn leg_name(leg: Leg) -> &'static str {
-    dialogd_api::events_convert::leg_name(leg)
-}
-
 /// Runs a `call` subcommand.
 pub async fn run(client: &Client, command: CallCommand, json: bool) -> Result<String, Failure> {
     match command {
@@ -182,7 +178,7 @@ fn ended(id: DialogId, side: EndSide, as_json: bool) -> String {
 }
 
 fn referred(id: DialogId, leg: Leg, to: &str, status: u16, as_json: bool) -> String {
-    let leg = leg_name(leg);
+    let leg = leg.as_str();
     if as_json {
         return json_line(
             &json!({ "id": id.to_string(), "side": leg, "refer_to": to, "status": status }),

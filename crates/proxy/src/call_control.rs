@@ -41,7 +41,7 @@ pub(crate) async fn wait_refer_answer(
 ) -> Result<u16, ControlError> {
     let no_answer = |why: &str| ControlError::NoAnswer {
         did,
-        leg: leg_name(leg),
+        leg: leg.as_str(),
         method: "REFER",
         why: why.to_owned(),
     };
@@ -49,21 +49,13 @@ pub(crate) async fn wait_refer_answer(
         Ok(Ok(Outcome::Final(code))) if (200..300).contains(&code) => Ok(code),
         Ok(Ok(Outcome::Final(code))) => Err(ControlError::Refused {
             did,
-            leg: leg_name(leg),
+            leg: leg.as_str(),
             method: "REFER",
             code,
         }),
         Ok(Ok(Outcome::TimedOut)) => Err(no_answer("transaction timeout")),
         Ok(Ok(Outcome::TransportError) | Err(_)) => Err(no_answer("could not be sent")),
         Err(_) => Err(no_answer("none within 4 s; it may still come")),
-    }
-}
-
-/// `caller` / `callee`, for messages.
-pub fn leg_name(leg: Leg) -> &'static str {
-    match leg {
-        Leg::Caller => "caller",
-        Leg::Callee => "callee",
     }
 }
 
@@ -148,7 +140,7 @@ pub(crate) fn refer(
         .dialog
         .request_towards(leg, Method::Refer, headers)
         .ok_or(ControlError::NotConfirmed(did))?;
-    tracing::info!(leg = leg_name(leg), %refer_to, cseq = req.cseq, "REFER sent");
+    tracing::info!(leg = leg.as_str(), %refer_to, cseq = req.cseq, "REFER sent");
     metrics::counter!("dialogd_refers_sent_total").increment(1);
     Ok(send_tracked(&state.ctx, req, None))
 }

@@ -25,7 +25,7 @@ use dialogd_sip::Method;
 use ractor::ActorRef;
 use tokio::sync::oneshot;
 
-use crate::call_control::{REFER_ANSWER_WAIT, leg_name};
+use crate::call_control::REFER_ANSWER_WAIT;
 use crate::call_control_msg::CallControlMsg;
 use crate::call_control_types::{HoldMode, LegResult};
 use crate::dialog_actor::{DialogActorState, DialogMsg};
@@ -90,7 +90,7 @@ impl Proxy {
         if results.iter().all(|r| r.error.is_some()) {
             let why: Vec<String> = results
                 .iter()
-                .map(|r| format!("{}: {}", leg_name(r.leg), r.error.as_deref().unwrap_or("")))
+                .map(|r| format!("{}: {}", r.leg.as_str(), r.error.as_deref().unwrap_or("")))
                 .collect();
             return Err(ControlError::Precondition {
                 did,
@@ -150,7 +150,7 @@ pub(crate) fn start(
         }));
         let ack = state.dialog.ack_towards(leg, req.cseq);
         tracing::info!(
-            leg = leg_name(leg),
+            leg = leg.as_str(),
             action = action.as_str(),
             cseq = req.cseq,
             "re-INVITE sent"

@@ -29,7 +29,7 @@ use dialogd_sip::{Method, SipMessage};
 use ractor::ActorRef;
 use tokio::sync::oneshot;
 
-use crate::call_control::{leg_name, wait_refer_answer};
+use crate::call_control::wait_refer_answer;
 use crate::call_control_msg::CallControlMsg;
 use crate::call_control_types::{LinkMode, TransferStarted, TransferTarget};
 use crate::dialog_actor::{DialogActorState, DialogMsg};
@@ -164,7 +164,7 @@ pub(crate) fn start(
         .dialog
         .request_towards(leg, Method::Refer, headers)
         .ok_or(ControlError::NotConfirmed(did))?;
-    tracing::info!(leg = leg_name(leg), %refer_to, cseq = req.cseq, "transfer: REFER sent");
+    tracing::info!(leg = leg.as_str(), %refer_to, cseq = req.cseq, "transfer: REFER sent");
     metrics::counter!("dialogd_transfers_total").increment(1);
     state.transfer = Some(ActiveTransfer {
         leg,

@@ -7,7 +7,6 @@ use dialogd_api::{Client, HoldModeSpec, LegOutcome};
 use dialogd_dialog::DialogId;
 use serde_json::json;
 
-use super::leg_name;
 use crate::commands::Failure;
 use crate::output::json_line;
 
@@ -57,7 +56,7 @@ pub(super) fn leg_lines(
     if as_json {
         let legs: Vec<_> = legs
             .iter()
-            .map(|l| json!({ "side": leg_name(l.leg), "status": l.status, "error": l.error }))
+            .map(|l| json!({ "side": l.leg.as_str(), "status": l.status, "error": l.error }))
             .collect();
         return json_line(&json!({
             "id": id.to_string(),
@@ -75,7 +74,7 @@ pub(super) fn leg_lines(
     };
     legs.iter()
         .map(|l| {
-            let leg = leg_name(l.leg);
+            let leg = l.leg.as_str();
             match &l.error {
                 None => format!("call {id}: {leg} {done} ({})\n", l.status),
                 Some(why) if l.status == 0 => format!("call {id}: {leg} not {done}: {why}\n"),

@@ -7,7 +7,7 @@ use dialogd_api::{Client, LinkModeSpec, TransferOutcome, TransferTargetSpec};
 use dialogd_dialog::{DialogId, Leg};
 use serde_json::json;
 
-use super::{LegArg, leg_name};
+use super::LegArg;
 use crate::commands::{Failure, parse_id};
 use crate::output::json_line;
 
@@ -114,10 +114,10 @@ pub(super) fn transferred(
     outcome: &TransferOutcome,
     as_json: bool,
 ) -> String {
-    let leg = leg_name(leg);
+    let leg = leg.as_str();
     let replaces = match target {
         TransferTargetSpec::Blind { .. } => None,
-        TransferTargetSpec::Attended { other, leg, .. } => Some((*other, leg_name(*leg))),
+        TransferTargetSpec::Attended { other, leg, .. } => Some((*other, leg.as_str())),
     };
     if as_json {
         return json_line(&json!({

@@ -5,7 +5,6 @@
 //! functions; they never print.
 
 use dialogd_api::WatchedEvent;
-use dialogd_api::events_convert::leg_name;
 use dialogd_dialog::ControlEvent;
 use serde_json::{Value, json};
 
@@ -20,7 +19,7 @@ fn clock(unix_ms: u64) -> String {
 
 fn control_json(c: &ControlEvent) -> Value {
     json!({
-        "leg": leg_name(c.leg),
+        "leg": c.leg.as_str(),
         "action": c.action,
         "state": c.state,
         "status": c.status,
@@ -32,7 +31,7 @@ fn control_json(c: &ControlEvent) -> Value {
 /// `leg=... action=... state=...` and the non-empty `status=`, `to=`, `other_call_id=`.
 fn control_details(c: &ControlEvent) -> Vec<String> {
     let mut details = vec![
-        format!("leg={}", leg_name(c.leg)),
+        format!("leg={}", c.leg.as_str()),
         format!("action={}", c.action),
         format!("state={}", c.state),
     ];
