@@ -19,7 +19,6 @@
 //! `match_mode = "did_only"` answers them 481. A node that adopts a bridge dialog (takeover)
 //! drives it as an ordinary call: its REFER, if not sent yet, is not sent.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use dialogd_dialog::{
@@ -32,7 +31,6 @@ use tokio::sync::mpsc;
 
 use crate::call_control_msg::CallControlMsg;
 use crate::call_control_types::{BridgeRequest, BridgeStarted, LinkMode, TransferTarget};
-use crate::context::ProxyContext;
 use crate::dialog_actor::{DialogActorState, DialogMsg, spawn_actor};
 use crate::dialog_requests::send_once;
 use crate::forward::new_branch;
@@ -196,13 +194,9 @@ async fn follow(
 
 /// The bridge's callee answered (a 2xx, or its retransmission): ACK it, and the first time
 /// REFER it to the bridge's destination.
-pub(crate) async fn answered(
-    myself: &ActorRef<DialogMsg>,
-    state: &mut DialogActorState,
-    ctx: &Arc<ProxyContext>,
-) {
+pub(crate) async fn answered(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
     if let Some(ack) = state.dialog.ack_towards(Leg::Callee, 1) {
-        send_once(ctx, &ack).await;
+        send_once(&state.ctx, &ack).await;
         // The proxy is the caller: its own ACK confirms the dialog (state 3 → 4).
         let facts = RequestFacts {
             method: Method::Ack,

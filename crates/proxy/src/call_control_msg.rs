@@ -13,8 +13,10 @@
 use dialogd_dialog::Leg;
 use dialogd_sip::{Method, SipMessage};
 use ractor::ActorRef;
+use tokio::sync::oneshot;
 
 use crate::dialog_actor::{DialogActorState, DialogMsg};
+use crate::dialog_requests::send_tracked;
 use crate::facts;
 use crate::generated::Outcome;
 use crate::hold::{self, HoldAction};
@@ -57,17 +59,33 @@ pub(crate) async fn handle(
         CallControlMsg::ReferAnswered(outcome) => transfer::refer_answered(state, &outcome),
         CallControlMsg::Linked { call_id } => transfer::linked(state, call_id),
         CallControlMsg::TransferExpired(started) => transfer::expired(state, started),
-        CallControlMsg::BridgeAnswered => {
-            let ctx = state.ctx.clone();
-            crate::bridge::answered(myself, state, &ctx).await;
-        }
+        CallControlMsg::BridgeAnswered => crate::bridge::answered(myself, state).await,
     }
+}
+
+/// Sends `req` (with `ack` for its 2xx) and, when its outcome is known, tells the actor
+/// (`msg` of it) and then the receiver returned here (the API call waiting on it).
+pub(crate) fn send_and_report(
+    myself: &ActorRef<DialogMsg>,
+    state: &DialogActorState,
+    req: dialogd_dialog::GeneratedRequest,
+    ack: Option<dialogd_dialog::GeneratedRequest>,
+    msg: impl FnOnce(Outcome) -> CallControlMsg + Send + 'static,
+) -> oneshot::Receiver<Outcome> {
+    let done = send_tracked(&state.ctx, req, ack);
+    let (tx, rx) = oneshot::channel();
+    let me = myself.clone();
+    tokio::spawn(async move {
+        let outcome = done.await.unwrap_or(Outcome::TransportError);
+        let _ = me.cast(DialogMsg::CallControl(msg(outcome.clone())));
+        let _ = tx.send(outcome);
+    });
+    rx
 }
 
 /// The answer to give here if `req` (accepted by the dialog, sent by `from`) is for the
 /// proxy itself (module table); `None`: forward it.
 pub(crate) fn for_the_proxy(
-    _myself: &ActorRef<DialogMsg>,
     state: &mut DialogActorState,
     req: &SipMessage,
     from: Leg,
@@ -76,11 +94,11 @@ pub(crate) fn for_the_proxy(
     let refer_notify =
         *method == Method::Notify && facts::event_package(req).as_deref() == Some("refer");
     let transferring = state.transfer.as_ref().is_some_and(|t| t.leg == from);
-    if refer_notify && (transferring || state.local_caller) {
+    if refer_notify && (transferring || state.local_caller()) {
         transfer::notified(state, req);
         return Some((200, "OK".to_owned()));
     }
-    if !state.local_caller || from != Leg::Callee {
+    if !state.local_caller() || from != Leg::Callee {
         return None;
     }
     match method {

@@ -132,11 +132,17 @@ pub struct DialogActorState {
     pub(crate) media: dialogd_dialog::Media,
     /// A transfer the proxy started ([`crate::transfer`]).
     pub(crate) transfer: Option<crate::transfer::ActiveTransfer>,
-    /// The proxy is this dialog's caller (a bridge, [`crate::bridge`]): requests from the
-    /// callee are answered here.
-    pub(crate) local_caller: bool,
-    /// Where a bridge sends its callee once it answers ([`crate::bridge`]).
+    /// Where a bridge sends its callee once it answers ([`crate::bridge`]); `Some` for the
+    /// dialog's whole life when the proxy is its caller.
     pub(crate) bridge: Option<crate::bridge::BridgePlan>,
+}
+
+impl DialogActorState {
+    /// The proxy is this dialog's caller (a bridge): requests from the callee are answered
+    /// here.
+    pub(crate) fn local_caller(&self) -> bool {
+        self.bridge.is_some()
+    }
 }
 
 /// Dialog settings from the policy decision and the node defaults.
@@ -260,7 +266,6 @@ impl Actor for DialogActor {
             keepalive_dead: None,
             media: dialogd_dialog::Media::default(),
             transfer: None,
-            local_caller: args.bridge.is_some(),
             bridge: args.bridge,
         };
         // An adopted dialog probes afresh if its record asks for keep-alive.
@@ -297,7 +302,7 @@ impl Actor for DialogActor {
                             state.media.note(from, sdp);
                         }
                         if let Some((code, reason)) =
-                            crate::call_control_msg::for_the_proxy(&myself, state, &req, from)
+                            crate::call_control_msg::for_the_proxy(state, &req, from)
                         {
                             answer = DialogAnswer::Answer { code, reason };
                         }

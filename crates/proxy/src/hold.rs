@@ -26,11 +26,10 @@ use ractor::ActorRef;
 use tokio::sync::oneshot;
 
 use crate::call_control::REFER_ANSWER_WAIT;
-use crate::call_control_msg::CallControlMsg;
+use crate::call_control_msg::{CallControlMsg, send_and_report};
 use crate::call_control_types::{HoldMode, LegResult};
 use crate::dialog_actor::{DialogActorState, DialogMsg};
 use crate::dialog_commands::{DialogCommand, live};
-use crate::dialog_requests::send_tracked;
 use crate::generated::Outcome;
 use crate::proxy::{ControlError, Proxy};
 
@@ -157,18 +156,12 @@ pub(crate) fn start(
         );
         metrics::counter!("dialogd_hold_reinvites_total", "action" => action.as_str()).increment(1);
         emit(state, leg, action, "start", String::new());
-        let done = send_tracked(&state.ctx, req, ack);
-        let (tx, rx) = oneshot::channel();
-        let me = myself.clone();
-        tokio::spawn(async move {
-            let outcome = done.await.unwrap_or(Outcome::TransportError);
-            let msg = CallControlMsg::HoldAnswered {
+        let rx = send_and_report(myself, state, req, ack, move |outcome| {
+            CallControlMsg::HoldAnswered {
                 leg,
                 action,
-                outcome: outcome.clone(),
-            };
-            let _ = me.cast(DialogMsg::CallControl(msg));
-            let _ = tx.send(outcome);
+                outcome,
+            }
         });
         started.push((leg, rx));
     }

@@ -30,11 +30,10 @@ use ractor::ActorRef;
 use tokio::sync::oneshot;
 
 use crate::call_control::wait_refer_answer;
-use crate::call_control_msg::CallControlMsg;
+use crate::call_control_msg::{CallControlMsg, send_and_report};
 use crate::call_control_types::{LinkMode, TransferStarted, TransferTarget};
 use crate::dialog_actor::{DialogActorState, DialogMsg};
 use crate::dialog_commands::{DialogCommand, live};
-use crate::dialog_requests::send_tracked;
 use crate::generated::Outcome;
 use crate::proxy::{ControlError, Proxy};
 
@@ -166,33 +165,23 @@ pub(crate) fn start(
         .ok_or(ControlError::NotConfirmed(did))?;
     tracing::info!(leg = leg.as_str(), %refer_to, cseq = req.cseq, "transfer: REFER sent");
     metrics::counter!("dialogd_transfers_total").increment(1);
+    let started = Instant::now();
     state.transfer = Some(ActiveTransfer {
         leg,
         state: TransferState::Start,
         destination,
         other_call_id,
-        started: Instant::now(),
+        started,
     });
     emit(state, TransferState::Start, String::new());
-    if let Some(t) = state.transfer.as_ref() {
-        let (me, started) = (myself.clone(), t.started);
-        tokio::spawn(async move {
-            tokio::time::sleep(TRANSFER_WAIT).await;
-            let _ = me.cast(DialogMsg::CallControl(CallControlMsg::TransferExpired(
-                started,
-            )));
-        });
-    }
-    let done = send_tracked(&state.ctx, req, None);
-    let (tx, rx) = oneshot::channel();
     let me = myself.clone();
     tokio::spawn(async move {
-        let outcome = done.await.unwrap_or(Outcome::TransportError);
-        let _ = me.cast(DialogMsg::CallControl(CallControlMsg::ReferAnswered(
-            outcome.clone(),
+        tokio::time::sleep(TRANSFER_WAIT).await;
+        let _ = me.cast(DialogMsg::CallControl(CallControlMsg::TransferExpired(
+            started,
         )));
-        let _ = tx.send(outcome);
     });
+    let rx = send_and_report(myself, state, req, None, CallControlMsg::ReferAnswered);
     Ok((refer_to, rx))
 }
 
@@ -213,7 +202,7 @@ pub(crate) fn refer_answered(state: &mut DialogActorState, outcome: &Outcome) {
 
 /// A bridge whose transfer failed hangs up its callee: the proxy has nothing to say to it.
 fn bridge_gives_up(state: &mut DialogActorState, next: TransferState) {
-    if state.local_caller && matches!(next, TransferState::Fail(_)) {
+    if state.local_caller() && matches!(next, TransferState::Fail(_)) {
         tracing::info!("bridge: transfer failed; hanging up");
         state
             .dialog
@@ -240,7 +229,7 @@ pub(crate) fn notified(state: &mut DialogActorState, req: &SipMessage) {
         emit_state(state, next);
         bridge_gives_up(state, next);
         if next == TransferState::Ok {
-            let legs: &[Leg] = if state.local_caller {
+            let legs: &[Leg] = if state.local_caller() {
                 &[Leg::Callee]
             } else {
                 &[Leg::Caller, Leg::Callee]
