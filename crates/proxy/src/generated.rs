@@ -129,14 +129,14 @@ async fn run(
                             tracing::debug!(error = %e, "ACK for a 2xx not sent; the next retransmission is ACKed again");
                         }
                     }
-                    if let Some(r) = &req.responses {
-                        let _ = r.send(resp.clone());
-                    }
-                    if let Some(s) = Some(status).filter(|s| *s >= 200) {
-                        outcome = Outcome::Final(s);
+                    if status >= 200 {
+                        outcome = Outcome::Final(status);
                         if let Some(d) = done.take() {
                             let _ = d.send(outcome.clone());
                         }
+                    }
+                    if let Some(r) = &req.responses {
+                        let _ = r.send(resp);
                     }
                 }
                 TransactionOutput::TimedOut => return Outcome::TimedOut,
