@@ -29,6 +29,7 @@ use crate::pending::PendingReleases;
 use crate::raft_types::{Node, NodeId, Raft};
 use crate::settings::ClusterSettings;
 use crate::store::{self, StateMachineStore};
+use crate::write_queue::WriteQueue;
 
 /// What the proxy must do with a dialog because of the cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +66,8 @@ pub struct ClusterNode {
     pub(crate) last_seen: Mutex<HashMap<NodeId, Instant>>,
     pub(crate) ownership: mpsc::UnboundedSender<Ownership>,
     pub(crate) stop: CancellationToken,
+    /// This node's writes, batched into entries.
+    pub(crate) writes: WriteQueue,
 }
 
 impl std::fmt::Debug for ClusterNode {
@@ -113,6 +116,7 @@ impl ClusterNode {
             .await
             .map_err(|e| ClusterError::Storage(format!("raft start: {e}")))?;
         let (own_tx, own_rx) = mpsc::unbounded_channel();
+        let (writes, writes_rx) = WriteQueue::new();
         let node = Arc::new(ClusterNode {
             settings,
             raft,
@@ -122,7 +126,9 @@ impl ClusterNode {
             last_seen: Mutex::new(HashMap::new()),
             ownership: own_tx,
             stop: CancellationToken::new(),
+            writes,
         });
+        writes_rx.spawn(&node);
         node.bootstrap().await?;
         crate::membership::spawn_join(&node);
         crate::takeover::spawn(&node, changes_rx);
@@ -217,11 +223,28 @@ impl ClusterNode {
         }
     }
 
-    /// Commits `cmd` (forwarding to the leader if needed) and answers its result, or fails
-    /// after the write timeout. A write that timed out may still commit later: callers that
-    /// must not leave it applied (admission) compensate ([`crate::RaftStore`]).
+    /// Commits `cmd` (with whatever else this node writes meanwhile, [`WriteQueue`]) and
+    /// answers its result, or fails after the write timeout. A write that timed out may still
+    /// commit later: callers that must not leave it applied (admission) compensate
+    /// ([`crate::RaftStore`]).
     pub async fn write(&self, cmd: Command) -> Result<CommandResult, ClusterError> {
         let deadline = Instant::now() + self.settings.write_timeout;
+        self.writes.write(cmd, deadline).await
+    }
+
+    /// Why a new admission should be refused now, if it should: this node's writes are
+    /// backed up ([`WriteQueue::congested`]).
+    pub fn congested(&self) -> Option<String> {
+        self.writes.congested()
+    }
+
+    /// Commits `cmd` as one entry (locally if leader, else forwarded to the leader), retrying
+    /// through elections until `deadline`.
+    pub(crate) async fn commit(
+        &self,
+        cmd: Command,
+        deadline: Instant,
+    ) -> Result<CommandResult, ClusterError> {
         let mut last = String::from("no leader");
         loop {
             let left = deadline.saturating_duration_since(Instant::now());

@@ -16,6 +16,7 @@
 
 pub mod cluster_node;
 pub mod cluster_state;
+pub mod codec;
 pub mod command;
 pub mod local_store;
 pub mod membership;
@@ -26,6 +27,7 @@ pub mod raft_types;
 pub mod settings;
 pub mod store;
 pub mod takeover;
+pub mod write_queue;
 
 pub use cluster_node::{ClusterError, ClusterNode, Ownership};
 pub use cluster_state::{ClusterCounters, ClusterState, DialogEntry, NO_OWNER, OwnerChange};

@@ -21,6 +21,9 @@ const ADMITS: TableDefinition<u64, &[u8]> = TableDefinition::new("pending_admits
 #[derive(Clone)]
 pub struct PendingReleases {
     db: Arc<Database>,
+    /// The dids of the queued admissions, in memory: every release asks (one lookup instead
+    /// of a read of the file).
+    admitted: Arc<std::sync::Mutex<std::collections::HashSet<u64>>>,
 }
 
 /// A queue operation failed on disk.
@@ -43,7 +46,27 @@ impl PendingReleases {
         tx.open_table(TABLE).map_err(|e| err(e.to_string()))?;
         tx.open_table(ADMITS).map_err(|e| err(e.to_string()))?;
         tx.commit().map_err(|e| err(e.to_string()))?;
-        Ok(PendingReleases { db: Arc::new(db) })
+        let queue = PendingReleases {
+            db: Arc::new(db),
+            admitted: Arc::default(),
+        };
+        let dids: std::collections::HashSet<u64> = queue
+            .admits()
+            .map_err(|e| err(e.reason))?
+            .into_iter()
+            .map(|(d, _)| d.0)
+            .collect();
+        *queue.lock_admitted() = dids;
+        Ok(queue)
+    }
+
+    fn lock_admitted(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<u64>> {
+        self.admitted.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether an admission of `did` made without quorum waits in the queue.
+    pub fn has_admit(&self, did: DialogId) -> bool {
+        self.lock_admitted().contains(&did.0)
     }
 
     fn err(&self, e: impl ToString) -> PendingError {
@@ -97,7 +120,9 @@ impl PendingReleases {
             let mut t = tx.open_table(ADMITS).map_err(|e| self.err(e))?;
             t.insert(did.0, bytes.as_slice()).map_err(|e| self.err(e))?;
         }
-        tx.commit().map_err(|e| self.err(e))
+        tx.commit().map_err(|e| self.err(e))?;
+        self.lock_admitted().insert(did.0);
+        Ok(())
     }
 
     /// Every queued admission (rows that do not decode are skipped and logged).
@@ -126,7 +151,12 @@ impl PendingReleases {
                 t.remove(did.0).map_err(|e| self.err(e))?;
             }
         }
-        tx.commit().map_err(|e| self.err(e))
+        tx.commit().map_err(|e| self.err(e))?;
+        let mut admitted = self.lock_admitted();
+        for did in dids {
+            admitted.remove(&did.0);
+        }
+        Ok(())
     }
 
     pub fn len(&self) -> usize {

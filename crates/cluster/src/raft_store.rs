@@ -161,14 +161,7 @@ impl Admission for RaftStore {
                 // Gone from the committed state: released (by the node that adopted it and
                 // fired, or by a BYE seen elsewhere) — unless this node admitted it without
                 // quorum and its admission waits in the queue. On a stale copy, fire.
-                None => {
-                    linearizable
-                        && !self
-                            .node
-                            .pending
-                            .admits()
-                            .is_ok_and(|a| a.iter().any(|(d, _)| *d == did))
-                }
+                None => linearizable && !self.node.pending.has_admit(did),
             }
         })
     }
@@ -176,6 +169,11 @@ impl Admission for RaftStore {
     fn admit(&self, req: AdmitRequest) -> BoxFuture<'_, Result<(), AdmitError>> {
         Box::pin(async move {
             let did = req.did;
+            if let Some(why) = self.node.congested() {
+                // Overloaded: a prompt 503 (nothing was written, nothing to release).
+                metrics::counter!("dialogd_admission_shed_total").increment(1);
+                return Err(AdmitError::Unavailable(format!("overloaded: {why}")));
+            }
             let cmd = Command::Admit {
                 did,
                 owner: self.node.node_id(),
@@ -230,11 +228,7 @@ impl Admission for RaftStore {
         Box::pin(async move {
             // A dialog admitted without quorum and not committed yet: its release must follow
             // its admission, which the queue guarantees (admissions are flushed first).
-            let admitted_locally = self
-                .node
-                .pending
-                .admits()
-                .is_ok_and(|a| a.iter().any(|(d, _)| *d == did));
+            let admitted_locally = self.node.pending.has_admit(did);
             if admitted_locally {
                 return self
                     .node

@@ -208,19 +208,37 @@ async fn a_corrupt_log_row_is_a_storage_error_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     {
         let (mut log, _sm) = store::open(dir.path(), Fsync::Always).unwrap();
-        log.blocking_append(entries(1)).await.unwrap();
+        log.blocking_append(entries(3)).await.unwrap(); // indexes 0..=4
     }
-    {
-        let db = redb::Database::create(dir.path().join(store::FILE_NAME)).unwrap();
-        let txn = db.begin_write().unwrap();
-        let logs: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new("logs");
-        txn.open_table(logs)
-            .unwrap()
-            .insert(3, b"not json".as_slice())
-            .unwrap();
-        txn.commit().unwrap();
-    }
+    corrupt_row(dir.path(), 3);
     let (mut log, _sm) = store::open(dir.path(), Fsync::Always).unwrap();
     assert!(log.try_get_log_entries(0..).await.is_err());
-    assert!(log.get_log_state().await.is_err());
+    assert!(log.try_get_log_entries(0..3).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_corrupt_last_log_row_fails_the_open_with_the_file_and_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (mut log, _sm) = store::open(dir.path(), Fsync::Always).unwrap();
+        log.blocking_append(entries(1)).await.unwrap(); // indexes 0..=2
+    }
+    corrupt_row(dir.path(), 2);
+    let Err(e) = store::open(dir.path(), Fsync::Always) else {
+        panic!("a store whose last log row does not decode opened");
+    };
+    let e = e.to_string();
+    assert!(e.contains(store::FILE_NAME) && e.contains("bad row"), "{e}");
+}
+
+/// Overwrites log row `index` with bytes that decode as nothing.
+fn corrupt_row(dir: &std::path::Path, index: u64) {
+    let db = redb::Database::create(dir.join(store::FILE_NAME)).unwrap();
+    let txn = db.begin_write().unwrap();
+    let logs: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new("logs");
+    txn.open_table(logs)
+        .unwrap()
+        .insert(index, b"not json".as_slice())
+        .unwrap();
+    txn.commit().unwrap();
 }

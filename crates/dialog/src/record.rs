@@ -65,8 +65,9 @@ pub struct DialogRecord {
     pub profiles: Vec<ProfileKey>,
     /// Trigger names attached to the dialog (issue 4).
     pub triggers: Vec<String>,
-    /// The keep-alive configuration (issue 6): an adopting node starts probing afresh. Absent
-    /// in records written before it existed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The keep-alive configuration: an adopting node starts probing afresh. Absent in JSON
+    /// records written before it existed (always written since: the cluster's binary
+    /// encoding has no optional fields).
+    #[serde(default)]
     pub keepalive: Option<KeepaliveConfig>,
 }

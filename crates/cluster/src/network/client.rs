@@ -1,5 +1,5 @@
 //! Calls to other nodes: [`Peers`] keeps one lazily connected tonic channel per peer URL and
-//! sends the JSON payloads of `proto/dialogd/cluster/v1`; [`Network`] is openraft's network
+//! sends the payloads of `proto/dialogd/cluster/v1` ([`crate::codec`]); [`Network`] is openraft's network
 //! on top of it. How a channel is made is a [`Connector`], so the deterministic simulation
 //! can route the same code over turmoil's network.
 
@@ -116,7 +116,7 @@ impl Peers {
         req: &Req,
         timeout: Duration,
     ) -> Result<Resp, CallError> {
-        let json = serde_json::to_vec(req)
+        let json = crate::codec::encode(req)
             .map_err(|e| CallError::Payload(addr.to_owned(), e.to_string()))?;
         let mut client = self.client(addr)?;
         let mut request = tonic::Request::new(pb::Payload { json });
@@ -151,7 +151,7 @@ impl Peers {
             }
             Ok(Ok(r)) => r.into_inner(),
         };
-        serde_json::from_slice(&reply.json)
+        crate::codec::decode(&reply.json)
             .map_err(|e| CallError::Payload(addr.to_owned(), e.to_string()))
     }
 }

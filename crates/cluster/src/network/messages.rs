@@ -1,4 +1,4 @@
-//! The JSON payloads of the node-to-node service besides openraft's own types
+//! The payloads ([`crate::codec`]) of the node-to-node service besides openraft's own types
 //! (`proto/dialogd/cluster/v1/cluster.proto` names which rpc carries which).
 
 use dialogd_dialog::DialogId;

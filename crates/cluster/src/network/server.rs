@@ -36,12 +36,12 @@ pub fn service(
 }
 
 fn decode<T: DeserializeOwned>(req: Request<Payload>) -> Result<T, Status> {
-    serde_json::from_slice(&req.into_inner().json)
+    crate::codec::decode(&req.into_inner().json)
         .map_err(|e| Status::invalid_argument(format!("payload does not decode: {e}")))
 }
 
 fn encode<T: Serialize>(v: &T) -> Result<Response<Payload>, Status> {
-    serde_json::to_vec(v)
+    crate::codec::encode(v)
         .map(|json| Response::new(Payload { json }))
         .map_err(|e| Status::internal(format!("reply does not encode: {e}")))
 }

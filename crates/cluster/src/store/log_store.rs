@@ -1,105 +1,251 @@
 //! [`LogStore`]: the Raft log, the vote and the committed log id in redb (tables `logs` and
 //! `meta`, see [`super`]). openraft drives it through `RaftLogStorage` and reads it through
-//! clones (`RaftLogReader`) from its replication tasks.
+//! clones (`RaftLogReader`) from its replication and apply tasks.
+//!
+//! One writer thread (`raft-log-writer`) owns every write. Callers hand it operations in
+//! order and go on; it takes everything queued since its last round and carries it out in one
+//! redb transaction, committed with one fsync (group commit): under load one fsync makes many
+//! appends durable, and an append never waits for another append's fsync.
+//!
+//! ```text
+//!  append(entries, cb) ──▶ cache (readable at once) ──▶ queue ──▶ writer: one txn + fsync ──▶ cb
+//!  truncate / purge / save_vote ───────────────────────▶ queue ──▶ (same round) ──▶ answer
+//!  save_committed ─────────────────────────────────────▶ queue (nobody waits; rides along)
+//! ```
 //!
 //! | operation | rows | when the caller hears back |
 //! |---|---|---|
-//! | `append` | `logs[i] = entry` | the callback fires after the commit (fsynced under `Fsync::Always`) |
-//! | `save_vote` / `save_committed` | `meta["vote"]`, `meta["committed"]` | after the commit |
-//! | `truncate(id)` | deletes `logs[id.index..]` | after the commit |
-//! | `purge(id)` | `meta["last_purged"] = id`, deletes `logs[..=id.index]` | after the commit |
+//! | `append` | `logs[i] = entry` | returns at once; the callback fires after the round's commit (fsynced under `Fsync::Always`) |
+//! | `save_vote` | `meta["vote"]` | after the round's commit |
+//! | `save_committed` | `meta["committed"]` | at once: may lag (openraft re-applies a little more after a crash) |
+//! | `truncate(id)` | deletes `logs[id.index..]` | after the round's commit |
+//! | `purge(id)` | `meta["last_purged"] = id`, deletes `logs[..=id.index]` | after the round's commit |
+//!
+//! Reads see appended entries at once: the newest entries stay in a memory cache (those not
+//! yet written always, then up to [`CACHE_BYTES`] of written ones), so openraft's apply and
+//! replication read the log's tail without decoding it from disk. Rows are encoded with
+//! [`crate::codec`].
 
+use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::ops::{Bound, RangeBounds};
-use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use openraft::storage::{LogFlushed, RaftLogStorage};
 use openraft::{ErrorSubject, ErrorVerb, LogState, OptionalSend, RaftLogReader};
-use redb::{Database, ReadableDatabase, ReadableTable};
+use redb::{Database, Durability, ReadableDatabase, ReadableTable, WriteTransaction};
+use tokio::sync::oneshot;
 
-use super::{DiskError, Fsync, LOGS, META, read_json, write};
+use super::{DiskError, Fsync, LOGS, META, read_row};
+use crate::codec;
 use crate::raft_types::{Entry, LogId, StorageError, TypeConfig, Vote};
 
 const VOTE: &str = "vote";
 const COMMITTED: &str = "committed";
 const LAST_PURGED: &str = "last_purged";
 
-/// The durable Raft log. Clones share the database and the flusher.
+/// Encoded bytes of written entries kept in memory for readers (beyond the unwritten ones).
+pub const CACHE_BYTES: usize = 16 << 20;
+
+/// How often the writer syncs what it committed without fsync (everything under
+/// `Fsync::Never`: the most a crash can lose; the committed log id under `Fsync::Always`).
+const LAZY_SYNC: Duration = Duration::from_secs(1);
+
+/// The durable Raft log. Clones share the database, the cache and the writer.
 #[derive(Clone)]
 pub struct LogStore {
-    db: Arc<Database>,
-    fsync: Fsync,
-    flusher: std::sync::mpsc::Sender<LogFlushed<TypeConfig>>,
+    shared: Arc<Shared>,
 }
 
-/// How often the flusher syncs under `Fsync::Never` (the most a crash can lose).
-const LAZY_SYNC: std::time::Duration = std::time::Duration::from_secs(1);
+struct Shared {
+    db: Arc<Database>,
+    fsync: Fsync,
+    tail: Arc<Mutex<Tail>>,
+    /// `None` once dropped (the writer then drains its queue and ends).
+    ops: Mutex<Option<Sender<Op>>>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+/// The log's tail in memory and what the store knows without reading the disk.
+#[derive(Default)]
+struct Tail {
+    /// Entries by index: every entry not yet written, then the newest written ones.
+    cache: BTreeMap<u64, CachedEntry>,
+    /// Encoded bytes of the written entries in `cache`.
+    written_bytes: usize,
+    /// Numbers the appends, so the writer marks exactly the entries it wrote (an index may be
+    /// truncated and appended again while its first version waits in the queue).
+    next_seq: u64,
+    last_purged: Option<LogId>,
+    /// The last entry's id, once known (cache, disk or purge).
+    last_log_id: Option<LogId>,
+}
+
+struct CachedEntry {
+    entry: Entry,
+    bytes: usize,
+    /// The append that cached it.
+    seq: u64,
+    /// On disk: may leave the cache (only from the front, so everything below the cache's
+    /// first index is on disk).
+    written: bool,
+}
+
+/// One queued write.
+enum Op {
+    Append {
+        seq: u64,
+        rows: Vec<(u64, Vec<u8>)>,
+        callback: Option<LogFlushed<TypeConfig>>,
+    },
+    Truncate {
+        from: u64,
+        done: oneshot::Sender<Result<(), String>>,
+    },
+    Purge {
+        upto: u64,
+        bytes: Vec<u8>,
+        done: oneshot::Sender<Result<(), String>>,
+    },
+    Meta {
+        key: &'static str,
+        bytes: Vec<u8>,
+        done: Option<oneshot::Sender<Result<(), String>>>,
+    },
+}
+
+fn lock(m: &Mutex<Tail>) -> MutexGuard<'_, Tail> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 impl LogStore {
-    pub(crate) fn new(db: Arc<Database>, fsync: Fsync) -> LogStore {
+    pub(crate) fn new(db: Arc<Database>, fsync: Fsync) -> Result<LogStore, DiskError> {
+        let last_purged: Option<LogId> = read_row(&db, META, LAST_PURGED)?;
+        let last_on_disk = last_entry_id(&db)?;
+        let tail = Arc::new(Mutex::new(Tail {
+            last_log_id: last_on_disk.or(last_purged),
+            last_purged,
+            ..Tail::default()
+        }));
         let (tx, rx) = std::sync::mpsc::channel();
-        let flush_db = Arc::downgrade(&db);
-        // Group commit: appends are committed without fsync (visible to readers at once, as
-        // openraft requires) and their callbacks queued here; one fsynced commit then makes
-        // every queued append durable and their callbacks fire together. Under load many
-        // appends share one fsync instead of paying one each.
-        let spawned = std::thread::Builder::new()
-            .name("raft-log-flush".into())
-            .spawn(move || flusher(&flush_db, fsync, &rx));
-        if let Err(e) = spawned {
-            tracing::error!(error = %e, "cannot start the raft log flusher thread");
-        }
-        LogStore {
-            db,
-            fsync,
-            flusher: tx,
-        }
-    }
-
-    /// Writes one `meta` row.
-    async fn put_meta<T: serde::Serialize>(
-        &self,
-        key: &'static str,
-        value: &T,
-        subject: ErrorSubject<u64>,
-    ) -> Result<(), StorageError> {
-        let bytes = serde_json::to_vec(value)
-            .map_err(|e| DiskError::from(e).storage(subject.clone(), ErrorVerb::Write))?;
-        write(&self.db, self.fsync, move |txn| {
-            txn.open_table(META)?.insert(key, bytes.as_slice())?;
-            Ok(())
+        let writer = {
+            let db = db.clone();
+            let tail = tail.clone();
+            std::thread::Builder::new()
+                .name("raft-log-writer".into())
+                .spawn(move || writer(&db, fsync, &tail, &rx))
+                .map_err(|e| DiskError::Corrupt(format!("cannot start the log writer: {e}")))?
+        };
+        Ok(LogStore {
+            shared: Arc::new(Shared {
+                db,
+                fsync,
+                tail,
+                ops: Mutex::new(Some(tx)),
+                writer: Mutex::new(Some(writer)),
+            }),
         })
-        .await
-        .map_err(|e| e.storage(subject, ErrorVerb::Write))
     }
 
-    /// The entries whose index is in `range`, in order.
+    /// Queues `op` for the writer; gives it back if the writer is gone.
+    fn queue(&self, op: Op) -> Result<(), Op> {
+        let ops = self
+            .shared
+            .ops
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match ops.as_ref() {
+            Some(tx) => tx.send(op).map_err(|e| e.0),
+            None => Err(op),
+        }
+    }
+
+    /// Queues `op` and waits for the round that carries it out.
+    async fn queue_and_wait(
+        &self,
+        op: impl FnOnce(oneshot::Sender<Result<(), String>>) -> Op,
+    ) -> Result<(), DiskError> {
+        let (tx, rx) = oneshot::channel();
+        self.queue(op(tx))
+            .map_err(|_| DiskError::Corrupt("raft log writer is gone".into()))?;
+        match rx.await {
+            Ok(r) => r.map_err(DiskError::Corrupt),
+            Err(_) => Err(DiskError::Corrupt("raft log writer is gone".into())),
+        }
+    }
+
+    /// The entries whose index is in `range`, in order: the cached tail from memory, older
+    /// ones from disk (they were written before they left the cache).
     fn read_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<Vec<Entry>, DiskError> {
         if is_empty_range(start, end) {
             return Ok(Vec::new());
         }
-        let txn = self.db.begin_read()?;
-        let table = txn.open_table(LOGS)?;
+        let (first_cached, mut cached) = {
+            let tail = lock(&self.shared.tail);
+            let first = tail.cache.keys().next().copied();
+            let cached: Vec<Entry> = tail
+                .cache
+                .range((start, end))
+                .map(|(_, c)| c.entry.clone())
+                .collect();
+            (first, cached)
+        };
+        let disk_end = match first_cached {
+            Some(first) => match end {
+                Bound::Included(e) if e < first => Bound::Included(e),
+                Bound::Excluded(e) if e <= first => Bound::Excluded(e),
+                _ => Bound::Excluded(first),
+            },
+            None => end,
+        };
         let mut out = Vec::new();
-        for row in table.range::<u64>((start, end))? {
-            let (_, v) = row?;
-            out.push(serde_json::from_slice(v.value())?);
+        if !is_empty_range(start, disk_end) {
+            let txn = self.shared.db.begin_read()?;
+            let table = txn.open_table(LOGS)?;
+            for row in table.range::<u64>((start, disk_end))? {
+                let (_, v) = row?;
+                out.push(codec::decode(v.value())?);
+            }
         }
+        out.append(&mut cached);
         Ok(out)
     }
+}
 
-    /// The log id of the last entry in the table, if any.
-    fn last_entry_id(&self) -> Result<Option<LogId>, DiskError> {
-        let txn = self.db.begin_read()?;
-        let table = txn.open_table(LOGS)?;
-        let last = table.last()?;
-        match last {
-            Some((_, v)) => {
-                let entry: Entry = serde_json::from_slice(v.value())?;
-                Ok(Some(entry.log_id))
-            }
-            None => Ok(None),
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // Closing the queue ends the writer once it has carried out what is queued; waiting
+        // for it means the database is closed when the last clone is gone (a reopen works).
+        drop(
+            self.ops
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
+        let handle = self
+            .writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(h) = handle {
+            let _ = h.join();
         }
+    }
+}
+
+/// The log id of the last entry on disk, if any.
+fn last_entry_id(db: &Database) -> Result<Option<LogId>, DiskError> {
+    let txn = db.begin_read()?;
+    let table = txn.open_table(LOGS)?;
+    let last = table.last()?;
+    match last {
+        Some((_, v)) => {
+            let entry: Entry = codec::decode(v.value())?;
+            Ok(Some(entry.log_id))
+        }
+        None => Ok(None),
     }
 }
 
@@ -134,13 +280,10 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     type LogReader = LogStore;
 
     async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, StorageError> {
-        let read = |e: DiskError| e.storage(ErrorSubject::Logs, ErrorVerb::Read);
-        let last_purged_log_id: Option<LogId> =
-            read_json(&self.db, META, LAST_PURGED).map_err(read)?;
-        let last_log_id = self.last_entry_id().map_err(read)?.or(last_purged_log_id);
+        let tail = lock(&self.shared.tail);
         Ok(LogState {
-            last_purged_log_id,
-            last_log_id,
+            last_purged_log_id: tail.last_purged,
+            last_log_id: tail.last_log_id,
         })
     }
 
@@ -149,28 +292,41 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn save_vote(&mut self, vote: &Vote) -> Result<(), StorageError> {
-        self.put_meta(VOTE, vote, ErrorSubject::Vote).await
+        let fail = |e: DiskError| e.storage(ErrorSubject::Vote, ErrorVerb::Write);
+        let bytes = codec::encode(vote).map_err(|e| fail(e.into()))?;
+        self.queue_and_wait(|done| Op::Meta {
+            key: VOTE,
+            bytes,
+            done: Some(done),
+        })
+        .await
+        .map_err(fail)
     }
 
     async fn read_vote(&mut self) -> Result<Option<Vote>, StorageError> {
-        read_json(&self.db, META, VOTE).map_err(|e| e.storage(ErrorSubject::Vote, ErrorVerb::Read))
+        read_row(&self.shared.db, META, VOTE)
+            .map_err(|e| e.storage(ErrorSubject::Vote, ErrorVerb::Read))
     }
 
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
-        // Not fsynced on its own: the next append's sync persists it (openraft allows the
+        // Nobody waits: the row rides with the writer's next round (openraft allows the
         // committed id to lag; a restart then re-applies a little less and catches up).
-        let bytes = serde_json::to_vec(&committed)
+        let bytes = codec::encode(&committed)
             .map_err(|e| DiskError::from(e).storage(ErrorSubject::Store, ErrorVerb::Write))?;
-        write(&self.db, Fsync::Never, move |txn| {
-            txn.open_table(META)?.insert(COMMITTED, bytes.as_slice())?;
-            Ok(())
-        })
-        .await
-        .map_err(|e| e.storage(ErrorSubject::Store, ErrorVerb::Write))
+        let op = Op::Meta {
+            key: COMMITTED,
+            bytes,
+            done: None,
+        };
+        if self.queue(op).is_err() {
+            return Err(DiskError::Corrupt("raft log writer is gone".into())
+                .storage(ErrorSubject::Store, ErrorVerb::Write));
+        }
+        Ok(())
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogId>, StorageError> {
-        let committed: Option<Option<LogId>> = read_json(&self.db, META, COMMITTED)
+        let committed: Option<Option<LogId>> = read_row(&self.shared.db, META, COMMITTED)
             .map_err(|e| e.storage(ErrorSubject::Store, ErrorVerb::Read))?;
         Ok(committed.flatten())
     }
@@ -185,102 +341,251 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         I::IntoIter: OptionalSend,
     {
         let mut rows = Vec::new();
+        let mut cached = Vec::new();
         for entry in entries {
-            let bytes = serde_json::to_vec(&entry).map_err(|e| {
+            let bytes = codec::encode(&entry).map_err(|e| {
                 DiskError::from(e).storage(ErrorSubject::Log(entry.log_id), ErrorVerb::Write)
             })?;
-            rows.push((entry.log_id.index, bytes));
+            let index = entry.log_id.index;
+            cached.push((index, entry, bytes.len()));
+            rows.push((index, bytes));
         }
-        write(&self.db, Fsync::Never, move |txn| {
-            let mut table = txn.open_table(LOGS)?;
-            for (index, bytes) in &rows {
-                table.insert(*index, bytes.as_slice())?;
-            }
-            Ok(())
-        })
-        .await
-        .map_err(|e| e.storage(ErrorSubject::Logs, ErrorVerb::Write))?;
-        // Visible to readers now; durable once the flusher's next fsynced commit is done, and
-        // only then may openraft count it (under Fsync::Never: at once).
-        match self.fsync {
-            Fsync::Always => {
-                if let Err(std::sync::mpsc::SendError(cb)) = self.flusher.send(callback) {
-                    cb.log_io_completed(Err(std::io::Error::other("raft log flusher is gone")));
+        let seq = {
+            // Readable from now on (openraft reads what it appended before the callback).
+            let mut tail = lock(&self.shared.tail);
+            tail.next_seq += 1;
+            let seq = tail.next_seq;
+            for (index, entry, bytes) in cached {
+                tail.last_log_id = Some(entry.log_id);
+                let c = CachedEntry {
+                    entry,
+                    bytes,
+                    seq,
+                    written: false,
+                };
+                if let Some(old) = tail.cache.insert(index, c)
+                    && old.written
+                {
+                    tail.written_bytes = tail.written_bytes.saturating_sub(old.bytes);
                 }
             }
-            Fsync::Never => callback.log_io_completed(Ok(())),
+            seq
+        };
+        // Durable once the writer's round commits; only then may openraft count it (under
+        // Fsync::Never: at once, the writer syncs lazily).
+        let callback = match self.shared.fsync {
+            Fsync::Always => Some(callback),
+            Fsync::Never => {
+                callback.log_io_completed(Ok(()));
+                None
+            }
+        };
+        if let Err(Op::Append {
+            callback: Some(cb), ..
+        }) = self.queue(Op::Append {
+            seq,
+            rows,
+            callback,
+        }) {
+            cb.log_io_completed(Err(std::io::Error::other("raft log writer is gone")));
         }
         Ok(())
     }
 
     async fn truncate(&mut self, log_id: LogId) -> Result<(), StorageError> {
-        write(&self.db, self.fsync, move |txn| {
-            txn.open_table(LOGS)?
-                .retain_in::<u64, _>(log_id.index.., |_, _| false)?;
-            Ok(())
+        {
+            let mut tail = lock(&self.shared.tail);
+            let removed = tail.cache.split_off(&log_id.index);
+            let freed: usize = removed
+                .values()
+                .filter(|c| c.written)
+                .map(|c| c.bytes)
+                .sum();
+            tail.written_bytes = tail.written_bytes.saturating_sub(freed);
+            tail.last_log_id = tail.cache.values().next_back().map(|c| c.entry.log_id);
+        }
+        self.queue_and_wait(|done| Op::Truncate {
+            from: log_id.index,
+            done,
         })
         .await
-        .map_err(|e| e.storage(ErrorSubject::Logs, ErrorVerb::Delete))
+        .map_err(|e| e.storage(ErrorSubject::Logs, ErrorVerb::Delete))?;
+        // Entries below the truncation that had left the cache: the last one is on disk.
+        let needs_disk = lock(&self.shared.tail).last_log_id.is_none();
+        if needs_disk {
+            let last = last_entry_id(&self.shared.db)
+                .map_err(|e| e.storage(ErrorSubject::Logs, ErrorVerb::Read))?;
+            let mut tail = lock(&self.shared.tail);
+            if tail.last_log_id.is_none() {
+                tail.last_log_id = last.or(tail.last_purged);
+            }
+        }
+        Ok(())
     }
 
     async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError> {
-        let bytes = serde_json::to_vec(&log_id)
-            .map_err(|e| DiskError::from(e).storage(ErrorSubject::Logs, ErrorVerb::Delete))?;
-        write(&self.db, self.fsync, move |txn| {
-            txn.open_table(META)?
-                .insert(LAST_PURGED, bytes.as_slice())?;
-            txn.open_table(LOGS)?
-                .retain_in::<u64, _>(..=log_id.index, |_, _| false)?;
-            Ok(())
+        let fail = |e: DiskError| e.storage(ErrorSubject::Logs, ErrorVerb::Delete);
+        let bytes = codec::encode(&log_id).map_err(|e| fail(e.into()))?;
+        {
+            let mut tail = lock(&self.shared.tail);
+            let keep = tail.cache.split_off(&log_id.index.saturating_add(1));
+            let gone = std::mem::replace(&mut tail.cache, keep);
+            let freed: usize = gone.values().filter(|c| c.written).map(|c| c.bytes).sum();
+            tail.written_bytes = tail.written_bytes.saturating_sub(freed);
+            tail.last_purged = Some(log_id);
+            if tail
+                .last_log_id
+                .is_none_or(|last| last.index < log_id.index)
+            {
+                tail.last_log_id = Some(log_id);
+            }
+        }
+        self.queue_and_wait(|done| Op::Purge {
+            upto: log_id.index,
+            bytes,
+            done,
         })
         .await
-        .map_err(|e| e.storage(ErrorSubject::Logs, ErrorVerb::Delete))
+        .map_err(fail)
     }
 }
 
-/// The flusher thread: waits for queued append callbacks, makes everything committed so far
-/// durable with one fsynced (empty) commit, and fires the callbacks. Under `Fsync::Never` it
-/// only syncs every [`LAZY_SYNC`]. Ends when every [`LogStore`] clone is gone.
-fn flusher(
-    db: &std::sync::Weak<Database>,
-    fsync: Fsync,
-    rx: &std::sync::mpsc::Receiver<LogFlushed<TypeConfig>>,
-) {
-    use std::sync::mpsc::RecvTimeoutError;
+/// The writer thread: takes every queued operation, carries them out in order in one
+/// transaction, commits it (fsynced under `Fsync::Always`, lazily under `Fsync::Never`), then
+/// answers them all. Ends when the queue is closed and drained.
+fn writer(db: &Database, fsync: Fsync, tail: &Mutex<Tail>, rx: &Receiver<Op>) {
+    let mut last_sync = Instant::now();
+    // Committed without fsync since the last sync.
+    let mut dirty = false;
     loop {
-        let mut batch = Vec::new();
+        let mut ops = Vec::new();
         match rx.recv_timeout(LAZY_SYNC) {
-            Ok(cb) => batch.push(cb),
-            Err(RecvTimeoutError::Timeout) if fsync == Fsync::Never => {}
-            Err(RecvTimeoutError::Timeout) => continue,
+            Ok(op) => ops.push(op),
+            Err(RecvTimeoutError::Timeout) => {
+                if dirty && last_sync.elapsed() >= LAZY_SYNC {
+                    if let Err(e) = commit(db, Durability::Immediate, |_| Ok(())) {
+                        tracing::error!(error = %e, "raft log sync failed");
+                    }
+                    last_sync = Instant::now();
+                    dirty = false;
+                }
+                continue;
+            }
             Err(RecvTimeoutError::Disconnected) => return,
         }
-        while let Ok(cb) = rx.try_recv() {
-            batch.push(cb);
+        while let Ok(op) = rx.try_recv() {
+            ops.push(op);
         }
-        // A weak handle: a store being closed must not be kept open by this thread.
-        let synced = match db.upgrade() {
-            Some(db) => sync(&db),
-            None => Err(DiskError::Corrupt("raft store closed".into())),
+        // A round of nothing but the committed log id needs no fsync of its own: it rides
+        // with the next one (or the lazy sync).
+        let waited_for = ops
+            .iter()
+            .any(|op| !matches!(op, Op::Meta { done: None, .. }));
+        let sync = (fsync == Fsync::Always && waited_for) || last_sync.elapsed() >= LAZY_SYNC;
+        let durability = if sync {
+            last_sync = Instant::now();
+            dirty = false;
+            Durability::Immediate
+        } else {
+            dirty = true;
+            Durability::None
         };
-        if let Err(e) = &synced {
-            tracing::error!(error = %e, "raft log fsync failed");
+        let started = Instant::now();
+        let result = commit(db, durability, |txn| carry_out(txn, &ops));
+        metrics::histogram!("dialogd_raft_log_write_seconds")
+            .record(started.elapsed().as_secs_f64());
+        if let Err(e) = &result {
+            tracing::error!(error = %e, "raft log write failed");
         }
-        for cb in batch {
-            cb.log_io_completed(
-                synced
-                    .as_ref()
-                    .map(|_| ())
-                    .map_err(|e| std::io::Error::other(e.to_string())),
-            );
+        let result = result.map_err(|e| e.to_string());
+        if result.is_ok() {
+            written(tail, &ops);
+        }
+        for op in ops {
+            let answer = result.clone();
+            match op {
+                Op::Append {
+                    callback: Some(cb), ..
+                } => cb.log_io_completed(answer.map_err(std::io::Error::other)),
+                Op::Append { callback: None, .. } | Op::Meta { done: None, .. } => {}
+                Op::Truncate { done, .. }
+                | Op::Purge { done, .. }
+                | Op::Meta {
+                    done: Some(done), ..
+                } => {
+                    let _ = done.send(answer);
+                }
+            }
         }
     }
 }
 
-/// One empty commit with `Immediate` durability: persists every earlier non-durable commit.
-fn sync(db: &Database) -> Result<(), DiskError> {
+/// Marks the entries the appends of `ops` wrote (those still cached by the same append) and
+/// lets the oldest written ones leave the cache beyond [`CACHE_BYTES`].
+fn written(tail: &Mutex<Tail>, ops: &[Op]) {
+    let mut tail = lock(tail);
+    let tail = &mut *tail;
+    for op in ops {
+        let Op::Append { seq, rows, .. } = op else {
+            continue;
+        };
+        for (index, _) in rows {
+            if let Some(c) = tail.cache.get_mut(index)
+                && c.seq == *seq
+                && !c.written
+            {
+                c.written = true;
+                tail.written_bytes += c.bytes;
+            }
+        }
+    }
+    while tail.written_bytes > CACHE_BYTES {
+        let Some(entry) = tail.cache.first_entry() else {
+            break;
+        };
+        if !entry.get().written {
+            break;
+        }
+        let c = entry.remove();
+        tail.written_bytes = tail.written_bytes.saturating_sub(c.bytes);
+    }
+}
+
+/// The rows of `ops`, in order, in one transaction.
+fn carry_out(txn: &WriteTransaction, ops: &[Op]) -> Result<(), DiskError> {
+    let mut logs = txn.open_table(LOGS)?;
+    let mut meta = txn.open_table(META)?;
+    for op in ops {
+        match op {
+            Op::Append { rows, .. } => {
+                for (index, bytes) in rows {
+                    logs.insert(*index, bytes.as_slice())?;
+                }
+            }
+            Op::Truncate { from, .. } => {
+                logs.retain_in::<u64, _>(*from.., |_, _| false)?;
+            }
+            Op::Purge { upto, bytes, .. } => {
+                meta.insert(LAST_PURGED, bytes.as_slice())?;
+                logs.retain_in::<u64, _>(..=*upto, |_, _| false)?;
+            }
+            Op::Meta { key, bytes, .. } => {
+                meta.insert(*key, bytes.as_slice())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One write transaction committed with `durability`.
+fn commit(
+    db: &Database,
+    durability: Durability,
+    f: impl FnOnce(&WriteTransaction) -> Result<(), DiskError>,
+) -> Result<(), DiskError> {
     let mut txn = db.begin_write()?;
-    txn.set_durability(redb::Durability::Immediate)?;
+    txn.set_durability(durability)?;
+    f(&txn)?;
     txn.commit()?;
     Ok(())
 }

@@ -3,9 +3,11 @@
 //!
 //! | table | key | value | written by |
 //! |---|---|---|---|
-//! | `logs` | log index (`u64`) | JSON of the [`Entry`](crate::raft_types::Entry) | append, truncate, purge |
-//! | `meta` | `"vote"`, `"committed"`, `"last_purged"` | JSON of the vote / log id | save_vote, save_committed, purge |
-//! | `snapshot` | `"meta"`, `"data"` | JSON of the `SnapshotMeta`; the snapshot bytes | build_snapshot, install_snapshot |
+//! | `logs` | log index (`u64`) | the [`Entry`](crate::raft_types::Entry) | append, truncate, purge |
+//! | `meta` | `"vote"`, `"committed"`, `"last_purged"` | the vote / log id | save_vote, save_committed, purge |
+//! | `snapshot` | `"meta"`, `"data"` | the `SnapshotMeta`; the snapshot bytes | build_snapshot, install_snapshot |
+//!
+//! Values are encoded by [`crate::codec`] (binary; JSON rows of earlier builds still read).
 //!
 //! The [`ClusterState`](crate::ClusterState) itself lives in memory. A restarted node starts
 //! from the persisted snapshot (restored by [`open`]), and openraft then re-applies the log
@@ -17,8 +19,10 @@
 //!                                                              logs (last_applied, committed]
 //! ```
 //!
-//! Every write is one redb transaction committed with the [`Fsync`] policy's durability; a
-//! row that does not decode is a storage error (openraft then stops the node), never a panic.
+//! The log's writes go through one writer thread that commits everything queued in one
+//! transaction ([`LogStore`]); snapshots are written on their own. Every commit has the
+//! [`Fsync`] policy's durability; a row that does not decode is a storage error (openraft then
+//! stops the node), never a panic.
 
 mod log_store;
 mod state_machine;
@@ -97,7 +101,11 @@ pub fn open(dir: &Path, fsync: Fsync) -> Result<(LogStore, StateMachineStore), S
         path: path.clone(),
         reason: e.to_string(),
     })?;
-    Ok((LogStore::new(db, fsync), sm))
+    let log = LogStore::new(db, fsync).map_err(|e| StoreError::Corrupt {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    Ok((log, sm))
 }
 
 /// Creates the tables so that read transactions always find them.
@@ -129,8 +137,8 @@ where
     .map_err(|e| DiskError::Corrupt(format!("storage task failed: {e}")))?
 }
 
-/// Reads and decodes one JSON row of a `&str`-keyed table.
-pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
+/// Reads and decodes one row of a `&str`-keyed table.
+pub(crate) fn read_row<T: serde::de::DeserializeOwned>(
     db: &Database,
     table: TableDefinition<&str, &[u8]>,
     key: &str,
@@ -139,7 +147,7 @@ pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
     let table = txn.open_table(table)?;
     let row = redb::ReadableTable::get(&table, key)?;
     match row {
-        Some(v) => Ok(Some(serde_json::from_slice(v.value())?)),
+        Some(v) => Ok(Some(crate::codec::decode(v.value())?)),
         None => Ok(None),
     }
 }
@@ -150,7 +158,7 @@ pub(crate) enum DiskError {
     #[error("{0}")]
     Redb(#[from] redb::Error),
     #[error("bad row: {0}")]
-    Json(#[from] serde_json::Error),
+    Codec(#[from] crate::codec::CodecError),
     #[error("{0}")]
     Corrupt(String),
 }

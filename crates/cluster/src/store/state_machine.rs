@@ -6,7 +6,7 @@
 //!                                      │                └──▶ set_owner_changes(tx): OwnerChange
 //!                 build_snapshot() / install_snapshot()
 //!                                      ▼
-//!                     snapshot table: SnapshotMeta + JSON of SnapshotImage
+//!                     snapshot table: SnapshotMeta + SnapshotImage (crate::codec)
 //! ```
 //!
 //! Blank entries only advance `last_applied`; membership entries replace `last_membership`;
@@ -36,7 +36,7 @@ use crate::raft_types::{
 const META_ROW: &str = "meta";
 const DATA_ROW: &str = "data";
 
-/// What a snapshot holds: the state and the log position it reflects (serialized as JSON).
+/// What a snapshot holds: the state and the log position it reflects ([`crate::codec`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SnapshotImage {
     pub last_applied: Option<LogId>,
@@ -72,7 +72,7 @@ impl StateMachineStore {
     pub(crate) fn restore(db: Arc<Database>, fsync: Fsync) -> Result<StateMachineStore, DiskError> {
         let (state, applied) = match read_snapshot(&db)? {
             Some((meta, data)) => {
-                let image: SnapshotImage = serde_json::from_slice(&data)?;
+                let image: SnapshotImage = crate::codec::decode(&data)?;
                 let applied = Applied {
                     last_applied: meta.last_log_id,
                     last_membership: meta.last_membership,
@@ -145,12 +145,12 @@ impl StateMachineStore {
     async fn persist(&self, meta: &SnapshotMeta, data: Vec<u8>) -> Result<Vec<u8>, StorageError> {
         let subject = ErrorSubject::Snapshot(Some(meta.signature()));
         let fail = |e: DiskError| e.storage(subject.clone(), ErrorVerb::Write);
-        let meta_bytes = serde_json::to_vec(meta).map_err(|e| fail(e.into()))?;
+        let meta_bytes = crate::codec::encode(meta).map_err(|e| fail(e.into()))?;
         let last = meta.last_log_id;
         write(&self.inner.db, self.inner.fsync, move |txn| {
             let mut table = txn.open_table(SNAPSHOT)?;
             let stored = match table.get(META_ROW)? {
-                Some(v) => serde_json::from_slice::<SnapshotMeta>(v.value())?.last_log_id,
+                Some(v) => crate::codec::decode::<SnapshotMeta>(v.value())?.last_log_id,
                 None => None,
             };
             if stored <= last {
@@ -171,7 +171,7 @@ fn read_snapshot(db: &Database) -> Result<Option<(SnapshotMeta, Vec<u8>)>, DiskE
     let (meta, data) = (table.get(META_ROW)?, table.get(DATA_ROW)?);
     match (meta, data) {
         (Some(meta), Some(data)) => Ok(Some((
-            serde_json::from_slice(meta.value())?,
+            crate::codec::decode(meta.value())?,
             data.value().to_vec(),
         ))),
         (None, _) => Ok(None),
@@ -215,7 +215,7 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
                 state: state.clone(),
             }
         };
-        let data = serde_json::to_vec(&image).map_err(|e| {
+        let data = crate::codec::encode(&image).map_err(|e| {
             DiskError::from(e).storage(ErrorSubject::Snapshot(None), ErrorVerb::Write)
         })?;
         let seq = self.inner.snapshot_seq.fetch_add(1, Ordering::Relaxed);
@@ -288,7 +288,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         snapshot: Box<Cursor<Vec<u8>>>,
     ) -> Result<(), StorageError> {
         let subject = ErrorSubject::Snapshot(Some(meta.signature()));
-        let image: SnapshotImage = serde_json::from_slice(snapshot.get_ref())
+        let image: SnapshotImage = crate::codec::decode(snapshot.get_ref())
             .map_err(|e| DiskError::from(e).storage(subject, ErrorVerb::Read))?;
         self.persist(meta, snapshot.into_inner()).await?;
         let changes = {
