@@ -155,7 +155,11 @@ async fn adopt_own_then_watch(
         if node.stop.is_cancelled() {
             return;
         }
-        match node.catch_up().await {
+        let caught_up = tokio::select! {
+            () = node.stop.cancelled() => return,
+            r = node.catch_up() => r,
+        };
+        match caught_up {
             Ok(_) => break,
             Err(e) => tracing::debug!(error = %e, "waiting to catch up before adopting dialogs"),
         }
