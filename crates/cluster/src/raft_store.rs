@@ -172,7 +172,7 @@ impl Admission for RaftStore {
             if let Some(why) = self.node.congested() {
                 // Overloaded: a prompt 503 (nothing was written, nothing to release).
                 metrics::counter!("dialogd_admission_shed_total").increment(1);
-                return Err(AdmitError::Unavailable(format!("overloaded: {why}")));
+                return Err(AdmitError::Overloaded(why));
             }
             let cmd = Command::Admit {
                 did,

@@ -26,6 +26,10 @@ pub enum AdmitError {
     /// The store cannot decide now (no quorum, shutting down): retry later, 503.
     #[error("profile store unavailable: {0}")]
     Unavailable(String),
+    /// The store is behind (more writes queued than it can commit in time): a new call is
+    /// refused at once, 503 with Retry-After, and nothing was written.
+    #[error("overloaded: {0}")]
+    Overloaded(String),
     /// The dialog is already admitted (a retransmission or a spiral).
     #[error("dialog {0} is already admitted")]
     Duplicate(DialogId),

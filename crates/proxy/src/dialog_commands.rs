@@ -278,6 +278,8 @@ fn store_error(did: dialogd_dialog::DialogId, e: AdmitError) -> ControlError {
         AdmitError::LimitReached { key, limit } => ControlError::ProfileFull { key, limit },
         AdmitError::Unknown(_) => ControlError::NotFound(did),
         AdmitError::Unavailable(why) => ControlError::Unavailable(why),
-        e @ AdmitError::Duplicate(_) => ControlError::Unavailable(e.to_string()),
+        e @ (AdmitError::Duplicate(_) | AdmitError::Overloaded(_)) => {
+            ControlError::Unavailable(e.to_string())
+        }
     }
 }

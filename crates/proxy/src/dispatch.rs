@@ -24,6 +24,13 @@ use crate::routing::{Target, own_routes, resolve, via_target};
 use crate::transaction_table::TransactionInput;
 use crate::transport::Inbound;
 
+/// A new INVITE that waited longer than this between its transport and the dispatcher is
+/// answered 503 with Retry-After instead of being admitted: the node is behind (CPU), and
+/// taking on more calls would delay the requests of the calls it carries (RFC 3261 §21.5.4;
+/// the overload control of RFC 7339 builds on the same 503). In-dialog requests, ACKs and
+/// responses are never shed.
+pub const OVERLOAD_QUEUE_DELAY: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Handles one received message. Never panics on its content.
 pub async fn dispatch(ctx: &Arc<ProxyContext>, inbound: Inbound) {
     let label = inbound.transport.as_str();
@@ -151,6 +158,22 @@ async fn request(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
         // Answered through the server transaction, so the ACK of the 483 is absorbed there.
         plan.send(local_reply(483, "Too Many Hops"));
         return;
+    }
+    if !in_dialog && msg.method() == Some(&Method::Invite) {
+        let waited = inbound.received.elapsed();
+        if waited > OVERLOAD_QUEUE_DELAY {
+            // Overloaded: a new call that waited this long would find everything behind it
+            // slower still. A prompt 503 sheds it; the calls already admitted go on (their
+            // requests are never shed here).
+            metrics::counter!("dialogd_overload_shed_total").increment(1);
+            tracing::debug!(call_id = msg.call_id(), ?waited, "overloaded: INVITE shed");
+            plan.send(Plan::Reply {
+                code: 503,
+                reason: "Service Unavailable".into(),
+                extra: vec![format!("Retry-After: {}", initial::RETRY_AFTER_SECS)],
+            });
+            return;
+        }
     }
     // Admission and the dialog actors may wait on the cluster: don't hold up the next message.
     let ctx = ctx.clone();

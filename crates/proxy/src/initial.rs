@@ -146,7 +146,12 @@ async fn invite(
             return;
         }
         Err(e) => {
-            tracing::warn!(call_id = msg.call_id(), error = %e, "admission unavailable");
+            if matches!(e, AdmitError::Overloaded(_)) {
+                // Shedding is counted by the store; one line per shed call would flood the log.
+                tracing::debug!(call_id = msg.call_id(), error = %e, "admission shed");
+            } else {
+                tracing::warn!(call_id = msg.call_id(), error = %e, "admission unavailable");
+            }
             plan.send(Plan::Reply {
                 code: 503,
                 reason: "Service Unavailable".into(),

@@ -188,6 +188,7 @@ pub(super) async fn read_loop(
                         source: conn.peer,
                         transport: TransportKind::Tcp,
                         local: conn.local,
+                        received: tokio::time::Instant::now(),
                     };
                     tokio::select! {
                         _ = conn.closed.cancelled() => return CloseReason::Closed,

@@ -96,6 +96,9 @@ pub struct Inbound {
     /// Our address it belongs to: the listen address (for TCP, the connection's local IP with
     /// the listen port, also for connections we opened).
     pub local: SocketAddr,
+    /// When the transport read it: how long it then waited for the dispatcher tells whether
+    /// the node keeps up (overload shedding in `dispatch`).
+    pub received: tokio::time::Instant,
 }
 
 /// Tunables of the transports.

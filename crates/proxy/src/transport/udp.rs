@@ -77,6 +77,7 @@ async fn receive_loop(
             source,
             transport: TransportKind::Udp,
             local,
+            received: tokio::time::Instant::now(),
         };
         match inbound.try_send(msg) {
             Ok(()) => {}
