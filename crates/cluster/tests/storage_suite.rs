@@ -242,3 +242,66 @@ fn corrupt_row(dir: &std::path::Path, index: u64) {
         .unwrap();
     txn.commit().unwrap();
 }
+
+/// An entry of about `size` bytes (a long profile value), tagged by `mark`.
+fn big_entry(term: u64, index: u64, mark: &str, size: usize) -> Entry {
+    let value = format!("{mark}{}", "x".repeat(size));
+    entry(
+        term,
+        index,
+        EntryPayload::Normal(Command::Admit {
+            did: DialogId(index),
+            owner: 1,
+            profiles: vec![ProfileMembership {
+                key: ProfileKey::with_value("caller", value),
+                limit: None,
+            }],
+            record: None,
+        }),
+    )
+}
+
+#[tokio::test]
+async fn a_log_larger_than_its_memory_cache_reads_back_whole_through_truncate_and_purge() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut log, _sm) = store::open(dir.path(), Fsync::Always).unwrap();
+    // 24 MB: more than the cache keeps, so the oldest entries are read back from disk.
+    let first: Vec<Entry> = (0..400).map(|i| big_entry(1, i, "a", 60_000)).collect();
+    const { assert!(400 * 60_000 > store::CACHE_BYTES) };
+    log.blocking_append(first.clone()).await.unwrap();
+    assert_eq!(log.try_get_log_entries(0..400).await.unwrap(), first);
+    assert_eq!(
+        log.try_get_log_entries(10..20).await.unwrap(),
+        first[10..20]
+    );
+
+    // A new leader's entries replace the tail from 300 on.
+    log.truncate(log_id(1, 300)).await.unwrap();
+    let second: Vec<Entry> = (300..350).map(|i| big_entry(2, i, "b", 60_000)).collect();
+    log.blocking_append(second.clone()).await.unwrap();
+    let mut expected = first[..300].to_vec();
+    expected.extend(second.clone());
+    assert_eq!(log.try_get_log_entries(0..).await.unwrap(), expected);
+    assert_eq!(
+        log.get_log_state().await.unwrap().last_log_id,
+        Some(log_id(2, 349))
+    );
+
+    log.purge(log_id(1, 99)).await.unwrap();
+    assert_eq!(
+        log.try_get_log_entries(100..).await.unwrap(),
+        expected[100..]
+    );
+    drop(log);
+    drop(_sm);
+
+    // What was read from memory is on disk too.
+    let (mut log, _sm) = store::open(dir.path(), Fsync::Always).unwrap();
+    assert_eq!(
+        log.try_get_log_entries(100..).await.unwrap(),
+        expected[100..]
+    );
+    let state = log.get_log_state().await.unwrap();
+    assert_eq!(state.last_purged_log_id, Some(log_id(1, 99)));
+    assert_eq!(state.last_log_id, Some(log_id(2, 349)));
+}

@@ -33,7 +33,7 @@ use std::sync::Arc;
 use openraft::{AnyError, ErrorSubject, ErrorVerb, StorageIOError};
 use redb::{Database, Durability, ReadableDatabase, TableDefinition, WriteTransaction};
 
-pub use log_store::LogStore;
+pub use log_store::{CACHE_BYTES, LogStore};
 pub use state_machine::{SnapshotImage, StateMachineStore};
 
 use crate::raft_types::StorageError;
