@@ -185,16 +185,8 @@ async fn commit(node: &ClusterNode, batch: Vec<Queued>) {
     let Some(deadline) = live.iter().map(|q| q.deadline).min() else {
         return;
     };
-    let (mut cmds, replies): (Vec<Command>, Vec<Reply>) =
+    let (cmds, replies): (Vec<Command>, Vec<Reply>) =
         live.into_iter().map(|q| (q.cmd, q.reply)).unzip();
-    if cmds.len() == 1 {
-        let cmd = cmds.pop().unwrap_or(Command::Batch(Vec::new()));
-        let r = node.commit(cmd, deadline).await;
-        if let Some(reply) = replies.into_iter().next() {
-            let _ = reply.send(r);
-        }
-        return;
-    }
     let n = cmds.len();
     match node.commit(Command::Batch(cmds), deadline).await {
         Ok(CommandResult::Batch(results)) if results.len() == n => {

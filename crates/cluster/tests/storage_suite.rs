@@ -205,11 +205,7 @@ async fn reassign_reports_owner_changes_and_applied_index() {
 
 #[tokio::test]
 async fn a_corrupt_log_row_is_a_storage_error_not_a_panic() {
-    let dir = tempfile::tempdir().unwrap();
-    {
-        let (mut log, _sm) = store::open(dir.path(), Fsync::Always).unwrap();
-        log.blocking_append(entries(3)).await.unwrap(); // indexes 0..=4
-    }
+    let dir = written_log(entries(3)).await; // indexes 0..=4
     corrupt_row(dir.path(), 3);
     let (mut log, _sm) = store::open(dir.path(), Fsync::Always).unwrap();
     assert!(log.try_get_log_entries(0..).await.is_err());
@@ -218,17 +214,21 @@ async fn a_corrupt_log_row_is_a_storage_error_not_a_panic() {
 
 #[tokio::test]
 async fn a_corrupt_last_log_row_fails_the_open_with_the_file_and_the_reason() {
-    let dir = tempfile::tempdir().unwrap();
-    {
-        let (mut log, _sm) = store::open(dir.path(), Fsync::Always).unwrap();
-        log.blocking_append(entries(1)).await.unwrap(); // indexes 0..=2
-    }
+    let dir = written_log(entries(1)).await; // indexes 0..=2
     corrupt_row(dir.path(), 2);
     let Err(e) = store::open(dir.path(), Fsync::Always) else {
         panic!("a store whose last log row does not decode opened");
     };
     let e = e.to_string();
     assert!(e.contains(store::FILE_NAME) && e.contains("bad row"), "{e}");
+}
+
+/// A data dir whose log holds `written`, closed.
+async fn written_log(written: Vec<Entry>) -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut log, _sm) = store::open(dir.path(), Fsync::Always).unwrap();
+    log.blocking_append(written).await.unwrap();
+    dir
 }
 
 /// Overwrites log row `index` with bytes that decode as nothing.

@@ -167,11 +167,7 @@ async fn request(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
             // requests are never shed here).
             metrics::counter!("dialogd_overload_shed_total").increment(1);
             tracing::debug!(call_id = msg.call_id(), ?waited, "overloaded: INVITE shed");
-            plan.send(Plan::Reply {
-                code: 503,
-                reason: "Service Unavailable".into(),
-                extra: vec![format!("Retry-After: {}", initial::RETRY_AFTER_SECS)],
-            });
+            plan.send(initial::try_later());
             return;
         }
     }

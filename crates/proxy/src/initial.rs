@@ -23,6 +23,15 @@ use crate::transport::Inbound;
 /// Seconds a client should wait before retrying when the profile store cannot decide.
 pub const RETRY_AFTER_SECS: u32 = 5;
 
+/// 503 with `Retry-After`: the node cannot take this call now (no quorum, overloaded).
+pub fn try_later() -> Plan {
+    Plan::Reply {
+        code: 503,
+        reason: "Service Unavailable".into(),
+        extra: vec![format!("Retry-After: {RETRY_AFTER_SECS}")],
+    }
+}
+
 /// Handles an initial request; its server transaction already exists.
 pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, plan: PlanSender) {
     let (msg, link) = crate::transfer_link::take(msg);
@@ -152,11 +161,7 @@ async fn invite(
             } else {
                 tracing::warn!(call_id = msg.call_id(), error = %e, "admission unavailable");
             }
-            plan.send(Plan::Reply {
-                code: 503,
-                reason: "Service Unavailable".into(),
-                extra: vec![format!("Retry-After: {RETRY_AFTER_SECS}")],
-            });
+            plan.send(try_later());
             return;
         }
     }

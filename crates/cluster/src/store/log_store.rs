@@ -63,9 +63,9 @@ struct Shared {
     db: Arc<Database>,
     fsync: Fsync,
     tail: Arc<Mutex<Tail>>,
-    /// `None` once dropped (the writer then drains its queue and ends).
-    ops: Mutex<Option<Sender<Op>>>,
-    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Taken on drop (the writer then drains its queue and ends).
+    ops: Option<Sender<Op>>,
+    writer: Option<std::thread::JoinHandle<()>>,
 }
 
 /// The log's tail in memory and what the store knows without reading the disk.
@@ -143,20 +143,15 @@ impl LogStore {
                 db,
                 fsync,
                 tail,
-                ops: Mutex::new(Some(tx)),
-                writer: Mutex::new(Some(writer)),
+                ops: Some(tx),
+                writer: Some(writer),
             }),
         })
     }
 
     /// Queues `op` for the writer; gives it back if the writer is gone.
     fn queue(&self, op: Op) -> Result<(), Op> {
-        let ops = self
-            .shared
-            .ops
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        match ops.as_ref() {
+        match self.shared.ops.as_ref() {
             Some(tx) => tx.send(op).map_err(|e| e.0),
             None => Err(op),
         }
@@ -168,11 +163,10 @@ impl LogStore {
         op: impl FnOnce(oneshot::Sender<Result<(), String>>) -> Op,
     ) -> Result<(), DiskError> {
         let (tx, rx) = oneshot::channel();
-        self.queue(op(tx))
-            .map_err(|_| DiskError::Corrupt("raft log writer is gone".into()))?;
+        self.queue(op(tx)).map_err(|_| writer_gone())?;
         match rx.await {
             Ok(r) => r.map_err(DiskError::Corrupt),
-            Err(_) => Err(DiskError::Corrupt("raft log writer is gone".into())),
+            Err(_) => Err(writer_gone()),
         }
     }
 
@@ -218,21 +212,16 @@ impl Drop for Shared {
     fn drop(&mut self) {
         // Closing the queue ends the writer once it has carried out what is queued; waiting
         // for it means the database is closed when the last clone is gone (a reopen works).
-        drop(
-            self.ops
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take(),
-        );
-        let handle = self
-            .writer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(h) = handle {
+        drop(self.ops.take());
+        if let Some(h) = self.writer.take() {
             let _ = h.join();
         }
     }
+}
+
+/// The writer thread has ended (a panic, or the store is closing).
+fn writer_gone() -> DiskError {
+    DiskError::Corrupt("raft log writer is gone".into())
 }
 
 /// The log id of the last entry on disk, if any.
@@ -319,8 +308,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             done: None,
         };
         if self.queue(op).is_err() {
-            return Err(DiskError::Corrupt("raft log writer is gone".into())
-                .storage(ErrorSubject::Store, ErrorVerb::Write));
+            return Err(writer_gone().storage(ErrorSubject::Store, ErrorVerb::Write));
         }
         Ok(())
     }
