@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::config_api::{ApiConfig, TriggersConfig};
 pub use crate::config_cluster::ClusterConfig;
 pub use crate::config_error::ConfigError;
+pub use crate::config_limits::{DnsSection, FloodSection, LimitsConfig, TcpConfig};
 use crate::config_sources::{self, EnvVars, FileLayer, FlagLayer, Origin};
 pub use crate::config_validate::MIN_SECRET_LEN;
 
@@ -96,6 +97,14 @@ pub struct Config {
     pub api: ApiConfig,
     /// Dialog triggers (`crate::config_api`).
     pub triggers: TriggersConfig,
+    /// Bounds on transactions, dialogs and pending admissions (`crate::config_limits`).
+    pub limits: LimitsConfig,
+    /// SIP over TCP: connection caps, timeouts, write queues (`crate::config_limits`).
+    pub tcp: TcpConfig,
+    /// Per-source flood control (`crate::config_limits`).
+    pub flood: FloodSection,
+    /// Next-hop name resolution (`crate::config_limits`).
+    pub dns: DnsSection,
     /// The routing and admission policy, evaluated in order (see `dialogd_proxy::policy`).
     pub rules: Vec<RuleConfig>,
 }
@@ -162,6 +171,10 @@ impl Default for Config {
             cluster: ClusterConfig::default(),
             api: ApiConfig::default(),
             triggers: TriggersConfig::default(),
+            limits: LimitsConfig::default(),
+            tcp: TcpConfig::default(),
+            flood: FloodSection::default(),
+            dns: DnsSection::default(),
             rules: Vec::new(),
         }
     }

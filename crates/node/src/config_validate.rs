@@ -44,6 +44,7 @@ impl Config {
         self.check_dialog()?;
         self.check_cluster()?;
         self.check_api()?;
+        self.check_limits()?;
         self.policy().map(|_| ())
     }
 

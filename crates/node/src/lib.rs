@@ -23,6 +23,7 @@ pub mod config;
 pub mod config_api;
 mod config_cluster;
 mod config_error;
+mod config_limits;
 mod config_locate;
 mod config_secret;
 mod config_sources;

@@ -177,5 +177,10 @@ fn proxy_settings(
             config.dialog.limit_reject_reason.clone(),
         ),
         max_forwards: config.sip.max_forwards,
+        limits: config.limits.limits(),
+        transport: config.tcp.transport(),
+        parse: config.limits.parse(),
+        flood: config.flood.flood().map_err(NodeError::Config)?,
+        dns: config.dns.dns().map_err(NodeError::Config)?,
     })
 }

@@ -69,7 +69,7 @@ impl Proxy {
     pub async fn bridge(&self, req: BridgeRequest) -> Result<BridgeStarted, ControlError> {
         let ctx = &self.ctx;
         let hop = req.outbound_proxy.as_deref().unwrap_or(&req.from);
-        let target = resolve(hop)
+        let target = resolve(&ctx.dns, hop)
             .await
             .map_err(|e| ControlError::InvalidArgument(format!("cannot route to {hop}: {e}")))?;
         let local = ctx.settings.local.host_port();

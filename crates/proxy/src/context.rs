@@ -6,15 +6,19 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use dialogd_dialog::{Admission, TriggerSink};
+use dialogd_sip::ParseLimits;
 use dialogd_sip::transaction::TimerConfig;
 
 use crate::did::DidCodec;
+use crate::dns::{DnsConfig, Resolver};
 use crate::events::EventBus;
+use crate::flood::{FloodConfig, SharedFloodGuard};
+use crate::limits::{Limits, Load};
 use crate::policy::Policy;
 use crate::registry::Registry;
 use crate::routing::LocalIdentity;
 use crate::transaction_table::TransactionTable;
-use crate::transport::Transports;
+use crate::transport::{TransportConfig, Transports};
 
 /// How in-dialog requests are matched to dialogs (Kamailio `dlg_match_mode`).
 pub use dialogd_dialog::MatchMode;
@@ -40,6 +44,16 @@ pub struct ProxySettings {
     pub limit_reject: (u16, String),
     /// Max-Forwards of requests the proxy generates.
     pub max_forwards: u32,
+    /// Bounds on live transactions, dialogs and pending admissions.
+    pub limits: Limits,
+    /// TCP and UDP tunables (timeouts, connection caps, write queues).
+    pub transport: TransportConfig,
+    /// Bounds of a received message: size, header count, header line length.
+    pub parse: ParseLimits,
+    /// Per-source flood control of received requests.
+    pub flood: FloodConfig,
+    /// The resolver of next-hop host names.
+    pub dns: DnsConfig,
 }
 
 /// Everything the proxy's tasks and actors share.
@@ -51,6 +65,12 @@ pub struct ProxyContext {
     pub admission: Arc<dyn Admission>,
     pub policy: Policy,
     pub did: DidCodec,
+    /// What is live now, against [`ProxySettings::limits`].
+    pub load: Arc<Load>,
+    /// Requests per source address ([`crate::flood`]); a blocked source's are dropped unread.
+    pub flood: SharedFloodGuard,
+    /// Host names of next hops ([`crate::dns`]).
+    pub dns: Resolver,
     /// Dialog events for watchers ([`crate::events`]).
     pub events: EventBus,
     /// Where dialogs with trigger names send `on_answer`, `on_timeout` and `on_hangup`; set

@@ -549,7 +549,7 @@ fn emit_state_change(state: &DialogActorState, from: DialogState, to: DialogStat
 
 /// Builds and sends a request the dialog asked for (BYE on timeout or from the API).
 async fn send_generated(ctx: &Arc<ProxyContext>, req: dialogd_dialog::GeneratedRequest) {
-    let Some(target) = crate::dialog_requests::route(&req).await else {
+    let Some(target) = crate::dialog_requests::route(ctx, &req).await else {
         return;
     };
     let bytes = facts::build_generated(ctx, &req, target.transport);

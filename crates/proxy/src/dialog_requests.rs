@@ -24,7 +24,7 @@ pub fn send_tracked(
     let (tx, rx) = oneshot::channel();
     let ctx = ctx.clone();
     tokio::spawn(async move {
-        let Some(target) = route(&req).await else {
+        let Some(target) = route(&ctx, &req).await else {
             let _ = tx.send(Outcome::TransportError);
             return;
         };
@@ -40,7 +40,7 @@ pub fn send_tracked(
 /// is logged (the 2xx's retransmission is ACKed again). Awaited, so a request the caller sends
 /// next (a bridge's REFER) cannot overtake it.
 pub async fn send_once(ctx: &ProxyContext, req: &dialogd_dialog::GeneratedRequest) {
-    let Some(target) = route(req).await else {
+    let Some(target) = route(ctx, req).await else {
         return;
     };
     let bytes = facts::build_generated(ctx, req, target.transport);
@@ -55,12 +55,12 @@ pub async fn send_once(ctx: &ProxyContext, req: &dialogd_dialog::GeneratedReques
 
 /// Where a request the dialog generated goes: its first Route, else its request-URI
 /// (RFC 3261 §8.1.2, loose routing); `None` (logged) if that does not resolve.
-pub async fn route(req: &dialogd_dialog::GeneratedRequest) -> Option<Target> {
+pub async fn route(ctx: &ProxyContext, req: &dialogd_dialog::GeneratedRequest) -> Option<Target> {
     let target_uri = req.route_set.first().map_or_else(
         || req.request_uri.clone(),
         |r| dialogd_sip::values::NameAddr::parse(r).map_or_else(|| r.clone(), |n| n.uri),
     );
-    match resolve(&target_uri).await {
+    match resolve(&ctx.dns, &target_uri).await {
         Ok(t) => Some(t),
         Err(e) => {
             tracing::warn!(error = %e, leg = ?req.leg, method = %req.method, "cannot route generated request");

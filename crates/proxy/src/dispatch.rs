@@ -12,13 +12,13 @@
 
 use std::sync::Arc;
 
-use dialogd_sip::response::build_bad_request;
-use dialogd_sip::{HeaderName, Method, SipMessage, build_response};
+use dialogd_sip::{HeaderName, Method, SipMessage, build_error_response, build_response};
 
 use crate::context::ProxyContext;
 use crate::forward::{RequestEdits, forward_request, forward_response, stateless_branch};
 use crate::in_dialog;
 use crate::initial;
+use crate::limits::Bound;
 use crate::proxied::{self, Plan, Started, local_tag};
 use crate::routing::{Target, own_routes, resolve, via_target};
 use crate::transaction_table::TransactionInput;
@@ -33,13 +33,19 @@ pub const OVERLOAD_QUEUE_DELAY: std::time::Duration = std::time::Duration::from_
 
 /// Handles one received message. Never panics on its content.
 pub async fn dispatch(ctx: &Arc<ProxyContext>, inbound: Inbound) {
+    // Flood control before any parsing: a blocked source costs one table lookup per packet
+    // and gets no answer (answering a flood would amplify it). Responses are not counted.
+    if crate::flood::counts(&inbound.data) && ctx.flood.check(inbound.source.ip()).is_blocked() {
+        return;
+    }
     let label = inbound.transport.as_str();
-    let msg = match SipMessage::parse(inbound.data.clone()) {
+    let limits = &ctx.settings.parse;
+    let msg = match SipMessage::parse_with(inbound.data.clone(), limits) {
         Ok(m) => m,
         Err(e) => {
             metrics::counter!("dialogd_sip_messages_bad_total", "transport" => label).increment(1);
             tracing::debug!(source = %inbound.source, error = %e, "unparseable message");
-            if let Some(resp) = build_bad_request(&inbound.data, &e.to_string()) {
+            if let Some(resp) = build_error_response(&inbound.data, &e, limits) {
                 reply_to(ctx, &inbound, resp).await;
             }
             return;
@@ -71,16 +77,20 @@ async fn reply_to(ctx: &ProxyContext, inbound: &Inbound, bytes: bytes::Bytes) {
 }
 
 /// A stateless reply (used where no transaction is worth keeping: CANCEL, errors before a
-/// transaction exists).
+/// transaction exists, refusals past a bound).
 pub async fn reply_stateless(
     ctx: &ProxyContext,
     msg: &SipMessage,
     inbound: &Inbound,
     code: u16,
     reason: &str,
+    extra: &[String],
 ) {
+    if msg.method() == Some(&Method::Ack) {
+        return; // RFC 3261 §17.2.1: an ACK is never answered
+    }
     let tag = local_tag(msg);
-    let resp = build_response(msg, code, reason, Some(&tag), &[]);
+    let resp = build_response(msg, code, reason, Some(&tag), extra);
     reply_to(ctx, inbound, resp).await;
 }
 
@@ -109,9 +119,12 @@ async fn response(ctx: &Arc<ProxyContext>, msg: SipMessage) {
     let Some(target) = via_target(&next) else {
         return;
     };
+    // Only over a connection already open (or any UDP): a stray response must not make the
+    // node open TCP connections to hosts of the sender's choice (RFC 3261 §18.2.2 sends a
+    // response back over the connection of its request).
     let _ = ctx
         .transports
-        .send(target.transport, target.addr, forward_response(&msg))
+        .send_existing(target.transport, target.addr, forward_response(&msg))
         .await;
 }
 
@@ -136,12 +149,19 @@ async fn request(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
             let invite = dialogd_sip::transaction::cancelled_invite_key(&msg);
             match ctx.transactions.get(&invite) {
                 Some(tx) => {
-                    reply_stateless(ctx, &msg, &inbound, 200, "OK").await;
+                    reply_stateless(ctx, &msg, &inbound, 200, "OK", &[]).await;
                     let _ = tx.send(TransactionInput::Cancel);
                 }
                 None => {
-                    reply_stateless(ctx, &msg, &inbound, 481, "Call/Transaction Does Not Exist")
-                        .await
+                    reply_stateless(
+                        ctx,
+                        &msg,
+                        &inbound,
+                        481,
+                        "Call/Transaction Does Not Exist",
+                        &[],
+                    )
+                    .await
                 }
             }
             return;
@@ -150,7 +170,24 @@ async fn request(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
     }
     let upstream = upstream_of(&inbound);
     let in_dialog = msg.to_tag().is_some();
-    let plan = match proxied::start(ctx, msg.clone(), upstream) {
+    let limits = &ctx.settings.limits;
+    // Past a bound nothing is kept for the request: a stateless 503 (RFC 3261 §21.5.4).
+    let Some(slot) = ctx.load.transaction(limits, in_dialog) else {
+        refuse(ctx, &msg, &inbound, Bound::Transactions).await;
+        return;
+    };
+    let pending = if in_dialog {
+        None
+    } else {
+        match ctx.load.pending_admission(limits) {
+            Some(p) => Some(p),
+            None => {
+                refuse(ctx, &msg, &inbound, Bound::PendingAdmissions).await;
+                return;
+            }
+        }
+    };
+    let plan = match proxied::start(ctx, msg.clone(), upstream, slot) {
         Started::New(plan) => plan,
         Started::Retransmission => return,
     };
@@ -176,8 +213,23 @@ async fn request(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
     if in_dialog {
         tokio::spawn(async move { in_dialog::handle(&ctx, msg, inbound, plan).await });
     } else {
-        tokio::spawn(async move { initial::handle(&ctx, msg, inbound, plan).await });
+        tokio::spawn(async move {
+            initial::handle(&ctx, msg, inbound, plan).await;
+            drop(pending); // held until the request is routed and admitted (or refused)
+        });
     }
+}
+
+/// Answers a request refused by a bound with a stateless 503 and Retry-After, and counts it.
+async fn refuse(ctx: &ProxyContext, msg: &SipMessage, inbound: &Inbound, bound: Bound) {
+    bound.count();
+    tracing::debug!(
+        call_id = msg.call_id(),
+        limit = bound.as_str(),
+        "request refused: bound reached"
+    );
+    let retry = [format!("Retry-After: {}", initial::RETRY_AFTER_SECS)];
+    reply_stateless(ctx, msg, inbound, 503, "Service Unavailable", &retry).await;
 }
 
 /// ACK for a 2xx: its own transaction-less hop (RFC 3261 §13.2.2.4, §16.11). The dialog
@@ -193,7 +245,7 @@ async fn ack(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
     let Some(uri) = crate::routing::next_hop_uri(&msg, &own) else {
         return;
     };
-    let Ok(target) = resolve(&uri).await else {
+    let Ok(target) = resolve(&ctx.dns, &uri).await else {
         tracing::debug!(uri, "ACK with unroutable target dropped");
         return;
     };

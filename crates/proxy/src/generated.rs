@@ -80,7 +80,7 @@ pub fn spawn(
     let ctx = ctx.clone();
     tokio::spawn(async move {
         let mut done = done;
-        let outcome = run(&ctx, machine, &req, rx, &mut done).await;
+        let outcome = run(&ctx, machine, &req, (tx, rx), &mut done).await;
         ctx.transactions.remove(&key);
         if let Some(d) = done {
             let _ = d.send(outcome);
@@ -92,7 +92,10 @@ async fn run(
     ctx: &ProxyContext,
     mut machine: ClientTransaction,
     req: &GeneratedRequest,
-    mut rx: mpsc::UnboundedReceiver<TransactionInput>,
+    (tx, mut rx): (
+        mpsc::UnboundedSender<TransactionInput>,
+        mpsc::UnboundedReceiver<TransactionInput>,
+    ),
     done: &mut Option<oneshot::Sender<Outcome>>,
 ) -> Outcome {
     let target = req.target;
@@ -103,9 +106,13 @@ async fn run(
             let Some(out) = out else { break };
             match out {
                 TransactionOutput::Transmit(bytes) => {
+                    // A stream failure after the bytes were queued comes back as an input.
+                    let failed = tx.clone();
                     let sent = ctx
                         .transports
-                        .send(target.transport, target.addr, bytes)
+                        .send_reporting(target.transport, target.addr, bytes, move |_| {
+                            let _ = failed.send(TransactionInput::TransportFailed);
+                        })
                         .await;
                     if let Err(e) = sent {
                         if target.transport.is_reliable() {
@@ -158,6 +165,9 @@ async fn run(
                 Some(TransactionInput::Response(resp)) => {
                     let now = Instant::now();
                     machine.handle_response(now, &resp)
+                }
+                Some(TransactionInput::TransportFailed) if target.transport.is_reliable() => {
+                    return Outcome::TransportError;
                 }
                 Some(_) => {}
                 None => return outcome,

@@ -117,7 +117,7 @@ pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, 
         ));
         return;
     }
-    let target = match resolve(&uri).await {
+    let target = match resolve(&ctx.dns, &uri).await {
         Ok(t) => t,
         Err(e) => {
             tracing::debug!(error = %e, source = %inbound.source, "in-dialog request unroutable");

@@ -13,6 +13,7 @@ use dialogd_sip::{HeaderName, Method, SipMessage};
 use crate::context::ProxyContext;
 use crate::dialog_actor;
 use crate::dispatch::local_reply;
+use crate::dns::DnsError;
 use crate::forward::{RequestEdits, forward_request, new_branch};
 use crate::in_dialog::is_for_us;
 use crate::policy::Decision;
@@ -66,14 +67,19 @@ pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, 
         }
         return;
     }
-    let target = match resolve(&uri).await {
+    let target = match resolve(&ctx.dns, &uri).await {
         Ok(t) => t,
         Err(e) => {
             tracing::info!(call_id = msg.call_id(), error = %e, "initial request unroutable");
             let (code, reason) = match e {
                 RouteError::BadUri(_) => (416, "Unsupported URI Scheme"),
                 RouteError::Transport { .. } => (503, "Service Unavailable"),
-                RouteError::Resolve(_) => (404, "Not Found"),
+                // A name that does not exist is the caller's error; one that could not be
+                // looked up now (timeout, too many lookups, server failure) is ours.
+                RouteError::Resolve(DnsError::NotFound(_) | DnsError::InvalidName(_)) => {
+                    (404, "Not Found")
+                }
+                RouteError::Resolve(_) => (503, "Service Unavailable"),
             };
             plan.send(local_reply(code, reason));
             return;
@@ -125,6 +131,17 @@ async fn invite(
     link: Option<String>,
     plan: PlanSender,
 ) {
+    let max_dialogs = ctx.settings.limits.max_dialogs;
+    if ctx.registry.len() >= max_dialogs {
+        crate::limits::Bound::Dialogs.count();
+        tracing::debug!(
+            call_id = msg.call_id(),
+            max_dialogs,
+            "INVITE refused: max_dialogs reached"
+        );
+        plan.send(try_later());
+        return;
+    }
     let did = ctx.registry.next_id();
     let now_ms = unix_ms();
     let settings = dialog_actor::settings_from(ctx, &decision);

@@ -24,6 +24,7 @@ use crate::context::ProxyContext;
 use crate::dialog_actor::DialogMsg;
 use crate::forward::forward_response;
 use crate::generated::{self, GeneratedRequest};
+use crate::limits::LoadSlot;
 use crate::registry::DialogHandle;
 use crate::routing::Target;
 use crate::transaction_ends::{ClientTransaction, ServerTransaction};
@@ -72,6 +73,8 @@ pub struct Proxied {
     tx: mpsc::UnboundedSender<TransactionInput>,
     rx: mpsc::UnboundedReceiver<TransactionInput>,
     plans: oneshot::Receiver<Plan>,
+    /// This transaction's unit of [`crate::limits::Load`], given back when the task ends.
+    _slot: LoadSlot,
 }
 
 /// A handle to give a new transaction its [`Plan`].
@@ -93,7 +96,12 @@ pub enum Started {
 
 /// Creates the server transaction for `request` (100 Trying for INVITE at once), registers it
 /// and spawns its task. A retransmission is handed to the existing task instead.
-pub fn start(ctx: &Arc<ProxyContext>, request: SipMessage, upstream: Target) -> Started {
+pub fn start(
+    ctx: &Arc<ProxyContext>,
+    request: SipMessage,
+    upstream: Target,
+    slot: LoadSlot,
+) -> Started {
     let server_key = dialogd_sip::transaction::server_key(&request);
     let (tx, rx) = mpsc::unbounded_channel();
     if let Some(existing) = ctx.transactions.insert_or_get(server_key.clone(), &tx) {
@@ -128,6 +136,7 @@ pub fn start(ctx: &Arc<ProxyContext>, request: SipMessage, upstream: Target) -> 
         tx,
         rx,
         plans,
+        _slot: slot,
     };
     tokio::spawn(task.run());
     Started::New(PlanSender(plan_tx))
@@ -251,6 +260,19 @@ impl Proxied {
                 Some(c) => c.handle_response(now, &msg),
                 None => {}
             },
+            TransactionInput::TransportFailed => {
+                let reliable = self.downstream.is_some_and(|d| d.transport.is_reliable());
+                let live = self.client.as_ref().is_some_and(|c| !c.is_terminated());
+                if reliable && live {
+                    // RFC 3261 §17.1.4: the client transaction ends, as a 503 from downstream.
+                    tracing::debug!(
+                        call_id = self.request.call_id(),
+                        "request downstream not delivered"
+                    );
+                    self.client = None;
+                    self.downstream_failed(503, "Service Unavailable").await;
+                }
+            }
             TransactionInput::Cancel => {
                 if self.final_sent {
                     return;
@@ -306,10 +328,15 @@ impl Proxied {
                         let Some(down) = self.downstream else {
                             continue;
                         };
+                        // A stream failure after the bytes were queued (connect timeout,
+                        // a peer that stopped reading) comes back as an input of this task.
+                        let failed = self.tx.clone();
                         if let Err(e) = self
                             .ctx
                             .transports
-                            .send(down.transport, down.addr, bytes)
+                            .send_reporting(down.transport, down.addr, bytes, move |_| {
+                                let _ = failed.send(TransactionInput::TransportFailed);
+                            })
                             .await
                         {
                             if down.transport.is_reliable() {

@@ -21,11 +21,13 @@ use crate::dialog_actor::DialogMsg;
 use crate::dialog_commands::DialogCommand;
 use crate::did::DidCodec;
 use crate::dispatch::dispatch;
+use crate::dns::Resolver;
 use crate::events::{EVENT_CAPACITY, EventBus};
+use crate::flood::SharedFloodGuard;
 use crate::policy::Policy;
 use crate::registry::Registry;
 use crate::transaction_table::TransactionTable;
-use crate::transport::{TransportConfig, Transports};
+use crate::transport::Transports;
 
 /// Messages waiting for the dispatcher; past this, UDP datagrams are dropped (and counted)
 /// and TCP readers wait.
@@ -95,8 +97,10 @@ impl Proxy {
         seq_start: u64,
     ) -> std::io::Result<Proxy> {
         let (tx, mut rx) = mpsc::channel(INBOUND_QUEUE);
-        let transports = Transports::start(udp, tcp, tx, TransportConfig::default())?;
+        let transports = Transports::start(udp, tcp, tx, settings.transport.clone())?;
         let settings_node = settings.node_id;
+        let dns = Resolver::new(settings.dns.clone()).map_err(std::io::Error::other)?;
+        let flood = SharedFloodGuard::new(settings.flood.clone());
         let ctx = Arc::new(ProxyContext {
             registry: Registry::new(settings.node_id, seq_start),
             settings,
@@ -105,6 +109,9 @@ impl Proxy {
             admission,
             policy,
             did: DidCodec::new(secret),
+            load: Arc::default(),
+            flood,
+            dns,
             events: EventBus::new(u64::from(settings_node), EVENT_CAPACITY),
             trigger_sink: OnceLock::new(),
         });

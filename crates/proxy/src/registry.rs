@@ -205,6 +205,16 @@ impl Registry {
         }
     }
 
+    /// Number of dialogs driven here (early and confirmed).
+    pub fn len(&self) -> usize {
+        self.lock().by_did.len()
+    }
+
+    /// True when no dialog is driven here.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The node's counters.
     pub fn stats(&self) -> Stats {
         let inner = self.lock();

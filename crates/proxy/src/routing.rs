@@ -9,6 +9,7 @@ use std::net::{IpAddr, SocketAddr};
 use dialogd_sip::values::{NameAddr, Uri};
 use dialogd_sip::{HeaderName, ListElement, SipMessage};
 
+use crate::dns::{DnsError, Resolver};
 use crate::transport::TransportKind;
 
 /// The address the proxy writes in its Via and Record-Route, and recognises in Routes.
@@ -99,13 +100,14 @@ pub enum RouteError {
     BadUri(String),
     #[error("unsupported transport {transport:?} in {uri:?}")]
     Transport { transport: String, uri: String },
-    #[error("cannot resolve host {0:?}")]
-    Resolve(String),
+    #[error(transparent)]
+    Resolve(#[from] DnsError),
 }
 
-/// Resolves a SIP URI to a transport and address: IP literals directly, names through the
-/// system resolver (A/AAAA; no NAPTR/SRV). Default port 5060, default transport UDP.
-pub async fn resolve(uri_text: &str) -> Result<Target, RouteError> {
+/// Resolves a SIP URI to a transport and address: IP literals directly, names through `dns`
+/// (cached, bounded in time and concurrency; A/AAAA, no NAPTR/SRV). Default port 5060,
+/// default transport UDP.
+pub async fn resolve(dns: &Resolver, uri_text: &str) -> Result<Target, RouteError> {
     let uri = Uri::parse(uri_text).ok_or_else(|| RouteError::BadUri(uri_text.to_owned()))?;
     if uri.scheme != "sip" || uri.host.is_empty() {
         return Err(RouteError::BadUri(uri_text.to_owned()));
@@ -132,12 +134,7 @@ pub async fn resolve(uri_text: &str) -> Result<Target, RouteError> {
             addr: SocketAddr::new(ip, port),
         });
     }
-    let mut addrs = tokio::net::lookup_host((host, port))
-        .await
-        .map_err(|_| RouteError::Resolve(host.to_owned()))?;
-    let addr = addrs
-        .next()
-        .ok_or_else(|| RouteError::Resolve(host.to_owned()))?;
+    let addr = dns.lookup(host, port).await?;
     Ok(Target { transport, addr })
 }
 
@@ -203,6 +200,11 @@ mod tests {
 
     #[tokio::test]
     async fn resolves_ip_literals_with_transport() {
+        let dns = Resolver::new(Default::default()).unwrap();
+        let resolve = |uri: &'static str| {
+            let dns = dns.clone();
+            async move { super::resolve(&dns, uri).await }
+        };
         let t = resolve("sip:bob@127.0.0.1:5070;transport=TCP")
             .await
             .unwrap();

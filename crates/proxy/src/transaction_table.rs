@@ -20,6 +20,9 @@ pub enum TransactionInput {
     Response(Box<SipMessage>),
     /// The upstream CANCELled this INVITE.
     Cancel,
+    /// A message this transaction queued on a stream could not be delivered (connect or
+    /// write failed, connection closed): RFC 3261 §17.1.4, a 503 from downstream.
+    TransportFailed,
 }
 
 /// Senders to live transaction tasks, by key.

@@ -156,6 +156,11 @@ async fn start(store: Arc<CountingStore>) -> Proxy {
         bye_extra_headers: Vec::new(),
         limit_reject: (486, "Busy Here".into()),
         max_forwards: 70,
+        limits: Default::default(),
+        transport: Default::default(),
+        parse: Default::default(),
+        flood: Default::default(),
+        dns: Default::default(),
     };
     Proxy::start(
         settings,

@@ -248,7 +248,13 @@ async fn tcp_send_to_a_new_peer_opens_a_connection_and_its_reply_comes_back() {
 
 #[tokio::test]
 async fn concurrent_tcp_sends_to_one_peer_never_interleave() {
-    let (t, _rx) = start().await;
+    // 20 × 20 KB in one burst, maybe while the connection is still being opened: more than
+    // the default per-connection queue holds.
+    let config = TransportConfig {
+        tcp_conn_queue_bytes: 1024 * 1024,
+        ..Default::default()
+    };
+    let (t, _rx) = start_with(config, 64).await;
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let dest = listener.local_addr().unwrap();
     t.send(TransportKind::Tcp, dest, Bytes::from(request("first", "")))
@@ -364,6 +370,7 @@ async fn tcp_connection_idle_past_the_timeout_is_closed() {
 async fn tcp_connection_limit_refuses_extra_connections() {
     let config = TransportConfig {
         max_connections: 1,
+        tcp_outbound_reserve: 0,
         ..Default::default()
     };
     let (t, mut rx) = start_with(config, 8).await;
@@ -396,10 +403,19 @@ async fn tcp_send_to_a_closed_port_fails_with_the_peer_named() {
         let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
         l.local_addr().unwrap()
     };
-    let err = t
-        .send(TransportKind::Tcp, dest, Bytes::from_static(b"x"))
-        .await
-        .unwrap_err();
+    // The send is queued at once; the failed connect is reported afterwards.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    t.send_reporting(
+        TransportKind::Tcp,
+        dest,
+        Bytes::from_static(b"x"),
+        move |e| {
+            let _ = tx.send(e);
+        },
+    )
+    .await
+    .unwrap();
+    let err = timeout(WAIT, rx).await.unwrap().unwrap();
     assert!(matches!(err, TransportError::Connect { .. }), "{err}");
     assert_eq!(err.peer(), dest);
     assert!(err.to_string().contains(&dest.to_string()));

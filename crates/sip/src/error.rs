@@ -27,8 +27,15 @@ pub enum ParseError {
     ShortBody { declared: usize, available: usize },
     #[error("CSeq method {cseq} does not match request method {method}")]
     CseqMethod { cseq: String, method: String },
+    /// A message longer than the indexer's limit ([`crate::limits::ParseLimits`]).
     #[error("message larger than {0} bytes")]
     TooLarge(usize),
+    /// More header fields than the indexer's limit; the rest of the message was not read.
+    #[error("more than {0} header fields")]
+    TooManyHeaders(usize),
+    /// A header line (folded continuations included) longer than the indexer's limit.
+    #[error("header line longer than {0} bytes")]
+    HeaderLineTooLong(usize),
     /// A SIP Request-URI with `?headers` (RFC 3261 §19.1.1 table, RFC 4475 §3.1.2.11).
     #[error("request-uri {0:?} carries uri headers, not allowed in a request-uri")]
     RequestUri(String),
@@ -55,6 +62,30 @@ pub enum ParseError {
     /// §2.4.5).
     #[error("sipfrag body does not start with a status line: {0:?}")]
     Sipfrag(String),
+}
+
+impl ParseError {
+    /// The status code and RFC 3261 reason phrase that answer a request refused with this
+    /// error (the one place parse errors map to SIP responses; see
+    /// [`crate::response::build_error_response`]).
+    ///
+    /// - 513 Message Too Large (§21.5.11, "the message length exceeded its capabilities") for a
+    ///   message over one of the [`crate::limits::ParseLimits`]: RFC 3261's grammar allows any
+    ///   size, any number of header fields and any line length, so such a message is not
+    ///   malformed but over this server's capacity, which is what the 5xx class says (the sender
+    ///   may try another server; the same one would refuse it again).
+    /// - 400 Bad Request (§21.4.1, "malformed syntax") for everything else.
+    ///
+    /// 413 Request Entity Too Large (§21.4.11) is not used: the limits bound the whole message,
+    /// not the body alone.
+    pub fn status(&self) -> (u16, &'static str) {
+        match self {
+            ParseError::TooLarge(_)
+            | ParseError::TooManyHeaders(_)
+            | ParseError::HeaderLineTooLong(_) => (513, "Message Too Large"),
+            _ => (400, "Bad Request"),
+        }
+    }
 }
 
 /// How many bytes of an offending value an error keeps.
@@ -85,6 +116,46 @@ mod tests {
         assert_eq!(
             ParseError::Branch("z9hG4bK".into()).to_string(),
             "via branch \"z9hG4bK\" is the magic cookie without a transaction id"
+        );
+    }
+
+    #[test]
+    fn status_table() {
+        let cases = [
+            (ParseError::TooLarge(65_535), 513),
+            (ParseError::TooManyHeaders(256), 513),
+            (ParseError::HeaderLineTooLong(8192), 513),
+            (ParseError::Empty, 400),
+            (ParseError::Unterminated, 400),
+            (ParseError::HeaderLine("x".into()), 400),
+            (ParseError::Missing("Call-ID"), 400),
+            (ParseError::Duplicate("To"), 400),
+            (
+                ParseError::ShortBody {
+                    declared: 10,
+                    available: 2,
+                },
+                400,
+            ),
+            (ParseError::Branch("z9hG4bK".into()), 400),
+        ];
+        for (error, code) in cases {
+            let (got, reason) = error.status();
+            assert_eq!(got, code, "{error:?}");
+            let want = if code == 513 {
+                "Message Too Large"
+            } else {
+                "Bad Request"
+            };
+            assert_eq!(reason, want, "{error:?}");
+        }
+        assert_eq!(
+            ParseError::TooManyHeaders(256).to_string(),
+            "more than 256 header fields"
+        );
+        assert_eq!(
+            ParseError::HeaderLineTooLong(8192).to_string(),
+            "header line longer than 8192 bytes"
         );
     }
 }

@@ -2,12 +2,17 @@
 //! with its folded continuation lines (§7.3.1) joined, its name typed and its value trimmed.
 //! Works on bytes: a value need not be UTF-8 (it is read lossily and forwarded untouched);
 //! the name must be a token. Must not interpret values: that is [`crate::values`]' job.
+//!
+//! [`index_headers`] walks the header section within [`ParseLimits`]: the search for a line's
+//! end never looks past the longest line allowed, and the walk stops at the header past the
+//! most allowed, so the work per message is bounded by the limits, not by the sender.
 
 use std::borrow::Cow;
 use std::ops::Range;
 
 use crate::error::{ParseError, excerpt};
 use crate::header_name::HeaderName;
+use crate::limits::ParseLimits;
 
 /// One header line of the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +68,62 @@ pub(crate) fn line_end(buf: &[u8], pos: usize) -> Option<(usize, usize)> {
         nl
     };
     Some((end, nl + 1))
+}
+
+/// Like [`line_end`], but looks at no more than `max` content bytes: a line whose content is
+/// longer is [`ParseError::HeaderLineTooLong`] (naming `limit`, the configured maximum), found
+/// without scanning the rest of the buffer; a buffer that ends first is
+/// [`ParseError::Unterminated`].
+fn bounded_line_end(
+    buf: &[u8],
+    pos: usize,
+    max: usize,
+    limit: usize,
+) -> Result<(usize, usize), ParseError> {
+    // The content may be `max` bytes, then CR LF.
+    let window = &buf[pos..buf.len().min(pos.saturating_add(max).saturating_add(2))];
+    match line_end(window, 0) {
+        Some((end, next)) if end <= max => Ok((pos + end, pos + next)),
+        Some(_) => Err(ParseError::HeaderLineTooLong(limit)),
+        None if buf.len() - pos > max => Err(ParseError::HeaderLineTooLong(limit)),
+        None => Err(ParseError::Unterminated),
+    }
+}
+
+/// Indexes the header section that starts at `pos` (RFC 3261 §7.3): each header line with its
+/// folded continuations (§7.3.1), up to the empty line. Returns the headers and the offset of
+/// the body. Stops at the first line past `limits.max_header_line` or the first header past
+/// `limits.max_headers`, having scanned no further than that line.
+pub(crate) fn index_headers(
+    buf: &[u8],
+    mut pos: usize,
+    limits: &ParseLimits,
+) -> Result<(Vec<Header>, usize), ParseError> {
+    let max_line = limits.max_header_line;
+    let mut headers = Vec::with_capacity(16.min(limits.max_headers));
+    loop {
+        let (end, next) = bounded_line_end(buf, pos, max_line, max_line)?;
+        if end == pos {
+            return Ok((headers, next)); // the empty line
+        }
+        if headers.len() == limits.max_headers {
+            return Err(ParseError::TooManyHeaders(limits.max_headers));
+        }
+        // Extend over folded continuation lines (RFC 3261 §7.3.1); the line's budget is shared.
+        let mut value_end = end;
+        let mut line_next = next;
+        while line_next < buf.len() && (buf[line_next] == b' ' || buf[line_next] == b'\t') {
+            let used = line_next - pos;
+            let left = max_line
+                .checked_sub(used)
+                .ok_or(ParseError::HeaderLineTooLong(max_line))?;
+            let (e, n) = bounded_line_end(buf, line_next, left, max_line)?;
+            value_end = e;
+            line_next = n;
+        }
+        headers.push(parse_header_line(buf, pos, value_end, line_next)?);
+        pos = line_next;
+    }
 }
 
 pub(crate) fn parse_header_line(

@@ -8,7 +8,7 @@
 //! ```text
 //!  bytes ──▶ SipMessage::parse ──▶ SipMessage (offsets) ──▶ Splice ──▶ bytes to forward
 //!              │ Err(ParseError)
-//!              └──▶ build_bad_request ──▶ 400 to send, or None: drop
+//!              └──▶ build_error_response ──▶ 400 / 513 to send, or None: drop
 //!  stream ─▶ framing::frame ─────▶ one message at a time
 //!  (now, msg | timer) ──▶ transaction::* ──▶ poll_output(): Transmit | Event   poll_timeout()
 //! ```
@@ -27,6 +27,7 @@ pub mod error;
 pub mod framing;
 mod header_line;
 pub mod header_name;
+pub mod limits;
 pub mod message;
 pub mod method;
 pub mod refer_to;
@@ -41,7 +42,8 @@ pub mod values;
 
 pub use error::ParseError;
 pub use header_name::HeaderName;
+pub use limits::ParseLimits;
 pub use message::{Header, ListElement, SipMessage, StartLine};
 pub use method::Method;
-pub use response::{build_bad_request, build_response};
+pub use response::{build_bad_request, build_error_response, build_response};
 pub use splice::Splice;

@@ -17,7 +17,9 @@
 //! a colon or with a non-token name, a missing, repeated or malformed Call-ID, CSeq, From, To,
 //! top Via or Content-Length, a body shorter than its Content-Length, a CSeq method that is not
 //! the request's, and a request whose top Via branch is the bare magic cookie. The RFC 4475
-//! table in `tests/rfc4475.rs` records each decision.
+//! table in `tests/rfc4475.rs` records each decision. It also refuses, without reading further,
+//! a message past the [`ParseLimits`] (size, header count, header line length), so what one
+//! message costs to index is bounded whatever its sender writes.
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -26,15 +28,13 @@ use bytes::Bytes;
 
 use crate::error::{ParseError, excerpt};
 pub use crate::header_line::{Header, unfold};
-use crate::header_line::{line_end, parse_header_line, unfold_cow};
+use crate::header_line::{index_headers, line_end, unfold_cow};
 use crate::header_name::HeaderName;
+pub use crate::limits::{MAX_MESSAGE_SIZE, ParseLimits};
 use crate::method::Method;
 pub use crate::start_line::StartLine;
 use crate::start_line::parse_start_line;
 use crate::values::{CSeq, MAGIC_COOKIE, NameAddr, Via, split_list_bytes};
-
-/// The largest message the indexer accepts (UDP datagrams are smaller; TCP framing uses it).
-pub const MAX_MESSAGE_SIZE: usize = 65_535;
 
 /// An indexed SIP message.
 #[derive(Debug, Clone)]
@@ -53,12 +53,20 @@ pub struct SipMessage {
 
 impl SipMessage {
     /// Indexes one whole message (a UDP datagram, or a TCP frame found by
-    /// [`crate::framing::frame`]). Bytes after the declared Content-Length are ignored.
+    /// [`crate::framing::frame`]) within the default [`ParseLimits`]. Bytes after the declared
+    /// Content-Length are ignored.
     pub fn parse(buf: Bytes) -> Result<SipMessage, ParseError> {
-        if buf.len() > MAX_MESSAGE_SIZE {
-            return Err(ParseError::TooLarge(MAX_MESSAGE_SIZE));
+        SipMessage::parse_with(buf, &ParseLimits::default())
+    }
+
+    /// Indexes one whole message within `limits`: a message longer than `max_message`, with
+    /// more than `max_headers` header fields or a header line longer than `max_header_line` is
+    /// refused as soon as the scan reaches the excess, without indexing the rest.
+    pub fn parse_with(buf: Bytes, limits: &ParseLimits) -> Result<SipMessage, ParseError> {
+        if buf.len() > limits.max_message {
+            return Err(ParseError::TooLarge(limits.max_message));
         }
-        let mut pos = buf
+        let pos = buf
             .iter()
             .take_while(|&&b| b == b'\r' || b == b'\n')
             .count();
@@ -69,25 +77,7 @@ impl SipMessage {
         let (start_end, next) = line_end(&buf, pos).ok_or(ParseError::Unterminated)?;
         let start = parse_start_line(&buf, pos..start_end)?;
         let headers_offset = next;
-        pos = next;
-
-        let mut headers = Vec::with_capacity(16);
-        let body_start = loop {
-            let (end, next) = line_end(&buf, pos).ok_or(ParseError::Unterminated)?;
-            if end == pos {
-                break next; // the empty line
-            }
-            // Extend over folded continuation lines (RFC 3261 §7.3.1).
-            let mut value_end = end;
-            let mut line_next = next;
-            while line_next < buf.len() && (buf[line_next] == b' ' || buf[line_next] == b'\t') {
-                let (e, n) = line_end(&buf, line_next).ok_or(ParseError::Unterminated)?;
-                value_end = e;
-                line_next = n;
-            }
-            headers.push(parse_header_line(&buf, pos, value_end, line_next)?);
-            pos = line_next;
-        };
+        let (headers, body_start) = index_headers(&buf, next, limits)?;
 
         let mut msg = SipMessage {
             buf,

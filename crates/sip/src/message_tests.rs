@@ -1,6 +1,7 @@
 //! Unit tests of the indexer: tables of messages in, index or error out.
 
 use super::*;
+use crate::limits::{MAX_HEADER_LINE, MAX_HEADERS};
 
 const BASE: &str = "INVITE sip:bob@biloxi.example.com SIP/2.0\r\n\
 Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds\r\n\
@@ -172,4 +173,115 @@ fn non_utf8_values_read_lossily_and_stay_raw() {
     let m = parse(&msg).unwrap();
     assert_eq!(m.from().display.as_deref(), Some("Jos\u{fffd}"));
     assert_eq!(m.from_tag().as_deref(), Some("1"));
+}
+
+/// `BASE` with `lines` inserted before its Content-Length line.
+fn with_lines_before_body(lines: &str) -> Vec<u8> {
+    BASE.replacen("Content-Length:", &format!("{lines}Content-Length:"), 1)
+        .into_bytes()
+}
+
+#[test]
+fn header_count_limit_is_exact() {
+    let base_headers = parse(BASE.as_bytes()).unwrap().headers().len();
+    let fill = |n: usize| with_lines_before_body(&"X-F: v\r\n".repeat(n));
+    let at_limit = parse(&fill(MAX_HEADERS - base_headers)).unwrap();
+    assert_eq!(at_limit.headers().len(), MAX_HEADERS);
+    assert_eq!(
+        parse(&fill(MAX_HEADERS - base_headers + 1)).err(),
+        Some(ParseError::TooManyHeaders(MAX_HEADERS))
+    );
+    // Configurable: the same message against a smaller limit.
+    let limits = ParseLimits {
+        max_headers: base_headers,
+        ..ParseLimits::default()
+    };
+    let b = |v: &[u8]| Bytes::copy_from_slice(v);
+    assert!(SipMessage::parse_with(b(BASE.as_bytes()), &limits).is_ok());
+    assert_eq!(
+        SipMessage::parse_with(b(&fill(1)), &limits).err(),
+        Some(ParseError::TooManyHeaders(base_headers))
+    );
+}
+
+#[test]
+fn a_datagram_of_short_headers_is_refused_at_the_header_limit() {
+    // Some 16,000 four-byte header lines fill a 64 KB datagram.
+    let mut msg = b"INVITE sip:a@b SIP/2.0\r\n".to_vec();
+    while msg.len() + 4 <= MAX_MESSAGE_SIZE - 2 {
+        msg.extend_from_slice(b"a:\r\n");
+    }
+    msg.extend_from_slice(b"\r\n");
+    assert!(msg.len() <= MAX_MESSAGE_SIZE);
+    assert_eq!(
+        parse(&msg).err(),
+        Some(ParseError::TooManyHeaders(MAX_HEADERS))
+    );
+    // The scan stops at the header past the limit: what follows it is never read, so neither a
+    // malformed line there nor a missing end of the header section is what gets reported.
+    let mut msg = b"INVITE sip:a@b SIP/2.0\r\n".to_vec();
+    msg.extend_from_slice(&b"a:\r\n".repeat(MAX_HEADERS + 1));
+    msg.extend_from_slice(b"no colon here\r\n");
+    assert_eq!(
+        parse(&msg).err(),
+        Some(ParseError::TooManyHeaders(MAX_HEADERS))
+    );
+}
+
+#[test]
+fn header_line_length_limit_is_exact_and_counts_folds() {
+    let subject = |len: usize| format!("Subject: {}\r\n", "x".repeat(len - "Subject: ".len()));
+    let at_limit = with_lines_before_body(&subject(MAX_HEADER_LINE));
+    let m = parse(&at_limit).unwrap();
+    let h = m
+        .headers()
+        .iter()
+        .find(|h| h.name == HeaderName::Subject)
+        .unwrap();
+    assert_eq!(h.line.len(), MAX_HEADER_LINE + 2);
+    assert_eq!(
+        parse(&with_lines_before_body(&subject(MAX_HEADER_LINE + 1))).err(),
+        Some(ParseError::HeaderLineTooLong(MAX_HEADER_LINE))
+    );
+    assert_eq!(
+        parse(&with_lines_before_body(&subject(9 * 1024))).err(),
+        Some(ParseError::HeaderLineTooLong(MAX_HEADER_LINE))
+    );
+    // Folded continuations count towards their line: five 2 KiB pieces are one 10 KiB line.
+    let piece = "y".repeat(2048);
+    let folded = format!("Subject: {}\r\n", vec![piece; 5].join("\r\n "));
+    assert_eq!(
+        parse(&with_lines_before_body(&folded)).err(),
+        Some(ParseError::HeaderLineTooLong(MAX_HEADER_LINE))
+    );
+    // A line that never ends is too long once past the limit, not unterminated: its end is not
+    // searched for past the limit.
+    let mut open = b"INVITE sip:a@b SIP/2.0\r\nSubject: ".to_vec();
+    open.resize(open.len() + 20_000, b'z');
+    assert_eq!(
+        parse(&open).err(),
+        Some(ParseError::HeaderLineTooLong(MAX_HEADER_LINE))
+    );
+    // Below the limit, a missing line ending is still a missing line ending.
+    assert_eq!(
+        parse(b"INVITE sip:a@b SIP/2.0\r\nSubject: zz").err(),
+        Some(ParseError::Unterminated)
+    );
+}
+
+#[test]
+fn message_size_limit_is_configurable() {
+    let limits = ParseLimits {
+        max_message: BASE.len() - 1,
+        ..ParseLimits::default()
+    };
+    assert_eq!(
+        SipMessage::parse_with(Bytes::from_static(BASE.as_bytes()), &limits).err(),
+        Some(ParseError::TooLarge(BASE.len() - 1))
+    );
+    let limits = ParseLimits {
+        max_message: BASE.len(),
+        ..ParseLimits::default()
+    };
+    assert!(SipMessage::parse_with(Bytes::from_static(BASE.as_bytes()), &limits).is_ok());
 }

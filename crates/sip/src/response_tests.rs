@@ -106,12 +106,92 @@ fn reason_phrase_is_printable_ascii_and_bounded() {
         ("", "Bad Request"),
     ];
     for (input, want) in cases {
-        assert_eq!(sanitise_reason(input), *want, "{input:?}");
+        assert_eq!(sanitise_reason(input, 400), *want, "{input:?}");
     }
+    assert_eq!(sanitise_reason(" ", 513), "Message Too Large");
     let long = "x".repeat(500);
-    assert_eq!(sanitise_reason(&long).len(), MAX_REASON_LEN);
+    assert_eq!(sanitise_reason(&long, 400).len(), MAX_REASON_LEN);
     let resp = build_bad_request(BAD_INVITE, &"é".repeat(300)).unwrap();
     let first_line = resp.split(|&b| b == b'\r').next().unwrap();
     assert_eq!(first_line.len(), "SIP/2.0 400 ".len() + MAX_REASON_LEN);
     assert!(first_line.iter().all(|&b| (b' '..=b'~').contains(&b)));
+}
+
+/// `BAD_INVITE`'s request line, then `before`, its five lines, then `after` and the end of the
+/// header section.
+fn around_the_five(before: &str, after: &str) -> Vec<u8> {
+    format!(
+        "INVITE sip:a@b SIP/2.0\r\n{before}v: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n\
+f: <sip:a@b>;tag=1\r\nt: <sip:c@d>\r\ni: call-1\r\nCSeq: 7 INVITE\r\n{after}\r\n"
+    )
+    .into_bytes()
+}
+
+#[test]
+fn error_response_code_follows_the_error() {
+    let limits = ParseLimits::default();
+    let too_many = around_the_five("", &"a:\r\n".repeat(16_000));
+    let e = SipMessage::parse(Bytes::from(too_many.clone())).unwrap_err();
+    assert_eq!(e, ParseError::TooManyHeaders(limits.max_headers));
+    let resp = build_error_response(&too_many, &e, &limits).unwrap();
+    let parsed = SipMessage::parse(resp.clone()).unwrap();
+    assert_eq!(parsed.status(), Some(513));
+    assert_eq!(parsed.reason(), Some("more than 256 header fields"));
+    assert_eq!(parsed.call_id(), "call-1");
+    assert_eq!(parsed.top_via().branch(), Some("z9hG4bK1"));
+
+    let long = around_the_five("", &format!("Subject: {}\r\n", "x".repeat(9 * 1024)));
+    let e = SipMessage::parse(Bytes::from(long.clone())).unwrap_err();
+    assert_eq!(e, ParseError::HeaderLineTooLong(limits.max_header_line));
+    let resp = build_error_response(&long, &e, &limits).unwrap();
+    assert!(resp.starts_with(b"SIP/2.0 513 header line longer than 8192 bytes\r\n"));
+
+    let e = SipMessage::parse(Bytes::from_static(BAD_INVITE)).unwrap_err();
+    let resp = build_error_response(BAD_INVITE, &e, &limits).unwrap();
+    assert!(resp.starts_with(b"SIP/2.0 400 Content-Length 9999 exceeds"));
+    // The same bytes as the 400 builder's, but for the code.
+    assert_eq!(
+        Some(resp),
+        build_bad_request(BAD_INVITE, &e.to_string()),
+        "400 answers agree"
+    );
+
+    let huge = around_the_five("", &format!("X: {}\r\n", "y".repeat(70_000)));
+    let e = ParseError::TooLarge(limits.max_message);
+    let resp = build_error_response(&huge, &e, &limits).unwrap();
+    assert!(resp.starts_with(b"SIP/2.0 513 message larger than 65535 bytes\r\n"));
+}
+
+#[test]
+fn error_response_reads_no_further_than_the_limits() {
+    let limits = ParseLimits::default();
+    let e = ParseError::TooManyHeaders(limits.max_headers);
+    // The five lines past the header limit are not looked for: the message is dropped.
+    let late = around_the_five(&"a:\r\n".repeat(limits.max_headers), "");
+    assert_eq!(build_error_response(&late, &e, &limits), None);
+    let in_time = around_the_five(&"a:\r\n".repeat(limits.max_headers - 5), "");
+    assert!(build_error_response(&in_time, &e, &limits).is_some());
+
+    // Nor past a line longer than the limit, folded or not.
+    let e = ParseError::HeaderLineTooLong(limits.max_header_line);
+    let at_limit = format!("Subject: {}\r\n", "x".repeat(limits.max_header_line - 9));
+    let over = format!("Subject: {}\r\n", "x".repeat(limits.max_header_line - 8));
+    let folded = format!("Subject: {}\r\n {}\r\n", "x".repeat(5000), "x".repeat(5000));
+    assert!(build_error_response(&around_the_five(&at_limit, ""), &e, &limits).is_some());
+    assert_eq!(
+        build_error_response(&around_the_five(&over, ""), &e, &limits),
+        None
+    );
+    assert_eq!(
+        build_error_response(&around_the_five(&folded, ""), &e, &limits),
+        None
+    );
+
+    // Nor past `max_message` bytes.
+    let small = ParseLimits {
+        max_message: 60,
+        ..limits
+    };
+    let e = ParseError::TooLarge(60);
+    assert_eq!(build_error_response(&in_time, &e, &small), None);
 }

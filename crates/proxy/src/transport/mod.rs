@@ -1,50 +1,74 @@
 //! The tokio transport layer of the proxy (RFC 3261 §18): UDP and TCP on one listen address.
 //!
 //! Owns the sockets, the receive tasks and the TCP connection table. It hands every received
-//! message up as one [`Inbound`] (a whole datagram, or one message cut from a TCP stream by
-//! [`dialogd_sip::framing::frame`]) and sends the bytes it is given. It must not parse, route or
+//! message up as one [`Inbound`] (a whole datagram, or one message cut from a TCP stream by a
+//! [`dialogd_sip::framing::Framer`]) and sends the bytes it is given. It must not parse, route or
 //! retransmit: indexing is the proxy's job, retransmission the transactions'.
 //!
+//! Sending never waits on a peer, because one dispatcher task sends for every call: a send
+//! returns once the bytes are handed to the kernel (UDP, and TCP when the socket takes them at
+//! once) or queued on the connection (TCP). A TCP message that fails later (connect failed or
+//! timed out, write failed or timed out, connection closed first) is reported to the callback
+//! of [`Transports::send_reporting`], so a client transaction can treat it as a 503 (RFC 3261
+//! §8.1.3.1, §17.1.4) without waiting. Every per-peer resource is bounded by
+//! [`TransportConfig`]: connections in total, per source IP and a reserve for outbound ones;
+//! bytes queued per connection; time to connect, to write a message, to receive a message, and
+//! idle time.
+//!
 //! ```text
-//!  UdpSocket ──▶ udp::receive_loop ─────────────────────┐
-//!  TcpListener ─▶ tcp::accept_loop ─▶ connection::read ─┴─▶ mpsc<Inbound> ──▶ proxy
-//!  proxy ──▶ Transports::send(kind, dest, bytes) ──▶ send_to | connection (reused or opened)
+//!  UdpSocket ──▶ udp::receive_loop ─────────────────────────────┐
+//!  TcpListener ─▶ tcp::accept_loop ─▶ table ─▶ reader::read_loop ─┴─▶ mpsc<Inbound> ──▶ proxy
+//!
+//!  proxy ──▶ Transports::send / send_reporting / send_existing(kind, dest, bytes)
+//!             ├─ UDP: try_send_to ──────────────────────────▶ kernel   (full: dropped, Err)
+//!             └─ TCP: table[dest] (open, or connecting: a spawned task connects)
+//!                  └─▶ Connection::send ─▶ kernel (try_write) | write queue ─▶ writer task
+//!                                          (queue over its bytes: Err, connection closed)
 //! ```
 //!
 //! TCP connections are indexed by the peer's address, so a response or a later request to a
-//! peer that connected to us goes out on that same connection (§18.2.2, §18.1.1). CRLFCRLF
+//! peer that connected to us goes out on that same connection (§18.2.2, §18.1.1);
+//! [`Transports::send_existing`] sends only on such a connection, never opening one. CRLFCRLF
 //! keep-alive pings on a stream are answered with CRLF (RFC 5626 §3.5.1). A stream that cannot
 //! be framed is answered 400 when its header section can be read, then closed.
+//!
+//! Metrics: `dialogd_tcp_connections` (gauge), `dialogd_tcp_connections_refused_total{reason,
+//! direction}`, `dialogd_tcp_connections_closed_total{reason}`,
+//! `dialogd_transport_send_dropped_total{transport, reason}`, `dialogd_sip_messages_in_total` and
+//! `dialogd_sip_messages_out_total{transport}`, `dialogd_transport_dropped_total` (inbound).
 //!
 //! Main types: [`Transports`], [`Inbound`], [`TransportKind`], [`TransportConfig`],
 //! [`TransportError`].
 
+mod config;
 mod connection;
 mod error;
+mod reader;
+mod table;
 mod tcp;
 mod udp;
+mod write_queue;
+mod writer;
 
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+pub use config::{
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_TCP_CONN_QUEUE_BYTES, DEFAULT_TCP_CONNECT_TIMEOUT,
+    DEFAULT_TCP_IDLE_TIMEOUT, DEFAULT_TCP_MAX_CONNECTIONS_PER_IP, DEFAULT_TCP_MESSAGE_TIMEOUT,
+    DEFAULT_TCP_OUTBOUND_RESERVE, DEFAULT_TCP_SEND_TIMEOUT, TransportConfig,
+};
 pub use error::TransportError;
 
 use tcp::TcpTransport;
 use udp::UdpTransport;
-
-/// Default for [`TransportConfig::tcp_connect_timeout`].
-pub const DEFAULT_TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Default for [`TransportConfig::tcp_idle_timeout`].
-pub const DEFAULT_TCP_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
-/// Default for [`TransportConfig::max_connections`].
-pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+use write_queue::OnFailure;
 
 /// The transport protocol a message came in on or goes out on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -99,27 +123,6 @@ pub struct Inbound {
     /// When the transport read it: how long it then waited for the dispatcher tells whether
     /// the node keeps up (overload shedding in `dispatch`).
     pub received: tokio::time::Instant,
-}
-
-/// Tunables of the transports.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TransportConfig {
-    /// How long opening a TCP connection to a new peer may take.
-    pub tcp_connect_timeout: Duration,
-    /// A TCP connection with nothing read or written for this long is closed.
-    pub tcp_idle_timeout: Duration,
-    /// Most TCP connections open at once (accepted and opened); more are refused.
-    pub max_connections: usize,
-}
-
-impl Default for TransportConfig {
-    fn default() -> Self {
-        TransportConfig {
-            tcp_connect_timeout: DEFAULT_TCP_CONNECT_TIMEOUT,
-            tcp_idle_timeout: DEFAULT_TCP_IDLE_TIMEOUT,
-            max_connections: DEFAULT_MAX_CONNECTIONS,
-        }
-    }
 }
 
 /// The running transports. Cheap to clone; the tasks stop on [`Transports::shutdown`] or when
@@ -181,30 +184,85 @@ impl Transports {
         self.inner.local
     }
 
-    /// Sends one message. UDP: one datagram. TCP: on the open connection to `dest` (one the
-    /// peer opened to us or one we opened), else on a new one; writes to one connection never
-    /// interleave. Ok means the bytes were handed to the kernel.
+    /// Sends one message without waiting on the peer. UDP: one datagram. TCP: on the
+    /// connection to `dest` (one the peer opened to us, one we opened, or one still
+    /// connecting), else on a new one whose connect runs in the background; messages to one
+    /// connection are written whole and in order.
+    ///
+    /// Ok: sent (UDP) or queued on the connection (TCP). A TCP failure after that is only
+    /// counted; use [`Transports::send_reporting`] to hear of it.
     pub async fn send(
         &self,
         transport: TransportKind,
         dest: SocketAddr,
         data: Bytes,
     ) -> Result<(), TransportError> {
-        if self.inner.cancel.is_cancelled() {
-            return Err(TransportError::Shutdown { peer: dest });
-        }
-        let result = match transport {
-            TransportKind::Udp => self.inner.udp.send(dest, &data).await,
-            TransportKind::Tcp => self.inner.tcp.send(dest, &data).await,
+        self.dispatch(transport, dest, data, None, true)
+    }
+
+    /// Like [`Transports::send`], and a failure of this message after Ok was returned (TCP:
+    /// connect failed or timed out, write failed or timed out, connection closed before it was
+    /// written) calls `on_failure` exactly once, from a transport task; it must not block. An
+    /// immediate failure is returned instead and `on_failure` is dropped uncalled, as it is
+    /// for UDP, where Ok is final.
+    pub async fn send_reporting(
+        &self,
+        transport: TransportKind,
+        dest: SocketAddr,
+        data: Bytes,
+        on_failure: impl FnOnce(TransportError) + Send + 'static,
+    ) -> Result<(), TransportError> {
+        self.dispatch(transport, dest, data, Some(Box::new(on_failure)), true)
+    }
+
+    /// Like [`Transports::send`], but TCP only on a connection to `dest` already open (or
+    /// connecting), never opening one ([`TransportError::NoConnection`] otherwise). For
+    /// responses forwarded statelessly: a response goes back on the connection its request
+    /// came in on (RFC 3261 §18.2.2), and a forged one must not make the node connect to a
+    /// host of the sender's choice.
+    pub async fn send_existing(
+        &self,
+        transport: TransportKind,
+        dest: SocketAddr,
+        data: Bytes,
+    ) -> Result<(), TransportError> {
+        self.dispatch(transport, dest, data, None, false)
+    }
+
+    fn dispatch(
+        &self,
+        transport: TransportKind,
+        dest: SocketAddr,
+        data: Bytes,
+        on_failure: Option<OnFailure>,
+        open: bool,
+    ) -> Result<(), TransportError> {
+        let result = if self.inner.cancel.is_cancelled() {
+            Err(TransportError::Shutdown { peer: dest })
+        } else {
+            match transport {
+                TransportKind::Udp => self.inner.udp.send(dest, &data),
+                TransportKind::Tcp => self.inner.tcp.send(dest, data, on_failure, open),
+            }
         };
-        if result.is_ok() {
-            metrics::counter!("dialogd_sip_messages_out_total", "transport" => transport.label())
+        match &result {
+            Ok(()) => {
+                metrics::counter!("dialogd_sip_messages_out_total", "transport" => transport.label())
+                    .increment(1);
+            }
+            Err(e) => {
+                metrics::counter!(
+                    "dialogd_transport_send_dropped_total",
+                    "transport" => transport.label(),
+                    "reason" => e.reason(),
+                )
                 .increment(1);
+            }
         }
         result
     }
 
-    /// Number of TCP connections currently open.
+    /// Number of TCP connections in the table (open or still connecting).
     pub fn tcp_connection_count(&self) -> usize {
         self.inner.tcp.connection_count()
     }
@@ -215,3 +273,7 @@ impl Transports {
         self.inner.cancel.cancel();
     }
 }
+
+#[cfg(test)]
+#[path = "tcp_tests.rs"]
+mod tcp_tests;

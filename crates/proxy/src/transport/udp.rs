@@ -1,9 +1,12 @@
 //! SIP over UDP (RFC 3261 §18.1.1, §18.2.1): one receive task that hands each datagram up
-//! whole, and `send_to` for sending.
+//! whole, and a non-blocking `try_send_to` for sending.
 //!
 //! A datagram made only of CR/LF (a keep-alive) or empty is ignored. When the inbound channel
 //! is full the datagram is dropped and counted (`dialogd_transport_dropped_total`): the peer
-//! retransmits, and a stalled proxy must not stall the socket. This file must not parse SIP
+//! retransmits, and a stalled proxy must not stall the socket. Sending never waits either: a
+//! datagram the socket's send buffer cannot take now is lost, as it could be on the wire
+//! ([`TransportError::UdpBufferFull`], counted by the caller), and the sender's transaction
+//! retransmits (RFC 3261 §17.1.1.2). This file must not parse SIP
 //! nor decide about message size: choosing TCP for large requests is the caller's job.
 
 use std::net::SocketAddr;
@@ -38,10 +41,13 @@ impl UdpTransport {
         Arc::new(UdpTransport { socket })
     }
 
-    /// Sends one datagram to `dest`.
-    pub(super) async fn send(&self, dest: SocketAddr, data: &[u8]) -> Result<(), TransportError> {
-        match self.socket.send_to(data, dest).await {
+    /// Hands one datagram for `dest` to the kernel, without waiting for room.
+    pub(super) fn send(&self, dest: SocketAddr, data: &[u8]) -> Result<(), TransportError> {
+        match self.socket.try_send_to(data, dest) {
             Ok(_) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                Err(TransportError::UdpBufferFull { peer: dest })
+            }
             Err(source) => Err(TransportError::UdpSend { peer: dest, source }),
         }
     }

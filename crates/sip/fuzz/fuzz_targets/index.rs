@@ -2,17 +2,24 @@
 //! when the indexer refuses them, the best-effort 400 builder. Nothing may panic, and the
 //! invariants the proxy relies on must hold for every message that indexes:
 //! an empty splice returns exactly the wire bytes, and every range points inside the buffer.
+//! Incremental framing must agree with one-shot framing when the bytes arrive in two pieces.
 
 #![no_main]
 
 use bytes::Bytes;
-use dialogd_sip::framing::{self, Frame};
+use dialogd_sip::framing::{self, Frame, Framer};
 use dialogd_sip::{HeaderName, SipMessage, Splice, build_bad_request};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(Frame::Message { skip, len }) = framing::frame(data) {
+    let whole = framing::frame(data);
+    if let Ok(Frame::Message { skip, len }) = whole {
         assert!(skip + len <= data.len(), "frame beyond the buffer");
+    }
+    let mut framer = Framer::new();
+    let first = framer.next(&data[..data.len() / 2]);
+    if first == Ok(Frame::Incomplete) {
+        assert_eq!(framer.next(data), whole, "incremental framing differs");
     }
     match SipMessage::parse(Bytes::copy_from_slice(data)) {
         Ok(msg) => {

@@ -1,8 +1,9 @@
-//! Unit tests of [`super`]: keep-alive ping detection, header-section search, and the 400
-//! built for a stream that cannot be framed.
+//! Unit tests of [`super`]'s helpers: keep-alive ping detection, when a message is in
+//! progress, header-section search, and the 400 built for a stream that cannot be framed.
 
 use super::*;
 use dialogd_sip::SipMessage;
+use dialogd_sip::framing;
 
 #[test]
 fn pings_are_double_crlf_only() {
@@ -16,6 +17,21 @@ fn pings_are_double_crlf_only() {
     ];
     for (input, expected) in cases {
         assert_eq!(is_ping(input), *expected, "{input:?}");
+    }
+}
+
+#[test]
+fn a_message_is_in_progress_once_a_byte_other_than_crlf_or_a_whole_ping_is_buffered() {
+    let cases: &[(&[u8], bool)] = &[
+        (b"", false),
+        (b"\r\n", false),
+        (b"\r\n\r", false),
+        (b"I", true),
+        (b"\r\nI", true),
+        (b"INVITE sip:a SIP/2.0\r\n", true),
+    ];
+    for (input, expected) in cases {
+        assert_eq!(message_started(input), *expected, "{input:?}");
     }
 }
 
