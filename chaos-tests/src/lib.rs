@@ -26,6 +26,7 @@ pub mod calls;
 pub mod config;
 pub mod docker;
 pub mod figures;
+pub mod hostile;
 pub mod invariants;
 pub mod load;
 pub mod local;

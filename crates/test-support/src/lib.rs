@@ -12,16 +12,24 @@
 //! - [`RawSipPeer`], [`SipMessage`] and [`RawCall`]: a tiny UDP/TCP SIP peer for crafted
 //!   (forged, malformed) messages, a header lookup over the bytes it receives, and a caller-side
 //!   dialog written by hand so a test can forge its tags or its Route;
+//! - [`attack`]: paced, bounded attack traffic (garbage datagrams, INVITE floods, slow TCP
+//!   connections, forged responses, a peer that never reads, oversized messages) for tests and
+//!   the hostile benchmark;
+//! - [`netns`]: a private network namespace for the calling thread, where a test may add
+//!   `iptables` rules (a TCP blackhole) without touching the host;
 //! - [`free_udp_tcp_port`], [`wait_until`]: the small pieces the above share.
 //!
 //! Must not: ship in a binary (`publish = false`, dev-dependency only), listen on anything but
 //! 127.0.0.1, or wait without a bound: every wait here has a timeout and every child process is
 //! killed when its handle drops.
+//! The [`attack`] tools also send from and listen on other loopback addresses (127.0.0.2, ...).
 
+pub mod attack;
 mod binary;
 mod cluster;
 mod dialogctl;
 mod free_port;
+pub mod netns;
 mod node;
 mod process;
 mod raw_call;

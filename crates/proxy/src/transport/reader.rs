@@ -136,14 +136,15 @@ fn message_started(rest: &[u8]) -> bool {
     rest.len() >= PING.len() || rest.iter().any(|&b| b != b'\r' && b != b'\n')
 }
 
-/// A 400 answering the request whose header section starts `stream`, if that section can be
-/// read and the message is a request other than ACK (RFC 3261 §8.2.6, §17.2.1). Content-Length
-/// lines are left out when indexing, since a bad one is what framing usually rejects.
+/// The answer (400, or 513 for a message over the size bound) to the request whose header
+/// section starts `stream`, if that section can be read and the message is a request other
+/// than ACK (RFC 3261 §8.2.6, §17.2.1, §21.5.11). Content-Length lines are left out when
+/// indexing, since a bad one is what framing usually rejects.
 fn bad_request(stream: &[u8], error: &ParseError) -> Option<Bytes> {
     let start = stream.iter().position(|&b| b != b'\r' && b != b'\n')?;
     let data = &stream[start..];
     let head = &data[..header_end(data)?];
-    dialogd_sip::build_bad_request(head, &error.to_string())
+    dialogd_sip::build_error_response(head, error, &dialogd_sip::ParseLimits::default())
 }
 
 /// Length of the header section including its empty line (CRLFCRLF or LFLF).
