@@ -16,7 +16,9 @@
 //! - [`load`]: the SIPp streams; [`calls`]: what they saw, per call;
 //! - [`poller`]: the limit watch during the run; [`invariants`]: the checks after it;
 //! - [`figures`]: counts and the failure rate around a leader loss; [`report`]: JSON and tables;
-//! - [`scenarios`]: one file per scenario; [`run`]: one scenario from start to report.
+//! - [`scenarios`]: one file per scenario; [`run`]: one scenario from start to report;
+//! - [`hostile`]: the hostile-traffic benchmark (`--bin hostile`): clean calls through one node
+//!   beside each attack of `dialogd_test_support::attack`, a phase per attack.
 //!
 //! Must not leave processes behind (every member and SIPp is killed when its handle drops) nor
 //! decide pass or fail on anything but the invariants.

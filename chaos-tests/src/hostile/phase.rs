@@ -46,7 +46,8 @@ pub struct PhaseReport {
     pub samples: Samples,
     /// Metric samples of [`scrape::interesting`], or why they could not be read.
     pub metrics: Result<Vec<String>, String>,
-    /// One line per attack (its counts).
+    /// One line per attack (its counts), then, when clean calls failed, why (the responses
+    /// SIPp did not expect, by status, from its errors.log).
     pub attacks: Vec<String>,
     /// dialogd was still running at the end of the phase.
     pub node_alive: bool,
@@ -99,6 +100,10 @@ pub fn run_phase(name: &str, attacks: &[Attack], options: &Options) -> Result<Ph
     drop(node);
 
     let times = rtt::read_dir(caller.dir());
+    let mut attack_lines = attack_lines;
+    if caller.created > caller.successful {
+        attack_lines.push(failure_reasons(caller.dir()));
+    }
     Ok(PhaseReport {
         name: name.to_string(),
         placed: caller.created,
@@ -112,4 +117,29 @@ pub fn run_phase(name: &str, attacks: &[Attack], options: &Options) -> Result<Ph
         attacks: attack_lines,
         node_alive,
     })
+}
+
+/// The clean calls' failures as SIPp logged them: unexpected responses by status, and the
+/// other aborts (timeouts, retransmissions given up).
+fn failure_reasons(dir: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(dir.join("errors.log")).unwrap_or_default();
+    let mut by_status = std::collections::BTreeMap::<String, u64>::new();
+    let mut other = 0u64;
+    for line in text
+        .lines()
+        .filter(|l| l.contains("Aborting call") || l.contains("timeout"))
+    {
+        match line.split("received 'SIP/2.0 ").nth(1) {
+            Some(rest) => {
+                let code: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                *by_status.entry(code).or_default() += 1;
+            }
+            None => other += 1,
+        }
+    }
+    let statuses: Vec<String> = by_status.iter().map(|(c, n)| format!("{c}x{n}")).collect();
+    format!(
+        "clean failures: unexpected responses [{}], other aborts {other}",
+        statuses.join(" ")
+    )
 }

@@ -16,6 +16,7 @@
 //!
 //! The blackhole needs iptables, so those tests run in a network namespace of their own
 //! (`netns::isolate`, root); everything stays on loopback.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
 use std::path::Path;

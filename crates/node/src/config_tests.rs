@@ -159,6 +159,34 @@ fn broken_files_fail_with_file_line_and_reason() {
             2,
             "dialog.default_timeout: must be at least 1 second",
         ),
+        // The bounds of hostile traffic.
+        (
+            "[limits]\nmax_transactions = 0\n",
+            2,
+            "limits.max_transactions: 0 is less than 1",
+        ),
+        (
+            "[limits]\nmax_message_size = 70000\n",
+            2,
+            "limits.max_message_size: 70000 is out of range 1024..=65535",
+        ),
+        (
+            "[tcp]\nmax_connections = 100\noutbound_reserve = 100\n",
+            3,
+            "tcp.outbound_reserve: 100 leaves no connection for peers",
+        ),
+        (
+            "[tcp]\nqueue_bytes = 1000\n",
+            2,
+            "tcp.queue_bytes: 1000 is less than 65535 bytes",
+        ),
+        (
+            "[flood]\nexempt = [\"10.0.0.0/8\", \"10.1.2.3/99\"]\n",
+            2,
+            "flood.exempt[1]:",
+        ),
+        ("[flood]\nwindow_ms = 0\n", 2, "flood.window:"),
+        ("[dns]\ntimeout_ms = 0\n", 2, "dns.timeout_ms:"),
         (
             "[dialog]\nsecret = \"short\"\n",
             2,
@@ -470,9 +498,33 @@ fn example_config_in_deploy_is_valid_and_complete() {
         "to_user",
         "to_host",
         "method",
+        "[limits]",
+        "max_transactions",
+        "max_dialogs",
+        "max_pending_admissions",
+        "max_message_size",
+        "max_headers",
+        "max_header_line",
+        "[tcp]",
+        "max_connections_per_ip",
+        "outbound_reserve",
+        "message_timeout_ms",
+        "queue_bytes",
+        "[flood]",
+        "block_secs",
+        "exempt",
+        "max_sources",
+        "[dns]",
+        "max_concurrent",
+        "negative_ttl_secs",
     ] {
         assert!(text.contains(key), "example config does not show {key}");
     }
+    // The bounds are shown with their defaults.
+    assert_eq!(c.limits, LimitsConfig::default());
+    assert_eq!(c.tcp, TcpConfig::default());
+    assert_eq!(c.flood, FloodSection::default());
+    assert_eq!(c.dns, DnsSection::default());
 }
 
 #[test]

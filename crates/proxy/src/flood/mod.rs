@@ -37,13 +37,15 @@ pub use source::SourceKey;
 
 /// Default `enabled`: on, as an edge proxy is reachable by anyone.
 pub const DEFAULT_ENABLED: bool = true;
-/// Default `window`, the sampling window (pike's `sampling_time_unit`).
-pub const DEFAULT_WINDOW: Duration = Duration::from_secs(2);
-/// Default `max_requests` per window per source: 1000 requests/s averaged over the window.
-/// A phone sends a handful of requests a minute and even a busy PBX far less than this; a
-/// trunk that sends more than ~1000 new requests/s from one address must be listed in
-/// `exempt`, as Kamailio operators whitelist their trunks in pike.
-pub const DEFAULT_MAX_REQUESTS: u32 = 2000;
+/// Default `window`, the sampling window (pike's `sampling_time_unit`). One second, so a
+/// source flooding at several thousand requests/s gets at most one window's worth through
+/// before its block.
+pub const DEFAULT_WINDOW: Duration = Duration::from_secs(1);
+/// Default `max_requests` per window per source: 1000 requests/s. A phone sends a handful of
+/// requests a minute and a busy PBX far less than this; every request counts (a call is at
+/// least INVITE, ACK and BYE), so a trunk carrying more than ~300 calls/s from one address
+/// must be listed in `exempt`, as Kamailio operators whitelist their trunks in pike.
+pub const DEFAULT_MAX_REQUESTS: u32 = 1000;
 /// Default `block_for`: long enough that a flood is mostly dropped, short enough that a
 /// misbehaving but legitimate source comes back on its own.
 pub const DEFAULT_BLOCK_FOR: Duration = Duration::from_secs(30);
