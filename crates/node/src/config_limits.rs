@@ -256,9 +256,14 @@ impl FloodSection {
             exempt,
             max_sources: self.max_sources,
         };
-        config
-            .validate()
-            .map_err(|(key, reason)| ConfigError::invalid(format!("flood.{key}"), reason))?;
+        config.validate().map_err(|(key, reason)| {
+            let key = match key {
+                "window" => "window_ms",
+                "block_for" => "block_secs",
+                other => other,
+            };
+            ConfigError::invalid(format!("flood.{key}"), reason)
+        })?;
         Ok(config)
     }
 }

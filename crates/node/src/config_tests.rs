@@ -185,7 +185,7 @@ fn broken_files_fail_with_file_line_and_reason() {
             2,
             "flood.exempt[1]:",
         ),
-        ("[flood]\nwindow_ms = 0\n", 2, "flood.window:"),
+        ("[flood]\nwindow_ms = 0\n", 2, "flood.window_ms:"),
         ("[dns]\ntimeout_ms = 0\n", 2, "dns.timeout_ms:"),
         (
             "[dialog]\nsecret = \"short\"\n",
