@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::config_api::{ApiConfig, TriggersConfig};
 pub use crate::config_cluster::ClusterConfig;
 pub use crate::config_error::ConfigError;
-pub use crate::config_limits::{DnsSection, FloodSection, LimitsConfig, TcpConfig};
+pub use crate::config_limits::{DnsSection, FloodSection, LimitsConfig, ProxySection, TcpConfig};
 use crate::config_sources::{self, EnvVars, FileLayer, FlagLayer, Origin};
 pub use crate::config_validate::MIN_SECRET_LEN;
 
@@ -105,6 +105,8 @@ pub struct Config {
     pub flood: FloodSection,
     /// Next-hop name resolution (`crate::config_limits`).
     pub dns: DnsSection,
+    /// Where the proxy relays (`crate::config_limits`).
+    pub proxy: ProxySection,
     /// The routing and admission policy, evaluated in order (see `dialogd_proxy::policy`).
     pub rules: Vec<RuleConfig>,
 }
@@ -175,6 +177,7 @@ impl Default for Config {
             tcp: TcpConfig::default(),
             flood: FloodSection::default(),
             dns: DnsSection::default(),
+            proxy: ProxySection::default(),
             rules: Vec::new(),
         }
     }

@@ -1,6 +1,7 @@
 //! The sections that bound what a node takes on from the network: `[limits]` (transactions,
 //! dialogs, pending admissions, message size and header counts), `[tcp]` (connections,
-//! timeouts, write queues), `[flood]` (per-source request rate) and `[dns]` (the resolver). Every default is the one `deploy/dialogd.example.toml` shows, and
+//! timeouts, write queues), `[flood]` (per-source request rate), `[dns]` (the resolver) and
+//! `[proxy]` (where it relays: no open relay). Every default is the one `deploy/dialogd.example.toml` shows, and
 //! each says what it protects against in docs/reliability.md ("Hostile traffic").
 
 use std::time::Duration;
@@ -9,6 +10,7 @@ use dialogd_proxy::dns::DnsConfig;
 use dialogd_proxy::flood::FloodConfig;
 use dialogd_proxy::limits::{self, Limits};
 use dialogd_proxy::policy::cidr::Cidr;
+use dialogd_proxy::relay::{DEFAULT_RELAY_ALLOW, RelayPolicy};
 use dialogd_proxy::transport::TransportConfig;
 use dialogd_sip::ParseLimits;
 use serde::{Deserialize, Serialize};
@@ -197,6 +199,7 @@ impl Config {
         )?;
         self.flood.flood()?;
         self.dns.dns()?;
+        self.proxy.relay()?;
         Ok(())
     }
 }
@@ -320,5 +323,40 @@ impl DnsSection {
             ConfigError::invalid(format!("dns.{key}"), reason)
         })?;
         Ok(config)
+    }
+}
+
+/// `[proxy]`: where the proxy relays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProxySection {
+    /// Destinations an initial request (or a call-control target) may be relayed to without a
+    /// rule's `next_hop`: IP addresses, CIDRs (matched against the resolved address) or host
+    /// names (matched against the URI's host). Anything else: 403 "Relaying Forbidden".
+    pub relay_allow: Vec<String>,
+}
+
+impl Default for ProxySection {
+    fn default() -> Self {
+        ProxySection {
+            relay_allow: DEFAULT_RELAY_ALLOW
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+        }
+    }
+}
+
+impl ProxySection {
+    /// The relay policy; an error names the entry.
+    pub fn relay(&self) -> Result<RelayPolicy, ConfigError> {
+        RelayPolicy::parse(&self.relay_allow).map_err(|e| {
+            let i = self
+                .relay_allow
+                .iter()
+                .position(|s| s.trim() == e.entry)
+                .unwrap_or(0);
+            ConfigError::invalid(format!("proxy.relay_allow[{i}]"), e.to_string())
+        })
     }
 }

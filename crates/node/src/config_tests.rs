@@ -188,6 +188,11 @@ fn broken_files_fail_with_file_line_and_reason() {
         ("[flood]\nwindow_ms = 0\n", 2, "flood.window_ms:"),
         ("[dns]\ntimeout_ms = 0\n", 2, "dns.timeout_ms:"),
         (
+            "[proxy]\nrelay_allow = [\"10.0.0.0/8\", \"bad host\"]\n",
+            2,
+            "proxy.relay_allow[1]: \"bad host\" is not an IP address, a CIDR or a host name",
+        ),
+        (
             "[dialog]\nsecret = \"short\"\n",
             2,
             "dialog.secret: 5 bytes is too short",
@@ -514,6 +519,8 @@ fn example_config_in_deploy_is_valid_and_complete() {
         "block_secs",
         "exempt",
         "max_sources",
+        "[proxy]",
+        "relay_allow",
         "[dns]",
         "max_concurrent",
         "negative_ttl_secs",
@@ -525,6 +532,7 @@ fn example_config_in_deploy_is_valid_and_complete() {
     assert_eq!(c.tcp, TcpConfig::default());
     assert_eq!(c.flood, FloodSection::default());
     assert_eq!(c.dns, DnsSection::default());
+    assert_eq!(c.proxy, ProxySection::default());
 }
 
 #[test]

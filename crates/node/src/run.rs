@@ -182,5 +182,6 @@ fn proxy_settings(
         parse: config.limits.parse(),
         flood: config.flood.flood().map_err(NodeError::Config)?,
         dns: config.dns.dns().map_err(NodeError::Config)?,
+        relay: config.proxy.relay().map_err(NodeError::Config)?,
     })
 }

@@ -72,6 +72,11 @@ impl Proxy {
         let target = resolve(&ctx.dns, hop)
             .await
             .map_err(|e| ControlError::InvalidArgument(format!("cannot route to {hop}: {e}")))?;
+        if !crate::initial::relay_allowed(ctx, hop, target) {
+            return Err(ControlError::InvalidArgument(format!(
+                "{hop} is outside [proxy] relay_allow: the proxy does not place calls there"
+            )));
+        }
         let local = ctx.settings.local.host_port();
         let own_uri = format!("sip:dialogd@{local}");
         let from_tag = format!("dd{:016x}", rand::random::<u64>());

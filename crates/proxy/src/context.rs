@@ -16,6 +16,7 @@ use crate::flood::{FloodConfig, SharedFloodGuard};
 use crate::limits::{Limits, Load};
 use crate::policy::Policy;
 use crate::registry::Registry;
+use crate::relay::RelayPolicy;
 use crate::routing::LocalIdentity;
 use crate::transaction_table::TransactionTable;
 use crate::transport::{TransportConfig, Transports};
@@ -54,6 +55,9 @@ pub struct ProxySettings {
     pub flood: FloodConfig,
     /// The resolver of next-hop host names.
     pub dns: DnsConfig,
+    /// Where initial requests and call-control targets may be relayed without a rule's
+    /// `next_hop` ([`crate::relay`]).
+    pub relay: RelayPolicy,
 }
 
 /// Everything the proxy's tasks and actors share.

@@ -239,8 +239,11 @@ async fn ack(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
         return; // RFC 3261 §16.3: not forwarded, and an ACK is never answered
     }
     let own = own_routes(&msg, &ctx.settings.local);
-    if in_dialog::check(ctx, &msg, &own).await.is_err() {
-        return; // ACKs are never answered
+    match in_dialog::check(ctx, &msg, &own).await {
+        // Neither a dialog of ours nor our Route: not relayed (ACKs are never answered).
+        Ok(a) if a.dialog.is_none() && own.elements.is_empty() => return,
+        Ok(_) => {}
+        Err(_) => return, // ACKs are never answered
     }
     let Some(uri) = crate::routing::next_hop_uri(&msg, &own) else {
         return;

@@ -110,7 +110,10 @@ pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, 
         plan.send(crate::dispatch::local_reply(400, "Bad Request"));
         return;
     };
-    if own.elements.is_empty() && accepted.dialog.is_none() && is_for_us(ctx, &uri) {
+    // Neither a dialog of ours nor our Route: nothing entitles it to be relayed (an open
+    // relay for in-dialog requests otherwise; Kamailio's loose_route/is_known_dlg say the same).
+    if own.elements.is_empty() && accepted.dialog.is_none() {
+        metrics::counter!("dialogd_forged_requests_total", "reason" => "no_dialog").increment(1);
         plan.send(crate::dispatch::local_reply(
             481,
             "Call/Transaction Does Not Exist",

@@ -85,6 +85,12 @@ pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, 
             return;
         }
     };
+    if decision.next_hop.is_none() && !relay_allowed(ctx, &uri, target) {
+        tracing::info!(call_id = msg.call_id(), uri, source = %inbound.source, "relaying forbidden");
+        metrics::counter!("dialogd_relay_refused_total").increment(1);
+        plan.send(local_reply(403, "Relaying Forbidden"));
+        return;
+    }
     let spiral = is_spiral(ctx, &msg);
     if msg.method() != Some(&Method::Invite) || spiral {
         if spiral {
@@ -97,6 +103,14 @@ pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, 
         return;
     }
     invite(ctx, msg, inbound, own, target, decision, link, plan).await;
+}
+
+/// True if `uri` (resolved to `target`) is inside `[proxy] relay_allow` ([`crate::relay`]).
+pub fn relay_allowed(ctx: &ProxyContext, uri: &str, target: Target) -> bool {
+    let host = dialogd_sip::values::Uri::parse(uri).map(|u| u.host);
+    ctx.settings
+        .relay
+        .allows(host.as_deref().unwrap_or(""), target.addr.ip())
 }
 
 /// A spiral: our Record-Route is already in the INVITE with a `did` whose MAC is valid and

@@ -35,6 +35,7 @@ pub mod policy;
 pub mod proxied;
 pub mod proxy;
 pub mod registry;
+pub mod relay;
 pub mod routing;
 pub mod transaction_ends;
 pub mod transaction_table;

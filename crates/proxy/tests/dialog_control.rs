@@ -161,6 +161,7 @@ async fn start(store: Arc<CountingStore>) -> Proxy {
         parse: Default::default(),
         flood: Default::default(),
         dns: Default::default(),
+        relay: Default::default(),
     };
     Proxy::start(
         settings,
