@@ -18,7 +18,7 @@
 //! (`netns::isolate`, root); everything stays on loopback.
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -89,15 +89,6 @@ fn invites_to_a_blackhole_and_to_a_peer_that_never_reads_cost_only_their_own_cal
         panic!("this test needs its own network namespace (run it as root): {e:#}")
     });
     ns.blackhole_tcp(BLACKHOLE).unwrap();
-    let hung = TcpStream::connect_timeout(
-        &SocketAddr::from((BLACKHOLE, 5060)),
-        Duration::from_millis(300),
-    );
-    assert_eq!(
-        hung.map(|_| ()).unwrap_err().kind(),
-        std::io::ErrorKind::TimedOut,
-        "TCP to {BLACKHOLE} should hang, not be refused"
-    );
     let deaf = NonReadingPeer::new(SocketAddr::new(loopback(3), 5090))
         .receive_buffer(4096)
         .start()

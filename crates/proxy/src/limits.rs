@@ -79,11 +79,18 @@ pub struct Load {
     pending_admissions: AtomicUsize,
 }
 
+/// The counters slots are taken from (dialogs are counted by the registry, not here).
+#[derive(Debug, Clone, Copy)]
+enum Counter {
+    Transactions,
+    PendingAdmissions,
+}
+
 /// One unit of a [`Load`] counter, given back on drop.
 #[derive(Debug)]
 pub struct LoadSlot {
     load: Arc<Load>,
-    kind: Bound,
+    kind: Counter,
 }
 
 impl Drop for LoadSlot {
@@ -93,16 +100,15 @@ impl Drop for LoadSlot {
 }
 
 impl Load {
-    fn counter(&self, kind: Bound) -> &AtomicUsize {
+    fn counter(&self, kind: Counter) -> &AtomicUsize {
         match kind {
-            Bound::Transactions => &self.transactions,
-            // Dialogs are counted by the registry; only pending admissions take slots here.
-            Bound::Dialogs | Bound::PendingAdmissions => &self.pending_admissions,
+            Counter::Transactions => &self.transactions,
+            Counter::PendingAdmissions => &self.pending_admissions,
         }
     }
 
     /// Takes a slot of `kind` if fewer than `max` are taken.
-    fn take(self: &Arc<Self>, kind: Bound, max: usize) -> Option<LoadSlot> {
+    fn take(self: &Arc<Self>, kind: Counter, max: usize) -> Option<LoadSlot> {
         let counter = self.counter(kind);
         counter
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
@@ -125,12 +131,12 @@ impl Load {
         } else {
             limits.max_transactions
         };
-        self.take(Bound::Transactions, max)
+        self.take(Counter::Transactions, max)
     }
 
     /// A slot for an initial request on its way to admission.
     pub fn pending_admission(self: &Arc<Self>, limits: &Limits) -> Option<LoadSlot> {
-        self.take(Bound::PendingAdmissions, limits.max_pending_admissions)
+        self.take(Counter::PendingAdmissions, limits.max_pending_admissions)
     }
 
     /// Live transactions holding a slot.

@@ -27,7 +27,7 @@
 //! pass silently.
 
 use std::fs;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::process::Command;
 use std::time::Duration;
 
@@ -102,10 +102,16 @@ impl NetNs {
 
     /// Drops every TCP packet sent to `addr` (`iptables -A OUTPUT -d addr -p tcp -j DROP`): a
     /// connect to it neither succeeds nor is refused, it hangs until its own timeout, like a
-    /// next hop behind a firewall that drops silently.
+    /// next hop behind a firewall that drops silently. Checks that it does: a connect to
+    /// `addr:5060` must time out, not be refused.
     pub fn blackhole_tcp(&self, addr: Ipv4Addr) -> Result<()> {
-        let addr = addr.to_string();
-        self.iptables(&["-A", "OUTPUT", "-d", &addr, "-p", "tcp", "-j", "DROP"])
+        let text = addr.to_string();
+        self.iptables(&["-A", "OUTPUT", "-d", &text, "-p", "tcp", "-j", "DROP"])?;
+        let probe = SocketAddr::from((addr, 5060));
+        match std::net::TcpStream::connect_timeout(&probe, Duration::from_millis(300)) {
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => Ok(()),
+            other => bail!("TCP to {probe} should hang after the DROP rule, got {other:?}"),
+        }
     }
 
     /// Runs `iptables -w 5 <args>` inside the namespace. Must be called from a thread inside it

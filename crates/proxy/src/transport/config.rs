@@ -4,6 +4,8 @@
 //!
 //! Defaults follow Kamailio's core TCP settings where one exists (`tcp_connect_timeout`,
 //! `tcp_send_timeout`, `tcp_msg_read_timeout`, `tcp_connection_lifetime`, `tcp_max_connections`).
+//! Values are checked where they are configured: the node's `[tcp]` section names the key and
+//! the file's line of a bad one.
 
 use std::time::Duration;
 
@@ -68,85 +70,6 @@ impl Default for TransportConfig {
             tcp_send_timeout: DEFAULT_TCP_SEND_TIMEOUT,
             tcp_conn_queue_bytes: DEFAULT_TCP_CONN_QUEUE_BYTES,
             tcp_message_timeout: DEFAULT_TCP_MESSAGE_TIMEOUT,
-        }
-    }
-}
-
-impl TransportConfig {
-    /// Checks the values that would make the transports unusable; the error names the key.
-    pub fn validate(&self) -> Result<(), String> {
-        let durations = [
-            ("tcp_connect_timeout", self.tcp_connect_timeout),
-            ("tcp_idle_timeout", self.tcp_idle_timeout),
-            ("tcp_send_timeout", self.tcp_send_timeout),
-            ("tcp_message_timeout", self.tcp_message_timeout),
-        ];
-        for (key, value) in durations {
-            if value.is_zero() {
-                return Err(format!("{key} must be more than zero"));
-            }
-        }
-        if self.max_connections == 0 {
-            return Err("max_connections must be more than zero".to_owned());
-        }
-        if self.tcp_outbound_reserve >= self.max_connections {
-            return Err(format!(
-                "tcp_outbound_reserve ({}) must be less than max_connections ({}), \
-                 else no connection can be accepted",
-                self.tcp_outbound_reserve, self.max_connections
-            ));
-        }
-        if self.tcp_max_connections_per_ip == 0 {
-            return Err("tcp_max_connections_per_ip must be more than zero".to_owned());
-        }
-        if self.tcp_conn_queue_bytes == 0 {
-            return Err("tcp_conn_queue_bytes must be more than zero".to_owned());
-        }
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_are_valid_and_bad_values_name_their_key() {
-        assert_eq!(TransportConfig::default().validate(), Ok(()));
-        let cases: Vec<(TransportConfig, &str)> = vec![
-            (
-                TransportConfig {
-                    tcp_send_timeout: Duration::ZERO,
-                    ..Default::default()
-                },
-                "tcp_send_timeout",
-            ),
-            (
-                TransportConfig {
-                    max_connections: 10,
-                    tcp_outbound_reserve: 10,
-                    ..Default::default()
-                },
-                "tcp_outbound_reserve",
-            ),
-            (
-                TransportConfig {
-                    tcp_max_connections_per_ip: 0,
-                    ..Default::default()
-                },
-                "tcp_max_connections_per_ip",
-            ),
-            (
-                TransportConfig {
-                    tcp_conn_queue_bytes: 0,
-                    ..Default::default()
-                },
-                "tcp_conn_queue_bytes",
-            ),
-        ];
-        for (config, key) in cases {
-            let err = config.validate().unwrap_err();
-            assert!(err.starts_with(key), "{err}");
         }
     }
 }
