@@ -36,8 +36,13 @@ pub struct ExternalServices {
 #[derive(Clone, Default)]
 pub struct ApiOptions {
     /// With a token, every `dialogd.v1` call and reflection needs `authorization: Bearer
-    /// <token>` (or the cluster secret). Empty counts as none.
+    /// <token>` of a token whose role covers it (or the cluster secret): this one is the
+    /// control token (the admin one too while `admin_token` is unset). Empty counts as none.
     pub token: Option<String>,
+    /// The read-only token (stats, lists, views, events).
+    pub read_token: Option<String>,
+    /// The admin token (membership changes).
+    pub admin_token: Option<String>,
     /// The cluster's shared secret (`x-dialogd-cluster-secret`): opens the API to other nodes
     /// and is the only key of `NodeForward`. Empty counts as none.
     pub cluster_secret: Option<String>,
@@ -54,6 +59,8 @@ impl std::fmt::Debug for ApiOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ApiOptions")
             .field("token", &self.token.as_ref().map(|_| "<set>"))
+            .field("read_token", &self.read_token.as_ref().map(|_| "<set>"))
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
             .field(
                 "cluster_secret",
                 &self.cluster_secret.as_ref().map(|_| "<set>"),

@@ -5,11 +5,19 @@
 //! |-------------------------------|------------------------------------------------------------|
 //! | `/grpc.health.v1.Health/*`    | always (readiness probes)                                  |
 //! | `/dialogd.v1.NodeForward/*`   | the cluster secret is configured and sent                  |
-//! | `/dialogd.v1.*`, reflection   | no token configured, or `authorization: Bearer <token>`, or the cluster secret |
+//! | `/dialogd.v1.*`, reflection   | no token configured, or `authorization: Bearer <token>` of a token whose [`Role`] covers the method, or the cluster secret |
 //! | anything else (`/dialogd.cluster.v1.*`) | always: those services check their own secret    |
 //!
-//! Refusals are gRPC UNAUTHENTICATED with a message saying what is wrong, never the expected
-//! value. Secrets are compared in constant time. An admitted request with the valid cluster
+//! Roles ([`Role`], [`role_of`]): `read` (stats, lists, views, profile queries, events,
+//! reflection), `control` (ending, steering and placing calls, vars, flags, profiles,
+//! timeouts, trigger controllers) and `admin` (membership changes). Each token has one:
+//! `read_token` → read, `token` → control (and admin while no `admin_token` is set, so a
+//! deployment with one token keeps every right), `admin_token` → admin. A higher role covers
+//! the lower ones; the cluster secret covers all.
+//!
+//! Refusals are gRPC UNAUTHENTICATED (no or an unknown credential) or PERMISSION_DENIED (a
+//! token whose role does not cover the method) with a message saying what is wrong, never
+//! the expected value. Secrets are compared in constant time. An admitted request with the valid cluster
 //! secret and `x-dialogd-forwarded` runs with the forwarded mark set (`forwarded.rs`). Must not
 //! know the services themselves.
 
@@ -30,17 +38,125 @@ pub const CLUSTER_SECRET_HEADER: &str = "x-dialogd-cluster-secret";
 /// Header marking a call forwarded by another node (believed only with the cluster secret).
 pub const FORWARDED_HEADER: &str = "x-dialogd-forwarded";
 
+/// What a caller may do; each role covers the ones before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// Stats, lists, views, profile queries, events, reflection.
+    Read,
+    /// Ending, steering and placing calls; vars, flags, profiles, timeouts; trigger
+    /// controllers.
+    Control,
+    /// Membership changes.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Read => "read",
+            Role::Control => "control",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// The role a `/dialogd.v1.*` or reflection method needs. Methods not listed as reads or
+/// membership changes need `control`, so a new method is guarded by default.
+pub fn role_of(path: &str) -> Role {
+    const READS: &[&str] = &[
+        "/dialogd.v1.Dialogs/Stats",
+        "/dialogd.v1.Dialogs/ListDialogs",
+        "/dialogd.v1.Dialogs/GetDialog",
+        "/dialogd.v1.Dialogs/ProfileGetSize",
+        "/dialogd.v1.Dialogs/ProfileListDialogs",
+        "/dialogd.v1.Dialogs/ProfileGetValues",
+        "/dialogd.v1.Dialogs/GetVars",
+        "/dialogd.v1.Cluster/Members",
+        "/dialogd.v1.Cluster/Leader",
+        "/dialogd.v1.Events/WatchEvents",
+    ];
+    const ADMIN: &[&str] = &[
+        "/dialogd.v1.Cluster/AddNode",
+        "/dialogd.v1.Cluster/RemoveNode",
+    ];
+    if READS.contains(&path) || path.starts_with("/grpc.reflection.") {
+        Role::Read
+    } else if ADMIN.contains(&path) {
+        Role::Admin
+    } else {
+        Role::Control
+    }
+}
+
+/// The API's bearer tokens, one per role (see the module doc); `None` or empty: that role
+/// has no token of its own.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ApiTokens {
+    pub read: Option<String>,
+    pub control: Option<String>,
+    pub admin: Option<String>,
+}
+
+impl std::fmt::Debug for ApiTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |t: &Option<String>| t.as_ref().map(|_| "<set>");
+        f.debug_struct("ApiTokens")
+            .field("read", &set(&self.read))
+            .field("control", &set(&self.control))
+            .field("admin", &set(&self.admin))
+            .finish()
+    }
+}
+
+impl ApiTokens {
+    /// Only the control token (which is also admin then).
+    pub fn control(token: Option<String>) -> ApiTokens {
+        ApiTokens {
+            control: token,
+            ..ApiTokens::default()
+        }
+    }
+
+    fn normalized(self) -> ApiTokens {
+        let keep = |t: Option<String>| t.filter(|t| !t.is_empty());
+        ApiTokens {
+            read: keep(self.read),
+            control: keep(self.control),
+            admin: keep(self.admin),
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.read.is_some() || self.control.is_some() || self.admin.is_some()
+    }
+
+    /// The role of a presented token, comparing with every configured one in constant time.
+    fn role(&self, given: &str) -> Option<Role> {
+        let is = |t: &Option<String>| t.as_deref().is_some_and(|want| same(given, want));
+        let (admin, control, read) = (is(&self.admin), is(&self.control), is(&self.read));
+        if admin || (control && self.admin.is_none()) {
+            Some(Role::Admin)
+        } else if control {
+            Some(Role::Control)
+        } else if read {
+            Some(Role::Read)
+        } else {
+            None
+        }
+    }
+}
+
 /// The credentials the server accepts.
 #[derive(Clone, Default)]
 pub struct AuthPolicy {
-    token: Option<String>,
+    tokens: ApiTokens,
     cluster_secret: Option<String>,
 }
 
 impl std::fmt::Debug for AuthPolicy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthPolicy")
-            .field("token", &self.token.is_some())
+            .field("tokens", &self.tokens)
             .field("cluster_secret", &self.cluster_secret.is_some())
             .finish()
     }
@@ -82,10 +198,16 @@ fn unauthenticated(msg: &str) -> Status {
 }
 
 impl AuthPolicy {
-    /// A policy; `None` (or an empty string) turns that credential off.
+    /// A policy with one token (control and admin); `None` (or an empty string) turns that
+    /// credential off.
     pub fn new(token: Option<String>, cluster_secret: Option<String>) -> AuthPolicy {
+        AuthPolicy::with_tokens(ApiTokens::control(token), cluster_secret)
+    }
+
+    /// A policy with a token per role.
+    pub fn with_tokens(tokens: ApiTokens, cluster_secret: Option<String>) -> AuthPolicy {
         AuthPolicy {
-            token: token.filter(|t| !t.is_empty()),
+            tokens: tokens.normalized(),
             cluster_secret: cluster_secret.filter(|s| !s.is_empty()),
         }
     }
@@ -110,20 +232,33 @@ impl AuthPolicy {
                 _ => Ok(admitted),
             },
             Guard::Token => {
-                let Some(want) = &self.token else {
-                    return Ok(admitted);
-                };
-                if secret_ok {
+                if !self.tokens.any() || secret_ok {
                     return Ok(admitted);
                 }
-                match header("authorization") {
-                    None if sent_secret.is_some() => Err(unauthenticated("wrong cluster secret")),
-                    None => Err(unauthenticated("missing bearer token")),
+                let role = match header("authorization") {
+                    None if sent_secret.is_some() => {
+                        return Err(unauthenticated("wrong cluster secret"));
+                    }
+                    None => return Err(unauthenticated("missing bearer token")),
                     Some(auth) => match bearer(auth) {
-                        None => Err(unauthenticated("authorization is not \"Bearer <token>\"")),
-                        Some(given) if same(given, want) => Ok(admitted),
-                        Some(_) => Err(unauthenticated("wrong token")),
+                        None => {
+                            return Err(unauthenticated("authorization is not \"Bearer <token>\""));
+                        }
+                        Some(given) => self
+                            .tokens
+                            .role(given)
+                            .ok_or_else(|| unauthenticated("wrong token"))?,
                     },
+                };
+                let needed = role_of(path);
+                if role >= needed {
+                    Ok(admitted)
+                } else {
+                    Err(Status::permission_denied(format!(
+                        "{path} needs a token of role {} (this token has role {})",
+                        needed.as_str(),
+                        role.as_str()
+                    )))
                 }
             }
         }

@@ -80,7 +80,12 @@ pub async fn serve(
         .build_v1alpha()
         .map_err(|e| Error::Reflection(e.to_string()))?;
 
-    let policy = AuthPolicy::new(options.token.clone(), options.cluster_secret.clone());
+    let tokens = crate::auth::ApiTokens {
+        read: options.read_token.clone(),
+        control: options.token.clone(),
+        admin: options.admin_token.clone(),
+    };
+    let policy = AuthPolicy::with_tokens(tokens, options.cluster_secret.clone());
     tracing::info!(
         addr = ?local,
         services = ?[

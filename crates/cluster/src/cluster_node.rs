@@ -39,6 +39,9 @@ pub enum Ownership {
     Adopt(DialogId, Option<Box<DialogRecord>>),
     /// Another node drives it now: stop the local actor without ending the dialog.
     Disown(DialogId),
+    /// Released by another node (a BYE it proxied for this node): end the local actor as
+    /// the dialog ended (events, triggers), without a BYE or a release of its own.
+    Ended(DialogId, dialogd_dialog::EndCause),
 }
 
 /// Why a cluster operation failed.

@@ -41,6 +41,8 @@ pub struct OwnerChange {
     pub did: DialogId,
     pub from: u64,
     pub to: u64,
+    /// Set when a release removed the dialog: why it ended.
+    pub ended: Option<EndCause>,
 }
 
 /// `OwnerChange::to` of a released dialog (node ids start at 1).
@@ -138,6 +140,7 @@ impl ClusterState {
                         did,
                         from,
                         to: NO_OWNER,
+                        ended: Some(cause),
                     });
                 }
                 result
@@ -153,7 +156,12 @@ impl ClusterState {
                         if let Some(r) = e.record.as_mut() {
                             r.owner = to;
                         }
-                        moved.push(OwnerChange { did, from, to });
+                        moved.push(OwnerChange {
+                            did,
+                            from,
+                            to,
+                            ended: None,
+                        });
                         n += 1;
                     }
                 }

@@ -147,7 +147,8 @@ fn reassign_moves_only_dialogs_still_owned_by_the_old_node() {
         vec![OwnerChange {
             did: DialogId(1),
             from: 1,
-            to: 3
+            to: 3,
+            ended: None,
         }]
     );
     assert_eq!(s.dialog(DialogId(1)).unwrap().owner, 3);

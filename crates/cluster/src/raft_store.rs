@@ -166,6 +166,26 @@ impl Admission for RaftStore {
         })
     }
 
+    fn record(&self, did: DialogId) -> BoxFuture<'_, Option<DialogRecord>> {
+        Box::pin(async move {
+            let local = || {
+                let state = self.node.state();
+                let s = state.read().unwrap_or_else(|e| e.into_inner());
+                s.dialog(did).and_then(|e| e.record.clone())
+            };
+            if let Some(record) = local() {
+                return Some(record);
+            }
+            // Not (yet) in this node's copy: it may lag the leader by the last entries.
+            // One bounded catch-up, then the copy as it is.
+            let wait = self.node.settings().write_timeout;
+            match tokio::time::timeout(wait, self.node.catch_up()).await {
+                Ok(Ok(())) => local(),
+                _ => None,
+            }
+        })
+    }
+
     fn admit(&self, req: AdmitRequest) -> BoxFuture<'_, Result<(), AdmitError>> {
         Box::pin(async move {
             let did = req.did;

@@ -192,7 +192,11 @@ async fn adopt_own_then_watch(
         if change.to == me && owner_now == Some(me) {
             adopt(&node, change.did).await;
         } else if change.from == me && owner_now != Some(me) {
-            let _ = node.ownership.send(Ownership::Disown(change.did));
+            let o = match (change.ended, owner_now) {
+                (Some(cause), None) => Ownership::Ended(change.did, cause),
+                _ => Ownership::Disown(change.did),
+            };
+            let _ = node.ownership.send(o);
         }
     }
 }

@@ -197,7 +197,8 @@ async fn reassign_reports_owner_changes_and_applied_index() {
         OwnerChange {
             did: DialogId(100),
             from: 1,
-            to: 2
+            to: 2,
+            ended: None,
         }
     );
     assert_eq!(*applied.wait_for(|i| *i >= 3).await.unwrap(), 3);

@@ -65,6 +65,14 @@ pub trait Admission: Send + Sync + 'static {
         let _ = (did, node);
         Box::pin(async { false })
     }
+    /// The dialog's replicated record, as this node's copy holds it once it has caught up
+    /// with the cluster (when it cannot within a bounded time: the copy as it is). Asked
+    /// before acting on an in-dialog request for a dialog this node does not drive. A store
+    /// that keeps no records: `None` (such requests are then refused).
+    fn record(&self, did: DialogId) -> BoxFuture<'_, Option<DialogRecord>> {
+        let _ = did;
+        Box::pin(async { None })
+    }
     /// Removes the dialog from every profile. Releasing an unknown dialog is not an error
     /// (it makes release idempotent).
     fn release(&self, did: DialogId, cause: EndCause) -> BoxFuture<'_, Result<(), AdmitError>>;

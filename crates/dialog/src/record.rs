@@ -63,7 +63,7 @@ pub struct DialogRecord {
     pub flags: u32,
     pub vars: BTreeMap<String, String>,
     pub profiles: Vec<ProfileKey>,
-    /// Trigger names attached to the dialog (issue 4).
+    /// Trigger names attached to the dialog.
     pub triggers: Vec<String>,
     /// The keep-alive configuration: an adopting node starts probing afresh. Absent in JSON
     /// records written before it existed (always written since: the cluster's binary

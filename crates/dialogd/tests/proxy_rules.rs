@@ -242,7 +242,7 @@ fn invite_with_a_forged_record_route_of_the_node_is_still_admitted_against_the_l
     let invite = String::from_utf8(second.invite()).unwrap();
     let forged = invite.replacen(
         "\r\nVia:",
-        &format!("\r\nRecord-Route: <sip:{sip};lr;did=00010000000000ff.00000000>\r\nVia:"),
+        &format!("\r\nRecord-Route: <sip:{sip};lr;did=00010000000000ff.0000000000000000>\r\nVia:"),
         1,
     );
     caller.send_to(sip, forged.as_bytes()).unwrap();

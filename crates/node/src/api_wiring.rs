@@ -90,6 +90,8 @@ pub fn api_parts(
     Ok(ApiParts {
         options: ApiOptions {
             token: config.api_token(),
+            read_token: config.api.read_token.get(),
+            admin_token: config.api.admin_token.get(),
             cluster_secret: Some(cluster_secret),
             tls,
             external: Some(ExternalServices { routes, names }),

@@ -154,8 +154,9 @@ pub struct DialogConfig {
     /// Its reason phrase.
     pub limit_reject_reason: String,
     /// HMAC key of the `did`; empty: generated once and kept in `<data_dir>/node.secret`.
-    /// Every node of a cluster needs the same secret.
-    pub secret: String,
+    /// Every node of a cluster needs the same secret. The did key is derived from it
+    /// ([`crate::keys`]). Also `DIALOGD_DIALOG__SECRET`.
+    pub secret: crate::keys::Secret,
 }
 
 impl Default for Config {
@@ -208,7 +209,7 @@ impl Default for DialogConfig {
             bye_extra_headers: Vec::new(),
             limit_reject_code: DEFAULT_LIMIT_REJECT_CODE,
             limit_reject_reason: DEFAULT_LIMIT_REJECT_REASON.to_owned(),
-            secret: String::new(),
+            secret: crate::keys::Secret::default(),
         }
     }
 }

@@ -8,17 +8,30 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::config_error::ConfigError;
+use crate::keys::Secret;
 
 /// Default `triggers.decision_timeout_ms`.
 pub const DEFAULT_DECISION_TIMEOUT_MS: u64 = 2_000;
 
 /// `[api]`.
+///
+/// Tokens have roles (`dialogd_api::auth`): `read_token` reads (stats, lists, views, events),
+/// `token` also ends, steers and places calls, `admin_token` also changes the membership
+/// (without one, `token` does). With none set the API is open: a node refuses to start so
+/// unless its gRPC port is on a loopback address or `allow_unauthenticated` says so.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ApiConfig {
-    /// Bearer token every external RPC must carry (`authorization: Bearer <token>`); empty:
-    /// no token (bind the gRPC port to a private address then). Also `DIALOGD_API__TOKEN`.
-    pub token: String,
+    /// Bearer token of the control role (`authorization: Bearer <token>`). Also
+    /// `DIALOGD_API__TOKEN`.
+    pub token: Secret,
+    /// Bearer token of the read role. Also `DIALOGD_API__READ_TOKEN`.
+    pub read_token: Secret,
+    /// Bearer token of the admin role. Also `DIALOGD_API__ADMIN_TOKEN`.
+    pub admin_token: Secret,
+    /// Serve the API without any token on a non-loopback address (logged as a warning at
+    /// start): for a port only trusted hosts can reach.
+    pub allow_unauthenticated: bool,
     /// PEM certificate chain of the external port; with `tls_key`, the port speaks TLS only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_cert: Option<PathBuf>,
@@ -54,10 +67,43 @@ impl Config {
     /// Checks `[api]` and `[triggers]` (the TLS files are read at start, errors name them).
     pub(crate) fn check_api(&self) -> Result<(), ConfigError> {
         let a = &self.api;
-        if a.token.chars().any(|c| c.is_control() || c == ' ') {
+        let tokens = [
+            ("api.token", &a.token),
+            ("api.read_token", &a.read_token),
+            ("api.admin_token", &a.admin_token),
+        ];
+        for (key, t) in tokens {
+            if t.expose().chars().any(|c| c.is_control() || c == ' ') {
+                return Err(ConfigError::invalid(
+                    key,
+                    "must not contain spaces or control characters",
+                ));
+            }
+            if let Some(why) = crate::keys::secret_problem(t.expose()) {
+                return Err(ConfigError::invalid(key, why));
+            }
+        }
+        for (i, (key, t)) in tokens.iter().enumerate() {
+            for (other, u) in &tokens[..i] {
+                if !t.is_empty() && t == u {
+                    return Err(ConfigError::invalid(
+                        *key,
+                        format!("is the same as {other}: each role needs its own token"),
+                    ));
+                }
+            }
+        }
+        let open = tokens.iter().all(|(_, t)| t.is_empty());
+        if open && !self.grpc_listen.ip().is_loopback() && !a.allow_unauthenticated {
             return Err(ConfigError::invalid(
                 "api.token",
-                "must not contain spaces or control characters",
+                format!(
+                    "is needed: the gRPC API listens on {}, which is not a loopback address, and \
+                     whoever reaches it could end, place and steer calls and change the \
+                     membership. Set api.token (and api.read_token/api.admin_token), or \
+                     api.allow_unauthenticated = true for a port only trusted hosts reach",
+                    self.grpc_listen
+                ),
             ));
         }
         match (&a.tls_cert, &a.tls_key) {
@@ -92,8 +138,8 @@ impl Config {
         Ok(())
     }
 
-    /// The API token, if one is set.
+    /// The API's control token, if one is set.
     pub fn api_token(&self) -> Option<String> {
-        Some(self.api.token.clone()).filter(|t| !t.is_empty())
+        self.api.token.get()
     }
 }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::config_error::ConfigError;
+use crate::keys::Secret;
 
 /// Default `cluster.heartbeat_ms`.
 pub const DEFAULT_HEARTBEAT_MS: u64 = 100;
@@ -32,9 +33,10 @@ pub struct ClusterConfig {
     /// Required when `grpc_listen` is a wildcard address.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub advertise: Option<String>,
-    /// Shared secret of node-to-node calls; empty: `dialog.secret` (which a cluster must
-    /// share anyway), or the generated `node.secret` of a cluster of one.
-    pub secret: String,
+    /// Root of the node-to-node key (HKDF-derived, [`crate::keys`]); empty: `dialog.secret`
+    /// (which a cluster must share anyway), or the generated `node.secret` of a cluster of
+    /// one. Also `DIALOGD_CLUSTER__SECRET`.
+    pub secret: Secret,
     /// `always`: every Raft log write is fsynced before it counts (default); `never`: the OS
     /// writes it back later (faster; a power loss can lose the last writes of this node,
     /// which the other nodes still hold).
@@ -58,7 +60,7 @@ impl Default for ClusterConfig {
         ClusterConfig {
             join: Vec::new(),
             advertise: None,
-            secret: String::new(),
+            secret: Secret::default(),
             fsync: Fsync::Always,
             heartbeat_ms: DEFAULT_HEARTBEAT_MS,
             election_timeout_ms: DEFAULT_ELECTION_TIMEOUT_MS,
@@ -97,6 +99,9 @@ impl Config {
                 "joining a cluster needs the secret every member shares: set dialog.secret \
                  (the did key, which must be the same on every node) or cluster.secret",
             ));
+        }
+        if let Some(why) = crate::keys::secret_problem(c.secret.expose()) {
+            return Err(ConfigError::invalid("cluster.secret", why));
         }
         for (i, url) in c.join.iter().enumerate() {
             check_url(&format!("cluster.join[{i}]"), url)?;
@@ -147,7 +152,8 @@ impl Config {
 
     /// This node's cluster settings; `grpc` is the bound gRPC address, `secret` the
     /// node-to-node secret to use when `cluster.secret` is empty.
-    pub fn cluster_settings(&self, grpc: SocketAddr, secret: &[u8]) -> ClusterSettings {
+    /// The cluster's settings; `key` is the derived node-to-node key ([`crate::keys`]).
+    pub fn cluster_settings(&self, grpc: SocketAddr, key: &str) -> ClusterSettings {
         let c = &self.cluster;
         let advertise = c
             .advertise
@@ -155,11 +161,7 @@ impl Config {
             .unwrap_or_else(|| format!("http://{grpc}"));
         let mut s = ClusterSettings::new(self.node_id, advertise, self.data_path("raft"));
         s.join.clone_from(&c.join);
-        s.secret = if c.secret.is_empty() {
-            secret.iter().map(|b| format!("{b:02x}")).collect()
-        } else {
-            c.secret.clone()
-        };
+        key.clone_into(&mut s.secret);
         s.fsync = c.fsync;
         s.heartbeat = Duration::from_millis(c.heartbeat_ms);
         s.election_timeout = (

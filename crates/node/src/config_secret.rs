@@ -19,7 +19,7 @@ impl Config {
     /// (generated and saved if missing).
     pub fn did_secret(&self) -> Result<Vec<u8>, NodeError> {
         if !self.dialog.secret.is_empty() {
-            return Ok(self.dialog.secret.as_bytes().to_vec());
+            return Ok(self.dialog.secret.expose().as_bytes().to_vec());
         }
         let path = self.secret_path();
         match std::fs::read_to_string(&path) {
@@ -39,6 +39,17 @@ impl Config {
             }
             Err(e) => Err(NodeError::io(path, e)),
         }
+    }
+}
+
+impl Config {
+    /// The node's derived keys ([`crate::keys`]): the did root is [`Config::did_secret`],
+    /// the cluster root `cluster.secret` when set.
+    pub fn node_keys(&self) -> Result<crate::keys::NodeKeys, NodeError> {
+        let did_root = self.did_secret()?;
+        let cluster = &self.cluster.secret;
+        let cluster_root = (!cluster.is_empty()).then(|| cluster.expose().as_bytes());
+        Ok(crate::keys::NodeKeys::derive(&did_root, cluster_root))
     }
 }
 

@@ -31,6 +31,10 @@ const STRING_KEYS: &[&str] = &[
     "dialog.limit_reject_reason",
     "dialog.secret",
     "dialog.match_mode",
+    "cluster.secret",
+    "api.token",
+    "api.read_token",
+    "api.admin_token",
 ];
 
 const FILE_SOURCE: &str = "config file";

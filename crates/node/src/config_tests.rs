@@ -382,14 +382,16 @@ fn string_keys_from_env_stay_strings() {
     let secret = "12345678901234567890";
     let env = [
         ("DIALOGD_DIALOG__SECRET", secret),
+        ("DIALOGD_API__TOKEN", "12345678901234567890123"),
         ("DIALOGD_DIALOG__LIMIT_REJECT_REASON", "42"),
         ("DIALOGD_SIP_ADVERTISE", "true"),
         ("DIALOGD_DATA_DIR", "7"),
     ];
     let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
     let c = Config::load_with_env(&Overrides::default(), env).unwrap();
-    assert_eq!(c.dialog.secret, secret);
+    assert_eq!(c.dialog.secret.expose(), secret);
     assert_eq!(c.dialog.limit_reject_reason, "42");
+    assert_eq!(c.api.token.expose(), "12345678901234567890123");
     assert_eq!(c.sip_advertise.as_deref(), Some("true"));
     assert_eq!(c.data_dir, PathBuf::from("7"));
 }
@@ -553,7 +555,7 @@ fn join_flag_overrides_the_file_and_keeps_the_other_cluster_keys() {
         vec!["http://10.0.0.1:50051", "http://10.0.0.2:50051"]
     );
     assert_eq!(config.cluster.takeover_grace_secs, 9);
-    let s = config.cluster_settings("127.0.0.1:50051".parse().unwrap(), b"k");
+    let s = config.cluster_settings("127.0.0.1:50051".parse().unwrap(), "k");
     assert_eq!(s.advertise, "http://127.0.0.1:50051");
     assert_eq!(s.takeover_grace, std::time::Duration::from_secs(9));
     assert_eq!(s.data_dir, config.data_dir.join("raft"));

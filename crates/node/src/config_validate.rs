@@ -13,8 +13,8 @@ use dialogd_sip::values::split_host_port;
 use crate::config::Config;
 use crate::config_error::ConfigError;
 
-/// Shortest `dialog.secret` accepted, in bytes (the HMAC key of the `did`).
-pub const MIN_SECRET_LEN: usize = 16;
+/// Shortest `dialog.secret` accepted, in bytes (the root of the `did` key).
+pub use crate::keys::MIN_SECRET_LEN;
 
 impl Config {
     /// Checks what the types do not; the first problem found is returned as
@@ -160,13 +160,10 @@ impl Config {
                 format!("{reason:?} must be non-empty and on one line"),
             ));
         }
-        if !d.secret.is_empty() && d.secret.len() < MIN_SECRET_LEN {
+        if let Some(why) = crate::keys::secret_problem(d.secret.expose()) {
             return Err(ConfigError::invalid(
                 "dialog.secret",
-                format!(
-                    "{} bytes is too short: use at least {MIN_SECRET_LEN}, or leave it empty to generate one",
-                    d.secret.len()
-                ),
+                format!("{why}, or leave it empty to generate one"),
             ));
         }
         Ok(())

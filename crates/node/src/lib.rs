@@ -29,6 +29,7 @@ mod config_secret;
 mod config_sources;
 mod config_validate;
 pub mod error;
+pub mod keys;
 pub mod listeners;
 pub mod metrics;
 pub mod node_forward;

@@ -29,10 +29,19 @@ pub async fn run(
     let endpoints = listeners.endpoints()?;
     let metrics = crate::metrics::install_recorder()?;
     let policy = config.policy()?;
-    let secret = config.did_secret()?;
+    let keys = config.node_keys()?;
+    let secret = keys.did;
     let settings = proxy_settings(&config, endpoints.sip)?;
     let node_id = config.node_id;
-    let cluster_settings = config.cluster_settings(endpoints.grpc, &secret);
+    if config.api_token().is_none()
+        && config.api.read_token.is_empty()
+        && config.api.admin_token.is_empty()
+        && !endpoints.grpc.ip().is_loopback()
+    {
+        tracing::warn!(grpc = %endpoints.grpc,
+            "the gRPC API is open to whoever reaches it (api.allow_unauthenticated = true)");
+    }
+    let cluster_settings = config.cluster_settings(endpoints.grpc, &keys.cluster);
     let cluster_secret = cluster_settings.secret.clone();
     let (cluster_node, mut ownership) = ClusterNode::start(cluster_settings, tcp_connector())
         .await
@@ -79,6 +88,7 @@ pub async fn run(
             match o {
                 Ownership::Adopt(did, record) => adopter.adopt(did, record.as_deref()).await,
                 Ownership::Disown(did) => adopter.disown(did),
+                Ownership::Ended(did, cause) => adopter.ended_elsewhere(did, cause),
             }
         }
     });

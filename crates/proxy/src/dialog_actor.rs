@@ -76,6 +76,9 @@ pub enum DialogMsg {
     /// Stop driving the dialog without ending it (another node owns it now, or this node
     /// shuts down and will adopt it again at restart): no BYE, no release.
     Detach,
+    /// Another node released the dialog (it proxied a BYE for it): end as if this actor had
+    /// seen that BYE, but send no BYE and release nothing.
+    EndedElsewhere(EndCause),
 }
 
 /// The actor's answer to an in-dialog request.
@@ -118,6 +121,8 @@ pub struct DialogActorState {
     span: tracing::Span,
     /// Set by [`DialogMsg::Detach`]: stopping must not release the dialog.
     detached: bool,
+    /// Set by [`DialogMsg::EndedElsewhere`]: the cluster released the dialog already.
+    released_elsewhere: bool,
     /// The timeout deadline in the last replicated record (a node that adopts the dialog
     /// fires at that time).
     replicated_deadline: Option<Instant>,
@@ -260,6 +265,7 @@ impl Actor for DialogActor {
             timer: None,
             span,
             detached: false,
+            released_elsewhere: false,
             owner_check: false,
             replicated_deadline,
             keepalive: None,
@@ -371,6 +377,17 @@ impl Actor for DialogActor {
                     let ended = state.dialog.end(now, EndCause::Api, &legs, &extra);
                     let _ = reply.send(ended);
                 }
+                DialogMsg::EndedElsewhere(cause) => {
+                    tracing::info!(%cause, "dialog released by another node");
+                    state.released_elsewhere = true;
+                    if !state.dialog.end(now, cause, &[], &[]) {
+                        // Not confirmed here: nothing to end; stop without a release.
+                        state.detached = true;
+                        state.ctx.registry.detach(state.dialog.did());
+                        myself.stop(None);
+                        return;
+                    }
+                }
                 DialogMsg::Detach => {
                     tracing::info!("dialog detached from this node");
                     state.detached = true;
@@ -463,7 +480,9 @@ async fn drive(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
                 crate::transfer::on_dialog_ended(state);
                 let events = &state.ctx.events;
                 events.emit(&state.dialog, EventKind::Deleted, Some(cause));
-                if let Err(e) = state.ctx.admission.release(did, cause).await {
+                if state.released_elsewhere {
+                    // Released by the node that saw the BYE.
+                } else if let Err(e) = state.ctx.admission.release(did, cause).await {
                     // The store keeps the membership until it can release it (issue 3 queues
                     // it durably); log so an operator sees a count that may lag.
                     tracing::warn!(error = %e, "profile release failed");

@@ -1,6 +1,12 @@
-//! The `did` parameter of our Record-Route: a dialog id plus a short HMAC-SHA256 tag keyed by
-//! a node secret (`did=<16 hex id>.<8 hex mac>`), so a peer cannot guess or forge a did that
-//! makes the proxy act on another dialog. The check is constant-time.
+//! The `did` parameter of our Record-Route: a dialog id plus an HMAC-SHA256 tag truncated to
+//! 64 bits, keyed by the cluster's did key (`did=<16 hex id>.<16 hex mac>`), so a peer cannot
+//! guess or forge a did that makes the proxy act on another dialog. A MAC can only be tried
+//! online (each guess is a request this proxy checks, under flood control), so 64 bits put a
+//! forgery at ~2^63 requests; the check is constant-time.
+//!
+//! A valid did is not an authorization: every party of a call sees its own in Record-Route.
+//! It only names the dialog; the request must still carry the dialog's identifiers
+//! (`crate::in_dialog`).
 
 use dialogd_dialog::DialogId;
 use hmac::{Hmac, Mac};
@@ -17,6 +23,9 @@ pub enum DidError {
     BadMac(String),
 }
 
+/// Bytes of the MAC kept in a `did` (64 bits).
+pub const MAC_LEN: usize = 8;
+
 /// Encodes and checks `did` values.
 #[derive(Clone)]
 pub struct DidCodec {
@@ -30,7 +39,8 @@ impl std::fmt::Debug for DidCodec {
 }
 
 impl DidCodec {
-    /// A codec keyed by `secret` (any length; HMAC pads or hashes it).
+    /// A codec keyed by `secret` (any length; HMAC pads or hashes it): the did key derived
+    /// for this purpose, never a secret that does another job.
     pub fn new(secret: &[u8]) -> DidCodec {
         // HMAC accepts keys of every length, so new_from_slice cannot fail.
         let key = match HmacSha256::new_from_slice(secret) {
@@ -49,10 +59,12 @@ impl DidCodec {
     /// The parameter value for `id`.
     pub fn encode(&self, id: DialogId) -> String {
         let tag = self.mac(id).finalize().into_bytes();
-        format!(
-            "{id}.{:02x}{:02x}{:02x}{:02x}",
-            tag[0], tag[1], tag[2], tag[3]
-        )
+        let mut out = format!("{id}.");
+        for b in tag.iter().take(MAC_LEN) {
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0x0f)]));
+        }
+        out
     }
 
     /// Checks a parameter value and returns its dialog id.
@@ -63,10 +75,10 @@ impl DidCodec {
         // Bytes, not `str` slices: a MAC holding a multi-byte character has 8 bytes but no
         // char boundary at every second byte, and slicing the `str` there would panic.
         let mac = mac.as_bytes();
-        if mac.len() != 8 {
+        if mac.len() != 2 * MAC_LEN {
             return Err(malformed());
         }
-        let mut tag = [0u8; 4];
+        let mut tag = [0u8; MAC_LEN];
         for (b, pair) in tag.iter_mut().zip(mac.chunks_exact(2)) {
             *b = (hex_digit(pair[0]).ok_or_else(malformed)? << 4)
                 | hex_digit(pair[1]).ok_or_else(malformed)?;
@@ -77,6 +89,8 @@ impl DidCodec {
         Ok(id)
     }
 }
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// The value of one hexadecimal digit (either case).
 fn hex_digit(b: u8) -> Option<u8> {
@@ -99,16 +113,22 @@ mod tests {
         assert!(matches!(other.decode(&v), Err(DidError::BadMac(_))));
         let forged = format!("{}.{}", DialogId::new(1, 78), &v[17..]);
         assert!(matches!(c.decode(&forged), Err(DidError::BadMac(_))));
+        // A 32-bit MAC (the earlier, guessable length) is not accepted.
+        assert!(matches!(
+            c.decode(&v[..v.len() - 8]),
+            Err(DidError::Malformed(_))
+        ));
+        assert_eq!(v.len(), 16 + 1 + 16, "{v}");
         for bad in [
             "",
             "12",
-            "zz.00000000",
-            "1.0000000",
-            "1.zzzzzzzz",
-            // 8 bytes with multi-byte characters: no char boundary at every second byte
-            "0000000000000001.\u{e9}\u{e9}\u{e9}\u{e9}",
-            "0000000000000001.0\u{20ac}0000",
-            "0000000000000001.+1+2+3+4",
+            "zz.0000000000000000",
+            "1.000000000000000",
+            "1.zzzzzzzzzzzzzzzz",
+            // 16 bytes with multi-byte characters: no char boundary at every second byte
+            "0000000000000001.\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}",
+            "0000000000000001.0\u{20ac}000000000000",
+            "0000000000000001.+1+2+3+4+5+6+7+8",
         ] {
             assert!(
                 matches!(c.decode(bad), Err(DidError::Malformed(_))),

@@ -25,8 +25,9 @@ pub struct Accepted {
     pub rewrite_cseq: Option<u32>,
     /// The leg that sent it (when a dialog accepted it).
     pub from: Option<dialogd_dialog::Leg>,
-    /// A valid `did` of ours whose dialog this node does not drive (another node owns it
-    /// now, or it ended): a BYE for it is proxied and the dialog released in the cluster.
+    /// A valid `did` of ours whose dialog this node does not drive (another node owns it,
+    /// or this node has not adopted it yet), the request matching the dialog's replicated
+    /// record: it is proxied, and a BYE releases the dialog in the cluster.
     pub orphan: Option<dialogd_dialog::DialogId>,
 }
 
@@ -84,11 +85,50 @@ pub async fn check(
             Ok(DialogAnswer::NotThisDialog) | Err(_) => {}
         }
     }
+    let Some(did) = by_did else {
+        return Ok(Accepted {
+            dialog: None,
+            rewrite_cseq: None,
+            from: None,
+            orphan: None,
+        });
+    };
+    let from = check_record(ctx, msg, did).await?;
     Ok(Accepted {
         dialog: None,
         rewrite_cseq: None,
-        from: None,
-        orphan: by_did,
+        from: Some(from),
+        orphan: Some(did),
+    })
+}
+
+/// A valid `did` of a dialog no actor here drives: the request must carry that dialog's
+/// Call-ID, tags and a current CSeq as the cluster's record holds them
+/// ([`dialogd_dialog::DialogRecord::match_request`]); a dialog the cluster does not know
+/// (ended) or a mismatch is 481 and changes nothing. Knowing a did, which every party of a
+/// call sees in its Record-Route, is not enough to act on that dialog.
+async fn check_record(
+    ctx: &ProxyContext,
+    msg: &SipMessage,
+    did: dialogd_dialog::DialogId,
+) -> Result<dialogd_dialog::Leg, (u16, String)> {
+    let no_dialog = || (481, "Call/Transaction Does Not Exist".to_owned());
+    let Some(record) = ctx.admission.record(did).await else {
+        tracing::debug!(%did, call_id = msg.call_id(), "request for a dialog the cluster does not hold");
+        return Err(no_dialog());
+    };
+    let (from_tag, to_tag) = (msg.from_tag(), msg.to_tag());
+    let ids = dialogd_dialog::RequestIds {
+        call_id: msg.call_id(),
+        from_tag: from_tag.as_deref().unwrap_or(""),
+        to_tag: to_tag.as_deref().unwrap_or(""),
+        cseq: msg.cseq().number,
+    };
+    record.match_request(ids).map_err(|why| {
+        tracing::info!(%did, call_id = msg.call_id(), reason = %why,
+            "rejected request: its did names a dialog whose identifiers it does not carry");
+        metrics::counter!("dialogd_forged_requests_total", "reason" => "record").increment(1);
+        no_dialog()
     })
 }
 
@@ -140,10 +180,10 @@ pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, 
     if let Some(cseq) = accepted.rewrite_cseq {
         bytes = rewrite_cseq(bytes, cseq);
     }
-    if let Some(did) = accepted.orphan
+    if let (Some(did), Some(from)) = (accepted.orphan, accepted.from)
         && msg.method() == Some(&dialogd_sip::Method::Bye)
     {
-        release_orphan(ctx, did);
+        release_orphan(ctx, did, from);
     }
     // The answer to a re-INVITE or UPDATE carries the other leg's SDP: its dialog notes it.
     let offers = matches!(
@@ -162,19 +202,24 @@ pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, 
     });
 }
 
-/// A BYE for one of our dialogs that this node does not drive: the endpoint followed the
-/// Record-Route of a node that lost the dialog (restarted, or taken over), or reached this
-/// node while it starts. The BYE is proxied; the dialog is released in the cluster, and its
-/// owner, told by the release, stops driving it (no timeout BYEs, no count left behind).
-/// The side is unknown without the record: both BYE causes count the same.
-fn release_orphan(ctx: &Arc<ProxyContext>, did: dialogd_dialog::DialogId) {
+/// A BYE, matching the replicated record, for one of our dialogs that this node does not
+/// drive: the endpoint followed the Record-Route of a node that lost the dialog (restarted,
+/// or taken over), reached this node while it starts, or sent it here on purpose. This node
+/// acts for the owner: the BYE is proxied and the dialog released in the cluster; the owner
+/// applies the release, sees the dialog gone and ends its actor (events, triggers, no BYE
+/// of its own, no second release), so nothing keeps counting or times out later.
+fn release_orphan(
+    ctx: &Arc<ProxyContext>,
+    did: dialogd_dialog::DialogId,
+    from: dialogd_dialog::Leg,
+) {
+    let cause = match from {
+        dialogd_dialog::Leg::Caller => dialogd_dialog::EndCause::ByeCaller,
+        dialogd_dialog::Leg::Callee => dialogd_dialog::EndCause::ByeCallee,
+    };
     let ctx = ctx.clone();
     tokio::spawn(async move {
-        match ctx
-            .admission
-            .release(did, dialogd_dialog::EndCause::ByeCaller)
-            .await
-        {
+        match ctx.admission.release(did, cause).await {
             Ok(()) => {
                 tracing::info!(%did, "BYE for a dialog another node drives: released");
                 metrics::counter!("dialogd_dialogs_ended_total", "cause" => "bye_elsewhere")

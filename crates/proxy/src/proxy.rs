@@ -342,6 +342,14 @@ impl Proxy {
         }
     }
 
+    /// Another node released the dialog (it proxied a BYE for it): the local actor ends as
+    /// if it had seen the BYE, without sending or releasing anything.
+    pub fn ended_elsewhere(&self, did: DialogId, cause: dialogd_dialog::EndCause) {
+        if let Some(h) = self.ctx.registry.get(did) {
+            let _ = h.actor.cast(DialogMsg::EndedElsewhere(cause));
+        }
+    }
+
     /// Stops the transports and detaches every dialog actor: the dialogs stay admitted in the
     /// cluster, and this node (after a restart) or another (after the takeover grace) drives
     /// them on.

@@ -188,6 +188,44 @@ impl SipMessage {
             .collect()
     }
 
+    /// A response to this request as a UAS writes it (RFC 3261 §8.2.6): every Via, From,
+    /// Call-ID, CSeq and Record-Route copied, the To with `to_tag` added unless it has one,
+    /// and `contact` when given. Send it to [`SipMessage::source`] (§18.2.2 with rport).
+    pub fn response(
+        &self,
+        status: u16,
+        reason: &str,
+        to_tag: &str,
+        contact: Option<&str>,
+    ) -> Vec<u8> {
+        let vias = self.headers("Via");
+        let rrs = self.headers("Record-Route");
+        let to = self.header("To").unwrap_or_default();
+        let to = if self.to_tag().is_some() {
+            to
+        } else {
+            format!("{to};tag={to_tag}")
+        };
+        let (from, call_id, cseq) = (
+            self.header("From").unwrap_or_default(),
+            self.header("Call-ID").unwrap_or_default(),
+            self.header("CSeq").unwrap_or_default(),
+        );
+        let mut headers: Vec<(&str, &str)> = vias.iter().map(|v| ("Via", v.as_str())).collect();
+        headers.extend([
+            ("From", from.as_str()),
+            ("To", to.as_str()),
+            ("Call-ID", call_id.as_str()),
+            ("CSeq", cseq.as_str()),
+        ]);
+        headers.extend(rrs.iter().map(|r| ("Record-Route", r.as_str())));
+        let contact = contact.map(|c| format!("<{c}>"));
+        if let Some(c) = &contact {
+            headers.push(("Contact", c));
+        }
+        SipMessage::compose(&format!("SIP/2.0 {status} {reason}"), &headers, "")
+    }
+
     /// The URI inside the first Contact (`sip:...`, without `<>` and header params).
     pub fn contact_uri(&self) -> Option<String> {
         let contact = self.header("Contact")?;

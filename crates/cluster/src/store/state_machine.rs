@@ -194,6 +194,7 @@ fn owner_changes(before: &ClusterState, after: &ClusterState) -> Vec<OwnerChange
                 did: *did,
                 from: old.owner,
                 to: entry.owner,
+                ended: None,
             })
         })
         .collect()
