@@ -111,3 +111,39 @@ fn in_dialog_request_for_no_dialog_and_without_our_route_is_481_and_not_relayed(
         "a BYE of no dialog must not reach its request-URI"
     );
 }
+
+/// The API cannot place calls where SIP callers may not: Bridge, REFER and blind transfer
+/// destinations pass the same relay policy (INVALID_ARGUMENT naming it). The destination is
+/// checked before the dialog is looked up, so a dialog id that names no call shows it: an
+/// allowed destination gets as far as "not found".
+#[test]
+fn call_control_destinations_pass_the_relay_policy() {
+    let node = DialogdNode::start("").unwrap();
+    let ctl = node.dialogctl();
+    let id = "00000000000000aa";
+    let outside = "sip:x@192.0.2.10";
+    let inside = "sip:x@127.0.0.1:5999";
+    let cases: [Vec<&str>; 3] = [
+        vec!["call", "refer", id, "--side", "caller", "--to"],
+        vec!["call", "transfer", id, "--side", "callee", "--to"],
+        vec!["call", "bridge", "--to", "sip:b@127.0.0.1:5998", "--from"],
+    ];
+    for args in cases {
+        let mut refused = args.clone();
+        refused.push(outside);
+        let (code, out, err) = ctl.run(&refused).unwrap();
+        assert_ne!(code, Some(0), "{refused:?}: {out}");
+        assert!(
+            err.contains("INVALID_ARGUMENT") && err.contains("relay_allow"),
+            "{refused:?}: {err}"
+        );
+        if args[1] == "bridge" {
+            continue; // an allowed bridge would place a real call
+        }
+        let mut allowed = args.clone();
+        allowed.push(inside);
+        let (_, _, err) = ctl.run(&allowed).unwrap();
+        assert!(!err.contains("relay_allow"), "{allowed:?}: {err}");
+        assert!(err.contains("NOT_FOUND"), "{allowed:?}: {err}");
+    }
+}

@@ -102,6 +102,10 @@ impl CallControlBackend for NodeBackend {
         extra_headers: Vec<String>,
     ) -> BoxFuture<'_, Result<u16, BackendError>> {
         Box::pin(async move {
+            self.proxy
+                .check_destination(&refer_to)
+                .await
+                .map_err(crate::backend::control_error)?;
             let (to, headers) = (refer_to.clone(), extra_headers.clone());
             let local = self.proxy.refer(id, leg, &refer_to, extra_headers);
             self.at_owner(id, local, move |c| async move {
@@ -134,6 +138,13 @@ impl CallControlBackend for NodeBackend {
         extra_headers: Vec<String>,
     ) -> BoxFuture<'_, Result<TransferOutcome, BackendError>> {
         Box::pin(async move {
+            // An attended target is a leg of one of our own dialogs; a blind one is anywhere.
+            if let TransferTargetSpec::Blind { destination } = &target {
+                self.proxy
+                    .check_destination(destination)
+                    .await
+                    .map_err(crate::backend::control_error)?;
+            }
             let proxy_target = match &target {
                 TransferTargetSpec::Blind { destination } => TransferTarget::Blind {
                     destination: destination.clone(),

@@ -61,7 +61,35 @@ pub fn held_sdp(host: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// Where a call-control request may send a call (Bridge's `from` or outbound proxy, the
+/// destination of a REFER or blind transfer): the relay policy of initial requests
+/// ([`crate::relay`]), so the API cannot place calls where SIP callers may not.
+/// `InvalidArgument` names the destination and why.
+pub(crate) async fn check_destination(
+    ctx: &crate::context::ProxyContext,
+    uri: &str,
+) -> Result<crate::routing::Target, ControlError> {
+    // A Refer-To may carry brackets and URI headers (`<sip:b@h?Replaces=...>`).
+    let bare = uri.trim().trim_start_matches('<').trim_end_matches('>');
+    let bare = bare.split_once('?').map_or(bare, |(u, _)| u);
+    let target = resolve(&ctx.dns, bare)
+        .await
+        .map_err(|e| ControlError::InvalidArgument(format!("cannot route to {uri}: {e}")))?;
+    if !crate::initial::relay_allowed(ctx, bare, target) {
+        return Err(ControlError::InvalidArgument(format!(
+            "{uri} is outside [proxy] relay_allow: the proxy does not send calls there"
+        )));
+    }
+    Ok(target)
+}
+
 impl Proxy {
+    /// Checks a REFER or blind-transfer destination against the relay policy (see
+    /// [`check_destination`]); the API asks before it looks for the dialog.
+    pub async fn check_destination(&self, uri: &str) -> Result<(), ControlError> {
+        check_destination(&self.ctx, uri).await.map(|_| ())
+    }
+
     /// Calls `req.from` (through `req.outbound_proxy` if given), REFERs it to `req.to` once
     /// it answers, then hangs up its own leg; the dialog is tracked like any other. Answers
     /// once the INVITE is sent. `InvalidArgument` for a `from` or proxy URI that does not
@@ -69,14 +97,7 @@ impl Proxy {
     pub async fn bridge(&self, req: BridgeRequest) -> Result<BridgeStarted, ControlError> {
         let ctx = &self.ctx;
         let hop = req.outbound_proxy.as_deref().unwrap_or(&req.from);
-        let target = resolve(&ctx.dns, hop)
-            .await
-            .map_err(|e| ControlError::InvalidArgument(format!("cannot route to {hop}: {e}")))?;
-        if !crate::initial::relay_allowed(ctx, hop, target) {
-            return Err(ControlError::InvalidArgument(format!(
-                "{hop} is outside [proxy] relay_allow: the proxy does not place calls there"
-            )));
-        }
+        let target = check_destination(ctx, hop).await?;
         let local = ctx.settings.local.host_port();
         let own_uri = format!("sip:dialogd@{local}");
         let from_tag = format!("dd{:016x}", rand::random::<u64>());
