@@ -32,9 +32,11 @@ pub async fn run(
     let secret = config.did_secret()?;
     let settings = proxy_settings(&config, endpoints.sip)?;
     let node_id = config.node_id;
-    let cluster_settings = config.cluster_settings(endpoints.grpc, &secret);
+    let mut cluster_settings = config.cluster_settings(endpoints.grpc, &secret);
+    cluster_settings.tls = config.cluster_tls()?;
     let cluster_secret = cluster_settings.secret.clone();
-    let (cluster_node, mut ownership) = ClusterNode::start(cluster_settings, tcp_connector())
+    let connector = tcp_connector(cluster_settings.tls.clone());
+    let (cluster_node, mut ownership) = ClusterNode::start(cluster_settings, connector)
         .await
         .map_err(|e| NodeError::Cluster(e.to_string()))?;
     let admission: Arc<dyn Admission> = Arc::new(RaftStore::new(
