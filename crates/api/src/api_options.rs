@@ -1,6 +1,6 @@
 //! What [`crate::serve`] needs besides its listener and backends ([`ApiOptions`]): the API
 //! token and cluster secret the auth layer checks (`auth.rs`), the TLS certificate and key
-//! ([`TlsFiles`]), the node's extra public services that sit behind the token
+//! ([`TlsFiles`]), the cluster's mutual TLS ([`NodeTls`], `server_tls.rs`), the node's extra public services that sit behind the token
 //! ([`ExternalServices`]: `Triggers`, `NodeForward`) and its internal node-to-node routes
 //! (Raft), which check their own secret. Plain data: must not read files or config itself.
 
@@ -18,6 +18,27 @@ impl std::fmt::Debug for TlsFiles {
         f.debug_struct("TlsFiles")
             .field("cert_pem", &self.cert_pem.len())
             .field("key_pem", &"<hidden>")
+            .finish()
+    }
+}
+
+/// The cluster's mutual TLS as the port serves it (`server_tls.rs`): the node certificate,
+/// presented to clients that send `server_name` as SNI (the other members); the cluster CA,
+/// against which client certificates are verified; and the node name. With it, node-to-node
+/// calls need a verified client certificate (`node_identity.rs`).
+#[derive(Clone)]
+pub struct NodeTls {
+    pub identity: TlsFiles,
+    pub ca_pem: Vec<u8>,
+    pub server_name: String,
+}
+
+impl std::fmt::Debug for NodeTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeTls")
+            .field("identity", &self.identity)
+            .field("ca_pem", &self.ca_pem.len())
+            .field("server_name", &self.server_name)
             .finish()
     }
 }
@@ -46,8 +67,12 @@ pub struct ApiOptions {
     /// The cluster's shared secret (`x-dialogd-cluster-secret`): opens the API to other nodes
     /// and is the only key of `NodeForward`. Empty counts as none.
     pub cluster_secret: Option<String>,
-    /// Serve TLS with this certificate and key.
+    /// Serve TLS with this certificate and key (to every client but the members, which get
+    /// the node certificate of `node_tls`).
     pub tls: Option<TlsFiles>,
+    /// The cluster's mutual TLS: the port speaks TLS (with `tls` or alone), requests client
+    /// certificates, and node-to-node calls need one.
+    pub node_tls: Option<NodeTls>,
     /// The node's public services beside the API.
     pub external: Option<ExternalServices>,
     /// The node's internal services (Raft), passed through untouched by the auth layer. They
@@ -66,6 +91,7 @@ impl std::fmt::Debug for ApiOptions {
                 &self.cluster_secret.as_ref().map(|_| "<set>"),
             )
             .field("tls", &self.tls)
+            .field("node_tls", &self.node_tls)
             .field("external", &self.external.as_ref().map(|e| &e.names))
             .field("internal", &self.internal.is_some())
             .finish()

@@ -1,5 +1,6 @@
 //! How a [`crate::Client`] reaches a server: the address, TLS (an `https://` address, with the
-//! CA that signed the server's certificate), a timeout, and the credentials every call carries
+//! CA that signed the server's certificate, optionally the name to verify it for and a client
+//! certificate to present), a timeout, and the credentials every call carries
 //! ([`ClientOptions`]): the API token as `authorization: Bearer <token>`, or, between nodes,
 //! the cluster secret as `x-dialogd-cluster-secret` and the forwarded marker
 //! `x-dialogd-forwarded: 1`. The headers are added by an interceptor ([`AuthInterceptor`]) on
@@ -10,8 +11,9 @@ use std::time::Duration;
 use tonic::metadata::{AsciiMetadataValue, MetadataMap};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
+use crate::api_options::TlsFiles;
 use crate::auth::{CLUSTER_SECRET_HEADER, FORWARDED_HEADER};
 use crate::error::{Error, Result};
 
@@ -31,6 +33,11 @@ pub struct ClientOptions {
     /// PEM of the CA to trust for an `https://` address (implies `https://` when the address
     /// has no scheme). No system roots are built in: `https://` needs it.
     pub tls_ca_pem: Option<Vec<u8>>,
+    /// The name the server's certificate must carry (and the SNI sent); default: the host of
+    /// the address. A node certificate's name is `dialogd-node` (`cluster.tls_server_name`).
+    pub tls_server_name: Option<String>,
+    /// A client certificate and key to present over TLS (a node's, for node-to-node calls).
+    pub tls_identity: Option<TlsFiles>,
     /// Bounds the connection set-up and every call.
     pub timeout: Option<Duration>,
 }
@@ -46,6 +53,8 @@ impl std::fmt::Debug for ClientOptions {
             )
             .field("forwarded", &self.forwarded)
             .field("tls_ca_pem", &self.tls_ca_pem.as_ref().map(Vec::len))
+            .field("tls_server_name", &self.tls_server_name)
+            .field("tls_identity", &self.tls_identity)
             .field("timeout", &self.timeout)
             .finish()
     }
@@ -71,6 +80,12 @@ impl ClientOptions {
             let mut tls = ClientTlsConfig::new();
             if let Some(pem) = &self.tls_ca_pem {
                 tls = tls.ca_certificate(Certificate::from_pem(pem));
+            }
+            if let Some(name) = &self.tls_server_name {
+                tls = tls.domain_name(name.clone());
+            }
+            if let Some(id) = &self.tls_identity {
+                tls = tls.identity(Identity::from_pem(&id.cert_pem, &id.key_pem));
             }
             endpoint = endpoint
                 .tls_config(tls)

@@ -9,8 +9,10 @@
 //! [`call_control_types`]) over the [`CallControlBackend`] trait, which the node serves
 //! beside its other public services,
 //! the server ([`serve`], options in [`ApiOptions`]) with the gRPC health and reflection
-//! services (and room for the node's external and internal services), optional TLS and the
-//! token / cluster-secret layer ([`auth`], with the forwarded mark [`is_forwarded`]), and the
+//! services (and room for the node's external and internal services), optional TLS with the
+//! cluster's mutual TLS ([`server_tls`], and [`node_identity`]: node-to-node calls need a node
+//! certificate), the token / cluster-secret layer ([`auth`], with the forwarded mark
+//! [`is_forwarded`]), and the
 //! [`Client`] (options in [`ClientOptions`]) that `dialogctl` and tests use. It is
 //! the only place where errors become a gRPC `Status` ([`status`]).
 //!
@@ -51,7 +53,9 @@ pub mod events_backend;
 pub mod events_convert;
 pub mod events_service;
 pub mod forwarded;
+pub mod node_identity;
 pub mod server;
+pub mod server_tls;
 pub mod service;
 pub mod status;
 pub mod triggers_convert;
@@ -75,7 +79,7 @@ pub mod pb {
         include_bytes!(concat!(env!("OUT_DIR"), "/dialogd_v1_descriptor.bin"));
 }
 
-pub use api_options::{ApiOptions, ExternalServices, TlsFiles};
+pub use api_options::{ApiOptions, ExternalServices, NodeTls, TlsFiles};
 pub use backend::{BackendError, DialogFilter, DialogsBackend, EndSide, ProfileValues};
 pub use call_control_backend::CallControlBackend;
 pub use call_control_service::CallControlService;

@@ -2,7 +2,9 @@
 //! `dialogd.v1.Dialogs`, `dialogd.v1.Cluster` and `dialogd.v1.Events` reported SERVING) and gRPC reflection (v1 and
 //! v1alpha, so `grpcurl` works without protos), plus the services the caller brings (the node's
 //! public `Triggers` and `NodeForward`, its internal Raft service), all on one listener the
-//! caller binds, optionally over TLS, behind the auth layer (`auth.rs`). Must not bind
+//! caller binds, optionally over TLS (`server_tls.rs`: the API's certificate, the cluster's
+//! mutual TLS), behind the node-identity layer (`node_identity.rs`: node-to-node calls need a
+//! node certificate when the cluster's TLS is on) and the auth layer (`auth.rs`). Must not bind
 //! sockets or read config itself: the node (or a test) passes the listener and the shutdown
 //! signal. At shutdown the `Events` streams end first, so open watchers do not hold it up.
 
@@ -12,7 +14,6 @@ use std::sync::Arc;
 use tonic::server::NamedService;
 use tonic::service::Routes;
 use tonic::transport::server::TcpIncoming;
-use tonic::transport::{Identity, ServerTlsConfig};
 use tonic_health::ServingStatus;
 
 use crate::api_options::{ApiOptions, ExternalServices};
@@ -23,6 +24,7 @@ use crate::cluster_service::ClusterService;
 use crate::error::Error;
 use crate::events_backend::EventsBackend;
 use crate::events_service::EventsService;
+use crate::node_identity::NodeIdentityLayer;
 use crate::pb;
 use crate::pb::cluster_server::ClusterServer;
 use crate::pb::dialogs_server::DialogsServer;
@@ -31,7 +33,8 @@ use crate::service::DialogsService;
 
 /// Serves the API on `listener` until `shutdown` completes, then drains open calls and returns.
 ///
-/// `options` adds TLS, the token and cluster secret the auth layer checks (`auth.rs`), the
+/// `options` adds TLS (the API's certificate and the cluster's mutual TLS, checked before
+/// anything is served), the token and cluster secret the auth layer checks (`auth.rs`), the
 /// node's external services (behind the token, reported SERVING by health under their names)
 /// and its internal routes (passed through untouched). No route may reuse the names of the
 /// services added here (`dialogd.v1.Dialogs`, `dialogd.v1.Cluster`, `dialogd.v1.Events`,
@@ -46,6 +49,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     let local = listener.local_addr().ok();
+    let tls = crate::server_tls::server_config(options.tls.as_ref(), options.node_tls.as_ref())?;
+    let node_identity = NodeIdentityLayer::new(options.node_tls.is_some());
     let (stop_tx, stop_watchers) = tokio::sync::watch::channel(false);
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
@@ -95,7 +100,8 @@ pub async fn serve(
         ],
         external = ?external_names,
         internal = options.internal.is_some(),
-        tls = options.tls.is_some(),
+        tls = tls.is_some(),
+        node_tls = options.node_tls.is_some(),
         auth = ?policy,
         "grpc api listening"
     );
@@ -117,20 +123,27 @@ pub async fn serve(
         shutdown.await;
         let _ = stop_tx.send(true);
     };
-    let mut server = tonic::transport::Server::builder();
-    if let Some(tls) = options.tls {
-        let identity = Identity::from_pem(tls.cert_pem, tls.key_pem);
-        server = server
-            .tls_config(ServerTlsConfig::new().identity(identity))
-            .map_err(|e| Error::Tls(e.to_string()))?;
-    }
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-    server
+    let router = tonic::transport::Server::builder()
+        .layer(node_identity)
         .layer(AuthLayer::new(policy))
-        .add_routes(routes)
-        .serve_with_incoming_shutdown(incoming, shutdown)
-        .await
-        .map_err(Error::Serve)?;
+        .add_routes(routes);
+    match tls {
+        Some(config) => {
+            router
+                .serve_with_incoming_shutdown(
+                    crate::server_tls::tls_incoming(listener, config),
+                    shutdown,
+                )
+                .await
+        }
+        None => {
+            let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+            router
+                .serve_with_incoming_shutdown(incoming, shutdown)
+                .await
+        }
+    }
+    .map_err(Error::Serve)?;
     tracing::info!(addr = ?local, "grpc api stopped");
     Ok(())
 }

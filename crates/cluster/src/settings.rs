@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::network::ClusterTls;
 use crate::store::Fsync;
 
 /// What to do with a new INVITE when the cluster cannot commit its admission.
@@ -31,6 +32,9 @@ pub struct ClusterSettings {
     pub join: Vec<String>,
     /// Shared by every node; sent on every node-to-node call.
     pub secret: String,
+    /// Mutual TLS of node-to-node calls (`[cluster] tls_*`); `None`: clear text. The node's
+    /// channels to members are made with it (`network::tcp_connector`, the API's forwarding).
+    pub tls: Option<ClusterTls>,
     /// Raft heartbeat interval.
     pub heartbeat: Duration,
     /// Raft election timeout range.
@@ -52,6 +56,7 @@ impl ClusterSettings {
             fsync: Fsync::default(),
             join: Vec::new(),
             secret: String::new(),
+            tls: None,
             heartbeat: Duration::from_millis(100),
             election_timeout: (Duration::from_millis(400), Duration::from_millis(800)),
             write_timeout: Duration::from_secs(2),

@@ -43,7 +43,7 @@ async fn wait_leader(node: &ClusterNode) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_admissions_stop_exactly_at_the_limit_and_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let (node, _own) = ClusterNode::start(settings(dir.path()), tcp_connector())
+    let (node, _own) = ClusterNode::start(settings(dir.path()), tcp_connector(None))
         .await
         .unwrap();
     wait_leader(&node).await;
@@ -97,7 +97,7 @@ async fn concurrent_admissions_stop_exactly_at_the_limit_and_survive_a_restart()
     // The old node's background tasks let go of the store files shortly after shutdown.
     let mut reopened = None;
     for _ in 0..100 {
-        match ClusterNode::start(settings(dir.path()), tcp_connector()).await {
+        match ClusterNode::start(settings(dir.path()), tcp_connector(None)).await {
             Ok(n) => {
                 reopened = Some(n);
                 break;
@@ -123,7 +123,7 @@ async fn concurrent_admissions_stop_exactly_at_the_limit_and_survive_a_restart()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pending_releases_are_committed_later() {
     let dir = tempfile::tempdir().unwrap();
-    let (node, _own) = ClusterNode::start(settings(dir.path()), tcp_connector())
+    let (node, _own) = ClusterNode::start(settings(dir.path()), tcp_connector(None))
         .await
         .unwrap();
     wait_leader(&node).await;

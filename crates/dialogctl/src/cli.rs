@@ -30,7 +30,7 @@ pub struct Cli {
     pub token: Option<String>,
     /// PEM file of the CA that signed the node's certificate: talk TLS (an `https://` address;
     /// without a scheme, `https://` is assumed).
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, env = "DIALOGCTL_TLS_CA", value_name = "FILE")]
     pub tls_ca: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,

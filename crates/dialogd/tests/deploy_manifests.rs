@@ -1,5 +1,6 @@
 //! The deploy files (`deploy/`) hold together: the Kubernetes manifests (every file of
-//! `deploy/k8s/`), the docker-compose file, the Dockerfile and its scripts, the systemd unit.
+//! `deploy/k8s/`), the docker-compose file and its mutual-TLS overlay, the Dockerfile and its
+//! scripts, the systemd unit.
 //!
 //! No cluster and no container runs here: the YAML is parsed and cross-checked (names,
 //! selectors, ports, probes), and the configuration each node would get — config file,
@@ -263,10 +264,12 @@ fn k8s_ports_and_probes_are_consistent() {
         }
     }
 
-    // Readiness and liveness (and startup) on the gRPC health service.
+    // Readiness and liveness (and startup) on /healthz of the metrics port: the gRPC port
+    // speaks TLS, which Kubernetes' grpc probes do not.
     for probe in ["readinessProbe", "livenessProbe", "startupProbe"] {
         let p = at(container, &format!("/{probe}"));
-        assert_eq!(p["grpc"]["port"], GRPC_PORT, "{probe}: {p}");
+        assert_eq!(p["httpGet"]["path"], "/healthz", "{probe}: {p}");
+        assert_eq!(p["httpGet"]["port"], "metrics", "{probe}: {p}");
     }
     assert!(at(sts, "/spec/template/spec/terminationGracePeriodSeconds").as_u64() >= Some(30));
 }
@@ -407,7 +410,7 @@ fn k8s_config_map_and_pod_environment_pass_check_config() {
     let fake = fake_dialogd_dir();
     let command = strings(at(container, "/command"));
     let args = strings(at(container, "/args"));
-    let seed = format!("http://dialogd-0.dialogd-headless.{namespace}.svc.cluster.local:50051");
+    let seed = format!("https://dialogd-0.dialogd-headless.{namespace}.svc.cluster.local:50051");
 
     for ordinal in 0..3 {
         let pod = format!("dialogd-{ordinal}");
@@ -416,7 +419,7 @@ fn k8s_config_map_and_pod_environment_pass_check_config() {
         env.insert("PATH".into(), fake.path().display().to_string());
         assert_eq!(
             env["DIALOGD_CLUSTER__ADVERTISE"],
-            format!("http://{pod}.dialogd-headless.{namespace}.svc.cluster.local:50051")
+            format!("https://{pod}.dialogd-headless.{namespace}.svc.cluster.local:50051")
         );
         let out = Command::new(&command[0])
             .args(&command[1..])
@@ -442,6 +445,39 @@ fn k8s_config_map_and_pod_environment_pass_check_config() {
             "pod {pod}\n{stderr}"
         );
     }
+}
+
+#[test]
+fn k8s_nodes_take_the_cluster_tls_files_from_the_mounted_secret() {
+    let objects = k8s_objects();
+    let sts = k8s_one(&objects, "StatefulSet");
+    let container = statefulset_container(sts);
+    let volume = arr_at(sts, "/spec/template/spec/volumes")
+        .iter()
+        .find(|v| v.get("secret").is_some())
+        .expect("a secret volume");
+    let secret_name = str_at(volume, "/secret/secretName");
+    assert!(
+        k8s_find(&objects, "Secret")
+            .iter()
+            .any(|s| s["metadata"]["name"] == secret_name),
+        "Secret {secret_name} is not in deploy/k8s"
+    );
+    let mount = arr_at(container, "/volumeMounts")
+        .iter()
+        .find(|m| m["name"] == volume["name"])
+        .expect("the TLS secret is mounted");
+    let dir = str_at(mount, "/mountPath");
+    let env = container_env_literals(container);
+    for (key, file) in [
+        ("DIALOGD_CLUSTER__TLS_CERT", "node.pem"),
+        ("DIALOGD_CLUSTER__TLS_KEY", "node-key.pem"),
+        ("DIALOGD_CLUSTER__TLS_CA", "ca.pem"),
+        ("DIALOGCTL_TLS_CA", "ca.pem"),
+    ] {
+        assert_eq!(env[key], format!("{dir}/{file}"), "{key}");
+    }
+    assert!(env["DIALOGCTL_ADDR"].starts_with("https://"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -651,6 +687,78 @@ fn compose_nodes_pass_check_config() {
             String::from_utf8_lossy(&out.stderr)
         );
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "OK");
+    }
+}
+
+#[test]
+fn compose_mtls_override_gives_every_node_the_cluster_tls_and_passes_check_config() {
+    let base = compose();
+    let docs = yaml_docs(&deploy_dir().join("compose/docker-compose.mtls.yml"));
+    assert_eq!(docs.len(), 1);
+    let overlay = &docs[0];
+    let image_env = dockerfile_env();
+    let rules = deploy_dir().join("compose/dialogd.toml");
+    let services = at(&base, "/services").as_object().unwrap();
+    let nodes = services.iter().filter(|(_, s)| {
+        s["image"]
+            .as_str()
+            .is_some_and(|i| i.starts_with("dialogd:"))
+    });
+    for (name, s) in nodes {
+        let o = at(overlay, &format!("/services/{name}"));
+        let o_env = service_env(o);
+        // The three files are mounted from ./certs where the env says, the CA key never.
+        let mounts: BTreeMap<String, String> = strings(at(o, "/volumes"))
+            .iter()
+            .map(|v| {
+                let parts: Vec<&str> = v.split(':').collect();
+                (parts[1].to_owned(), parts[0].to_owned())
+            })
+            .collect();
+        assert!(!mounts.values().any(|src| src.contains("ca-key")), "{name}");
+        for (key, file) in [
+            ("DIALOGD_CLUSTER__TLS_CERT", "node.pem"),
+            ("DIALOGD_CLUSTER__TLS_KEY", "node-key.pem"),
+            ("DIALOGD_CLUSTER__TLS_CA", "ca.pem"),
+            ("DIALOGCTL_TLS_CA", "ca.pem"),
+        ] {
+            let target = &o_env[key];
+            assert_eq!(
+                mounts.get(target).map(String::as_str),
+                Some(format!("./certs/{file}").as_str()),
+                "{name}: {key}"
+            );
+        }
+        assert!(o_env["DIALOGCTL_ADDR"].starts_with("https://"), "{name}");
+        assert!(
+            o_env["DIALOGD_CLUSTER__ADVERTISE"].starts_with("https://"),
+            "{name}"
+        );
+        let command = strings(o.get("command").unwrap_or(&s["command"]));
+        if let Some(join) = flag_value(&command, "--join") {
+            assert!(join.starts_with("https://"), "{name}: {join}");
+        }
+        // The merged configuration passes --check-config (the files are read at start).
+        let mut env = image_env.clone();
+        env.extend(
+            service_env(s)
+                .into_iter()
+                .map(|(k, v)| (k, expand_compose(&v))),
+        );
+        env.extend(o_env);
+        env.insert("DIALOGD_CONFIG".into(), rules.display().to_string());
+        let out = Command::new(DIALOGD)
+            .args(&command)
+            .arg("--check-config")
+            .env_clear()
+            .envs(&env)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 

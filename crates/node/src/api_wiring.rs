@@ -1,7 +1,8 @@
 //! [`api_parts`]: what the node serves on its gRPC port besides the `Dialogs`, `Cluster` and
 //! `Events` services — the `Triggers` service over this node's controller hub, the
 //! `CallControl` service over the node's backend (issue 6), the node-to-node `NodeForward`
-//! and Raft services — with the token, the cluster secret and the TLS files; the node's API
+//! and Raft services — with the token, the cluster secret and the TLS files (the API's, and
+//! the cluster's mutual TLS from the cluster settings); the node's API
 //! backend ([`NodeBackend`]); and the proxy's trigger sink, which reaches controllers on every
 //! member. `Triggers` and `CallControl` are external services: behind the API token
 //! (`/dialogd.v1.*`), reported SERVING by health, listed by reflection.
@@ -9,7 +10,8 @@
 use std::sync::Arc;
 
 use dialogd_api::{
-    ApiOptions, CallControlService, ExternalServices, TlsFiles, TriggerHub, TriggersService,
+    ApiOptions, CallControlService, ExternalServices, NodeTls, TlsFiles, TriggerHub,
+    TriggersService,
 };
 use dialogd_cluster::ClusterNode;
 use dialogd_proxy::proxy::Proxy;
@@ -53,6 +55,19 @@ pub fn api_parts(
         }),
         _ => None,
     };
+    // An unusable API certificate stops the start here, named, not the server later.
+    if let Some(api) = &tls {
+        dialogd_api::server_tls::server_config(Some(api), None)
+            .map_err(|e| ConfigError::invalid("api.tls_cert", e.to_string()))?;
+    }
+    let node_tls = cluster_node.settings().tls.as_ref().map(|t| NodeTls {
+        identity: TlsFiles {
+            cert_pem: t.cert_pem().to_vec(),
+            key_pem: t.key_pem().to_vec(),
+        },
+        ca_pem: t.ca_pem().to_vec(),
+        server_name: t.server_name().to_owned(),
+    });
     let owners = Arc::new(Owners::new(
         config.node_id,
         cluster_node.clone(),
@@ -94,6 +109,7 @@ pub fn api_parts(
             admin_token: config.api.admin_token.get(),
             cluster_secret: Some(cluster_secret),
             tls,
+            node_tls,
             external: Some(ExternalServices { routes, names }),
             internal: Some(internal),
         },

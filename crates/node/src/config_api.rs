@@ -119,13 +119,6 @@ impl Config {
                     "is needed with api.tls_key",
                 ));
             }
-            (Some(_), Some(_)) if !self.cluster.join.is_empty() => {
-                return Err(ConfigError::invalid(
-                    "api.tls_cert",
-                    "TLS on the gRPC port is for a cluster of one: node-to-node calls share \
-                     the port and do not speak TLS yet (remove cluster.join or the TLS files)",
-                ));
-            }
             _ => {}
         }
         let ms = self.triggers.decision_timeout_ms;

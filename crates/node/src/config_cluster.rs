@@ -1,10 +1,13 @@
 //! [`ClusterConfig`]: the `[cluster]` section — how this node joins and takes part in the
-//! Raft group (DESIGN.md §4). A node with no `join` (and no Raft state in `data_dir`) is a
-//! cluster of one: the embedded default.
+//! Raft group (DESIGN.md §4), and the mutual TLS of its node-to-node calls (`tls_*`, read and
+//! checked at start by [`Config::cluster_tls`]). A node with no `join` (and no Raft state in
+//! `data_dir`) is a cluster of one: the embedded default.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use dialogd_cluster::network::{ClusterTls, DEFAULT_SERVER_NAME, TlsPart};
 use dialogd_cluster::store::Fsync;
 use dialogd_cluster::{ClusterSettings, NoQuorum};
 use serde::{Deserialize, Serialize};
@@ -53,6 +56,22 @@ pub struct ClusterConfig {
     pub on_no_quorum: NoQuorum,
     /// Profile reads from this node's copy instead of the leader's (faster, may lag).
     pub stale_reads: bool,
+    /// PEM certificate (chain) this node presents to the other members, and on its gRPC port
+    /// to them; with `tls_key` and `tls_ca` (all three or none) every node-to-node call is
+    /// mutual TLS. It must be signed by `tls_ca`, carry the DNS name `tls_server_name`, and
+    /// allow serverAuth and clientAuth.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<PathBuf>,
+    /// PEM certificate of the cluster's CA: the members' certificates are verified against it
+    /// (and nothing else), as servers and as clients.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_ca: Option<PathBuf>,
+    /// The DNS name every node certificate carries; nodes verify each other's certificate for
+    /// it, whatever address they dial (member addresses change, the name does not).
+    pub tls_server_name: String,
 }
 
 impl Default for ClusterConfig {
@@ -68,6 +87,10 @@ impl Default for ClusterConfig {
             takeover_grace_secs: DEFAULT_TAKEOVER_GRACE_SECS,
             on_no_quorum: NoQuorum::Reject,
             stale_reads: false,
+            tls_cert: None,
+            tls_key: None,
+            tls_ca: None,
+            tls_server_name: DEFAULT_SERVER_NAME.to_owned(),
         }
     }
 }
@@ -147,18 +170,104 @@ impl Config {
                 ),
             ));
         }
+        self.check_cluster_tls()
+    }
+
+    /// `tls_*`: all three files or none; a plausible node name; and a node that joins with TLS
+    /// on its gRPC port (`api.tls_cert`) needs the cluster's TLS, since node-to-node calls
+    /// share that port and must verify the member they reach.
+    fn check_cluster_tls(&self) -> Result<(), ConfigError> {
+        let c = &self.cluster;
+        let files = [
+            ("cluster.tls_cert", c.tls_cert.is_some()),
+            ("cluster.tls_key", c.tls_key.is_some()),
+            ("cluster.tls_ca", c.tls_ca.is_some()),
+        ];
+        let set = files.iter().filter(|(_, s)| *s).count();
+        if set > 0 && set < files.len() {
+            let given = files.iter().find(|(_, s)| *s).map_or("", |(k, _)| *k);
+            let missing = files.iter().find(|(_, s)| !*s).map_or("", |(k, _)| *k);
+            return Err(ConfigError::invalid(
+                missing,
+                format!(
+                    "is needed with {given}: cluster.tls_cert, cluster.tls_key and \
+                     cluster.tls_ca go together (all three or none)"
+                ),
+            ));
+        }
+        let name = &c.tls_server_name;
+        let dns_label = |l: &str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-')
+        };
+        if !name.split('.').all(dns_label) || name.parse::<std::net::IpAddr>().is_ok() {
+            return Err(ConfigError::invalid(
+                "cluster.tls_server_name",
+                format!("{name:?} is not a DNS name (the name every node certificate carries)"),
+            ));
+        }
+        if set == 0 && self.api.tls_cert.is_some() && !c.join.is_empty() {
+            return Err(ConfigError::invalid(
+                "cluster.tls_cert",
+                "api.tls_cert makes the gRPC port speak TLS, and node-to-node calls share the \
+                 port: a node joining a cluster needs cluster.tls_cert, cluster.tls_key and \
+                 cluster.tls_ca too, so members verify each other",
+            ));
+        }
         Ok(())
     }
 
-    /// This node's cluster settings; `grpc` is the bound gRPC address, `secret` the
-    /// node-to-node secret to use when `cluster.secret` is empty.
-    /// The cluster's settings; `key` is the derived node-to-node key ([`crate::keys`]).
+    /// Whether the gRPC port speaks TLS (`api.tls_cert` or the cluster's TLS).
+    pub fn grpc_tls(&self) -> bool {
+        self.api.tls_cert.is_some() || self.cluster.tls_cert.is_some()
+    }
+
+    /// The cluster's mutual TLS from the `tls_*` files, read and checked (parsed, the key is
+    /// the certificate's, signed by the CA for `tls_server_name`, valid now); `None` without
+    /// them. Errors name the key and the file.
+    pub fn cluster_tls(&self) -> Result<Option<ClusterTls>, ConfigError> {
+        let c = &self.cluster;
+        let (Some(cert), Some(key), Some(ca)) = (&c.tls_cert, &c.tls_key, &c.tls_ca) else {
+            return Ok(None);
+        };
+        let read = |key: &str, path: &Path| {
+            std::fs::read(path).map_err(|e| {
+                ConfigError::invalid(key, format!("cannot read {}: {e}", path.display()))
+            })
+        };
+        let tls = ClusterTls::new(
+            read("cluster.tls_ca", ca)?,
+            read("cluster.tls_cert", cert)?,
+            read("cluster.tls_key", key)?,
+            c.tls_server_name.clone(),
+        )
+        .map_err(|e| {
+            let (key, file) = match e.part {
+                TlsPart::Ca => ("cluster.tls_ca", Some(ca)),
+                TlsPart::Cert => ("cluster.tls_cert", Some(cert)),
+                TlsPart::Key => ("cluster.tls_key", Some(key)),
+                TlsPart::ServerName => ("cluster.tls_server_name", None),
+            };
+            let reason = match file {
+                Some(path) => format!("{}: {}", path.display(), e.reason),
+                None => e.reason,
+            };
+            ConfigError::invalid(key, reason)
+        })?;
+        Ok(Some(tls))
+    }
+
+    /// This node's cluster settings (without `tls`: [`Config::cluster_tls`] reads the files);
+    /// `grpc` is the bound gRPC address, `key` the derived node-to-node key
+    /// ([`crate::keys`]). The default advertised URL is `https://` when the port speaks TLS.
     pub fn cluster_settings(&self, grpc: SocketAddr, key: &str) -> ClusterSettings {
         let c = &self.cluster;
+        let scheme = if self.grpc_tls() { "https" } else { "http" };
         let advertise = c
             .advertise
             .clone()
-            .unwrap_or_else(|| format!("http://{grpc}"));
+            .unwrap_or_else(|| format!("{scheme}://{grpc}"));
         let mut s = ClusterSettings::new(self.node_id, advertise, self.data_path("raft"));
         s.join.clone_from(&c.join);
         key.clone_into(&mut s.secret);
@@ -174,3 +283,7 @@ impl Config {
         s
     }
 }
+
+#[cfg(test)]
+#[path = "config_cluster_tests.rs"]
+mod tests;

@@ -526,6 +526,10 @@ fn example_config_in_deploy_is_valid_and_complete() {
         "[dns]",
         "max_concurrent",
         "negative_ttl_secs",
+        "tls_cert",
+        "tls_key",
+        "tls_ca",
+        "tls_server_name",
     ] {
         assert!(text.contains(key), "example config does not show {key}");
     }

@@ -1,6 +1,8 @@
 //! [`NodeForwardService`]: the node-to-node `NodeForward` service — another member offers a
 //! trigger of a dialog it owns to the controllers connected here. The cluster secret is
-//! checked by the API's auth layer before a call reaches this service.
+//! checked by the API's auth layer before a call reaches this service, and with the cluster's
+//! mutual TLS the caller's node certificate by its node-identity layer
+//! (`dialogd_api::node_identity`); the caller reaches it through `Owners::client`.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -1,7 +1,7 @@
 //! [`Owners`]: where an API call about a dialog is carried out. A dialog's actor runs on one
 //! node, its owner (DESIGN.md §1); every node knows every owner from the replicated state.
 //! A call on another node is forwarded to the owner's gRPC port with the cluster secret and
-//! the `forwarded` mark, so the owner answers it locally and never forwards it again (no
+//! the `forwarded` mark (over the cluster's mutual TLS when it is on), so the owner answers it locally and never forwards it again (no
 //! loops while ownership moves). Channels to the members are opened lazily and kept.
 
 use std::collections::HashMap;
@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use dialogd_api::BackendError;
 use dialogd_cluster::ClusterNode;
+use dialogd_cluster::network::peer_endpoint;
 use dialogd_dialog::DialogId;
 use dialogd_proxy::proxy::Proxy;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 /// How long a forwarded call may take (connection included) before it is UNAVAILABLE.
 pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(5);
@@ -126,13 +127,9 @@ impl Owners {
         {
             return Ok(ch.clone());
         }
-        let uri = if addr.contains("://") {
-            addr.clone()
-        } else {
-            format!("http://{addr}")
-        };
-        let channel = Endpoint::from_shared(uri)
-            .map_err(|e| BackendError::Internal(format!("node {node} address {addr:?}: {e}")))?
+        // The cluster's mutual TLS when it is on, as every node-to-node channel.
+        let channel = peer_endpoint(&addr, self.cluster.settings().tls.as_ref())
+            .map_err(|e| BackendError::Internal(format!("node {node}: {e}")))?
             .connect_timeout(FORWARD_TIMEOUT)
             .timeout(FORWARD_TIMEOUT)
             .connect_lazy();

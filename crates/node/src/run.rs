@@ -41,9 +41,11 @@ pub async fn run(
         tracing::warn!(grpc = %endpoints.grpc,
             "the gRPC API is open to whoever reaches it (api.allow_unauthenticated = true)");
     }
-    let cluster_settings = config.cluster_settings(endpoints.grpc, &keys.cluster);
+    let mut cluster_settings = config.cluster_settings(endpoints.grpc, &keys.cluster);
+    cluster_settings.tls = config.cluster_tls()?;
     let cluster_secret = cluster_settings.secret.clone();
-    let (cluster_node, mut ownership) = ClusterNode::start(cluster_settings, tcp_connector())
+    let connector = tcp_connector(cluster_settings.tls.clone());
+    let (cluster_node, mut ownership) = ClusterNode::start(cluster_settings, connector)
         .await
         .map_err(|e| NodeError::Cluster(e.to_string()))?;
     let admission: Arc<dyn Admission> = Arc::new(RaftStore::new(

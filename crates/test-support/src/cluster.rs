@@ -3,6 +3,8 @@
 //! at the address the membership knows) and its own directory under one temporary directory
 //! that outlives restarts. Member 1 starts alone; the others start with `cluster.join` set to
 //! member 1's gRPC URL. Members can be killed with SIGKILL and restarted on the same data dir.
+//! A cluster whose gRPC ports speak TLS ([`DialogdCluster::start_with_tls`]) is reached by the
+//! harness's `dialogctl` at `https://` URLs, trusting the CA it is given.
 //!
 //! Must not leave processes behind: every member is killed when the cluster handle drops.
 
@@ -54,6 +56,8 @@ pub struct DialogdCluster {
     nodes: Vec<Option<DialogdNode>>,
     /// `[api] token` of every member (the harness's own dialogctl calls send it).
     api_token: Option<String>,
+    /// The CA of the members' gRPC certificate: the ports speak TLS.
+    tls_ca: Option<PathBuf>,
 }
 
 /// From the JSON of `dialogctl cluster members`: how many members are voters, and the leader's
@@ -96,6 +100,35 @@ impl DialogdCluster {
         extra_toml: &str,
         api_token: Option<&str>,
     ) -> Result<DialogdCluster> {
+        DialogdCluster::start_inner(n, cluster_keys, extra_toml, api_token, None)
+    }
+
+    /// [`DialogdCluster::start_with_token`] for members whose gRPC ports speak TLS (`cluster_keys`
+    /// or `extra_toml` set the certificates): the harness's `dialogctl` uses `https://` and
+    /// trusts the CA certificate in `tls_ca`.
+    pub fn start_with_tls(
+        n: usize,
+        cluster_keys: &str,
+        extra_toml: &str,
+        api_token: Option<&str>,
+        tls_ca: &Path,
+    ) -> Result<DialogdCluster> {
+        DialogdCluster::start_inner(
+            n,
+            cluster_keys,
+            extra_toml,
+            api_token,
+            Some(tls_ca.to_path_buf()),
+        )
+    }
+
+    fn start_inner(
+        n: usize,
+        cluster_keys: &str,
+        extra_toml: &str,
+        api_token: Option<&str>,
+        tls_ca: Option<PathBuf>,
+    ) -> Result<DialogdCluster> {
         let root = tempfile::Builder::new()
             .prefix("dialogd-cluster-")
             .tempdir()
@@ -120,6 +153,7 @@ impl DialogdCluster {
             specs,
             nodes: (0..n).map(|_| None).collect(),
             api_token: api_token.map(str::to_owned),
+            tls_ca,
         };
         for i in 0..n {
             cluster.start_member(i)?;
@@ -136,7 +170,7 @@ impl DialogdCluster {
         let join = if i == 0 {
             String::new()
         } else {
-            format!("join = [\"{}\"]\n", self.specs[0].grpc_url())
+            format!("join = [\"{}\"]\n", self.grpc_url(0))
         };
         format!(
             "# written by dialogd-test-support (cluster member {})\n\
@@ -197,9 +231,19 @@ impl DialogdCluster {
             .collect()
     }
 
+    /// Member `i`'s gRPC URL as a client reaches it (`https://` when the ports speak TLS).
+    pub fn grpc_url(&self, i: usize) -> String {
+        match self.tls_ca {
+            Some(_) => format!("https://{}", self.specs[i].grpc),
+            None => self.specs[i].grpc_url(),
+        }
+    }
+
     /// `dialogctl` against member `i`.
     pub fn dialogctl(&self, i: usize) -> Dialogctl {
-        Dialogctl::new(self.specs[i].grpc_url()).with_token(self.api_token.as_deref())
+        Dialogctl::new(self.grpc_url(i))
+            .with_token(self.api_token.as_deref())
+            .with_tls_ca(self.tls_ca.as_deref())
     }
 
     /// SIGKILLs member `i` (its data dir stays).

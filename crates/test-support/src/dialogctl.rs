@@ -58,6 +58,8 @@ pub struct Dialogctl {
     binary: PathBuf,
     /// Sent as `DIALOGCTL_TOKEN` (the API's bearer token), if set.
     token: Option<String>,
+    /// Passed as `--tls-ca` (the node's port speaks TLS), if set.
+    tls_ca: Option<PathBuf>,
     addr: String,
 }
 
@@ -71,8 +73,15 @@ impl Dialogctl {
         Dialogctl {
             binary,
             token: None,
+            tls_ca: None,
             addr: addr.into(),
         }
+    }
+
+    /// The same `dialogctl` talking TLS, trusting the CA certificate in `ca` (`--tls-ca`).
+    pub fn with_tls_ca(mut self, ca: Option<&std::path::Path>) -> Dialogctl {
+        self.tls_ca = ca.map(std::path::Path::to_path_buf);
+        self
     }
 
     /// The same `dialogctl` with this API token (`None`: no token).
@@ -124,9 +133,13 @@ impl Dialogctl {
             .arg("10s")
             .args(args)
             .env_remove("DIALOGCTL_ADDR")
-            .env_remove("DIALOGCTL_TOKEN");
+            .env_remove("DIALOGCTL_TOKEN")
+            .env_remove("DIALOGCTL_TLS_CA");
         if let Some(t) = &self.token {
             command.env("DIALOGCTL_TOKEN", t);
+        }
+        if let Some(ca) = &self.tls_ca {
+            command.arg("--tls-ca").arg(ca);
         }
         run_with_timeout(&mut command, RUN_TIMEOUT)
     }

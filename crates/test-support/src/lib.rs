@@ -17,6 +17,8 @@
 //!   the hostile benchmark;
 //! - [`netns`]: a private network namespace for the calling thread, where a test may add
 //!   `iptables` rules (a TCP blackhole) without touching the host;
+//! - [`tls`]: a certificate authority made in the test and the node certificates it signs, as
+//!   PEM files for the cluster's mutual TLS;
 //! - [`free_udp_tcp_port`], [`wait_until`]: the small pieces the above share.
 //!
 //! Must not: ship in a binary (`publish = false`, dev-dependency only), listen on anything but
@@ -38,6 +40,7 @@ mod sip_message;
 mod sipp;
 mod sipp_outcome;
 mod sipp_process;
+pub mod tls;
 mod transport;
 mod wait;
 

@@ -18,21 +18,22 @@ use openraft::raft::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 use super::auth::AddSecret;
 use super::pb;
 use super::pb::cluster_internal_client::ClusterInternalClient;
+use super::tls::{ClusterTls, peer_endpoint};
 use crate::raft_types::{Node, NodeId, TypeConfig};
 
 /// Makes a channel to a peer's gRPC URL.
 pub type Connector = Arc<dyn Fn(&str) -> Result<Channel, String> + Send + Sync>;
 
-/// A channel that connects on first use (1 s connect timeout), over real TCP.
-pub fn tcp_connector() -> Connector {
-    Arc::new(|addr: &str| {
-        let ep = Endpoint::from_shared(addr.to_owned())
-            .map_err(|e| format!("bad peer address {addr:?}: {e}"))?
+/// A channel that connects on first use (1 s connect timeout), over real TCP; with `tls`,
+/// mutual TLS to every member whatever its URL's scheme ([`super::tls::peer_endpoint`]).
+pub fn tcp_connector(tls: Option<ClusterTls>) -> Connector {
+    Arc::new(move |addr: &str| {
+        let ep = peer_endpoint(addr, tls.as_ref())?
             .connect_timeout(Duration::from_secs(1))
             .tcp_nodelay(true)
             // A peer that went silent (frozen, cut off) is noticed and reconnected.
