@@ -94,6 +94,8 @@ pub fn api_parts(
             tls,
             external: Some(ExternalServices { routes, names }),
             internal: Some(internal),
+            // `run` connects it to the node's health check.
+            serving: None,
         },
         owners,
         backend,
