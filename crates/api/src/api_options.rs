@@ -78,6 +78,9 @@ pub struct ApiOptions {
     /// The node's internal services (Raft), passed through untouched by the auth layer. They
     /// must not reuse a name of the API's services: two routes for one name panic.
     pub internal: Option<Routes>,
+    /// Whether the node serves: while `false` the health service reports NOT_SERVING for the
+    /// server as a whole (`""`) and every service it names. None: always SERVING.
+    pub serving: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl std::fmt::Debug for ApiOptions {
@@ -94,6 +97,7 @@ impl std::fmt::Debug for ApiOptions {
             .field("node_tls", &self.node_tls)
             .field("external", &self.external.as_ref().map(|e| &e.names))
             .field("internal", &self.internal.is_some())
+            .field("serving", &self.serving.as_ref().map(|s| *s.borrow()))
             .finish()
     }
 }

@@ -1,5 +1,6 @@
 //! The API's gRPC server: `Dialogs`, `Cluster`, `Events`, the standard gRPC health service (with
-//! `dialogd.v1.Dialogs`, `dialogd.v1.Cluster` and `dialogd.v1.Events` reported SERVING) and gRPC reflection (v1 and
+//! `dialogd.v1.Dialogs`, `dialogd.v1.Cluster` and `dialogd.v1.Events` reported SERVING, or all
+//! of them and `""` NOT_SERVING while the node says it does not serve) and gRPC reflection (v1 and
 //! v1alpha, so `grpcurl` works without protos), plus the services the caller brings (the node's
 //! public `Triggers` and `NodeForward`, its internal Raft service), all on one listener the
 //! caller binds, optionally over TLS (`server_tls.rs`: the API's certificate, the cluster's
@@ -15,6 +16,7 @@ use tonic::server::NamedService;
 use tonic::service::Routes;
 use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
 
 use crate::api_options::{ApiOptions, ExternalServices};
 use crate::auth::{AuthLayer, AuthPolicy};
@@ -36,10 +38,11 @@ use crate::service::DialogsService;
 /// `options` adds TLS (the API's certificate and the cluster's mutual TLS, checked before
 /// anything is served), the token and cluster secret the auth layer checks (`auth.rs`), the
 /// node's external services (behind the token, reported SERVING by health under their names)
-/// and its internal routes (passed through untouched). No route may reuse the names of the
-/// services added here (`dialogd.v1.Dialogs`, `dialogd.v1.Cluster`, `dialogd.v1.Events`,
-/// `grpc.health.v1.Health`, `grpc.reflection.v1*.ServerReflection`): two routes for one name
-/// panic when the router is built.
+/// and its internal routes (passed through untouched), and the node's serving flag, which the
+/// health service then follows for `""` and every service it names. No route may reuse the
+/// names of the services added here (`dialogd.v1.Dialogs`, `dialogd.v1.Cluster`,
+/// `dialogd.v1.Events`, `grpc.health.v1.Health`, `grpc.reflection.v1*.ServerReflection`): two
+/// routes for one name panic when the router is built.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     backend: Arc<dyn DialogsBackend>,
@@ -72,6 +75,21 @@ pub async fn serve(
             .set_service_status(name, ServingStatus::Serving)
             .await;
     }
+    // Ends with this function, however it returns.
+    let _follow_serving = options.serving.clone().map(|serving| {
+        let mut names = vec![
+            String::new(),
+            <DialogsServer<DialogsService> as NamedService>::NAME.to_owned(),
+            <ClusterServer<ClusterService> as NamedService>::NAME.to_owned(),
+            <EventsServer<EventsService> as NamedService>::NAME.to_owned(),
+        ];
+        names.extend(external_names.iter().cloned());
+        AbortOnDrop(tokio::spawn(follow(
+            health_reporter.clone(),
+            names,
+            serving,
+        )))
+    });
 
     // The descriptor set holds every file of `proto/dialogd/v1/` (build.rs), Cluster included.
     let reflection_v1 = tonic_reflection::server::Builder::configure()
@@ -146,6 +164,37 @@ pub async fn serve(
     .map_err(Error::Serve)?;
     tracing::info!(addr = ?local, "grpc api stopped");
     Ok(())
+}
+
+/// A task aborted when its handle drops.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Reports `serving` as the status of each of `names` (`""`: the server as a whole) now and
+/// whenever it changes, until its sender is gone.
+async fn follow(
+    reporter: HealthReporter,
+    names: Vec<String>,
+    mut serving: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let status = if *serving.borrow_and_update() {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        };
+        for name in &names {
+            reporter.set_service_status(name, status).await;
+        }
+        if serving.changed().await.is_err() {
+            return;
+        }
+    }
 }
 
 /// `routes` with each external name routed to the external routes. (Two tonic `Routes` cannot

@@ -48,6 +48,58 @@ async fn health_reports_dialogs_cluster_and_events_serving() {
 }
 
 #[tokio::test]
+async fn health_follows_the_serving_flag_for_the_server_and_every_service() {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::health_client::HealthClient;
+
+    let (serving_tx, serving) = tokio::sync::watch::channel(true);
+    let server = memory_backend::start_options(dialogd_api::ApiOptions {
+        serving: Some(serving),
+        ..dialogd_api::ApiOptions::default()
+    })
+    .await;
+    let channel = tonic::transport::Endpoint::from_shared(server.addr.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut health = HealthClient::new(channel);
+    let services = [
+        "",
+        "dialogd.v1.Dialogs",
+        "dialogd.v1.Cluster",
+        "dialogd.v1.Events",
+    ];
+    for (flag, want) in [
+        (false, ServingStatus::NotServing),
+        (true, ServingStatus::Serving),
+    ] {
+        serving_tx.send_replace(flag);
+        for service in services {
+            // The flag reaches the reporter through a task: wait for it, within a bound.
+            let status = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+                loop {
+                    let reply = health
+                        .check(HealthCheckRequest {
+                            service: service.into(),
+                        })
+                        .await
+                        .unwrap()
+                        .into_inner();
+                    if reply.status == want as i32 {
+                        return reply.status;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+            })
+            .await;
+            assert_eq!(status, Ok(want as i32), "{service:?} with serving = {flag}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn reflection_lists_and_describes_the_dialogs_and_cluster_services() {
     use tonic_reflection::pb::v1::ServerReflectionRequest;
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;

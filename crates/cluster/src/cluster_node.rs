@@ -28,7 +28,7 @@ use crate::network::{Connector, ForwardError, Network, Peers, ReadReply, ReadReq
 use crate::pending::PendingReleases;
 use crate::raft_types::{Node, NodeId, Raft};
 use crate::settings::ClusterSettings;
-use crate::store::{self, StateMachineStore};
+use crate::store::{self, StateMachineStore, StoreHealth};
 use crate::write_queue::WriteQueue;
 
 /// What the proxy must do with a dialog because of the cluster.
@@ -63,6 +63,8 @@ pub struct ClusterNode {
     pub(crate) settings: ClusterSettings,
     pub(crate) raft: Raft,
     pub(crate) sm: StateMachineStore,
+    /// The Raft store's failure and write in progress ([`crate::liveness`]).
+    pub(crate) store_health: StoreHealth,
     pub(crate) peers: Peers,
     pub(crate) pending: PendingReleases,
     /// Leader only: when each member was last heard from.
@@ -92,6 +94,7 @@ impl ClusterNode {
             .map_err(|e| ClusterError::Storage(format!("{}: {e}", settings.data_dir.display())))?;
         let (log, sm) = store::open(&settings.data_dir, settings.fsync)
             .map_err(|e| ClusterError::Storage(e.to_string()))?;
+        let store_health = log.health();
         let pending = PendingReleases::open(&settings.data_dir.join("pending.redb"))
             .map_err(|e| ClusterError::Storage(e.to_string()))?;
         let (changes_tx, changes_rx) = mpsc::unbounded_channel();
@@ -124,6 +127,7 @@ impl ClusterNode {
             settings,
             raft,
             sm,
+            store_health,
             peers,
             pending,
             last_seen: Mutex::new(HashMap::new()),
@@ -258,7 +262,7 @@ impl ClusterNode {
                 )));
             }
             match tokio::time::timeout(left, self.raft.client_write(cmd.clone())).await {
-                Err(_) => last = "no quorum".into(),
+                Err(_) => last = self.why_not_committed(),
                 Ok(Ok(resp)) => return Ok(resp.data),
                 Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f)))) => {
                     match f.leader_node {

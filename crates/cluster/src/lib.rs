@@ -4,7 +4,7 @@
 //! membership ([`ClusterState`], changed only by [`Command`]s); its log, vote and snapshots
 //! live in redb under the node's data dir ([`store`]). [`ClusterNode`] runs this node's member
 //! (writes forwarded to the leader, linearizable reads, membership, takeover, the durable
-//! release queue) and [`RaftStore`] puts it behind the proxy's [`dialogd_dialog::Admission`].
+//! release queue, its [`Liveness`] for the node's health check) and [`RaftStore`] puts it behind the proxy's [`dialogd_dialog::Admission`].
 //! Nodes talk over the gRPC service of [`network`]. [`LocalStore`] is the same contract in
 //! memory, for tests. This crate must not know SIP.
 //!
@@ -18,6 +18,7 @@ pub mod cluster_node;
 pub mod cluster_state;
 pub mod codec;
 pub mod command;
+pub mod liveness;
 pub mod local_store;
 pub mod membership;
 pub mod network;
@@ -32,6 +33,7 @@ pub mod write_queue;
 pub use cluster_node::{ClusterError, ClusterNode, Ownership};
 pub use cluster_state::{ClusterCounters, ClusterState, DialogEntry, NO_OWNER, OwnerChange};
 pub use command::{Command, CommandResult};
+pub use liveness::{Failure, Liveness};
 pub use local_store::LocalStore;
 pub use membership::{ClusterView, Member, Role};
 pub use pending::PendingReleases;

@@ -3,8 +3,11 @@
 //! is a library call into `dialogd-node`.
 //!
 //! Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM) or a good `--check-config`; 2 when the
-//! configuration (or the command line) is wrong; 1 when the node fails at run time (a port in
-//! use, an unwritable `data_dir`, …). Errors go to stderr as `dialogd: <error>`.
+//! configuration (or the command line) is wrong; 1 when the node cannot start (a port in use,
+//! an unwritable `data_dir`, …); 74 (EX_IOERR) when a write of the Raft store failed while it
+//! ran (a full disk, an I/O error); 70 (EX_SOFTWARE) when openraft's core stopped with another
+//! fatal error. After 74 or 70 the node has reported NOT_SERVING and shut down: a supervisor
+//! restarts it, and the store is opened afresh. Errors go to stderr as `dialogd: <error>`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,6 +20,10 @@ use tracing_subscriber::EnvFilter;
 const EXIT_CONFIG: u8 = 2;
 /// Exit code for a failure at run time.
 const EXIT_RUNTIME: u8 = 1;
+/// Exit code when the Raft store failed while the node ran (sysexits.h EX_IOERR).
+const EXIT_STORAGE: u8 = 74;
+/// Exit code when openraft's core stopped on another fatal error (sysexits.h EX_SOFTWARE).
+const EXIT_RAFT: u8 = 70;
 /// Log filter when `RUST_LOG` is not set.
 const DEFAULT_LOG_FILTER: &str = "info,openraft=warn";
 
@@ -96,10 +103,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("dialogd: {e}");
-            ExitCode::from(if e.is_config() {
-                EXIT_CONFIG
-            } else {
-                EXIT_RUNTIME
+            ExitCode::from(match e {
+                NodeError::Config(_) => EXIT_CONFIG,
+                NodeError::StorageFailed(_) => EXIT_STORAGE,
+                NodeError::RaftStopped(_) => EXIT_RAFT,
+                _ => EXIT_RUNTIME,
             })
         }
     }

@@ -19,7 +19,9 @@ const TO: &str = "sip:bob@example.com";
 
 #[test]
 fn a_bridge_invites_from_refers_it_to_to_and_hangs_up() {
-    let node = DialogdNode::start("").unwrap();
+    // The REFER target's domain: call-control destinations pass the relay policy.
+    let node =
+        DialogdNode::start("[proxy]\nrelay_allow = [\"127.0.0.0/8\", \"example.com\"]\n").unwrap();
     let ctl = node.dialogctl();
     let mut watch = common::Watch::start(&node, &[]);
     let from_party = Sipp::uas("uas_bridged.xml")

@@ -20,6 +20,10 @@ const TARGET: &str = "sip:carol@example.com";
 const CONFIG: &str = r#"
 [dialog]
 secret = "cluster-test-secret-0123456789"
+
+# The REFER target's domain: call-control destinations pass the relay policy.
+[proxy]
+relay_allow = ["127.0.0.0/8", "example.com"]
 "#;
 
 /// Runs `args`, requires failure, and returns stderr (which must name `code` and `field`).

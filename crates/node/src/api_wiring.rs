@@ -112,6 +112,8 @@ pub fn api_parts(
             node_tls,
             external: Some(ExternalServices { routes, names }),
             internal: Some(internal),
+            // `run` connects it to the node's health check.
+            serving: None,
         },
         owners,
         backend,

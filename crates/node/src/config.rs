@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::config_api::{ApiConfig, TriggersConfig};
 pub use crate::config_cluster::ClusterConfig;
 pub use crate::config_error::ConfigError;
+pub use crate::config_health::HealthConfig;
 pub use crate::config_limits::{DnsSection, FloodSection, LimitsConfig, ProxySection, TcpConfig};
 use crate::config_sources::{self, EnvVars, FileLayer, FlagLayer, Origin};
 pub use crate::config_validate::MIN_SECRET_LEN;
@@ -107,6 +108,8 @@ pub struct Config {
     pub dns: DnsSection,
     /// Where the proxy relays (`crate::config_limits`).
     pub proxy: ProxySection,
+    /// When the node reports itself not serving (`crate::config_health`).
+    pub health: HealthConfig,
     /// The routing and admission policy, evaluated in order (see `dialogd_proxy::policy`).
     pub rules: Vec<RuleConfig>,
 }
@@ -179,6 +182,7 @@ impl Default for Config {
             flood: FloodSection::default(),
             dns: DnsSection::default(),
             proxy: ProxySection::default(),
+            health: HealthConfig::default(),
             rules: Vec::new(),
         }
     }

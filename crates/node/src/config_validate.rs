@@ -45,6 +45,7 @@ impl Config {
         self.check_cluster()?;
         self.check_api()?;
         self.check_limits()?;
+        self.check_health()?;
         self.policy().map(|_| ())
     }
 

@@ -1,6 +1,7 @@
 //! [`NodeError`]: why the node cannot start or keep running — a bad configuration (kept
 //! apart: the binary exits with code 2 for it), a socket that cannot be bound, a file in
-//! `data_dir` that cannot be read or written, the metrics recorder.
+//! `data_dir` that cannot be read or written, the metrics recorder, and the Raft store or core
+//! failing while the node runs.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,6 +41,22 @@ pub enum NodeError {
     /// The Raft store or its data dir could not be opened.
     #[error("cluster: {0}")]
     Cluster(String),
+    /// A write of the Raft store failed while the node ran (a full disk, an I/O error): the
+    /// node stopped serving and shut down; a restart opens the store afresh.
+    #[error("raft storage failed: {0}")]
+    StorageFailed(String),
+    /// openraft's core stopped with a fatal error other than a storage error (it panicked).
+    #[error("raft stopped: {0}")]
+    RaftStopped(String),
+}
+
+impl From<dialogd_cluster::Failure> for NodeError {
+    fn from(f: dialogd_cluster::Failure) -> NodeError {
+        match f {
+            dialogd_cluster::Failure::Storage(why) => NodeError::StorageFailed(why),
+            dialogd_cluster::Failure::Raft(why) => NodeError::RaftStopped(why),
+        }
+    }
 }
 
 impl NodeError {

@@ -3,7 +3,8 @@
 //! Owns the node's [`config::Config`] (embedded defaults < TOML file < `DIALOGD_*` env <
 //! flags, validated, errors placed at `file:line`), the sockets it serves on
 //! ([`listeners::Listeners`], with the `endpoints.json` readiness file), the Prometheus
-//! endpoint ([`metrics`]), and the wiring that starts the proxy, the profile store and the
+//! endpoint ([`metrics`]), the node's health ([`health`]: SERVING or not, and why; its
+//! runtime [`health_watch`]), and the wiring that starts the proxy, the profile store and the
 //! gRPC API on those sockets. It parses no command line (the `dialogd` binary does) and holds
 //! no protocol logic.
 //!
@@ -13,7 +14,9 @@
 //!                                            └──────────── run(config, listeners, shutdown)
 //! ```
 //!
-//! Errors: [`NodeError`] (a [`ConfigError`] inside is kept apart: the binary exits 2 for it).
+//! Errors: [`NodeError`] (a [`ConfigError`] inside is kept apart: the binary exits 2 for it;
+//! a failed Raft store or core ends [`run`] with [`NodeError::StorageFailed`] or
+//! [`NodeError::RaftStopped`], for which it exits 74 or 70).
 
 pub mod api_wiring;
 pub mod backend;
@@ -23,6 +26,7 @@ pub mod config;
 pub mod config_api;
 mod config_cluster;
 mod config_error;
+mod config_health;
 mod config_limits;
 mod config_locate;
 mod config_secret;
@@ -30,6 +34,8 @@ mod config_sources;
 mod config_validate;
 pub mod error;
 pub mod keys;
+pub mod health;
+pub mod health_watch;
 pub mod listeners;
 pub mod metrics;
 pub mod node_forward;

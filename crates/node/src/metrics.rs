@@ -1,6 +1,7 @@
 //! Prometheus metrics: the process-wide recorder ([`install_recorder`]) and the HTTP endpoint
-//! that serves it ([`serve_metrics`]: `GET /metrics` in the text format, `GET /healthz` → `ok`),
-//! on a listener the caller binds, until the shutdown future completes. The exporter's own
+//! that serves it ([`serve_metrics`]: `GET /metrics` in the text format, `GET /healthz` → 200
+//! `ok` while the node serves, else 503 `not serving: <reason>` (`crate::health`)), on a
+//! listener the caller binds, until the shutdown future completes. The exporter's own
 //! HTTP listener is not used (its default features build aws-lc with cmake).
 //!
 //! Metrics the node's crates record (names are the contract with dashboards):
@@ -26,6 +27,7 @@
 //! | `dialogd_dialogs_adopted_total` | counter | | dialogs taken over from another node (or from before a restart) |
 //! | `dialogd_admission_local_total` | counter | | INVITEs admitted without quorum (`on_no_quorum = "admit_local"`) |
 //! | `dialogd_admission_overshoot_total` | counter | | of those, dialogs found over a limit when committed |
+//! | `dialogd_healthy` | gauge | | 1 while the node serves, 0 while not (`GET /healthz` says why) |
 //!
 //! `dialogd_admission_commit_seconds` is rendered as a Prometheus histogram with the fixed
 //! buckets [`ADMISSION_COMMIT_BUCKETS`] (0.1 ms to 1 s), so that quantiles can be taken over
@@ -43,6 +45,7 @@ use std::sync::{Mutex, OnceLock};
 
 use axum::Router;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -51,6 +54,7 @@ use metrics_exporter_prometheus::{
 };
 
 use crate::error::NodeError;
+use crate::health::Health;
 
 /// Content type of the Prometheus text exposition format.
 pub const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -152,6 +156,10 @@ pub fn describe() {
         "dialogd_admission_overshoot_total",
         "Locally admitted dialogs found over a profile limit once committed."
     );
+    describe_gauge!(
+        "dialogd_healthy",
+        "1 while the node serves, 0 while it does not (no leader, failed storage)."
+    );
     describe_histogram!(
         "dialogd_admission_commit_seconds",
         metrics::Unit::Seconds,
@@ -159,28 +167,42 @@ pub fn describe() {
     );
 }
 
-/// Serves `GET /metrics` and `GET /healthz` on `listener` until `shutdown` completes.
+/// What the endpoint serves: the metrics and the node's health.
+#[derive(Clone)]
+struct Served {
+    handle: PrometheusHandle,
+    health: tokio::sync::watch::Receiver<Health>,
+}
+
+/// Serves `GET /metrics` and `GET /healthz` (from `health`) on `listener` until `shutdown`
+/// completes.
 pub async fn serve_metrics(
     listener: tokio::net::TcpListener,
     handle: PrometheusHandle,
+    health: tokio::sync::watch::Receiver<Health>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = Router::new()
         .route("/metrics", get(render))
         .route("/healthz", get(healthz))
-        .with_state(handle);
+        .with_state(Served { handle, health });
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }
 
-async fn render(State(handle): State<PrometheusHandle>) -> impl IntoResponse {
-    handle.run_upkeep();
-    ([(CONTENT_TYPE, TEXT_FORMAT)], handle.render())
+async fn render(State(served): State<Served>) -> impl IntoResponse {
+    served.handle.run_upkeep();
+    ([(CONTENT_TYPE, TEXT_FORMAT)], served.handle.render())
 }
 
-async fn healthz() -> &'static str {
-    "ok"
+/// 200 `ok` while the node serves; 503 with the reason while it does not.
+async fn healthz(State(served): State<Served>) -> (StatusCode, String) {
+    let health = served.health.borrow().clone();
+    match health {
+        Health::Serving => (StatusCode::OK, "ok".to_owned()),
+        not => (StatusCode::SERVICE_UNAVAILABLE, not.to_string()),
+    }
 }
 
 #[cfg(test)]
@@ -189,6 +211,7 @@ mod tests {
     use tokio::net::{TcpListener, TcpStream};
 
     use super::*;
+    use crate::health::Reason;
 
     async fn get_raw(addr: std::net::SocketAddr, path: &str) -> String {
         let mut s = TcpStream::connect(addr).await.unwrap();
@@ -209,8 +232,9 @@ mod tests {
         });
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        let (_health_tx, health) = tokio::sync::watch::channel(Health::Serving);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(serve_metrics(listener, handle, async {
+        let server = tokio::spawn(serve_metrics(listener, handle, health, async {
             let _ = stopped.await;
         }));
 
@@ -238,6 +262,40 @@ mod tests {
 
         let missing = get_raw(addr, "/nope").await;
         assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
+
+        stop.send(()).unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(5), server)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn healthz_is_503_with_the_reason_while_not_serving_and_ok_again_after() {
+        let (_recorder, handle) = build_recorder();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (health_tx, health) = tokio::sync::watch::channel(Health::Serving);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve_metrics(listener, handle, health, async {
+            let _ = stopped.await;
+        }));
+
+        health_tx.send_replace(Health::NotServing(Reason::Leaderless {
+            after: std::time::Duration::from_secs(10),
+        }));
+        let down = get_raw(addr, "/healthz").await;
+        assert!(down.starts_with("HTTP/1.1 503"), "{down}");
+        assert!(
+            down.ends_with("\r\n\r\nnot serving: no cluster leader with a quorum for 10 s or more (health.leaderless_secs)"),
+            "{down}"
+        );
+
+        health_tx.send_replace(Health::Serving);
+        let up = get_raw(addr, "/healthz").await;
+        assert!(up.starts_with("HTTP/1.1 200"), "{up}");
+        assert!(up.ends_with("\r\n\r\nok"), "{up}");
 
         stop.send(()).unwrap();
         tokio::time::timeout(std::time::Duration::from_secs(5), server)

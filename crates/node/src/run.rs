@@ -1,6 +1,8 @@
-//! [`run`]: starts one node on bound sockets — the profile store, the SIP proxy, the gRPC API
-//! and the metrics endpoint — writes `endpoints.json` once everything serves, and stops all of
-//! it when `shutdown` completes. The binary and the integration tests both call it.
+//! [`run`]: starts one node on bound sockets — the profile store, the SIP proxy, the gRPC API,
+//! the metrics endpoint and the health check — writes `endpoints.json` once everything serves,
+//! and stops all of it when `shutdown` completes, or when the health check finds the Raft store
+//! or core failed (then it returns that failure, after the same shutdown). The binary and the
+//! integration tests both call it.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -20,7 +22,8 @@ use crate::error::NodeError;
 use crate::listeners::Listeners;
 use crate::raft_cluster_backend::RaftCluster;
 
-/// Runs the node until `shutdown` completes.
+/// Runs the node until `shutdown` completes (`Ok`) or its Raft member fails
+/// ([`NodeError::StorageFailed`], [`NodeError::RaftStopped`]).
 pub async fn run(
     config: Config,
     listeners: Listeners,
@@ -76,6 +79,11 @@ pub async fn run(
     .map_err(NodeError::Runtime)?;
 
     let stop = CancellationToken::new();
+    let health = crate::health_watch::spawn(
+        cluster_node.clone(),
+        config.health.leaderless_after(),
+        stop.child_token(),
+    );
     let parts =
         crate::api_wiring::api_parts(&config, &proxy, admission, &cluster_node, cluster_secret)?;
     let backend = parts.backend.clone();
@@ -83,7 +91,8 @@ pub async fn run(
         node: cluster_node.clone(),
     });
     let stop_triggers = parts.stop_triggers;
-    let options = parts.options;
+    let mut options = parts.options;
+    options.serving = Some(health.serving.clone());
     let adopter = proxy.clone();
     let ownership_task = tokio::spawn(async move {
         while let Some(o) = ownership.recv().await {
@@ -105,28 +114,42 @@ pub async fn run(
         }
     });
     let metrics_stop = stop.clone();
+    let metrics_health = health.health.clone();
     let metrics_task = tokio::spawn(async move {
-        if let Err(e) = crate::metrics::serve_metrics(metrics_listener, metrics, async move {
-            metrics_stop.cancelled().await
-        })
-        .await
+        if let Err(e) =
+            crate::metrics::serve_metrics(metrics_listener, metrics, metrics_health, async move {
+                metrics_stop.cancelled().await
+            })
+            .await
         {
             tracing::error!(error = %e, "metrics endpoint stopped");
         }
     });
 
-    wait_for_leader(&cluster_node).await;
-    let path = endpoints.write(&config.data_dir)?;
-    tracing::info!(
-        node_id,
-        sip = %endpoints.sip,
-        grpc = %endpoints.grpc,
-        metrics = %endpoints.metrics,
-        endpoints = %path.display(),
-        "dialogd ready"
-    );
-    shutdown.await;
-    tracing::info!("shutting down");
+    let ready = async {
+        wait_for_leader(&cluster_node).await;
+        let path = endpoints.write(&config.data_dir)?;
+        tracing::info!(
+            node_id,
+            sip = %endpoints.sip,
+            grpc = %endpoints.grpc,
+            metrics = %endpoints.metrics,
+            endpoints = %path.display(),
+            "dialogd ready"
+        );
+        shutdown.await;
+        Ok::<(), NodeError>(())
+    };
+    // A failed Raft member ends the node like a shutdown, then the failure is its result (the
+    // binary exits non-zero for a supervisor to restart it on a reopened store).
+    let failed = tokio::select! {
+        r = ready => { r?; None }
+        f = health.failed() => Some(f),
+    };
+    match &failed {
+        None => tracing::info!("shutting down"),
+        Some(f) => tracing::error!(reason = %f, "raft member failed: shutting down"),
+    }
     proxy.shutdown();
     let _ = stop_triggers.send(true);
     stop.cancel();
@@ -134,7 +157,10 @@ pub async fn run(
     ownership_task.abort();
     cluster_node.shutdown().await;
     let _ = metrics_task.await;
-    Ok(())
+    match failed {
+        None => Ok(()),
+        Some(f) => Err(f.into()),
+    }
 }
 
 /// Readiness waits (a bounded time) for the cluster to have a leader this node knows, so the

@@ -68,10 +68,17 @@ pub fn held_sdp(host: &str) -> Vec<u8> {
 pub(crate) async fn check_destination(
     ctx: &crate::context::ProxyContext,
     uri: &str,
-) -> Result<crate::routing::Target, ControlError> {
+) -> Result<Option<crate::routing::Target>, ControlError> {
     // A Refer-To may carry brackets and URI headers (`<sip:b@h?Replaces=...>`).
     let bare = uri.trim().trim_start_matches('<').trim_end_matches('>');
     let bare = bare.split_once('?').map_or(bare, |(u, _)| u);
+    // A REFER or transfer destination allowed by name is not resolved here: the endpoint
+    // resolves it when it places the call (and its INVITE meets this policy again if it
+    // comes through this proxy).
+    let host = dialogd_sip::values::Uri::parse(bare).map(|u| u.host);
+    if host.as_deref().is_some_and(|h| ctx.settings.relay.allows_name(h)) {
+        return Ok(None);
+    }
     let target = resolve(&ctx.dns, bare)
         .await
         .map_err(|e| ControlError::InvalidArgument(format!("cannot route to {uri}: {e}")))?;
@@ -80,7 +87,7 @@ pub(crate) async fn check_destination(
             "{uri} is outside [proxy] relay_allow: the proxy does not send calls there"
         )));
     }
-    Ok(target)
+    Ok(Some(target))
 }
 
 impl Proxy {
@@ -97,7 +104,14 @@ impl Proxy {
     pub async fn bridge(&self, req: BridgeRequest) -> Result<BridgeStarted, ControlError> {
         let ctx = &self.ctx;
         let hop = req.outbound_proxy.as_deref().unwrap_or(&req.from);
-        let target = check_destination(ctx, hop).await?;
+        // `to` is where `from` is REFERred: a REFER destination like any other.
+        check_destination(ctx, &req.to).await?;
+        let target = match check_destination(ctx, hop).await? {
+            Some(t) => t,
+            None => resolve(&ctx.dns, hop).await.map_err(|e| {
+                ControlError::InvalidArgument(format!("cannot route to {hop}: {e}"))
+            })?,
+        };
         let local = ctx.settings.local.host_port();
         let own_uri = format!("sip:dialogd@{local}");
         let from_tag = format!("dd{:016x}", rand::random::<u64>());

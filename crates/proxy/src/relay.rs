@@ -86,6 +86,14 @@ impl RelayPolicy {
         Ok(RelayPolicy { allowed })
     }
 
+    /// True if `host` (as written in the URI) is allowed by name, before any resolution.
+    pub fn allows_name(&self, host: &str) -> bool {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        self.allowed
+            .iter()
+            .any(|a| matches!(a, Allowed::Host(name) if name.eq_ignore_ascii_case(host)))
+    }
+
     /// True if a request for `host` (as written in the URI), resolved to `ip`, may be relayed.
     pub fn allows(&self, host: &str, ip: IpAddr) -> bool {
         let host = host.trim_start_matches('[').trim_end_matches(']');

@@ -19,6 +19,9 @@
 //!   `iptables` rules (a TCP blackhole) without touching the host;
 //! - [`tls`]: a certificate authority made in the test and the node certificates it signs, as
 //!   PEM files for the cluster's mutual TLS;
+//! - [`mountns`]: a private mount namespace for the calling thread, where a test may mount a
+//!   small tmpfs (a disk that fills up) without touching the host;
+//! - [`http_get`]: one GET of the node's metrics endpoint (`/metrics`, `/healthz`);
 //! - [`free_udp_tcp_port`], [`wait_until`]: the small pieces the above share.
 //!
 //! Must not: ship in a binary (`publish = false`, dev-dependency only), listen on anything but
@@ -31,6 +34,8 @@ mod binary;
 mod cluster;
 mod dialogctl;
 mod free_port;
+mod http;
+pub mod mountns;
 pub mod netns;
 mod node;
 mod process;
@@ -48,6 +53,7 @@ pub use binary::{binary, try_binary, workspace_root};
 pub use cluster::{DialogdCluster, MemberSpec, voters_and_leader};
 pub use dialogctl::{Dialogctl, Stats};
 pub use free_port::free_udp_tcp_port;
+pub use http::http_get;
 pub use node::{DialogdNode, Endpoints};
 pub use raw_call::RawCall;
 pub use raw_sip::RawSipPeer;

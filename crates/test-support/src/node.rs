@@ -9,7 +9,7 @@
 use std::fs::{self, File};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -20,7 +20,7 @@ use tempfile::TempDir;
 
 use crate::binary::binary;
 use crate::dialogctl::Dialogctl;
-use crate::process::{POLL, kill, tail};
+use crate::process::{POLL, kill, tail, wait_with_timeout};
 
 /// How long a node may take to write `endpoints.json`.
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
@@ -287,6 +287,13 @@ impl DialogdNode {
             Ok(mut child) => matches!(child.try_wait(), Ok(None)),
             Err(_) => false,
         }
+    }
+
+    /// Waits up to `timeout` for the process to end by itself: its exit status, or `None` if
+    /// it still runs then (it is not killed).
+    pub fn wait_exit(&self, timeout: Duration) -> Result<Option<ExitStatus>> {
+        let mut child = self.child()?;
+        wait_with_timeout(&mut child, timeout)
     }
 
     /// Panics, with the log tail, if the process has exited.

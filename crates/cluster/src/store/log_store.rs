@@ -25,6 +25,11 @@
 //! yet written always, then up to [`CACHE_BYTES`] of written ones), so openraft's apply and
 //! replication read the log's tail without decoding it from disk. Rows are encoded with
 //! [`crate::codec`].
+//!
+//! A round whose commit fails (a full disk, EIO) answers its operations with the error, which
+//! stops openraft (a storage error is fatal to it), and is recorded in the [`StoreHealth`]: so
+//! is a failed lazy sync, which nobody waits for. The writer marks each round in progress
+//! there too ([`StoreHealth::writing_for`]).
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -38,7 +43,7 @@ use openraft::{ErrorSubject, ErrorVerb, LogState, OptionalSend, RaftLogReader};
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, WriteTransaction};
 use tokio::sync::oneshot;
 
-use super::{DiskError, Fsync, LOGS, META, read_row};
+use super::{DiskError, Fsync, LOGS, META, StoreHealth, read_row};
 use crate::codec;
 use crate::raft_types::{Entry, LogId, StorageError, TypeConfig, Vote};
 
@@ -62,6 +67,7 @@ pub struct LogStore {
 struct Shared {
     db: Arc<Database>,
     fsync: Fsync,
+    health: StoreHealth,
     tail: Arc<Mutex<Tail>>,
     /// Taken on drop (the writer then drains its queue and ends).
     ops: Option<Sender<Op>>,
@@ -121,7 +127,11 @@ fn lock(m: &Mutex<Tail>) -> MutexGuard<'_, Tail> {
 }
 
 impl LogStore {
-    pub(crate) fn new(db: Arc<Database>, fsync: Fsync) -> Result<LogStore, DiskError> {
+    pub(crate) fn new(
+        db: Arc<Database>,
+        fsync: Fsync,
+        health: StoreHealth,
+    ) -> Result<LogStore, DiskError> {
         let last_purged: Option<LogId> = read_row(&db, META, LAST_PURGED)?;
         let last_on_disk = last_entry_id(&db)?;
         let tail = Arc::new(Mutex::new(Tail {
@@ -133,20 +143,27 @@ impl LogStore {
         let writer = {
             let db = db.clone();
             let tail = tail.clone();
+            let health = health.clone();
             std::thread::Builder::new()
                 .name("raft-log-writer".into())
-                .spawn(move || writer(&db, fsync, &tail, &rx))
+                .spawn(move || writer(&db, fsync, &tail, &rx, &health))
                 .map_err(|e| DiskError::Corrupt(format!("cannot start the log writer: {e}")))?
         };
         Ok(LogStore {
             shared: Arc::new(Shared {
                 db,
                 fsync,
+                health,
                 tail,
                 ops: Some(tx),
                 writer: Some(writer),
             }),
         })
+    }
+
+    /// The store's failure and write in progress (shared with the state machine).
+    pub fn health(&self) -> StoreHealth {
+        self.shared.health.clone()
     }
 
     /// Queues `op` for the writer; gives it back if the writer is gone.
@@ -440,8 +457,15 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
 /// The writer thread: takes every queued operation, carries them out in order in one
 /// transaction, commits it (fsynced under `Fsync::Always`, lazily under `Fsync::Never`), then
-/// answers them all. Ends when the queue is closed and drained.
-fn writer(db: &Database, fsync: Fsync, tail: &Mutex<Tail>, rx: &Receiver<Op>) {
+/// answers them all. Ends when the queue is closed and drained. A failed commit is recorded in
+/// `health`.
+fn writer(
+    db: &Database,
+    fsync: Fsync,
+    tail: &Mutex<Tail>,
+    rx: &Receiver<Op>,
+    health: &StoreHealth,
+) {
     let mut last_sync = Instant::now();
     // Committed without fsync since the last sync.
     let mut dirty = false;
@@ -451,8 +475,10 @@ fn writer(db: &Database, fsync: Fsync, tail: &Mutex<Tail>, rx: &Receiver<Op>) {
             Ok(op) => ops.push(op),
             Err(RecvTimeoutError::Timeout) => {
                 if dirty && last_sync.elapsed() >= LAZY_SYNC {
+                    let _writing = health.writing();
                     if let Err(e) = commit(db, Durability::Immediate, |_| Ok(())) {
                         tracing::error!(error = %e, "raft log sync failed");
+                        health.fail("raft log sync", &e);
                     }
                     last_sync = Instant::now();
                     dirty = false;
@@ -479,11 +505,15 @@ fn writer(db: &Database, fsync: Fsync, tail: &Mutex<Tail>, rx: &Receiver<Op>) {
             Durability::None
         };
         let started = Instant::now();
-        let result = commit(db, durability, |txn| carry_out(txn, &ops));
+        let result = {
+            let _writing = health.writing();
+            commit(db, durability, |txn| carry_out(txn, &ops))
+        };
         metrics::histogram!("dialogd_raft_log_write_seconds")
             .record(started.elapsed().as_secs_f64());
         if let Err(e) = &result {
             tracing::error!(error = %e, "raft log write failed");
+            health.fail("raft log write", e);
         }
         let result = result.map_err(|e| e.to_string());
         if result.is_ok() {

@@ -22,10 +22,13 @@
 //! The log's writes go through one writer thread that commits everything queued in one
 //! transaction ([`LogStore`]); snapshots are written on their own. Every commit has the
 //! [`Fsync`] policy's durability; a row that does not decode is a storage error (openraft then
-//! stops the node), never a panic.
+//! stops the node), never a panic. A write that fails is recorded in the store's
+//! [`StoreHealth`] (the first one, for good: redb refuses every later operation after an I/O
+//! error), which the node's health check reads.
 
 mod log_store;
 mod state_machine;
+mod store_health;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -35,6 +38,7 @@ use redb::{Database, Durability, ReadableDatabase, TableDefinition, WriteTransac
 
 pub use log_store::{CACHE_BYTES, LogStore};
 pub use state_machine::{SnapshotImage, StateMachineStore};
+pub use store_health::StoreHealth;
 
 use crate::raft_types::StorageError;
 
@@ -86,7 +90,8 @@ pub enum StoreError {
 }
 
 /// Opens (creating it if needed) `<dir>/raft.redb` and returns the log and the state machine,
-/// the latter restored from the persisted snapshot, if any.
+/// the latter restored from the persisted snapshot, if any. Both report failed writes to one
+/// [`StoreHealth`] ([`LogStore::health`]).
 pub fn open(dir: &Path, fsync: Fsync) -> Result<(LogStore, StateMachineStore), StoreError> {
     let path = dir.join(FILE_NAME);
     let fail = |reason: String| StoreError::Open {
@@ -97,11 +102,14 @@ pub fn open(dir: &Path, fsync: Fsync) -> Result<(LogStore, StateMachineStore), S
     let db = Database::create(&path).map_err(|e| fail(e.to_string()))?;
     create_tables(&db).map_err(|e| fail(e.to_string()))?;
     let db = Arc::new(db);
-    let sm = StateMachineStore::restore(db.clone(), fsync).map_err(|e| StoreError::Corrupt {
-        path: path.clone(),
-        reason: e.to_string(),
+    let health = StoreHealth::default();
+    let sm = StateMachineStore::restore(db.clone(), fsync, health.clone()).map_err(|e| {
+        StoreError::Corrupt {
+            path: path.clone(),
+            reason: e.to_string(),
+        }
     })?;
-    let log = LogStore::new(db, fsync).map_err(|e| StoreError::Corrupt {
+    let log = LogStore::new(db, fsync, health).map_err(|e| StoreError::Corrupt {
         path: path.clone(),
         reason: e.to_string(),
     })?;

@@ -26,7 +26,7 @@ use openraft::{
 use redb::{Database, ReadableDatabase, ReadableTable};
 use tokio::sync::{mpsc, watch};
 
-use super::{DiskError, Fsync, SNAPSHOT, write};
+use super::{DiskError, Fsync, SNAPSHOT, StoreHealth, write};
 use crate::cluster_state::{ClusterState, OwnerChange};
 use crate::command::CommandResult;
 use crate::raft_types::{
@@ -54,6 +54,8 @@ pub struct StateMachineStore {
 struct Inner {
     db: Arc<Database>,
     fsync: Fsync,
+    /// Where a failed snapshot write is recorded (shared with the log).
+    health: StoreHealth,
     state: Arc<RwLock<ClusterState>>,
     applied: Mutex<Applied>,
     owner_changes: Mutex<Option<mpsc::UnboundedSender<OwnerChange>>>,
@@ -69,7 +71,11 @@ struct Applied {
 
 impl StateMachineStore {
     /// The state machine as of the snapshot persisted in `db`, or empty.
-    pub(crate) fn restore(db: Arc<Database>, fsync: Fsync) -> Result<StateMachineStore, DiskError> {
+    pub(crate) fn restore(
+        db: Arc<Database>,
+        fsync: Fsync,
+        health: StoreHealth,
+    ) -> Result<StateMachineStore, DiskError> {
         let (state, applied) = match read_snapshot(&db)? {
             Some((meta, data)) => {
                 let image: SnapshotImage = crate::codec::decode(&data)?;
@@ -86,6 +92,7 @@ impl StateMachineStore {
             inner: Arc::new(Inner {
                 db,
                 fsync,
+                health,
                 state: Arc::new(RwLock::new(state)),
                 applied: Mutex::new(applied),
                 owner_changes: Mutex::new(None),
@@ -160,7 +167,10 @@ impl StateMachineStore {
             Ok(data)
         })
         .await
-        .map_err(fail)
+        .map_err(|e| {
+            self.inner.health.fail("raft snapshot write", &e);
+            fail(e)
+        })
     }
 }
 
