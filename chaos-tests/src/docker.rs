@@ -34,6 +34,11 @@ use dialogd_test_support::{Dialogctl, try_binary, workspace_root};
 
 use crate::backend::{ChaosCluster, Fault};
 
+/// The shared secret and API token of the chaos runs' compose cluster (on a private network
+/// of this host, torn down after the run).
+const CHAOS_SECRET: &str = "chaos-runs-secret-5f0c2a9e7b41d3c8";
+const CHAOS_TOKEN: &str = "chaos-runs-token-8e3b6d1f0a92c4e7";
+
 /// The compose project of the chaos runs.
 const PROJECT: &str = "dialogd-chaos";
 /// The image the compose file runs.
@@ -129,6 +134,9 @@ impl DockerCluster {
 
     fn compose(&self, args: &[&str]) -> Result<Output> {
         let mut cmd = Command::new("docker-compose");
+        // The compose file requires the operator's own secret and API token.
+        cmd.env("DIALOGD_SECRET", CHAOS_SECRET)
+            .env("DIALOGD_API_TOKEN", CHAOS_TOKEN);
         cmd.args(["-p", PROJECT]);
         for f in &self.files {
             cmd.arg("-f").arg(f);
@@ -254,7 +262,7 @@ impl ChaosCluster for DockerCluster {
     }
 
     fn dialogctl(&self, i: usize) -> Dialogctl {
-        Dialogctl::new(format!("http://{}:{GRPC_PORT}", member_ip(i)))
+        Dialogctl::new(format!("http://{}:{GRPC_PORT}", member_ip(i))).with_token(Some(CHAOS_TOKEN))
     }
 
     fn is_serving(&self, i: usize) -> bool {

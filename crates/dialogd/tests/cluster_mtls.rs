@@ -25,6 +25,11 @@ use tonic::Code;
 const TOKEN: &str = "mtls-test-token-0123456789";
 const SECRET: &str = "mtls-test-cluster-secret-0123456789";
 
+/// The node-to-node key the members derive from [`SECRET`] (what travels in the header).
+fn node_key() -> String {
+    dialogd_node::keys::NodeKeys::derive(b"unused-did-root", Some(SECRET.as_bytes())).cluster
+}
+
 const CONFIG: &str = r#"
 [dialog]
 secret = "mtls-test-did-secret-0123456789"
@@ -213,14 +218,14 @@ fn node_to_node_services_need_a_node_certificate_of_the_cluster_ca() {
     runtime.block_on(async {
         // A node: its certificate and the secret reach the services (which then refuse the
         // empty requests themselves).
-        let node = node_calls(&url, &options(&ca, Some(&node_cert), Some(SECRET)))
+        let node = node_calls(&url, &options(&ca, Some(&node_cert), Some(&node_key())))
             .await
             .expect("a node connects");
         assert_eq!(node.0, Code::InvalidArgument, "{node:?}");
         assert_eq!(node.2, Code::InvalidArgument, "{node:?}");
 
         // The secret alone, over TLS without a certificate: refused, naming the certificate.
-        let secret_only = node_calls(&url, &options(&ca, None, Some(SECRET)))
+        let secret_only = node_calls(&url, &options(&ca, None, Some(&node_key())))
             .await
             .expect("TLS without a client certificate connects");
         assert_eq!(
@@ -244,7 +249,7 @@ fn node_to_node_services_need_a_node_certificate_of_the_cluster_ca() {
         );
 
         // A certificate of another CA: the handshake fails, no service or layer answers.
-        let foreign = node_calls(&url, &options(&ca, Some(&foreign_cert), Some(SECRET))).await;
+        let foreign = node_calls(&url, &options(&ca, Some(&foreign_cert), Some(&node_key()))).await;
         assert!(unanswered(&foreign), "{foreign:?}");
 
         // Clear text to the TLS port: no gRPC answer at all.

@@ -76,7 +76,10 @@ pub(crate) async fn check_destination(
     // resolves it when it places the call (and its INVITE meets this policy again if it
     // comes through this proxy).
     let host = dialogd_sip::values::Uri::parse(bare).map(|u| u.host);
-    if host.as_deref().is_some_and(|h| ctx.settings.relay.allows_name(h)) {
+    if host
+        .as_deref()
+        .is_some_and(|h| ctx.settings.relay.allows_name(h))
+    {
         return Ok(None);
     }
     let target = resolve(&ctx.dns, bare)
