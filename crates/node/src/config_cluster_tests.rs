@@ -96,7 +96,7 @@ fn cluster_tls_reads_and_checks_the_files_naming_the_key() {
     let c = config(&good.cert, &good.key, &good.ca, "");
     let tls = c.cluster_tls().unwrap().expect("TLS is configured");
     assert_eq!(tls.server_name(), "dialogd-node");
-    let settings = c.cluster_settings("127.0.0.1:50051".parse().unwrap(), b"secret");
+    let settings = c.cluster_settings("127.0.0.1:50051".parse().unwrap(), "secret");
     assert_eq!(settings.advertise, "https://127.0.0.1:50051");
     assert!(load("").unwrap().cluster_tls().unwrap().is_none());
 
