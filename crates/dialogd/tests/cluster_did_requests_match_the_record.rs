@@ -97,11 +97,15 @@ fn via_node1(cluster: &DialogdCluster, call: &RawCall) -> RawCall {
     other.proxy = cluster.node(1).unwrap().sip_addr();
     other.route_set = call.route_set.iter().map(|r| r.replace(&n0, &n1)).collect();
     assert_ne!(other.route_set, call.route_set, "no Route names node 0");
-    assert!(
-        other.route_set.iter().any(|r| r.contains("did=")),
-        "{:?}",
-        other.route_set
-    );
+    // The did carries a 64-bit MAC: `did=<16 hex id>.<16 hex mac>`.
+    let did = other
+        .route_set
+        .iter()
+        .find_map(|r| dialogd_test_support::uri_param(r, "did"))
+        .unwrap_or_else(|| panic!("no did in {:?}", other.route_set));
+    let (id, mac) = did.split_once('.').unwrap();
+    assert_eq!((id.len(), mac.len()), (16, 16), "{did}");
+    assert!(mac.bytes().all(|b| b.is_ascii_hexdigit()), "{did}");
     other
 }
 
