@@ -19,8 +19,8 @@ pub enum NoQuorum {
     AdmitLocal,
 }
 
-/// One node's cluster settings.
-#[derive(Debug, Clone)]
+/// One node's cluster settings. `Debug` shows whether the secret is set, never its value.
+#[derive(Clone)]
 pub struct ClusterSettings {
     pub node_id: u64,
     /// The gRPC URL other nodes reach this one at (`http://10.0.0.1:50051`).
@@ -46,6 +46,25 @@ pub struct ClusterSettings {
     pub on_no_quorum: NoQuorum,
 }
 
+impl std::fmt::Debug for ClusterSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterSettings")
+            .field("node_id", &self.node_id)
+            .field("advertise", &self.advertise)
+            .field("data_dir", &self.data_dir)
+            .field("fsync", &self.fsync)
+            .field("join", &self.join)
+            .field("secret", &(!self.secret.is_empty()).then_some("<redacted>"))
+            .field("tls", &self.tls)
+            .field("heartbeat", &self.heartbeat)
+            .field("election_timeout", &self.election_timeout)
+            .field("write_timeout", &self.write_timeout)
+            .field("takeover_grace", &self.takeover_grace)
+            .field("on_no_quorum", &self.on_no_quorum)
+            .finish()
+    }
+}
+
 impl ClusterSettings {
     /// Defaults for node `node_id` advertised at `advertise`, data in `data_dir`.
     pub fn new(node_id: u64, advertise: String, data_dir: PathBuf) -> ClusterSettings {
@@ -63,5 +82,19 @@ impl ClusterSettings {
             takeover_grace: Duration::from_secs(5),
             on_no_quorum: NoQuorum::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let mut s = ClusterSettings::new(1, "http://127.0.0.1:1".into(), PathBuf::from("/d"));
+        s.secret = "0f1e2d3c4b5a69788796a5b4c3d2e1f0".into();
+        let text = format!("{s:?}");
+        assert!(!text.contains("0f1e2d3c"), "{text}");
+        assert!(text.contains("<redacted>"), "{text}");
     }
 }

@@ -273,7 +273,10 @@ fn k8s_ports_and_probes_are_consistent() {
         assert_eq!(p["httpGet"]["port"], "metrics", "{probe}: {p}");
     }
     let live = at(container, "/livenessProbe");
-    assert_eq!(live["tcpSocket"]["port"], "metrics", "livenessProbe: {live}");
+    assert_eq!(
+        live["tcpSocket"]["port"], "metrics",
+        "livenessProbe: {live}"
+    );
     assert!(at(sts, "/spec/template/spec/terminationGracePeriodSeconds").as_u64() >= Some(30));
 }
 
