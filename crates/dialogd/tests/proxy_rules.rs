@@ -10,15 +10,14 @@
 //! SIPp or a raw UDP peer and checks what the peers saw and what `dialogctl` reports. Every
 //! wait is bounded. Must not depend on another test's node or on the order tests run in.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow, bail, ensure};
+use anyhow::{Context, Result, bail, ensure};
 use dialogd_test_support::{
-    Dialogctl, DialogdNode, Direction, RawCall, RawSipPeer, SipMessage, Sipp, Stats, param,
-    uri_param, wait_until,
+    Dialogctl, DialogdNode, Direction, RawCall, RawSipPeer, SipMessage, Sipp, Stats, http_get,
+    param, uri_param, wait_until,
 };
 
 /// Bound on one expected SIP message.
@@ -656,34 +655,6 @@ fn message_addressed_to_the_node_itself_is_answered_404() {
     assert_eq!(last.header("CSeq").as_deref(), Some("1 MESSAGE"));
     no_dialog(&node).unwrap();
     node.assert_alive();
-}
-
-/// `GET path` over plain HTTP/1.1: status code and body.
-fn http_get(addr: SocketAddr, path: &str) -> Result<(u16, String)> {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
-    stream.set_read_timeout(Some(RECV))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| anyhow!("no end of headers in {text:?}"))?;
-    if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        bail!("chunked body not expected: {text:?}");
-    }
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| anyhow!("no status in {head:?}"))?;
-    Ok((status, body.to_string()))
 }
 
 /// The sum of every series of metric `name` in a Prometheus text exposition; `None` if absent.

@@ -1,5 +1,5 @@
 //! [`ClusterConfig`]: the `[cluster]` section — how this node joins and takes part in the
-//! Raft group (DESIGN.md §4), and the mutual TLS of its node-to-node calls (`tls_*`, read and
+//! Raft group, and the mutual TLS of its node-to-node calls (`tls_*`, read and
 //! checked at start by [`Config::cluster_tls`]). A node with no `join` (and no Raft state in
 //! `data_dir`) is a cluster of one: the embedded default.
 

@@ -36,6 +36,7 @@ mod dialogctl;
 mod free_port;
 mod http;
 pub mod mountns;
+mod namespace;
 pub mod netns;
 mod node;
 mod process;

@@ -20,28 +20,16 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
-use crate::process::run_with_timeout;
-
-/// Bound on one `mount` or `umount` command.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::namespace::{self, Kind};
 
 /// Whether this process runs as root (what [`isolate`] needs).
 #[allow(unsafe_code)]
 pub fn running_as_root() -> bool {
     // SAFETY: geteuid(2) takes no arguments, touches no memory of this process and cannot fail.
     unsafe { libc::geteuid() == 0 }
-}
-
-/// The calling thread's mount namespace, as the kernel names it (`mnt:[4026531841]`).
-fn current_namespace() -> Result<String> {
-    let link = fs::read_link("/proc/thread-self/ns/mnt")
-        .context("cannot read /proc/thread-self/ns/mnt (is /proc mounted?)")?;
-    Ok(link.to_string_lossy().into_owned())
 }
 
 /// A mount namespace made by [`isolate`].
@@ -60,37 +48,12 @@ pub struct Tmpfs {
 /// Moves the calling thread into a fresh mount namespace whose mounts are all private. See the
 /// module doc for which threads and processes end up inside.
 pub fn isolate() -> Result<MountNs> {
-    let before = current_namespace()?;
-    unshare_mounts()?;
-    let name = current_namespace()?;
-    if name == before {
-        bail!("unshare(CLONE_NEWNS) returned success but the thread is still in {before}");
-    }
-    let ns = MountNs { name };
+    let ns = MountNs {
+        name: namespace::enter_fresh(Kind::Mount)?,
+    };
     ns.run("mount", &["--make-rprivate", "/"])
         .context("cannot make the new namespace's mounts private")?;
     Ok(ns)
-}
-
-/// `unshare(CLONE_NEWNS)` for the calling thread.
-#[allow(unsafe_code)]
-fn unshare_mounts() -> Result<()> {
-    // SAFETY: unshare(2) takes a flag word and reads or writes no memory of this process; with
-    // CLONE_NEWNS (which implies CLONE_FS) it gives the calling thread its own copy of the
-    // mount table and of its root and working directory, which Rust's memory model knows
-    // nothing of (open file descriptors stay valid). Failure is reported through errno, read
-    // at once below.
-    let rc = unsafe { libc::unshare(libc::CLONE_NEWNS) };
-    if rc != 0 {
-        let error = std::io::Error::last_os_error();
-        let hint = if error.raw_os_error() == Some(libc::EPERM) {
-            " (needs root or CAP_SYS_ADMIN: run the test as root)"
-        } else {
-            ""
-        };
-        bail!("cannot create a mount namespace: unshare(CLONE_NEWNS) failed: {error}{hint}");
-    }
-    Ok(())
 }
 
 impl MountNs {
@@ -106,26 +69,7 @@ impl MountNs {
     }
 
     fn run(&self, program: &str, args: &[&str]) -> Result<()> {
-        let here = current_namespace()?;
-        if here != self.name {
-            bail!(
-                "{program} {} called from a thread in {here}, not in {}: call it from the thread \
-                 that called mountns::isolate() or one spawned after it",
-                args.join(" "),
-                self.name
-            );
-        }
-        let done = run_with_timeout(Command::new(program).args(args), COMMAND_TIMEOUT)
-            .with_context(|| format!("cannot run {program}"))?;
-        if !done.status.success() {
-            bail!(
-                "{program} {} failed ({}): {}",
-                args.join(" "),
-                done.status,
-                done.stderr.trim()
-            );
-        }
-        Ok(())
+        namespace::run_inside(Kind::Mount, &self.name, program, args)
     }
 }
 
@@ -178,7 +122,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let disk = dir.path().join("disk");
         fs::create_dir(&disk).unwrap();
-        let host = current_namespace().unwrap();
+        let host = namespace::current(Kind::Mount).unwrap();
         let inside = disk.clone();
         let written = thread::spawn(move || {
             let ns = isolate().unwrap_or_else(|e| panic!("{e:#}"));
@@ -193,7 +137,11 @@ mod tests {
             written > 0 && written <= 1 << 20,
             "{written} bytes in a 1 MiB tmpfs"
         );
-        assert_eq!(current_namespace().unwrap(), host, "the test thread stayed");
+        assert_eq!(
+            namespace::current(Kind::Mount).unwrap(),
+            host,
+            "the test thread stayed"
+        );
         assert!(
             !disk.join("fill").exists(),
             "the mount was private to the namespace"

@@ -26,23 +26,16 @@
 //! error saying which, for the test to fail with it: a test that cannot isolate itself must not
 //! pass silently.
 
-use std::fs;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-use crate::process::run_with_timeout;
-
-/// Bound on one `ip` or `iptables` command.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::namespace::{self, Kind};
 
 /// The calling thread's network namespace, as the kernel names it (`net:[4026531840]`).
 fn current_namespace() -> Result<String> {
-    let link = fs::read_link("/proc/thread-self/ns/net")
-        .context("cannot read /proc/thread-self/ns/net (is /proc mounted?)")?;
-    Ok(link.to_string_lossy().into_owned())
+    namespace::current(Kind::Net)
 }
 
 /// A network namespace made by [`isolate`]. Dropping it changes nothing: the namespace lives as
@@ -55,38 +48,12 @@ pub struct NetNs {
 /// Moves the calling thread into a fresh network namespace and brings its loopback up. See the
 /// module doc for which threads and processes end up inside.
 pub fn isolate() -> Result<NetNs> {
-    let before = current_namespace()?;
-    unshare_network()?;
-    let name = current_namespace()?;
-    if name == before {
-        bail!("unshare(CLONE_NEWNET) returned success but the thread is still in {before}");
-    }
-    let ns = NetNs { name };
+    let ns = NetNs {
+        name: namespace::enter_fresh(Kind::Net)?,
+    };
     ns.run("ip", &["link", "set", "lo", "up"])
         .context("cannot bring the loopback up in the new network namespace (needs iproute2)")?;
     Ok(ns)
-}
-
-/// `unshare(CLONE_NEWNET)` for the calling thread.
-#[allow(unsafe_code)]
-fn unshare_network() -> Result<()> {
-    // SAFETY: unshare(2) takes a flag word and reads or writes no memory of this process; with
-    // CLONE_NEWNET alone it only points the calling thread at a new network namespace, which
-    // Rust's memory model knows nothing of (file descriptors already open stay valid and keep
-    // their namespace). It is allowed in a multi-threaded process (only CLONE_NEWUSER and
-    // CLONE_NEWNS with a shared fs context are not). Failure is reported through errno, read
-    // at once below.
-    let rc = unsafe { libc::unshare(libc::CLONE_NEWNET) };
-    if rc != 0 {
-        let error = std::io::Error::last_os_error();
-        let hint = if error.raw_os_error() == Some(libc::EPERM) {
-            " (needs root or CAP_SYS_ADMIN: run the test as root)"
-        } else {
-            ""
-        };
-        bail!("cannot create a network namespace: unshare(CLONE_NEWNET) failed: {error}{hint}");
-    }
-    Ok(())
 }
 
 impl NetNs {
@@ -124,26 +91,7 @@ impl NetNs {
     }
 
     fn run(&self, program: &str, args: &[&str]) -> Result<()> {
-        let here = current_namespace()?;
-        if here != self.name {
-            bail!(
-                "{program} {} called from a thread in {here}, not in {}: call it from the thread \
-                 that called netns::isolate() or one spawned after it",
-                args.join(" "),
-                self.name
-            );
-        }
-        let done = run_with_timeout(Command::new(program).args(args), COMMAND_TIMEOUT)
-            .with_context(|| format!("cannot run {program}"))?;
-        if !done.status.success() {
-            bail!(
-                "{program} {} failed ({}): {}",
-                args.join(" "),
-                done.status,
-                done.stderr.trim()
-            );
-        }
-        Ok(())
+        namespace::run_inside(Kind::Net, &self.name, program, args)
     }
 }
 
