@@ -151,6 +151,9 @@ impl ApiTokens {
 pub struct AuthPolicy {
     tokens: ApiTokens,
     cluster_secret: Option<String>,
+    /// The cluster's mutual TLS is on: node-to-node requests need a node certificate
+    /// (`node_identity.rs`), asked before the rest of the policy.
+    node_certificates: bool,
 }
 
 impl std::fmt::Debug for AuthPolicy {
@@ -158,6 +161,7 @@ impl std::fmt::Debug for AuthPolicy {
         f.debug_struct("AuthPolicy")
             .field("tokens", &self.tokens)
             .field("cluster_secret", &self.cluster_secret.is_some())
+            .field("node_certificates", &self.node_certificates)
             .finish()
     }
 }
@@ -209,7 +213,14 @@ impl AuthPolicy {
         AuthPolicy {
             tokens: tokens.normalized(),
             cluster_secret: cluster_secret.filter(|s| !s.is_empty()),
+            node_certificates: false,
         }
+    }
+
+    /// The same policy, requiring a node certificate of node-to-node requests when `on`.
+    pub fn with_node_certificates(mut self, on: bool) -> AuthPolicy {
+        self.node_certificates = on;
+        self
     }
 
     /// Admits or refuses a request to `path` with `headers`.
@@ -324,7 +335,15 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        match self.policy.check(request.uri().path(), request.headers()) {
+        let node_refusal = match self.policy.node_certificates {
+            true => crate::node_identity::refusal(&request),
+            false => None,
+        };
+        let verdict = match node_refusal {
+            Some(status) => Err(status),
+            None => self.policy.check(request.uri().path(), request.headers()),
+        };
+        match verdict {
             Ok(admitted) => Box::pin(with_forwarded(admitted.forwarded, self.inner.call(request))),
             Err(status) => {
                 tracing::debug!(

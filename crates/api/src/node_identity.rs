@@ -1,6 +1,6 @@
-//! [`NodeIdentityLayer`]: with the cluster's mutual TLS on, a call is a node's only over a
-//! connection whose client presented a certificate the cluster CA signed. A tower layer in
-//! front of every route, deciding on each request's path, headers and connection:
+//! [`refusal`]: with the cluster's mutual TLS on, a call is a node's only over a connection
+//! whose client presented a certificate the cluster CA signed. The API's auth layer
+//! (`auth.rs`) asks it first, on each request's path, headers and connection:
 //!
 //! | request                                         | admitted when                          |
 //! |-------------------------------------------------|----------------------------------------|
@@ -13,15 +13,10 @@
 //! cluster CA did not sign), so here it is enough that there is one; tonic puts the peer's
 //! certificates in the request's extensions (`TlsConnectInfo`). The cluster secret stays a
 //! second factor: the services and `auth.rs` still check it. Refusals are UNAUTHENTICATED
-//! saying a node certificate is needed. Without cluster TLS the layer admits everything.
-
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+//! saying a node certificate is needed. Without cluster TLS nothing is asked here.
 
 use tonic::Status;
-use tonic::codegen::Service;
-use tonic::codegen::http::{Request, Response};
+use tonic::codegen::http::Request;
 use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
 
 use crate::auth::CLUSTER_SECRET_HEADER;
@@ -45,67 +40,16 @@ fn has_node_certificate<B>(request: &Request<B>) -> bool {
         .is_some_and(|certs| !certs.is_empty())
 }
 
-/// The tower layer; `required`: the cluster's mutual TLS is on.
-#[derive(Debug, Clone)]
-pub struct NodeIdentityLayer {
-    required: bool,
-}
-
-impl NodeIdentityLayer {
-    pub fn new(required: bool) -> NodeIdentityLayer {
-        NodeIdentityLayer { required }
-    }
-}
-
-impl<S> tower_layer::Layer<S> for NodeIdentityLayer {
-    type Service = NodeIdentityService<S>;
-
-    fn layer(&self, inner: S) -> NodeIdentityService<S> {
-        NodeIdentityService {
-            inner,
-            required: self.required,
-        }
-    }
-}
-
-/// The service [`NodeIdentityLayer`] wraps around the routes.
-#[derive(Debug, Clone)]
-pub struct NodeIdentityService<S> {
-    inner: S,
-    required: bool,
-}
-
-type BoxedResponse<R, E> = Pin<Box<dyn Future<Output = Result<R, E>> + Send + 'static>>;
-
-impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for NodeIdentityService<S>
-where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    S::Future: Send + 'static,
-    S::Error: Send + 'static,
-    ResBody: Default + Send + 'static,
-{
-    type Response = Response<ResBody>;
-    type Error = S::Error;
-    type Future = BoxedResponse<Response<ResBody>, S::Error>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        if !self.required || !is_node_call(&request) || has_node_certificate(&request) {
-            return Box::pin(self.inner.call(request));
-        }
-        let status = Status::unauthenticated(
+/// The refusal of a node-to-node request over a connection without a node certificate, if
+/// this is one. Asked by `auth.rs`'s layer, before the policy, when the cluster's mutual TLS
+/// is on.
+pub(crate) fn refusal<B>(request: &Request<B>) -> Option<Status> {
+    (is_node_call(request) && !has_node_certificate(request)).then(|| {
+        Status::unauthenticated(
             "node-to-node call without a node certificate: present a certificate signed by \
              the cluster CA (cluster.tls_ca)",
-        );
-        tracing::debug!(
-            path = request.uri().path(),
-            "grpc: node-to-node call refused, no node certificate"
-        );
-        Box::pin(std::future::ready(Ok(status.into_http())))
-    }
+        )
+    })
 }
 
 #[cfg(test)]

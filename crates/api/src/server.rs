@@ -4,8 +4,8 @@
 //! v1alpha, so `grpcurl` works without protos), plus the services the caller brings (the node's
 //! public `Triggers` and `NodeForward`, its internal Raft service), all on one listener the
 //! caller binds, optionally over TLS (`server_tls.rs`: the API's certificate, the cluster's
-//! mutual TLS), behind the node-identity layer (`node_identity.rs`: node-to-node calls need a
-//! node certificate when the cluster's TLS is on) and the auth layer (`auth.rs`). Must not bind
+//! mutual TLS), behind the auth layer (`auth.rs`, which first asks `node_identity.rs`:
+//! node-to-node calls need a node certificate when the cluster's TLS is on). Must not bind
 //! sockets or read config itself: the node (or a test) passes the listener and the shutdown
 //! signal. At shutdown the `Events` streams end first, so open watchers do not hold it up.
 
@@ -26,7 +26,6 @@ use crate::cluster_service::ClusterService;
 use crate::error::Error;
 use crate::events_backend::EventsBackend;
 use crate::events_service::EventsService;
-use crate::node_identity::NodeIdentityLayer;
 use crate::pb;
 use crate::pb::cluster_server::ClusterServer;
 use crate::pb::dialogs_server::DialogsServer;
@@ -53,7 +52,6 @@ pub async fn serve(
 ) -> Result<(), Error> {
     let local = listener.local_addr().ok();
     let tls = crate::server_tls::server_config(options.tls.as_ref(), options.node_tls.as_ref())?;
-    let node_identity = NodeIdentityLayer::new(options.node_tls.is_some());
     let (stop_tx, stop_watchers) = tokio::sync::watch::channel(false);
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
@@ -108,7 +106,8 @@ pub async fn serve(
         control: options.token.clone(),
         admin: options.admin_token.clone(),
     };
-    let policy = AuthPolicy::with_tokens(tokens, options.cluster_secret.clone());
+    let policy = AuthPolicy::with_tokens(tokens, options.cluster_secret.clone())
+        .with_node_certificates(options.node_tls.is_some());
     tracing::info!(
         addr = ?local,
         services = ?[
@@ -142,7 +141,6 @@ pub async fn serve(
         let _ = stop_tx.send(true);
     };
     let router = tonic::transport::Server::builder()
-        .layer(node_identity)
         .layer(AuthLayer::new(policy))
         .add_routes(routes);
     match tls {
