@@ -93,8 +93,7 @@ impl Config {
                 }
             }
         }
-        let open = tokens.iter().all(|(_, t)| t.is_empty());
-        if open && !self.grpc_listen.ip().is_loopback() && !a.allow_unauthenticated {
+        if self.api_is_open() && !self.grpc_listen.ip().is_loopback() && !a.allow_unauthenticated {
             return Err(ConfigError::invalid(
                 "api.token",
                 format!(
@@ -129,6 +128,12 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// No API token of any role is set: every caller may use the API.
+    pub fn api_is_open(&self) -> bool {
+        let a = &self.api;
+        a.token.is_empty() && a.read_token.is_empty() && a.admin_token.is_empty()
     }
 
     /// The API's control token, if one is set.

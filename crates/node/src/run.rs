@@ -36,11 +36,7 @@ pub async fn run(
     let secret = keys.did;
     let settings = proxy_settings(&config, endpoints.sip)?;
     let node_id = config.node_id;
-    if config.api_token().is_none()
-        && config.api.read_token.is_empty()
-        && config.api.admin_token.is_empty()
-        && !endpoints.grpc.ip().is_loopback()
-    {
+    if config.api_is_open() && !endpoints.grpc.ip().is_loopback() {
         tracing::warn!(grpc = %endpoints.grpc,
             "the gRPC API is open to whoever reaches it (api.allow_unauthenticated = true)");
     }
