@@ -186,6 +186,42 @@ impl Admission for RaftStore {
         })
     }
 
+    fn claim(
+        &self,
+        did: DialogId,
+        from: u64,
+        node: u64,
+    ) -> BoxFuture<'_, Result<Option<DialogRecord>, AdmitError>> {
+        Box::pin(async move {
+            // The same command the leader's reassigner writes: it moves the dialog only if
+            // `from` still owns it, so two members claiming at once cannot both win.
+            let moved = match self
+                .node
+                .write(Command::Reassign {
+                    moves: vec![(did, from, node)],
+                })
+                .await
+            {
+                Ok(CommandResult::Moved(n)) => n,
+                Ok(other) => return Err(unexpected(&other)),
+                Err(e) => return Err(unavailable(e)),
+            };
+            // The answer may come before this node applied the entry: read the state once it has.
+            let wait = self.node.settings().write_timeout;
+            let _ = tokio::time::timeout(wait, self.node.catch_up()).await;
+            let state = self.node.state();
+            let s = state.read().unwrap_or_else(|e| e.into_inner());
+            let Some(entry) = s.dialog(did) else {
+                return Ok(None);
+            };
+            let mut record = entry.record.clone();
+            if let Some(r) = record.as_mut() {
+                r.owner = if moved == 1 { node } else { entry.owner };
+            }
+            Ok(record)
+        })
+    }
+
     fn admit(&self, req: AdmitRequest) -> BoxFuture<'_, Result<(), AdmitError>> {
         Box::pin(async move {
             let did = req.did;

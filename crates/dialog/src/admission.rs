@@ -73,6 +73,25 @@ pub trait Admission: Send + Sync + 'static {
         let _ = did;
         Box::pin(async { None })
     }
+    /// Makes `node` the dialog's owner if `from` still owns it: a member that received a
+    /// request of the dialog and could not have it judged by `from` (dead, cut off, or not
+    /// driving it) takes it over at once instead of after the takeover grace. Answers the
+    /// record as the cluster holds it afterwards — owned by `node` when the claim took, by
+    /// whoever moved it first otherwise — or `None` when the dialog is gone. A store without
+    /// owners cannot move dialogs: `Unavailable`.
+    fn claim(
+        &self,
+        did: DialogId,
+        from: u64,
+        node: u64,
+    ) -> BoxFuture<'_, Result<Option<DialogRecord>, AdmitError>> {
+        let _ = (did, from, node);
+        Box::pin(async {
+            Err(AdmitError::Unavailable(
+                "dialogs have no owners here".into(),
+            ))
+        })
+    }
     /// Removes the dialog from every profile. Releasing an unknown dialog is not an error
     /// (it makes release idempotent).
     fn release(&self, did: DialogId, cause: EndCause) -> BoxFuture<'_, Result<(), AdmitError>>;

@@ -41,6 +41,10 @@ struct Args {
     /// SIP listen address, UDP and TCP (e.g. 127.0.0.1:5060).
     #[arg(long, value_name = "ADDR")]
     sip_listen: Option<String>,
+    /// host[:port] written in Record-Route instead of this node's address: a name every
+    /// member answers to (e.g. sip.example.net), so in-dialog requests survive a node.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    sip_record_route: Option<String>,
     /// gRPC API listen address (e.g. 127.0.0.1:50051).
     #[arg(long, value_name = "ADDR")]
     grpc_listen: Option<String>,
@@ -76,6 +80,7 @@ impl Args {
         Overrides {
             config: self.config.clone(),
             sip_listen: self.sip_listen.clone(),
+            sip_record_route: self.sip_record_route.clone(),
             grpc_listen: self.grpc_listen.clone(),
             metrics_listen: self.metrics_listen.clone(),
             data_dir: self.data_dir.clone(),

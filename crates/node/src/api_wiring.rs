@@ -22,6 +22,7 @@ use tonic::service::Routes;
 use crate::backend::NodeBackend;
 use crate::config::{Config, ConfigError};
 use crate::node_forward::NodeForwardService;
+use crate::owner_link::ClusterOwnerLink;
 use crate::owners::Owners;
 use crate::trigger_sink::{ClusterTriggers, TriggerSinkHandle};
 
@@ -82,7 +83,12 @@ pub fn api_parts(
     proxy.set_trigger_sink(Arc::new(TriggerSinkHandle(sink)));
     let (stop_triggers, stopped) = watch::channel(false);
     let triggers = TriggersService::new(hub.clone(), stopped).into_server();
-    let forward = NodeForwardService { hub }.into_server();
+    let forward = NodeForwardService {
+        hub,
+        proxy: proxy.clone(),
+    }
+    .into_server();
+    proxy.set_owner_link(Arc::new(ClusterOwnerLink::new(owners.clone())));
     let backend = Arc::new(NodeBackend {
         node_id: config.node_id,
         proxy: proxy.clone(),

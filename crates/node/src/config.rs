@@ -81,6 +81,13 @@ pub struct Config {
     /// Required when `sip_listen` is a wildcard address (0.0.0.0 or ::).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sip_advertise: Option<String>,
+    /// `host[:port]` written in Record-Route instead of this node's own address: a name that
+    /// resolves to every member (DNS A/SRV records, a Kubernetes Service, an anycast
+    /// address), the same on every node, so endpoints' in-dialog requests reach a live member
+    /// after the node that set the call up died. Via keeps the node's own address. Unset:
+    /// Record-Route names this node (`sip_advertise`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sip_record_route: Option<String>,
     /// gRPC (API) listen address.
     pub grpc_listen: SocketAddr,
     /// Prometheus `/metrics` and `/healthz` listen address.
@@ -169,6 +176,7 @@ impl Default for Config {
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             sip_listen: addr(DEFAULT_SIP_LISTEN, 5060),
             sip_advertise: None,
+            sip_record_route: None,
             grpc_listen: addr(DEFAULT_GRPC_LISTEN, 50051),
             metrics_listen: addr(DEFAULT_METRICS_LISTEN, 9090),
             worker_threads: DEFAULT_WORKER_THREADS,
@@ -225,6 +233,8 @@ pub struct Overrides {
     pub config: Option<PathBuf>,
     /// `--sip-listen`.
     pub sip_listen: Option<String>,
+    /// `--sip-record-route`.
+    pub sip_record_route: Option<String>,
     /// `--grpc-listen`.
     pub grpc_listen: Option<String>,
     /// `--metrics-listen`.

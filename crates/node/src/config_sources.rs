@@ -28,6 +28,7 @@ pub const ENV_SKIPPED: &[&str] = &["DIALOGD_CONFIG", "DIALOGD_LOG_FORMAT"];
 const STRING_KEYS: &[&str] = &[
     "data_dir",
     "sip_advertise",
+    "sip_record_route",
     "dialog.limit_reject_reason",
     "dialog.secret",
     "dialog.match_mode",
@@ -218,6 +219,7 @@ impl FlagLayer {
         let mut values: Vec<(&'static str, Value)> = Vec::new();
         let strings = [
             ("sip_listen", &o.sip_listen),
+            ("sip_record_route", &o.sip_record_route),
             ("grpc_listen", &o.grpc_listen),
             ("metrics_listen", &o.metrics_listen),
         ];

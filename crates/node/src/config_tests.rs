@@ -229,6 +229,11 @@ fn broken_files_fail_with_file_line_and_reason() {
             "sip_advertise: \"a b\" is not host[:port]",
         ),
         (
+            "node_id = 1\nsip_record_route = \"sip.example.net:0\"\n",
+            2,
+            "sip_record_route: \"sip.example.net:0\" is not host[:port]",
+        ),
+        (
             "grpc_listen = \"127.0.0.1:7000\"\nmetrics_listen = \"127.0.0.1:7000\"\n",
             2,
             "metrics_listen: 127.0.0.1:7000 is also grpc_listen",
@@ -475,6 +480,7 @@ fn example_config_in_deploy_is_valid_and_complete() {
         "data_dir",
         "sip_listen",
         "sip_advertise",
+        "sip_record_route",
         "grpc_listen",
         "metrics_listen",
         "worker_threads",
@@ -563,4 +569,34 @@ fn join_flag_overrides_the_file_and_keeps_the_other_cluster_keys() {
     assert_eq!(s.advertise, "http://127.0.0.1:50051");
     assert_eq!(s.takeover_grace, std::time::Duration::from_secs(9));
     assert_eq!(s.data_dir, config.data_dir.join("raft"));
+}
+
+#[test]
+fn sip_record_route_comes_from_file_env_or_flag() {
+    let (_, c, _d) = load_text(
+        "sip_record_route = \"sip.example.net\"\n",
+        &[],
+        Overrides::default(),
+    );
+    assert_eq!(
+        c.unwrap().sip_record_route.as_deref(),
+        Some("sip.example.net")
+    );
+    let env = [("DIALOGD_SIP_RECORD_ROUTE", "10.0.0.10:5080")];
+    let (_, c, _d) = load_text("", &env, Overrides::default());
+    assert_eq!(
+        c.unwrap().sip_record_route.as_deref(),
+        Some("10.0.0.10:5080")
+    );
+    let flags = Overrides {
+        sip_record_route: Some("sip.example.org:5062".into()),
+        ..Overrides::default()
+    };
+    let (_, c, _d) = load_text("sip_record_route = \"sip.example.net\"\n", &env, flags);
+    assert_eq!(
+        c.unwrap().sip_record_route.as_deref(),
+        Some("sip.example.org:5062")
+    );
+    let (_, c, _d) = load_text("", &[], Overrides::default());
+    assert_eq!(c.unwrap().sip_record_route, None);
 }

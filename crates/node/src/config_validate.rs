@@ -78,12 +78,17 @@ impl Config {
                 ));
             }
         }
+        if let Some(a) = &self.sip_record_route
+            && !is_host_port(a)
+        {
+            return Err(ConfigError::invalid(
+                "sip_record_route",
+                format!("{a:?} is not host[:port] (e.g. \"sip.example.com\", \"192.0.2.10:5060\")"),
+            ));
+        }
         match &self.sip_advertise {
             Some(a) => {
-                let ok = !a.contains(char::is_whitespace)
-                    && split_host_port(a)
-                        .is_some_and(|(host, port)| !host.is_empty() && port != Some(0));
-                if !ok {
+                if !is_host_port(a) {
                     return Err(ConfigError::invalid(
                         "sip_advertise",
                         format!(
@@ -189,4 +194,10 @@ fn header_line(line: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// `host[:port]` with a host and a port other than 0, no white space.
+fn is_host_port(a: &str) -> bool {
+    !a.contains(char::is_whitespace)
+        && split_host_port(a).is_some_and(|(host, port)| !host.is_empty() && port != Some(0))
 }

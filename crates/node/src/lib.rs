@@ -39,6 +39,7 @@ pub mod keys;
 pub mod listeners;
 pub mod metrics;
 pub mod node_forward;
+pub mod owner_link;
 pub mod owners;
 pub mod raft_cluster_backend;
 pub mod record_view;

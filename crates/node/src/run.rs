@@ -192,6 +192,10 @@ fn proxy_settings(
             host,
             port,
             aliases: vec![bound_sip],
+            record_route: config.sip_record_route.as_deref().and_then(|a| {
+                dialogd_sip::values::split_host_port(a)
+                    .map(|(h, p)| (h.to_owned(), p.unwrap_or(5060)))
+            }),
         },
         timers: TimerConfig {
             t1: config.sip.t1(),

@@ -14,6 +14,7 @@ use crate::dns::{DnsConfig, Resolver};
 use crate::events::EventBus;
 use crate::flood::{FloodConfig, SharedFloodGuard};
 use crate::limits::{Limits, Load};
+use crate::owner_link::OwnerLink;
 use crate::policy::Policy;
 use crate::registry::Registry;
 use crate::relay::RelayPolicy;
@@ -81,6 +82,12 @@ pub struct ProxyContext {
     /// once by the node ([`crate::proxy::Proxy::set_trigger_sink`]). Unset: no notification,
     /// and `on_timeout` expires the dialog at once.
     pub trigger_sink: OnceLock<Arc<dyn TriggerSink>>,
+    /// How this node asks other members' dialog actors about requests it received for their
+    /// dialogs ([`crate::owner_link`]); set once by the node. Unset: owners are unreachable.
+    pub owner_link: OnceLock<Arc<dyn OwnerLink>>,
+    /// Held while a dialog is adopted, so the takeover watcher and a claim never start two
+    /// actors for one dialog ([`crate::adoption`]).
+    pub adoptions: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for ProxyContext {

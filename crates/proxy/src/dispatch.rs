@@ -239,12 +239,14 @@ async fn ack(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
         return; // RFC 3261 §16.3: not forwarded, and an ACK is never answered
     }
     let own = own_routes(&msg, &ctx.settings.local);
-    match in_dialog::check(ctx, &msg, &own).await {
+    let rewrite_cseq = match in_dialog::check(ctx, &msg, &own).await {
         // Neither a dialog of ours nor our Route: not relayed (ACKs are never answered).
-        Ok(a) if a.dialog.is_none() && own.elements.is_empty() => return,
-        Ok(_) => {}
+        Ok(a) if !a.by_dialog() && own.elements.is_empty() => return,
+        // The ACK of a request whose CSeq the dialog mapped carries the same number
+        // (crate::in_dialog::rewrite_cseq, CseqMap).
+        Ok(a) => a.rewrite_cseq,
         Err(_) => return, // ACKs are never answered
-    }
+    };
     let Some(uri) = crate::routing::next_hop_uri(&msg, &own) else {
         return;
     };
@@ -263,7 +265,10 @@ async fn ack(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
         record_route: None,
         source: Some(inbound.source),
     };
-    let bytes = forward_request(&msg, &ctx.settings.local, &edits);
+    let mut bytes = forward_request(&msg, &ctx.settings.local, &edits);
+    if let Some(cseq) = rewrite_cseq {
+        bytes = in_dialog::rewrite_cseq(bytes, cseq);
+    }
     let _ = ctx
         .transports
         .send(target.transport, target.addr, bytes)

@@ -77,7 +77,7 @@ pub fn record_route_values(
             TransportKind::Udp => "",
             TransportKind::Tcp => ";transport=tcp",
         };
-        format!("<sip:{};lr;did={did}{tp}>", local.host_port())
+        format!("<sip:{};lr;did={did}{tp}>", local.record_route_host_port())
     };
     if inbound == outbound {
         vec![rr(inbound)]

@@ -4,6 +4,10 @@
 //!
 //! A forged request — a `did` whose MAC is wrong, or tags that do not belong to the dialog
 //! the `did` names — is rejected and never reaches the dialog's peers.
+//!
+//! A request for a dialog another member drives (a shared Record-Route sends endpoints to any
+//! member) is judged by that member's actor, or, when it cannot answer, by an actor of this
+//! node after it claims the dialog ([`elsewhere`]).
 
 use std::sync::Arc;
 
@@ -12,7 +16,8 @@ use dialogd_sip::{HeaderName, SipMessage};
 use crate::context::{MatchMode, ProxyContext};
 use crate::dialog_actor::{DialogAnswer, DialogMsg};
 use crate::forward::{RequestEdits, forward_request, new_branch};
-use crate::proxied::{Plan, PlanSender};
+use crate::owner_link::OwnerAnswer;
+use crate::proxied::{MediaNote, Plan, PlanSender};
 use crate::registry::DialogHandle;
 use crate::routing::{OwnRoutes, next_hop_uri, own_routes, resolve};
 use crate::transport::Inbound;
@@ -20,20 +25,35 @@ use crate::transport::Inbound;
 /// A request the dialog accepted (or no dialog tracks it).
 #[derive(Debug)]
 pub struct Accepted {
+    /// The dialog's actor on this node, when it runs here.
     pub dialog: Option<DialogHandle>,
+    /// The member whose actor judged it, when the dialog runs there ([`crate::owner_link`]).
+    pub owner: Option<(u64, dialogd_dialog::DialogId)>,
     /// CSeq number to write when forwarding, if the dialog maps it.
     pub rewrite_cseq: Option<u32>,
     /// The leg that sent it (when a dialog accepted it).
     pub from: Option<dialogd_dialog::Leg>,
-    /// A valid `did` of ours whose dialog this node does not drive (another node owns it,
-    /// or this node has not adopted it yet), the request matching the dialog's replicated
-    /// record: it is proxied, and a BYE releases the dialog in the cluster.
-    pub orphan: Option<dialogd_dialog::DialogId>,
+}
+
+impl Accepted {
+    /// Whether a dialog of the cluster accepted the request (here or at its owner).
+    pub fn by_dialog(&self) -> bool {
+        self.dialog.is_some() || self.owner.is_some()
+    }
+
+    fn untracked() -> Accepted {
+        Accepted {
+            dialog: None,
+            owner: None,
+            rewrite_cseq: None,
+            from: None,
+        }
+    }
 }
 
 /// Finds the dialog of `msg` and asks it. `Err` carries the rejection to send.
 pub async fn check(
-    ctx: &ProxyContext,
+    ctx: &Arc<ProxyContext>,
     msg: &SipMessage,
     own: &OwnRoutes,
 ) -> Result<Accepted, (u16, String)> {
@@ -61,62 +81,127 @@ pub async fn check(
         None => ctx.registry.by_call_id(msg.call_id()),
     };
     for handle in candidates {
-        let answer = ractor::call!(
-            handle.actor,
-            DialogMsg::Request,
-            Box::new(msg.clone()),
-            by_did.is_some()
-        );
-        match answer {
-            Ok(DialogAnswer::Forward { rewrite_cseq, from }) => {
-                return Ok(Accepted {
-                    dialog: Some(handle),
-                    rewrite_cseq,
-                    from: Some(from),
-                    orphan: None,
-                });
-            }
-            Ok(DialogAnswer::Answer { code, reason }) => return Err((code, reason)),
-            Ok(DialogAnswer::Reject { code, reason }) => {
-                metrics::counter!("dialogd_forged_requests_total", "reason" => "dialog")
-                    .increment(1);
-                return Err((code, reason));
-            }
-            Ok(DialogAnswer::NotThisDialog) | Err(_) => {}
+        if let Some(accepted) = ask_actor(msg, handle, by_did.is_some()).await? {
+            return Ok(accepted);
         }
     }
-    let Some(did) = by_did else {
-        return Ok(Accepted {
-            dialog: None,
-            rewrite_cseq: None,
-            from: None,
-            orphan: None,
-        });
-    };
-    let from = check_record(ctx, msg, did).await?;
-    Ok(Accepted {
-        dialog: None,
-        rewrite_cseq: None,
-        from: Some(from),
-        orphan: Some(did),
-    })
+    match by_did {
+        Some(did) => elsewhere(ctx, msg, did).await,
+        None => Ok(Accepted::untracked()),
+    }
 }
 
-/// A valid `did` of a dialog no actor here drives: the request must carry that dialog's
+/// Asks a local actor; `Ok(None)` when the request is not of its dialog.
+async fn ask_actor(
+    msg: &SipMessage,
+    handle: DialogHandle,
+    by_did: bool,
+) -> Result<Option<Accepted>, (u16, String)> {
+    let answer = ractor::call!(
+        handle.actor,
+        DialogMsg::Request,
+        Box::new(msg.clone()),
+        by_did
+    );
+    match answer {
+        Ok(answer) => verdict(answer, Some(handle), None),
+        Err(_) => Ok(None),
+    }
+}
+
+/// A dialog's answer as the message path uses it.
+fn verdict(
+    answer: DialogAnswer,
+    dialog: Option<DialogHandle>,
+    owner: Option<(u64, dialogd_dialog::DialogId)>,
+) -> Result<Option<Accepted>, (u16, String)> {
+    match answer {
+        DialogAnswer::Forward { rewrite_cseq, from } => Ok(Some(Accepted {
+            dialog,
+            owner,
+            rewrite_cseq,
+            from: Some(from),
+        })),
+        DialogAnswer::Answer { code, reason } => Err((code, reason)),
+        DialogAnswer::Reject { code, reason } => {
+            metrics::counter!("dialogd_forged_requests_total", "reason" => "dialog").increment(1);
+            Err((code, reason))
+        }
+        DialogAnswer::NotThisDialog => Ok(None),
+    }
+}
+
+fn no_dialog() -> (u16, String) {
+    (481, "Call/Transaction Does Not Exist".to_owned())
+}
+
+/// A valid `did` of a dialog no actor here drives. The request must first carry that dialog's
 /// Call-ID, tags and a current CSeq as the cluster's record holds them
-/// ([`dialogd_dialog::DialogRecord::match_request`]); a dialog the cluster does not know
-/// (ended) or a mismatch is 481 and changes nothing. Knowing a did, which every party of a
-/// call sees in its Record-Route, is not enough to act on that dialog.
-async fn check_record(
-    ctx: &ProxyContext,
+/// ([`dialogd_dialog::DialogRecord::match_request`]): knowing a did, which every party of a
+/// call sees in its Record-Route, is not enough to act on a dialog, and a forged request
+/// costs no member anything but this lookup. Then the dialog's actor judges it:
+///
+/// | the record's owner | what happens |
+/// |---|---|
+/// | another member that answers | its actor judges ([`crate::owner_link`]); this node proxies |
+/// | another member that does not answer or drives no actor | this node claims the dialog ([`dialogd_dialog::Admission::claim`]), adopts it and judges it here |
+/// | this node (restarted, not adopted yet) | adopted now, judged here |
+///
+/// A dialog the cluster does not hold (ended) or a mismatch is 481 and changes nothing.
+async fn elsewhere(
+    ctx: &Arc<ProxyContext>,
     msg: &SipMessage,
     did: dialogd_dialog::DialogId,
-) -> Result<dialogd_dialog::Leg, (u16, String)> {
-    let no_dialog = || (481, "Call/Transaction Does Not Exist".to_owned());
-    let Some(record) = ctx.admission.record(did).await else {
+) -> Result<Accepted, (u16, String)> {
+    let Some(mut record) = ctx.admission.record(did).await else {
         tracing::debug!(%did, call_id = msg.call_id(), "request for a dialog the cluster does not hold");
         return Err(no_dialog());
     };
+    matches_record(&record, msg, did)?;
+    let me = u64::from(ctx.settings.node_id);
+    // Two rounds at most: a claim that another member won names the winner, asked once.
+    for _ in 0..2 {
+        if record.owner == me {
+            break;
+        }
+        let owner = record.owner;
+        match ask_owner(ctx, owner, did, msg).await {
+            Some(OwnerAnswer::Judged(answer)) => {
+                return verdict(answer, None, Some((owner, did)))?.ok_or_else(no_dialog);
+            }
+            Some(OwnerAnswer::NotDriving) | None => {}
+        }
+        record = match ctx.admission.claim(did, owner, me).await {
+            Ok(Some(r)) => r,
+            Ok(None) => return Err(no_dialog()),
+            Err(e) => {
+                // No quorum to move it: the endpoint retransmits, or retries after this.
+                tracing::warn!(%did, error = %e, "cannot take over the dialog of an unreachable owner");
+                return Err((503, "Service Unavailable".to_owned()));
+            }
+        };
+        if record.owner == me {
+            tracing::info!(%did, from = owner, call_id = msg.call_id(),
+                "owner did not answer for a request of its dialog: taken over");
+            metrics::counter!("dialogd_dialogs_claimed_total").increment(1);
+        }
+    }
+    if record.owner != me {
+        return Err((503, "Service Unavailable".to_owned()));
+    }
+    crate::adoption::adopt(ctx, did, Some(&record)).await;
+    let Some(handle) = ctx.registry.get(did) else {
+        return Err(no_dialog());
+    };
+    ask_actor(msg, handle, true).await?.ok_or_else(no_dialog)
+}
+
+/// The record pre-check of [`elsewhere`]: 481 (and counted as forged) on a mismatch.
+fn matches_record(
+    record: &dialogd_dialog::DialogRecord,
+    msg: &SipMessage,
+    did: dialogd_dialog::DialogId,
+) -> Result<dialogd_dialog::Leg, (u16, String)> {
     let (from_tag, to_tag) = (msg.from_tag(), msg.to_tag());
     let ids = dialogd_dialog::RequestIds {
         call_id: msg.call_id(),
@@ -130,6 +215,26 @@ async fn check_record(
         metrics::counter!("dialogd_forged_requests_total", "reason" => "record").increment(1);
         no_dialog()
     })
+}
+
+/// The owner's answer, or `None` when it cannot be asked.
+async fn ask_owner(
+    ctx: &ProxyContext,
+    owner: u64,
+    did: dialogd_dialog::DialogId,
+    msg: &SipMessage,
+) -> Option<OwnerAnswer> {
+    let link = ctx.owner_link.get()?;
+    let started = std::time::Instant::now();
+    let r = link.judge(owner, did, msg.bytes().clone()).await;
+    metrics::histogram!("dialogd_owner_judge_seconds").record(started.elapsed().as_secs_f64());
+    match r {
+        Ok(answer) => Some(answer),
+        Err(e) => {
+            tracing::info!(%did, error = %e, "owner of the dialog cannot be asked");
+            None
+        }
+    }
 }
 
 /// Handles an in-dialog request other than ACK; its server transaction already exists.
@@ -152,7 +257,7 @@ pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, 
     };
     // Neither a dialog of ours nor our Route: nothing entitles it to be relayed (an open
     // relay for in-dialog requests otherwise; Kamailio's loose_route/is_known_dlg say the same).
-    if own.elements.is_empty() && accepted.dialog.is_none() {
+    if own.elements.is_empty() && !accepted.by_dialog() {
         metrics::counter!("dialogd_forged_requests_total", "reason" => "no_dialog").increment(1);
         plan.send(crate::dispatch::local_reply(
             481,
@@ -180,18 +285,18 @@ pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, 
     if let Some(cseq) = accepted.rewrite_cseq {
         bytes = rewrite_cseq(bytes, cseq);
     }
-    if let (Some(did), Some(from)) = (accepted.orphan, accepted.from)
-        && msg.method() == Some(&dialogd_sip::Method::Bye)
-    {
-        release_orphan(ctx, did, from);
-    }
     // The answer to a re-INVITE or UPDATE carries the other leg's SDP: its dialog notes it.
     let offers = matches!(
         msg.method(),
         Some(dialogd_sip::Method::Invite | dialogd_sip::Method::Update)
     );
-    let media = match (accepted.dialog, accepted.from) {
-        (Some(h), Some(from)) if offers => Some((h, from.other())),
+    let media = match (accepted.dialog, accepted.owner, accepted.from) {
+        (Some(h), _, Some(from)) if offers => Some(MediaNote::Local(h, from.other())),
+        (None, Some((owner, did)), Some(from)) if offers => Some(MediaNote::Remote {
+            owner,
+            did,
+            leg: from.other(),
+        }),
         _ => None,
     };
     plan.send(Plan::Forward {
@@ -199,34 +304,6 @@ pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, 
         target,
         dialog: None,
         media,
-    });
-}
-
-/// A BYE, matching the replicated record, for one of our dialogs that this node does not
-/// drive: the endpoint followed the Record-Route of a node that lost the dialog (restarted,
-/// or taken over), reached this node while it starts, or sent it here on purpose. This node
-/// acts for the owner: the BYE is proxied and the dialog released in the cluster; the owner
-/// applies the release, sees the dialog gone and ends its actor (events, triggers, no BYE
-/// of its own, no second release), so nothing keeps counting or times out later.
-fn release_orphan(
-    ctx: &Arc<ProxyContext>,
-    did: dialogd_dialog::DialogId,
-    from: dialogd_dialog::Leg,
-) {
-    let cause = match from {
-        dialogd_dialog::Leg::Caller => dialogd_dialog::EndCause::ByeCaller,
-        dialogd_dialog::Leg::Callee => dialogd_dialog::EndCause::ByeCallee,
-    };
-    let ctx = ctx.clone();
-    tokio::spawn(async move {
-        match ctx.admission.release(did, cause).await {
-            Ok(()) => {
-                tracing::info!(%did, "BYE for a dialog another node drives: released");
-                metrics::counter!("dialogd_dialogs_ended_total", "cause" => "bye_elsewhere")
-                    .increment(1);
-            }
-            Err(e) => tracing::debug!(%did, error = %e, "BYE for an unknown dialog"),
-        }
     });
 }
 

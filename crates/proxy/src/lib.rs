@@ -9,6 +9,7 @@
 //! Main types: [`proxy::Proxy`] (start, stats, snapshots, end), [`context::ProxySettings`],
 //! [`policy::Policy`], [`transport::Transports`].
 
+pub mod adoption;
 pub mod bridge;
 pub mod call_control;
 pub mod call_control_msg;
@@ -31,6 +32,7 @@ pub mod hold;
 pub mod in_dialog;
 pub mod initial;
 pub mod limits;
+pub mod owner_link;
 pub mod policy;
 pub mod proxied;
 pub mod proxy;

@@ -42,13 +42,27 @@ pub enum Plan {
         bytes: Bytes,
         target: Target,
         dialog: Option<DialogHandle>,
-        media: Option<(DialogHandle, dialogd_dialog::Leg)>,
+        media: Option<MediaNote>,
     },
     /// Answer locally and forward nothing.
     Reply {
         code: u16,
         reason: String,
         extra: Vec<String>,
+    },
+}
+
+/// Where the SDP of a 2xx to a re-INVITE or UPDATE goes: the dialog keeps each leg's last
+/// SDP for hold.
+#[derive(Debug)]
+pub enum MediaNote {
+    /// To the dialog's actor here; the leg that answered.
+    Local(DialogHandle, dialogd_dialog::Leg),
+    /// To the dialog's owner, another member ([`crate::owner_link::OwnerLink::note_media`]).
+    Remote {
+        owner: u64,
+        did: dialogd_dialog::DialogId,
+        leg: dialogd_dialog::Leg,
     },
 }
 
@@ -64,7 +78,7 @@ pub struct Proxied {
     downstream: Option<Target>,
     forwarded: Option<SipMessage>,
     dialog: Option<DialogHandle>,
-    media: Option<(DialogHandle, dialogd_dialog::Leg)>,
+    media: Option<MediaNote>,
     final_sent: bool,
     cancel_pending: bool,
     /// RFC 3261 §16.8 timer C: a forwarded INVITE without a final response by then is
@@ -369,15 +383,31 @@ impl Proxied {
         }
     }
 
+    fn note_media(&self, note: &MediaNote, sdp: &[u8]) {
+        match note {
+            MediaNote::Local(d, leg) => {
+                let msg = crate::call_control_msg::CallControlMsg::Sdp(*leg, sdp.to_vec());
+                let _ = d.actor.cast(DialogMsg::CallControl(msg));
+            }
+            MediaNote::Remote { owner, did, leg } => {
+                let Some(link) = self.ctx.owner_link.get().cloned() else {
+                    return;
+                };
+                let (owner, did, leg) = (*owner, *did, *leg);
+                let sdp = Bytes::copy_from_slice(sdp);
+                tokio::spawn(async move { link.note_media(owner, did, leg, sdp).await });
+            }
+        }
+    }
+
     /// Relays a response from downstream (RFC 3261 §16.7).
     async fn relay(&mut self, resp: SipMessage) {
         let Some(status) = resp.status() else { return };
-        if let Some((d, leg)) = &self.media
+        if let Some(note) = &self.media
             && (200..300).contains(&status)
             && let Some(sdp) = crate::facts::sdp_body(&resp)
         {
-            let msg = crate::call_control_msg::CallControlMsg::Sdp(*leg, sdp.to_vec());
-            let _ = d.actor.cast(DialogMsg::CallControl(msg));
+            self.note_media(note, sdp);
         }
         if let Some(d) = &self.dialog {
             let source = self

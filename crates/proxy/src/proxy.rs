@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use dialogd_dialog::{
-    Admission, Dialog, DialogId, DialogRecord, DialogSnapshot, Leg, ProfileKey, Stats, TriggerSink,
+    Admission, DialogId, DialogRecord, DialogSnapshot, Leg, ProfileKey, Stats, TriggerSink,
 };
 use ractor::RpcReplyPort;
 use ractor::rpc::CallResult;
@@ -114,6 +114,8 @@ impl Proxy {
             dns,
             events: EventBus::new(u64::from(settings_node), EVENT_CAPACITY),
             trigger_sink: OnceLock::new(),
+            owner_link: OnceLock::new(),
+            adoptions: tokio::sync::Mutex::new(()),
         });
         let dctx = ctx.clone();
         tokio::spawn(async move {
@@ -212,6 +214,41 @@ impl Proxy {
         }
     }
 
+    /// Sets how this node asks other members' dialog actors ([`crate::owner_link`]); once.
+    pub fn set_owner_link(&self, link: Arc<dyn crate::owner_link::OwnerLink>) {
+        if self.ctx.owner_link.set(link).is_err() {
+            tracing::warn!("owner link already set; the new one is ignored");
+        }
+    }
+
+    /// Another member asks this node's actor of `did` to judge an in-dialog request it
+    /// received ([`crate::owner_link`]): the actor's answer, or `NotDriving` when no actor
+    /// here drives the dialog. The asking member proxies the request; this node sends nothing.
+    pub async fn judge_for_member(
+        &self,
+        did: DialogId,
+        request: dialogd_sip::SipMessage,
+    ) -> crate::owner_link::OwnerAnswer {
+        use crate::owner_link::OwnerAnswer;
+        let Some(h) = self.ctx.registry.get(did) else {
+            return OwnerAnswer::NotDriving;
+        };
+        match ractor::call!(h.actor, DialogMsg::Request, Box::new(request), true) {
+            Ok(answer) => OwnerAnswer::Judged(answer),
+            // The actor stopped on the way (the dialog ended or moved).
+            Err(_) => OwnerAnswer::NotDriving,
+        }
+    }
+
+    /// Another member relayed the 2xx of a re-INVITE or UPDATE of `did`: the SDP `leg`
+    /// answered with, for hold. Ignored when no actor here drives the dialog.
+    pub fn note_media_from_member(&self, did: DialogId, leg: dialogd_dialog::Leg, sdp: Vec<u8>) {
+        if let Some(h) = self.ctx.registry.get(did) {
+            let msg = crate::call_control_msg::CallControlMsg::Sdp(leg, sdp);
+            let _ = h.actor.cast(DialogMsg::CallControl(msg));
+        }
+    }
+
     /// Sets dialog variable `name` (Kamailio `$dlg_var`); `vars_changed` event, replicated.
     pub async fn set_var(
         &self,
@@ -305,34 +342,9 @@ impl Proxy {
         }
     }
 
-    /// Takes over a dialog the cluster says this node owns (another node died, or this node
-    /// restarted): a confirmed one gets an actor from its record; one that never got
-    /// confirmed cannot be continued (its INVITE transaction is gone) and is released with
-    /// cause `takeover_lost`. A dialog running here, or created by this process, is left alone.
+    /// Takes over a dialog the cluster says this node owns ([`crate::adoption::adopt`]).
     pub async fn adopt(&self, did: DialogId, record: Option<&DialogRecord>) {
-        if self.ctx.registry.created_here(did) || self.ctx.registry.get(did).is_some() {
-            return;
-        }
-        let Some(record) = record.filter(|r| r.state.is_confirmed()) else {
-            tracing::info!(%did, "dialog not confirmed when its owner was lost: released");
-            metrics::counter!("dialogd_dialogs_ended_total", "cause" => "takeover_lost")
-                .increment(1);
-            if let Err(e) = self
-                .ctx
-                .admission
-                .release(did, dialogd_dialog::EndCause::TakeoverLost)
-                .await
-            {
-                tracing::warn!(%did, error = %e, "release failed");
-            }
-            return;
-        };
-        let dialog = Dialog::restore(record, Instant::now(), crate::initial::unix_ms());
-        tracing::info!(did = %record.did, call_id = %record.call_id, "dialog adopted");
-        metrics::counter!("dialogd_dialogs_adopted_total").increment(1);
-        if let Err(e) = crate::dialog_actor::spawn(&self.ctx, dialog).await {
-            tracing::error!(did = %record.did, error = %e, "adopted dialog's actor failed to start");
-        }
+        crate::adoption::adopt(&self.ctx, did, record).await;
     }
 
     /// Stops driving a dialog another node owns now (no BYE, no release).

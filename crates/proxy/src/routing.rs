@@ -21,6 +21,13 @@ pub struct LocalIdentity {
     pub port: u16,
     /// Other addresses that also mean "this node" (the listen address).
     pub aliases: Vec<SocketAddr>,
+    /// `sip_record_route`: the host and port written in Record-Route instead of `host:port`
+    /// — a name every member of the cluster answers to (DNS A/SRV records of all members, a
+    /// Kubernetes Service, an anycast address), so an endpoint's in-dialog requests reach a
+    /// live member after the node that created the call died. Recognised in Routes like
+    /// `host:port`; Via keeps `host:port`, so responses come back to the node that sent the
+    /// request.
+    pub record_route: Option<(String, u16)>,
 }
 
 impl LocalIdentity {
@@ -29,13 +36,27 @@ impl LocalIdentity {
         format!("{}:{}", self.host, self.port)
     }
 
-    /// True if `uri` points at this node.
+    /// `host:port` as written in Record-Route: the shared `record_route`, else our own.
+    pub fn record_route_host_port(&self) -> String {
+        match &self.record_route {
+            Some((host, port)) => format!("{host}:{port}"),
+            None => self.host_port(),
+        }
+    }
+
+    /// True if `uri` points at this node (or at the cluster's shared Record-Route address).
     pub fn is_local(&self, uri: &Uri) -> bool {
         if uri.scheme != "sip" && uri.scheme != "sips" {
             return false;
         }
         let port = uri.port.unwrap_or(5060);
         if uri.host.eq_ignore_ascii_case(&self.host) && port == self.port {
+            return true;
+        }
+        if let Some((host, rr_port)) = &self.record_route
+            && uri.host.eq_ignore_ascii_case(host)
+            && port == *rr_port
+        {
             return true;
         }
         let host = uri.host.trim_start_matches('[').trim_end_matches(']');
@@ -170,6 +191,7 @@ mod tests {
             host: "127.0.0.1".into(),
             port: 5060,
             aliases: vec!["127.0.0.1:5060".parse().unwrap()],
+            record_route: None,
         }
     }
 
@@ -196,6 +218,28 @@ mod tests {
             next_hop_uri(&m, &own).as_deref(),
             Some("sip:bob@10.0.0.2:5070")
         );
+    }
+
+    #[test]
+    fn the_shared_record_route_is_ours_too() {
+        let shared = LocalIdentity {
+            record_route: Some(("sip.example.net".into(), 5060)),
+            ..local()
+        };
+        assert_eq!(shared.record_route_host_port(), "sip.example.net:5060");
+        assert_eq!(local().record_route_host_port(), "127.0.0.1:5060");
+        let m = msg(
+            "Route: <sip:SIP.example.net;lr;did=00000000000000aa.01020304>, <sip:10.0.0.9;lr>\r\n",
+        );
+        let own = own_routes(&m, &shared);
+        assert_eq!(own.elements.len(), 1);
+        assert_eq!(own.did.as_deref(), Some("00000000000000aa.01020304"));
+        assert_eq!(next_hop_uri(&m, &own).as_deref(), Some("sip:10.0.0.9;lr"));
+        // Another port of that name is not ours; without the setting, the name is not ours.
+        let m = msg("Route: <sip:sip.example.net:5070;lr>\r\n");
+        assert!(own_routes(&m, &shared).elements.is_empty());
+        let m = msg("Route: <sip:sip.example.net;lr>\r\n");
+        assert!(own_routes(&m, &local()).elements.is_empty());
     }
 
     #[tokio::test]

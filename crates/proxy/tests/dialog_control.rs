@@ -148,6 +148,7 @@ async fn start(store: Arc<CountingStore>) -> Proxy {
             host: addr.ip().to_string(),
             port: addr.port(),
             aliases: vec![addr],
+            record_route: None,
         },
         timers: TimerConfig::default(),
         default_timeout: Duration::from_secs(3600),
