@@ -157,8 +157,26 @@ async fn elsewhere(
         tracing::debug!(%did, call_id = msg.call_id(), "request for a dialog the cluster does not hold");
         return Err(no_dialog());
     };
-    matches_record(&record, msg, did)?;
     let me = u64::from(ctx.settings.node_id);
+    match match_record(&record, msg) {
+        Ok(_) => {}
+        // The owner writes the callee's tag when the dialog is confirmed; the caller's ACK
+        // (or an early BYE) can overtake that write on its way here. The owner's actor knows:
+        // ask it (an unconfirmed dialog is never taken over, its INVITE died with its owner).
+        Err(dialogd_dialog::RecordMismatch::Unconfirmed) if record.owner != me => {
+            return match ask_owner(ctx, record.owner, did, msg).await {
+                Some(OwnerAnswer::Judged(answer)) => {
+                    verdict(answer, None, Some((record.owner, did)))?.ok_or_else(no_dialog)
+                }
+                _ => Err(forged(
+                    did,
+                    msg,
+                    dialogd_dialog::RecordMismatch::Unconfirmed,
+                )),
+            };
+        }
+        Err(why) => return Err(forged(did, msg, why)),
+    }
     // Two rounds at most: a claim that another member won names the winner, asked once.
     for _ in 0..2 {
         if record.owner == me {
@@ -171,11 +189,10 @@ async fn elsewhere(
             }
             Some(OwnerAnswer::NotDriving) | None => {}
         }
-        record = match ctx.admission.claim(did, owner, me).await {
+        record = match claim(ctx, did, owner, me).await {
             Ok(Some(r)) => r,
             Ok(None) => return Err(no_dialog()),
             Err(e) => {
-                // No quorum to move it: the endpoint retransmits, or retries after this.
                 tracing::warn!(%did, error = %e, "cannot take over the dialog of an unreachable owner");
                 return Err((503, "Service Unavailable".to_owned()));
             }
@@ -196,25 +213,58 @@ async fn elsewhere(
     ask_actor(msg, handle, true).await?.ok_or_else(no_dialog)
 }
 
-/// The record pre-check of [`elsewhere`]: 481 (and counted as forged) on a mismatch.
-fn matches_record(
+/// How long a claim may wait for the cluster to commit it. The owner's death may have taken
+/// the leader with it: an election runs first. The endpoint's transaction is alive meanwhile
+/// (its retransmissions are absorbed; RFC 3261 timer F is 32 s), so a BYE waits for the new
+/// leader rather than failing.
+const CLAIM_PATIENCE: std::time::Duration = std::time::Duration::from_secs(8);
+
+/// [`dialogd_dialog::Admission::claim`], tried again while the cluster cannot commit (no
+/// leader yet), for up to [`CLAIM_PATIENCE`].
+async fn claim(
+    ctx: &ProxyContext,
+    did: dialogd_dialog::DialogId,
+    owner: u64,
+    me: u64,
+) -> Result<Option<dialogd_dialog::DialogRecord>, dialogd_dialog::AdmitError> {
+    let deadline = tokio::time::Instant::now() + CLAIM_PATIENCE;
+    loop {
+        match ctx.admission.claim(did, owner, me).await {
+            Err(dialogd_dialog::AdmitError::Unavailable(why))
+                if tokio::time::Instant::now() < deadline =>
+            {
+                tracing::debug!(%did, why, "claim not committed yet; trying again");
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The record pre-check of [`elsewhere`].
+fn match_record(
     record: &dialogd_dialog::DialogRecord,
     msg: &SipMessage,
-    did: dialogd_dialog::DialogId,
-) -> Result<dialogd_dialog::Leg, (u16, String)> {
+) -> Result<dialogd_dialog::Leg, dialogd_dialog::RecordMismatch> {
     let (from_tag, to_tag) = (msg.from_tag(), msg.to_tag());
-    let ids = dialogd_dialog::RequestIds {
+    record.match_request(dialogd_dialog::RequestIds {
         call_id: msg.call_id(),
         from_tag: from_tag.as_deref().unwrap_or(""),
         to_tag: to_tag.as_deref().unwrap_or(""),
         cseq: msg.cseq().number,
-    };
-    record.match_request(ids).map_err(|why| {
-        tracing::info!(%did, call_id = msg.call_id(), reason = %why,
-            "rejected request: its did names a dialog whose identifiers it does not carry");
-        metrics::counter!("dialogd_forged_requests_total", "reason" => "record").increment(1);
-        no_dialog()
     })
+}
+
+/// A request whose did names a dialog whose identifiers it does not carry: 481, counted.
+fn forged(
+    did: dialogd_dialog::DialogId,
+    msg: &SipMessage,
+    why: dialogd_dialog::RecordMismatch,
+) -> (u16, String) {
+    tracing::info!(%did, call_id = msg.call_id(), reason = %why,
+        "rejected request: its did names a dialog whose identifiers it does not carry");
+    metrics::counter!("dialogd_forged_requests_total", "reason" => "record").increment(1);
+    no_dialog()
 }
 
 /// The owner's answer, or `None` when it cannot be asked.

@@ -58,6 +58,9 @@ pub struct DialogdCluster {
     api_token: Option<String>,
     /// The CA of the members' gRPC certificate: the ports speak TLS.
     tls_ca: Option<PathBuf>,
+    /// `sip_record_route` of every member: this member's SIP address stands in for a name
+    /// that resolves to all of them.
+    record_route: Option<SocketAddr>,
 }
 
 /// From the JSON of `dialogctl cluster members`: how many members are voters, and the leader's
@@ -100,7 +103,19 @@ impl DialogdCluster {
         extra_toml: &str,
         api_token: Option<&str>,
     ) -> Result<DialogdCluster> {
-        DialogdCluster::start_inner(n, cluster_keys, extra_toml, api_token, None)
+        DialogdCluster::start_inner(n, cluster_keys, extra_toml, api_token, None, None)
+    }
+
+    /// [`DialogdCluster::start`] with every member's `sip_record_route` set to member
+    /// `member`'s (0-based) SIP address: in-dialog requests of every call reach that member,
+    /// as they would reach whichever member a shared name resolves to.
+    pub fn start_sharing_record_route(
+        n: usize,
+        cluster_keys: &str,
+        extra_toml: &str,
+        member: usize,
+    ) -> Result<DialogdCluster> {
+        DialogdCluster::start_inner(n, cluster_keys, extra_toml, None, None, Some(member))
     }
 
     /// [`DialogdCluster::start_with_token`] for members whose gRPC ports speak TLS (`cluster_keys`
@@ -119,6 +134,7 @@ impl DialogdCluster {
             extra_toml,
             api_token,
             Some(tls_ca.to_path_buf()),
+            None,
         )
     }
 
@@ -128,6 +144,7 @@ impl DialogdCluster {
         extra_toml: &str,
         api_token: Option<&str>,
         tls_ca: Option<PathBuf>,
+        record_route: Option<usize>,
     ) -> Result<DialogdCluster> {
         let root = tempfile::Builder::new()
             .prefix("dialogd-cluster-")
@@ -145,6 +162,15 @@ impl DialogdCluster {
                 dir,
             });
         }
+        let record_route = match record_route {
+            Some(m) => Some(
+                specs
+                    .get(m)
+                    .context("no such member for the Record-Route")?
+                    .sip,
+            ),
+            None => None,
+        };
         let mut cluster = DialogdCluster {
             root,
             binary: binary("dialogd"),
@@ -154,6 +180,7 @@ impl DialogdCluster {
             nodes: (0..n).map(|_| None).collect(),
             api_token: api_token.map(str::to_owned),
             tls_ca,
+            record_route,
         };
         for i in 0..n {
             cluster.start_member(i)?;
@@ -179,6 +206,7 @@ impl DialogdCluster {
              sip_listen = \"{}\"\n\
              grpc_listen = \"{}\"\n\
              metrics_listen = \"{}\"\n\
+             {}\
              \n[cluster]\n{join}{}\n\n{}{}\n",
             s.node_id,
             s.node_id,
@@ -186,6 +214,9 @@ impl DialogdCluster {
             s.sip,
             s.grpc,
             s.metrics,
+            self.record_route
+                .map(|a| format!("sip_record_route = \"{a}\"\n"))
+                .unwrap_or_default(),
             self.cluster_keys,
             self.api_token
                 .as_ref()
