@@ -3,9 +3,10 @@
 //! - a caller who knows its own call's did (it is in every Record-Route it received) sends
 //!   a BYE with a made-up Call-ID and tags to the other node: 481, nothing released, the call
 //!   still counted and listed;
-//! - the same caller's real BYE sent to the other node: that node acts for the owner (the
-//!   callee gets it and answers 200), the dialog is released once, and the owner ends its
-//!   actor (no dialog left anywhere, the count back to 0).
+//! - the same caller's real BYE sent to the other node: that node has the owner's actor judge
+//!   it and proxies it (the callee gets it and answers 200 through that node); the owner's
+//!   actor ends the dialog as on any BYE and releases it once (no dialog left anywhere, the
+//!   count back to 0).
 
 // Test helpers below panic on setup failures like the tests themselves.
 #![allow(clippy::unwrap_used)]
@@ -173,10 +174,10 @@ fn the_real_bye_sent_to_another_node_ends_the_call_once_everywhere() {
         })
         .unwrap_or_else(|e| panic!("node {node}: {e}"));
     }
-    // The owner learnt of it from the release and ended its actor (no timer left to fire).
+    // The owner's actor judged the BYE and ended the dialog itself (no timer left to fire).
     let owner = cluster.node(0).unwrap();
     wait_until(RECV, "the owner to end its actor", || {
-        if owner.log().contains("dialog released by another node") {
+        if owner.log().contains("dialog ended cause=bye_caller") {
             Ok(())
         } else {
             anyhow::bail!("not in its log")
