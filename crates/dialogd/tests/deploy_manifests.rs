@@ -153,7 +153,11 @@ fn k8s_every_manifest_parses_with_the_kinds_needed() {
     ] {
         assert!(kinds.contains(kind), "no {kind} in deploy/k8s ({kinds:?})");
     }
-    assert_eq!(k8s_find(&objects, "Service").len(), 2, "headless + client");
+    assert_eq!(
+        k8s_find(&objects, "Service").len(),
+        3,
+        "headless + client + shared Record-Route"
+    );
     let names: BTreeSet<(String, String)> = objects
         .iter()
         .map(|(_, o)| (o["kind"].to_string(), o["metadata"]["name"].to_string()))
@@ -197,6 +201,23 @@ fn k8s_statefulset_services_and_pdb_select_the_pods() {
         env["PEERS"].starts_with(&format!("{}.", str_at(headless, "/metadata/name"))),
         "PEERS = {}",
         env["PEERS"]
+    );
+
+    // Every pod writes one Record-Route: the DNS name of a headless Service of the ready pods.
+    let rr = &env["DIALOGD_SIP_RECORD_ROUTE"];
+    let rr_service = rr.split('.').next().unwrap_or_default();
+    let shared = k8s_find(&objects, "Service")
+        .into_iter()
+        .find(|svc| svc["metadata"]["name"] == rr_service)
+        .unwrap_or_else(|| panic!("DIALOGD_SIP_RECORD_ROUTE {rr} names no Service of deploy/k8s"));
+    assert_eq!(shared["spec"]["clusterIP"], "None", "{rr}: headless");
+    assert_eq!(
+        shared["spec"]["publishNotReadyAddresses"], false,
+        "{rr}: a dead or unready pod must drop out of the name"
+    );
+    assert!(
+        rr.ends_with(".svc.cluster.local:5060") && !rr.contains("$(POD_NAME)"),
+        "{rr}: the same name on every pod"
     );
 }
 
@@ -259,8 +280,16 @@ fn k8s_ports_and_probes_are_consistent() {
             .iter()
             .map(|p| p["name"].as_str().unwrap())
             .collect();
-        for needed in ["sip-udp", "sip-tcp", "grpc"] {
-            assert!(names.contains(&needed), "{needed} missing in {names:?}");
+        // The Record-Route's Service carries SIP only; the others SIP and gRPC.
+        let sip_only = env["DIALOGD_SIP_RECORD_ROUTE"]
+            .starts_with(&format!("{}.", str_at(svc, "/metadata/name")));
+        let needed: &[&str] = if sip_only {
+            &["sip-udp", "sip-tcp"]
+        } else {
+            &["sip-udp", "sip-tcp", "grpc"]
+        };
+        for needed in needed {
+            assert!(names.contains(needed), "{needed} missing in {names:?}");
         }
     }
 
@@ -781,6 +810,65 @@ fn compose_mtls_override_gives_every_node_the_cluster_tls_and_passes_check_confi
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+#[test]
+fn compose_shared_record_route_override_names_every_node_and_passes_check_config() {
+    let base = compose();
+    let docs = yaml_docs(&deploy_dir().join("compose/docker-compose.shared-rr.yml"));
+    assert_eq!(docs.len(), 1);
+    let overlay = &docs[0];
+    let image_env = dockerfile_env();
+    let rules = deploy_dir().join("compose/dialogd.toml");
+    let services = at(&base, "/services").as_object().unwrap();
+    let nodes: Vec<(&String, &Value)> = services
+        .iter()
+        .filter(|(_, s)| {
+            s["image"]
+                .as_str()
+                .is_some_and(|i| i.starts_with("dialogd:"))
+        })
+        .collect();
+    assert_eq!(nodes.len(), 3);
+    let mut names = BTreeSet::new();
+    for (name, s) in nodes {
+        let o = at(overlay, &format!("/services/{name}"));
+        let o_env = service_env(o);
+        let rr = o_env["DIALOGD_SIP_RECORD_ROUTE"].clone();
+        names.insert(rr.clone());
+        // The name is an alias of this node on the compose network, next to its own address.
+        let host = rr.split(':').next().unwrap_or_default();
+        let net = at(o, "/networks/dialogd");
+        assert_eq!(
+            net["ipv4_address"], s["networks"]["dialogd"]["ipv4_address"],
+            "{name}: the overlay keeps the node's address"
+        );
+        assert!(
+            strings(at(net, "/aliases")).iter().any(|a| a == host),
+            "{name}: {host} is not an alias of the node"
+        );
+        let mut env = image_env.clone();
+        env.extend(
+            service_env(s)
+                .into_iter()
+                .map(|(k, v)| (k, expand_compose(&v))),
+        );
+        env.extend(o_env);
+        env.insert("DIALOGD_CONFIG".into(), rules.display().to_string());
+        let out = Command::new(DIALOGD)
+            .args(strings(at(s, "/command")))
+            .arg("--check-config")
+            .env_clear()
+            .envs(&env)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(names.len(), 1, "one Record-Route for the whole cluster: {names:?}");
 }
 
 #[test]
