@@ -87,16 +87,15 @@ impl Config {
             ));
         }
         match &self.sip_advertise {
-            Some(a) => {
-                if !is_host_port(a) {
-                    return Err(ConfigError::invalid(
-                        "sip_advertise",
-                        format!(
-                            "{a:?} is not host[:port] (e.g. \"sip.example.com\", \"192.0.2.10:5060\")"
-                        ),
-                    ));
-                }
+            Some(a) if !is_host_port(a) => {
+                return Err(ConfigError::invalid(
+                    "sip_advertise",
+                    format!(
+                        "{a:?} is not host[:port] (e.g. \"sip.example.com\", \"192.0.2.10:5060\")"
+                    ),
+                ));
             }
+            Some(_) => {}
             None if self.sip_listen.ip().is_unspecified() => {
                 return Err(ConfigError::invalid(
                     "sip_listen",
