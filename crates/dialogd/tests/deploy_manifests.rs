@@ -868,7 +868,11 @@ fn compose_shared_record_route_override_names_every_node_and_passes_check_config
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    assert_eq!(names.len(), 1, "one Record-Route for the whole cluster: {names:?}");
+    assert_eq!(
+        names.len(),
+        1,
+        "one Record-Route for the whole cluster: {names:?}"
+    );
 }
 
 #[test]
