@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use dialogd_test_support::{DialogdCluster, RawCall, RawSipPeer, wait_until};
+use dialogd_test_support::{DialogdCluster, RawCall, RawCallee, RawSipPeer, wait_until};
 
 const CONFIG: &str = r#"
 [dialog]
@@ -27,49 +27,14 @@ profiles = [{ name = "caller", value = "${from_user}", limit = 5 }]
 
 const RECV: Duration = Duration::from_secs(10);
 
-/// A callee written by hand: unlike SIPp, which answers every request to the address its
-/// first one came from, it answers each request where its Via says (RFC 3261 §18.2.2), so a
-/// BYE that another node proxies gets its 200 back through that node.
-struct Callee {
-    peer: RawSipPeer,
-}
-
-impl Callee {
-    fn new() -> Callee {
-        Callee {
-            peer: RawSipPeer::udp().unwrap(),
-        }
-    }
-
-    /// Answers the next request `method` with 200 and returns it.
-    fn answer(&mut self, method: &str) -> dialogd_test_support::SipMessage {
-        let req = self
-            .peer
-            .recv_until(RECV, |m| m.method() == Some(method))
-            .unwrap();
-        let contact = format!("sip:bob@{}", self.peer.local_addr());
-        let ok = req.response(200, "OK", "callee-tag", Some(&contact));
-        self.peer.send_to(req.source.unwrap(), &ok).unwrap();
-        req
-    }
-
-    /// No request `method` arrives within a second.
-    fn assert_no(&mut self, method: &str) {
-        let got = self
-            .peer
-            .recv_until(Duration::from_secs(1), |m| m.method() == Some(method));
-        assert!(got.is_err(), "a {method} reached the callee: {got:?}");
-    }
-}
-
 /// A call from a raw caller through node 0 to a raw callee, answered and ACKed.
-fn call_through(cluster: &DialogdCluster, peer: &mut RawSipPeer) -> (RawCall, Callee) {
-    let mut callee = Callee::new();
+fn call_through(cluster: &DialogdCluster, peer: &mut RawSipPeer) -> (RawCall, RawCallee) {
+    let mut callee = RawCallee::new().unwrap();
     let sip = cluster.node(0).unwrap().sip_addr();
-    let uri = format!("sip:bob@{}", callee.peer.local_addr());
+    let uri = callee.uri();
     let mut call = RawCall::new(peer, sip, &uri, "alice");
     peer.send_to(sip, &call.invite()).unwrap();
-    callee.answer("INVITE");
+    callee.answer("INVITE", RECV).unwrap();
     let ok = peer.recv_final(RECV, "INVITE").unwrap();
     assert_eq!(ok.status(), Some(200), "{}", ok.text());
     call.accept(&ok).unwrap();
@@ -145,7 +110,7 @@ fn a_known_did_with_made_up_identifiers_releases_nothing_on_another_node() {
         );
         assert_eq!(ctl.dialogs().unwrap().len(), 1, "node {node}");
     }
-    callee.assert_no("BYE");
+    callee.assert_no("BYE", Duration::from_secs(1));
 }
 
 #[test]
@@ -157,7 +122,7 @@ fn the_real_bye_sent_to_another_node_ends_the_call_once_everywhere() {
     let mut real = via_node1(&cluster, &call);
     let bye = real.request("BYE");
     peer.send_to(real.proxy, &bye).unwrap();
-    let got = callee.answer("BYE");
+    let got = callee.answer("BYE", RECV).unwrap();
     assert_eq!(got.header("Call-ID"), Some(call.call_id.clone()));
     let bye = peer.recv_final(RECV, "BYE").unwrap();
     assert_eq!(bye.status(), Some(200), "{}", bye.text());
@@ -185,5 +150,5 @@ fn the_real_bye_sent_to_another_node_ends_the_call_once_everywhere() {
     })
     .unwrap_or_else(|e| panic!("{e}\n{}", owner.log()));
     // The owner sent no BYE of its own (the callee has its one BYE).
-    callee.assert_no("BYE");
+    callee.assert_no("BYE", Duration::from_secs(1));
 }

@@ -12,13 +12,19 @@
 //! Either way every BYE reaches its callee and the 200 its caller, the cluster then holds no
 //! dialog and the profile counts are back to 0. The ACKs, sent to member 2 while member 1 is
 //! alive, are judged by member 1's actors over the node-to-node port.
+//!
+//! And with the owner alive: a caller's re-INVITE with a new offer sent to member 2 is judged by
+//! member 1's actor and proxied by member 2; the callee's answer is noted at member 1, whose
+//! hold then offers each leg the other's latest SDP.
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 use std::time::Duration;
 
 use dialogd_test_support::serde_json::Value;
-use dialogd_test_support::{DialogdCluster, Sipp, SippProcess, wait_until};
+use dialogd_test_support::{
+    DialogdCluster, RawCall, RawCallee, RawSipPeer, Sipp, SippProcess, wait_until,
+};
 
 const CONFIG: &str = r#"
 [dialog]
@@ -196,5 +202,87 @@ fn byes_after_the_grace_reach_the_callees_through_any_member() {
         "the BYEs were to come after the takeover; the machine was too slow for this test's timing"
     );
     hang_ups_complete(&cluster, calls);
+    nothing_left(&cluster);
+}
+
+const RECV: Duration = Duration::from_secs(10);
+const CALLER_SDP: &str = "v=0\r\no=raw 1 2 IN IP4 192.0.2.66\r\ns=-\r\nc=IN IP4 192.0.2.66\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+const CALLEE_SDP: &str = "v=0\r\no=bob 7 8 IN IP4 192.0.2.77\r\ns=-\r\nc=IN IP4 192.0.2.77\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+
+#[test]
+fn a_reinvite_through_another_member_is_judged_by_the_owner_which_keeps_both_offers() {
+    let cluster = DialogdCluster::start_sharing_record_route(2, "", CONFIG, SHARED).unwrap();
+    let (entry, shared) = (
+        cluster.node(ENTRY).unwrap().sip_addr(),
+        cluster.node(SHARED).unwrap().sip_addr(),
+    );
+    let mut caller = RawSipPeer::udp().unwrap();
+    let mut callee = RawCallee::new().unwrap();
+    let mut call = RawCall::new(&caller, entry, &callee.uri(), "failover");
+    caller.send_to(entry, &call.invite()).unwrap();
+    callee.answer("INVITE", RECV).unwrap();
+    let ok = caller.recv_final(RECV, "INVITE").unwrap();
+    call.accept(&ok).unwrap();
+    assert!(
+        !call.route_set.is_empty()
+            && call
+                .route_set
+                .iter()
+                .all(|r| r.contains(&shared.to_string())),
+        "the Record-Route names the shared address: {:?}",
+        call.route_set
+    );
+    // From now on the caller sends where its route set says: member 2.
+    call.proxy = shared;
+    caller.send_to(shared, &call.ack()).unwrap();
+    callee.expect("ACK", RECV).unwrap();
+
+    let reinvite = call.request_with_sdp("INVITE", CALLER_SDP);
+    caller.send_to(shared, &reinvite).unwrap();
+    let offered = callee
+        .answer_with_sdp("INVITE", Some(CALLEE_SDP), RECV)
+        .unwrap();
+    assert!(offered.text().contains("192.0.2.66"), "{}", offered.text());
+    let answer = caller.recv_final(RECV, "INVITE").unwrap();
+    assert_eq!(answer.status(), Some(200), "{}", answer.text());
+    assert!(answer.text().contains("192.0.2.77"), "{}", answer.text());
+    caller.send_to(shared, &call.ack()).unwrap();
+    callee.expect("ACK", RECV).unwrap();
+
+    // Member 1 still owns the call and knows both offers: its hold re-INVITEs each leg with
+    // the other's latest SDP, sendonly.
+    let ctl = cluster.dialogctl(ENTRY);
+    let dialogs = ctl.dialogs().unwrap();
+    assert_eq!(owners(&dialogs), vec![1], "{dialogs:?}");
+    let id = dialogs[0]["id"].as_str().unwrap().to_owned();
+    let hold = std::thread::spawn(move || ctl.json(&["call", "hold", &id]));
+    let to_caller = caller
+        .recv_until(RECV, |m| m.method() == Some("INVITE"))
+        .unwrap();
+    let text = to_caller.text();
+    assert!(
+        text.contains("192.0.2.77") && text.contains("a=sendonly"),
+        "{text}"
+    );
+    let contact = format!("sip:raw@{}", caller.local_addr());
+    let ok = to_caller.response_with_sdp(200, "OK", "unused", Some(&contact), Some(CALLER_SDP));
+    caller.send_to(to_caller.source.unwrap(), &ok).unwrap();
+    let to_callee = callee
+        .answer_with_sdp("INVITE", Some(CALLEE_SDP), RECV)
+        .unwrap();
+    let text = to_callee.text();
+    assert!(
+        text.contains("192.0.2.66") && text.contains("a=sendonly"),
+        "{text}"
+    );
+    let held = hold.join().unwrap().unwrap();
+    println!("hold: {held}");
+
+    // The caller's BYE through member 2 ends the call once, at its owner.
+    let bye = call.request("BYE");
+    caller.send_to(shared, &bye).unwrap();
+    callee.answer("BYE", RECV).unwrap();
+    let done = caller.recv_final(RECV, "BYE").unwrap();
+    assert_eq!(done.status(), Some(200), "{}", done.text());
     nothing_left(&cluster);
 }

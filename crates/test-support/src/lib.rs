@@ -9,9 +9,10 @@
 //! - [`Dialogctl`]: the operator CLI run with `--addr` and `--json`, parsed;
 //! - [`Sipp`]: a SIPp driver (uac or uas, UDP or TCP) running the scenarios of
 //!   `crates/test-support/scenarios/`, with its traces parsed into a [`SippOutcome`];
-//! - [`RawSipPeer`], [`SipMessage`] and [`RawCall`]: a tiny UDP/TCP SIP peer for crafted
-//!   (forged, malformed) messages, a header lookup over the bytes it receives, and a caller-side
-//!   dialog written by hand so a test can forge its tags or its Route;
+//! - [`RawSipPeer`], [`SipMessage`], [`RawCall`] and [`RawCallee`]: a tiny UDP/TCP SIP peer for
+//!   crafted (forged, malformed) messages, a header lookup over the bytes it receives, a
+//!   caller-side dialog written by hand so a test can forge its tags or its Route, and a callee
+//!   that answers each request where its Via says;
 //! - [`attack`]: paced, bounded attack traffic (garbage datagrams, INVITE floods, slow TCP
 //!   connections, forged responses, a peer that never reads, oversized messages) for tests and
 //!   the hostile benchmark;
@@ -41,6 +42,7 @@ pub mod netns;
 mod node;
 mod process;
 mod raw_call;
+mod raw_callee;
 mod raw_sip;
 mod sip_message;
 mod sipp;
@@ -57,6 +59,7 @@ pub use free_port::free_udp_tcp_port;
 pub use http::http_get;
 pub use node::{DialogdNode, Endpoints};
 pub use raw_call::RawCall;
+pub use raw_callee::{CALLEE_TAG, RawCallee};
 pub use raw_sip::RawSipPeer;
 pub use sip_message::{SipMessage, param, uri_param};
 pub use sipp::{Sipp, scenario};

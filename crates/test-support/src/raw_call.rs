@@ -158,7 +158,23 @@ impl RawCall {
         self.in_dialog(method, cseq)
     }
 
+    /// The next in-dialog request `method` (CSeq + 1) carrying `sdp` (a re-INVITE's offer).
+    pub fn request_with_sdp(&mut self, method: &str, sdp: &str) -> Vec<u8> {
+        self.cseq += 1;
+        let cseq = self.cseq;
+        self.in_dialog_with_body(method, cseq, Some(("application/sdp", sdp)))
+    }
+
     fn in_dialog(&mut self, method: &str, cseq: u32) -> Vec<u8> {
+        self.in_dialog_with_body(method, cseq, None)
+    }
+
+    fn in_dialog_with_body(
+        &mut self,
+        method: &str,
+        cseq: u32,
+        body: Option<(&str, &str)>,
+    ) -> Vec<u8> {
         let via = self.via();
         let from = format!("<{}>;tag={}", self.from_uri, self.from_tag);
         let to = self.to_header();
@@ -179,7 +195,11 @@ impl RawCall {
             ("CSeq", cseq.as_str()),
             ("Contact", contact.as_str()),
         ]);
-        SipMessage::compose(&format!("{method} {target} SIP/2.0"), &headers, "")
+        if let Some((content_type, _)) = body {
+            headers.push(("Content-Type", content_type));
+        }
+        let body = body.map_or("", |(_, b)| b);
+        SipMessage::compose(&format!("{method} {target} SIP/2.0"), &headers, body)
     }
 
     /// Sends the INVITE through `peer` and waits for its final response; a 2xx is accepted and

@@ -198,6 +198,18 @@ impl SipMessage {
         to_tag: &str,
         contact: Option<&str>,
     ) -> Vec<u8> {
+        self.response_with_sdp(status, reason, to_tag, contact, None)
+    }
+
+    /// [`SipMessage::response`] carrying `sdp` (an answer) when given.
+    pub fn response_with_sdp(
+        &self,
+        status: u16,
+        reason: &str,
+        to_tag: &str,
+        contact: Option<&str>,
+        sdp: Option<&str>,
+    ) -> Vec<u8> {
         let vias = self.headers("Via");
         let rrs = self.headers("Record-Route");
         let to = self.header("To").unwrap_or_default();
@@ -223,7 +235,14 @@ impl SipMessage {
         if let Some(c) = &contact {
             headers.push(("Contact", c));
         }
-        SipMessage::compose(&format!("SIP/2.0 {status} {reason}"), &headers, "")
+        if sdp.is_some() {
+            headers.push(("Content-Type", "application/sdp"));
+        }
+        SipMessage::compose(
+            &format!("SIP/2.0 {status} {reason}"),
+            &headers,
+            sdp.unwrap_or(""),
+        )
     }
 
     /// The URI inside the first Contact (`sip:...`, without `<>` and header params).
