@@ -25,6 +25,8 @@
 //! | `dialogd_admission_commit_seconds` | histogram | | time of the Raft write of each new INVITE's admission |
 //! | `dialogd_pending_releases` | gauge | | releases waiting on disk for quorum |
 //! | `dialogd_dialogs_adopted_total` | counter | | dialogs taken over from another node (or from before a restart) |
+//! | `dialogd_dialogs_claimed_total` | counter | | dialogs this node took over because a request of theirs reached it and their owner did not answer (`sip_record_route`) |
+//! | `dialogd_owner_judge_seconds` | histogram | | time another member's actor took to judge an in-dialog request this node received for its dialog |
 //! | `dialogd_admission_local_total` | counter | | INVITEs admitted without quorum (`on_no_quorum = "admit_local"`) |
 //! | `dialogd_admission_overshoot_total` | counter | | of those, dialogs found over a limit when committed |
 //! | `dialogd_healthy` | gauge | | 1 while the node serves, 0 while not (`GET /healthz` says why) |
@@ -147,6 +149,14 @@ pub fn describe() {
     describe_counter!(
         "dialogd_dialogs_adopted_total",
         "Dialogs this node took over (another node died, or this node restarted)."
+    );
+    describe_counter!(
+        "dialogd_dialogs_claimed_total",
+        "Dialogs taken over because a request of theirs came here and their owner did not answer."
+    );
+    describe_histogram!(
+        "dialogd_owner_judge_seconds",
+        "Time the owner took to judge an in-dialog request received here for its dialog."
     );
     describe_counter!(
         "dialogd_admission_local_total",
