@@ -4,7 +4,8 @@
 //! Two backends: [`Backend::Local`], three `dialogd` processes on 127.0.0.1 started by the
 //! test harness ([`crate::local::LocalCluster`]), and [`Backend::Docker`], the compose cluster
 //! of `deploy/compose` ([`crate::docker::DockerCluster`]), which also offers the faults local
-//! processes cannot ([`Fault::Partition`], [`Fault::Netem`]). The scenarios do not change.
+//! processes cannot ([`Fault::Partition`], [`Fault::Netem`]). The scenarios do not change. Only
+//! the local backend gives its members a shared Record-Route ([`RecordRoute::Shared`]).
 //!
 //! Must not hold scenario logic: a backend only starts, breaks and heals members.
 
@@ -16,6 +17,7 @@ use anyhow::{Result, anyhow, bail};
 use dialogd_test_support::{Dialogctl, voters_and_leader, wait_until};
 use serde::Serialize;
 
+use crate::config::RecordRoute;
 use crate::docker::DockerCluster;
 use crate::local::LocalCluster;
 
@@ -193,16 +195,28 @@ pub enum Backend {
 
 impl Backend {
     /// Starts a fresh cluster of `n` members: `cluster_keys` go into each member's `[cluster]`
-    /// table, `config` (rules, `[dialog]`) is appended to each member's file.
+    /// table, `config` (rules, `[dialog]`) is appended to each member's file, and every member
+    /// writes `record_route` in Record-Route.
     pub fn start(
         self,
         n: usize,
         cluster_keys: &str,
         config: &str,
+        record_route: RecordRoute,
     ) -> Result<Box<dyn ChaosCluster>> {
         match self {
-            Backend::Local => Ok(Box::new(LocalCluster::start(n, cluster_keys, config)?)),
-            Backend::Docker => Ok(Box::new(DockerCluster::start(n, cluster_keys, config)?)),
+            Backend::Local => Ok(Box::new(LocalCluster::start(
+                n,
+                cluster_keys,
+                config,
+                record_route,
+            )?)),
+            Backend::Docker => Ok(Box::new(DockerCluster::start(
+                n,
+                cluster_keys,
+                config,
+                record_route,
+            )?)),
         }
     }
 
@@ -211,6 +225,14 @@ impl Backend {
         match self {
             Backend::Local => LocalCluster::supports(fault),
             Backend::Docker => DockerCluster::supports(fault),
+        }
+    }
+
+    /// `Ok` if this backend can give its members `record_route`, else why not.
+    pub fn supports_record_route(self, record_route: RecordRoute) -> Result<(), String> {
+        match self {
+            Backend::Local => Ok(()),
+            Backend::Docker => DockerCluster::supports_record_route(record_route),
         }
     }
 }

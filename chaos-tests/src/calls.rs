@@ -1,7 +1,8 @@
-//! Per-call facts read back from the SIPp runs of [`crate::load`]: when each call's INVITE was
-//! first sent (the epoch column of SIPp's short message trace), how it ended for the caller
-//! (answered, rejected at the limit with 486, or failed: any other final answer, a timeout, a
-//! call SIPp abandoned) and, per side, which BYEs were exchanged.
+//! Per-call facts read back from the SIPp runs of [`crate::load`]: when the caller first sent
+//! the INVITE, first received its 200, first sent a BYE and first received a 200 to a BYE (the
+//! epoch column of SIPp's short message trace), how the call ended for the caller (answered, rejected at the limit with 486,
+//! or failed: any other final answer, a timeout, a call SIPp abandoned) and, per side, which
+//! BYEs were exchanged.
 //!
 //! Must not judge: the invariants ([`crate::invariants`]) and the report decide what is wrong.
 
@@ -46,6 +47,12 @@ pub struct Call {
     pub node: usize,
     /// Unix time of the first INVITE sent, in seconds.
     pub invite_at: Option<f64>,
+    /// Unix time the caller first received a 200 to its INVITE.
+    pub answered_at: Option<f64>,
+    /// Unix time the caller first sent a BYE (it hung up).
+    pub caller_bye_at: Option<f64>,
+    /// Unix time the caller first received a 200 to a BYE it sent.
+    pub caller_bye_answered_at: Option<f64>,
     pub outcome: Outcome,
     /// The last final answer the caller received to its INVITE (`SIP/2.0 503 ...`), if any.
     pub last_answer: Option<String>,
@@ -64,14 +71,14 @@ pub fn calls(load: &Finished) -> Vec<Call> {
     let mut out = Vec::new();
     for run in &load.callers {
         let o = &run.outcome;
-        let invites = first_invites(o);
+        let times = times(o);
         let answered = o.logged("answered");
         let rejected = o.received_calls("SIP/2.0 486");
         let mut by_call: BTreeMap<&str, Vec<&TracedMessage>> = BTreeMap::new();
         for m in &o.messages {
             by_call.entry(&m.call_id).or_default().push(m);
         }
-        let ids: BTreeSet<&str> = invites
+        let ids: BTreeSet<&str> = times
             .keys()
             .map(String::as_str)
             .chain(by_call.keys().copied())
@@ -85,11 +92,15 @@ pub fn calls(load: &Finished) -> Vec<Call> {
                 Outcome::Failed
             };
             let mine = by_call.get(id).map(Vec::as_slice).unwrap_or_default();
+            let t = times.get(id).copied().unwrap_or_default();
             out.push(Call {
                 call_id: id.to_owned(),
                 stream: run.stream,
                 node: run.node,
-                invite_at: invites.get(id).copied(),
+                invite_at: t.invite_sent,
+                answered_at: t.answered,
+                caller_bye_at: t.bye_sent,
+                caller_bye_answered_at: t.bye_answered,
                 outcome,
                 last_answer: last_answer(mine),
                 caller: bye_side(by_call.get(id).map(Vec::as_slice).unwrap_or_default()),
@@ -119,29 +130,49 @@ fn last_answer(messages: &[&TracedMessage]) -> Option<String> {
         .map(|m| m.first_line.clone())
 }
 
-/// Unix time of the first INVITE sent per Call-ID, from the short message trace.
-fn first_invites(outcome: &SippOutcome) -> BTreeMap<String, f64> {
+/// When a caller first did each step of a call (Unix time, seconds).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct CallTimes {
+    pub invite_sent: Option<f64>,
+    /// A 200 to the INVITE received.
+    pub answered: Option<f64>,
+    pub bye_sent: Option<f64>,
+    /// A 200 to a BYE received.
+    pub bye_answered: Option<f64>,
+}
+
+/// A caller's [`CallTimes`] per Call-ID, from its short message trace.
+fn times(outcome: &SippOutcome) -> BTreeMap<String, CallTimes> {
     let text = fs::read_to_string(outcome.dir().join(SHORT_MESSAGE_FILE)).unwrap_or_default();
-    parse_first_invites(&text)
+    parse_times(&text)
 }
 
 /// Lines `date \t time \t epoch \t S|R \t call-id \t CSeq:N METHOD \t first line`.
-pub(crate) fn parse_first_invites(text: &str) -> BTreeMap<String, f64> {
-    let mut out = BTreeMap::new();
+pub(crate) fn parse_times(text: &str) -> BTreeMap<String, CallTimes> {
+    let mut out: BTreeMap<String, CallTimes> = BTreeMap::new();
     for line in text.lines() {
         let fields: Vec<&str> = line.split('\t').collect();
         let Some(start) = fields.len().checked_sub(5) else {
             continue;
         };
-        let [epoch, direction, call_id, _cseq, first_line] = &fields[start..] else {
+        let [epoch, direction, call_id, cseq, first_line] = &fields[start..] else {
             continue;
         };
-        if *direction != "S" || !first_line.starts_with("INVITE ") {
+        let Ok(t) = epoch.trim().parse::<f64>() else {
             continue;
-        }
-        if let Ok(t) = epoch.trim().parse::<f64>() {
-            out.entry((*call_id).to_owned()).or_insert(t);
-        }
+        };
+        let step: fn(&mut CallTimes) -> &mut Option<f64> = match *direction {
+            "S" if first_line.starts_with("INVITE ") => |c| &mut c.invite_sent,
+            "S" if first_line.starts_with("BYE ") => |c| &mut c.bye_sent,
+            "R" if cseq.ends_with(" INVITE") && first_line.starts_with("SIP/2.0 200") => {
+                |c| &mut c.answered
+            }
+            "R" if cseq.ends_with(" BYE") && first_line.starts_with("SIP/2.0 200") => {
+                |c| &mut c.bye_answered
+            }
+            _ => continue,
+        };
+        step(out.entry((*call_id).to_owned()).or_default()).get_or_insert(t);
     }
     out
 }

@@ -12,15 +12,28 @@ fn msg(direction: Direction, cseq: &str, first_line: &str) -> TracedMessage {
 }
 
 #[test]
-fn first_invites_keep_the_first_send_of_each_call() {
+fn times_keep_the_first_invite_answer_and_bye_of_each_call() {
     let text = "2026-11-23\t06:56:02.7\t100.5\tS\tc1\tCSeq:1 INVITE\tINVITE sip:x SIP/2.0\n\
                 2026-11-23\t06:56:03.2\t101.0\tS\tc1\tCSeq:1 INVITE\tINVITE sip:x SIP/2.0\n\
                 2026-11-23\t06:56:03.3\t101.1\tR\tc2\tCSeq:1 INVITE\tINVITE sip:x SIP/2.0\n\
                 2026-11-23\t06:56:03.4\t101.2\tS\tc2\tCSeq:1 INVITE\tSIP/2.0 100 Trying\n\
+                2026-11-23\t06:56:03.5\t101.3\tR\tc1\tCSeq:1 INVITE\tSIP/2.0 200 OK\n\
+                2026-11-23\t06:56:03.6\t101.4\tR\tc1\tCSeq:1 INVITE\tSIP/2.0 200 OK\n\
+                2026-11-23\t06:56:07.6\t105.4\tS\tc1\tCSeq:2 BYE\tBYE sip:x SIP/2.0\n\
+                2026-11-23\t06:56:08.1\t105.9\tS\tc1\tCSeq:2 BYE\tBYE sip:x SIP/2.0\n\
+                2026-11-23\t06:56:08.2\t106.0\tR\tc1\tCSeq:2 BYE\tSIP/2.0 200 OK\n\
                 garbage\n";
-    let got = parse_first_invites(text);
+    let got = parse_times(text);
     assert_eq!(got.len(), 1, "{got:?}");
-    assert_eq!(got["c1"], 100.5);
+    assert_eq!(
+        got["c1"],
+        CallTimes {
+            invite_sent: Some(100.5),
+            answered: Some(101.3),
+            bye_sent: Some(105.4),
+            bye_answered: Some(106.0),
+        }
+    );
 }
 
 #[test]

@@ -6,6 +6,11 @@
 //! by the caller), `timed` (held by both ends far longer than their dialogd timeout: the BYEs must
 //! come from dialogd) and `capped` (offered well above their limit: the limit is pressed during
 //! the faults).
+//!
+//! What the members write in Record-Route is the scenario's choice ([`RecordRoute`]): each its
+//! own address, or one address shared by all (`sip_record_route`), standing in for a name that
+//! resolves to every member, so that in-dialog requests reach a live member when the one that
+//! set the call up is gone.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -39,6 +44,17 @@ pub const CALLEE_HOLD: Duration = Duration::from_secs(120);
 /// `[cluster] takeover_grace_secs` of the scenarios: short, so that a dead member's dialogs move
 /// within a run.
 pub const TAKEOVER_GRACE: Duration = Duration::from_secs(3);
+
+/// What every member writes in Record-Route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecordRoute {
+    /// Its own SIP address: a caller's in-dialog requests go to the member that set its call up.
+    Own,
+    /// Member `n`'s (0-based) SIP address, as every member's `sip_record_route`: it stands in for
+    /// a name that resolves to every member, and the callers follow it (see [`crate::load`]).
+    Shared(usize),
+}
 
 /// The knobs of a run.
 #[derive(Debug, Clone, Serialize)]

@@ -18,6 +18,10 @@
 //!   the project's CI machines) gets random loss on SIP in both directions from iptables'
 //!   `statistic` match instead, and no delay; the report's timeline says which.
 //!
+//! A shared Record-Route is not offered: the host (where SIPp runs) resolves no name to all three
+//! containers — a compose network alias resolves only inside the network, through Docker's DNS —
+//! so the shared-rr scenarios run on the local backend only.
+//!
 //! Needs: root (nsenter, iptables, tc), docker, docker-compose, and the images (built here
 //! with `deploy/docker/build-image.sh` when `dialogd:local` is missing). The compose file
 //! names its containers (`dialogd-1` ...): a `deploy/compose` cluster that is up must be taken
@@ -33,6 +37,7 @@ use anyhow::{Context, Result, bail};
 use dialogd_test_support::{Dialogctl, try_binary, workspace_root};
 
 use crate::backend::{ChaosCluster, Fault};
+use crate::config::RecordRoute;
 
 /// The shared secret and API token of the chaos runs' compose cluster (on a private network
 /// of this host, torn down after the run).
@@ -89,10 +94,16 @@ pub struct DockerCluster {
 impl DockerCluster {
     /// Starts the compose cluster on a fresh project with `config` (rules, `[dialog]`) and
     /// `cluster_keys` in every member's file, and waits for a leader.
-    pub fn start(n: usize, cluster_keys: &str, config: &str) -> Result<DockerCluster> {
+    pub fn start(
+        n: usize,
+        cluster_keys: &str,
+        config: &str,
+        record_route: RecordRoute,
+    ) -> Result<DockerCluster> {
         if n != 3 {
             bail!("the docker backend runs the compose cluster: 3 members, not {n}");
         }
+        DockerCluster::supports_record_route(record_route).map_err(anyhow::Error::msg)?;
         try_binary("dialogctl").context("no dialogctl binary next to this program")?;
         ensure_image()?;
         let dir = tempfile::Builder::new()
@@ -130,6 +141,19 @@ impl DockerCluster {
     /// `Ok`: the containers take every fault.
     pub fn supports(_fault: Fault) -> Result<(), String> {
         Ok(())
+    }
+
+    /// `Ok` for each member's own Record-Route; a shared one, why not (see the module doc).
+    pub fn supports_record_route(record_route: RecordRoute) -> Result<(), String> {
+        match record_route {
+            RecordRoute::Own => Ok(()),
+            RecordRoute::Shared(_) => Err("docker mode: no name the host resolves reaches all \
+                 three containers (a compose network alias resolves only inside the network, \
+                 through Docker's DNS), so the members have no shared Record-Route a caller on \
+                 the host could follow; the local backend runs it, a survivor's address standing \
+                 in for that name"
+                .to_owned()),
+        }
     }
 
     fn compose(&self, args: &[&str]) -> Result<Output> {

@@ -1,5 +1,6 @@
 //! The figures of a run: calls placed, answered, rejected at the limit and failed — in all, per
-//! stream and per member — and the failure rate over the 10 s around a leader loss.
+//! stream and per member — the failure rate over the 10 s around a leader loss, and what became
+//! of the lost member's own calls.
 //!
 //! The window figure: every call whose first INVITE left its SIPp caller (the epoch column of the
 //! short message trace) within 5 s either side of the fault is placed in the window; it failed
@@ -7,6 +8,14 @@
 //! apart by where they were sent: through the surviving members (what a client that fails over
 //! to a live node sees: the cluster's own failover) and through the victim (in local mode nothing
 //! moves the victim's address, so these fail until it is back).
+//!
+//! The lost member's calls ([`VictimCalls`]): every call its caller sent through the victim,
+//! answered before the loss and hung up by the caller (its first BYE) after it; how many ended
+//! with a BYE answered 200 on both sides; and, of those hung up while the victim was away, how
+//! many ended before it was back (the caller had the 200 to its BYE by then). With a shared
+//! Record-Route these BYEs reach a survivor, which has them judged or takes the dialog over, so
+//! they end while the victim is away; with each member's own Record-Route they wait in
+//! retransmissions for the victim.
 
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -101,6 +110,102 @@ pub fn call_figures(calls: &[Call], load: &Finished) -> CallFigures {
     f
 }
 
+/// Calls hung up by their caller after a member's loss, and how they ended.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct HungUp {
+    pub calls: u64,
+    /// A BYE answered 200 on both sides (as `answered-calls-ended` judges it).
+    pub ended: u64,
+    /// The caller's BYE sent before the lost member was back.
+    pub hung_up_while_away: u64,
+    /// Of those, ended on both sides with the caller's 200 received before it was back.
+    pub ended_while_away: u64,
+}
+
+impl HungUp {
+    /// Counts `c`, hung up at `bye`, its BYE answered at `answered` (Unix seconds), the lost
+    /// member back at `back`.
+    fn add(&mut self, c: &Call, bye: f64, answered: Option<f64>, back: f64) {
+        let ended = c.caller.completed && c.callee.completed;
+        self.calls += 1;
+        self.ended += u64::from(ended);
+        if bye < back {
+            self.hung_up_while_away += 1;
+            self.ended_while_away += u64::from(ended && answered.is_some_and(|t| t < back));
+        }
+    }
+}
+
+/// The lost member's calls hung up after the loss (see the module doc).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VictimCalls {
+    /// 1-based member that was lost.
+    pub victim: usize,
+    /// Answered through it before the loss, the caller's BYE sent after it.
+    pub hung_up_after_loss: HungUp,
+    /// [`VictimCalls::hung_up_after_loss`] per stream.
+    pub by_stream: BTreeMap<String, HungUp>,
+    /// The first of them that did not end on both sides: stream, Call-ID, seconds after the loss.
+    pub not_ended: Vec<String>,
+}
+
+impl VictimCalls {
+    /// `ended/hung up (ended/hung up while away)`.
+    pub fn summary(&self) -> String {
+        let h = &self.hung_up_after_loss;
+        format!(
+            "{}/{} ({}/{} while away)",
+            h.ended, h.calls, h.ended_while_away, h.hung_up_while_away
+        )
+    }
+}
+
+/// The calls of member `victim` (0-based), lost at `at` and back at `back`: see [`VictimCalls`].
+pub fn victim_calls(
+    calls: &[Call],
+    victim: usize,
+    at: SystemTime,
+    back: Option<SystemTime>,
+) -> VictimCalls {
+    let unix = |t: SystemTime| {
+        t.duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0)
+    };
+    let at = unix(at);
+    let back = back.map_or(f64::INFINITY, unix);
+    let mut out = VictimCalls {
+        victim: victim + 1,
+        ..VictimCalls::default()
+    };
+    for c in calls {
+        if c.node != victim || c.outcome != Outcome::Answered {
+            continue;
+        }
+        let (Some(answered), Some(bye)) = (c.answered_at, c.caller_bye_at) else {
+            continue;
+        };
+        if answered >= at || bye < at {
+            continue;
+        }
+        let answered_bye = c.caller_bye_answered_at;
+        out.hung_up_after_loss.add(c, bye, answered_bye, back);
+        out.by_stream
+            .entry(format!("{:?}", c.stream).to_lowercase())
+            .or_default()
+            .add(c, bye, answered_bye, back);
+        if !(c.caller.completed && c.callee.completed) && out.not_ended.len() < FAILED_EXAMPLES {
+            out.not_ended.push(format!(
+                "{:?} call {} hung up {:.1} s after the loss",
+                c.stream,
+                c.call_id,
+                bye - at
+            ));
+        }
+    }
+    out
+}
+
 /// Calls placed within 5 s either side of a fault.
 #[derive(Debug, Clone, Serialize)]
 pub struct FailureWindow {
@@ -169,6 +274,9 @@ mod tests {
             stream: Stream::Chaos,
             node,
             invite_at: Some(at),
+            answered_at: None,
+            caller_bye_at: None,
+            caller_bye_answered_at: None,
             outcome,
             last_answer: None,
             caller: ByeSide::default(),
@@ -196,5 +304,47 @@ mod tests {
         );
         assert!((w.through_survivors_failed_pct - 100.0 / 3.0).abs() < 1e-9);
         assert_eq!(w.victim, 1);
+    }
+
+    #[test]
+    fn the_victims_calls_are_those_answered_before_the_loss_and_hung_up_after() {
+        let ended = ByeSide {
+            completed: true,
+            ..ByeSide::default()
+        };
+        let mk = |node: usize, answered: f64, bye: Option<f64>, ok: bool| Call {
+            answered_at: Some(answered),
+            caller_bye_at: bye,
+            caller_bye_answered_at: bye.map(|t| t + 0.5),
+            caller: ended.clone(),
+            callee: ByeSide {
+                completed: ok,
+                ..ByeSide::default()
+            },
+            ..call(node, answered - 0.1, Outcome::Answered)
+        };
+        let calls = [
+            mk(0, 95.0, Some(101.0), true),
+            mk(0, 95.5, Some(106.8), true),
+            mk(0, 96.0, Some(108.0), false),
+            mk(0, 97.0, Some(99.0), true),
+            mk(0, 101.0, Some(105.0), true),
+            mk(0, 98.0, None, true),
+            mk(1, 95.0, Some(101.0), true),
+        ];
+        let v = victim_calls(
+            &calls,
+            0,
+            UNIX_EPOCH + Duration::from_secs(100),
+            Some(UNIX_EPOCH + Duration::from_secs(107)),
+        );
+        assert_eq!(v.victim, 1);
+        let h = v.hung_up_after_loss;
+        assert_eq!((h.calls, h.ended), (3, 2));
+        // The second call's BYE left while away but its 200 came after the member was back.
+        assert_eq!((h.hung_up_while_away, h.ended_while_away), (2, 1));
+        assert_eq!(v.by_stream["chaos"].calls, 3);
+        assert_eq!(v.not_ended.len(), 1, "{:?}", v.not_ended);
+        assert_eq!(v.summary(), "2/3 (1/2 while away)");
     }
 }

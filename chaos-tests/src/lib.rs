@@ -15,7 +15,8 @@
 //! - [`config`]: the run's knobs and the dialogd config (a valued profile with limits, a timeout);
 //! - [`load`]: the SIPp streams; [`calls`]: what they saw, per call;
 //! - [`poller`]: the limit watch during the run; [`invariants`]: the checks after it;
-//! - [`figures`]: counts and the failure rate around a leader loss; [`report`]: JSON and tables;
+//! - [`figures`]: counts, the failure rate around a leader loss and the lost member's calls hung
+//!   up after it; [`report`]: JSON and tables;
 //! - [`scenarios`]: one file per scenario; [`run`]: one scenario from start to report;
 //! - [`hostile`]: the hostile-traffic benchmark (`--bin hostile`): clean calls through one node
 //!   beside each attack of `dialogd_test_support::attack`, a phase per attack.
@@ -42,7 +43,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 pub use backend::{Backend, ChaosCluster, Fault};
-pub use config::Params;
+pub use config::{Params, RecordRoute};
 pub use report::{Report, Status, summary_table};
 pub use scenarios::Scenario;
 
@@ -73,6 +74,7 @@ pub fn run_all(scenarios: &[Scenario], params: &Params) -> Result<Vec<Report>> {
             path.display()
         );
         print!("{}", report.invariant_lines());
+        print!("{}", report.victim_line());
         reports.push(report);
     }
     Ok(reports)

@@ -7,6 +7,15 @@
 //! | `timed` | `uac_long.xml` → `uas_long.xml` | both 60 s | dialogd, at the 3 s timeout, BYE to both legs |
 //! | `capped` | `uac_expect_486.xml` → `uas.xml` | caller 3 s | the caller, or 486 at the limit |
 //!
+//! When the members share one Record-Route ([`RecordRoute::Shared`]), `chaos` and `timed` run the
+//! follow variants, `uac_long_follow_rr.xml` → `uas_long_follow_via.xml`: the caller sends its
+//! ACK and BYE to the host and port of the 200's Record-Route, and both ends answer a BYE (the
+//! other end's, or dialogd's at the timeout) where its Via points, as RFC 3261 UAs do; without
+//! that, SIPp sends everything of a call to the address of its first message, the member the
+//! call went through. `capped` keeps `uac_expect_486.xml` → `uas.xml`: its in-dialog requests
+//! reach the member they set the call up through, with the shared address as their Route,
+//! which every member takes as its own.
+//!
 //! Every scenario runs with [`LINGER`] added at its end ([`lingering`]): a call's SIPp stays
 //! for it after the last message, and answers a retransmitted BYE with its 200 again, as an
 //! RFC 3261 UA keeps its transaction (timer J, 32 s over UDP). Without it, a 200 lost on the
@@ -28,7 +37,8 @@ use serde::Serialize;
 
 use crate::backend::ChaosCluster;
 use crate::config::{
-    CALLEE_HOLD, CAPPED_HOLD, CAPPED_USER, MAIN_HOLD, MAIN_USER, Params, TIMED_HOLD, TIMED_USER,
+    CALLEE_HOLD, CAPPED_HOLD, CAPPED_USER, MAIN_HOLD, MAIN_USER, Params, RecordRoute, TIMED_HOLD,
+    TIMED_USER,
 };
 
 /// SIPp's own bound past the run's length: room for the last calls, their BYE retransmissions
@@ -61,17 +71,21 @@ impl Stream {
         }
     }
 
-    fn uac_scenario(self) -> &'static str {
-        match self {
-            Stream::Chaos | Stream::Timed => "uac_long.xml",
-            Stream::Capped => "uac_expect_486.xml",
+    /// The caller's SIPp scenario; `follow`: the one that follows Record-Route and Via.
+    fn uac_scenario(self, follow: bool) -> &'static str {
+        match (self, follow) {
+            (Stream::Chaos | Stream::Timed, false) => "uac_long.xml",
+            (Stream::Chaos | Stream::Timed, true) => "uac_long_follow_rr.xml",
+            (Stream::Capped, _) => "uac_expect_486.xml",
         }
     }
 
-    fn uas_scenario(self) -> &'static str {
-        match self {
-            Stream::Chaos | Stream::Timed => "uas_long.xml",
-            Stream::Capped => "uas.xml",
+    /// The callee's SIPp scenario; `follow`: the one that answers BYEs where their Via points.
+    fn uas_scenario(self, follow: bool) -> &'static str {
+        match (self, follow) {
+            (Stream::Chaos | Stream::Timed, false) => "uas_long.xml",
+            (Stream::Chaos | Stream::Timed, true) => "uas_long_follow_via.xml",
+            (Stream::Capped, _) => "uas.xml",
         }
     }
 
@@ -146,8 +160,13 @@ pub struct Finished {
 
 impl Load {
     /// Starts the callees, then one caller per stream and member, each placing its share of the
-    /// stream's rate for `params.seconds`.
-    pub fn start(cluster: &dyn ChaosCluster, params: &Params) -> Result<Load> {
+    /// stream's rate for `params.seconds`; with a shared `record_route`, the follow variants.
+    pub fn start(
+        cluster: &dyn ChaosCluster,
+        params: &Params,
+        record_route: RecordRoute,
+    ) -> Result<Load> {
+        let follow = matches!(record_route, RecordRoute::Shared(_));
         let bound = Duration::from_secs(params.seconds) + SIPP_MARGIN;
         let members: Vec<(usize, SocketAddr)> = (0..cluster.len())
             .map(|i| (i, cluster.sip_addr(i)))
@@ -159,7 +178,7 @@ impl Load {
         let linger = |name: &str| lingering(name, &dir.path().join(name));
         let mut callees = Vec::new();
         for stream in Stream::ALL {
-            let uas = Sipp::uas(&linger(stream.uas_scenario())?)
+            let uas = Sipp::uas(&linger(stream.uas_scenario(follow))?)
                 .local_ip(cluster.load_ip())
                 .pause(stream.callee_hold())
                 .timeout(bound)
@@ -174,7 +193,7 @@ impl Load {
             // At least one call per member; small positive figures convert exactly enough.
             let calls = (per_node * params.seconds as f64).ceil().max(1.0) as u64;
             for (node, addr) in &members {
-                let process = Sipp::uac(&linger(stream.uac_scenario())?, *addr)
+                let process = Sipp::uac(&linger(stream.uac_scenario(follow))?, *addr)
                     .local_ip(cluster.load_ip())
                     .uas_port(uas.port())
                     .caller(stream.user())

@@ -1,6 +1,8 @@
 //! [`LocalCluster`]: the [`ChaosCluster`] of `dialogd` processes on 127.0.0.1, built on the test
 //! harness's [`DialogdCluster`] (fixed ports per member, one data dir each, SIGKILL, SIGTERM
-//! and restart on the same data). Pausing is SIGSTOP/SIGCONT of the member's pid.
+//! and restart on the same data). Pausing is SIGSTOP/SIGCONT of the member's pid. A shared
+//! Record-Route is one member's `127.0.0.1:port` in every member's `sip_record_route`: the
+//! stand-in for a name that resolves to every member.
 //!
 //! A paused member still accepts TCP connections (the kernel queues them) but never answers, so
 //! every query here skips paused members: asking one would only wait for dialogctl's timeout.
@@ -15,6 +17,7 @@ use anyhow::{Context, Result, bail};
 use dialogd_test_support::{Dialogctl, DialogdCluster, try_binary};
 
 use crate::backend::{ChaosCluster, Fault};
+use crate::config::RecordRoute;
 
 /// Three (or `n`) local `dialogd` processes. Every member is killed when this drops.
 #[derive(Debug)]
@@ -25,13 +28,23 @@ pub struct LocalCluster {
 
 impl LocalCluster {
     /// Starts `n` members (see [`crate::backend::Backend::start`]) and waits for one leader.
-    pub fn start(n: usize, cluster_keys: &str, config: &str) -> Result<LocalCluster> {
+    pub fn start(
+        n: usize,
+        cluster_keys: &str,
+        config: &str,
+        record_route: RecordRoute,
+    ) -> Result<LocalCluster> {
         // The harness panics on a missing binary: find (or build) them here, as errors.
         for name in ["dialogd", "dialogctl"] {
             try_binary(name).with_context(|| format!("no {name} binary next to this program"))?;
         }
-        let cluster = DialogdCluster::start(n, cluster_keys, config)
-            .context("the local cluster did not form")?;
+        let cluster = match record_route {
+            RecordRoute::Own => DialogdCluster::start(n, cluster_keys, config),
+            RecordRoute::Shared(member) => {
+                DialogdCluster::start_sharing_record_route(n, cluster_keys, config, member)
+            }
+        }
+        .context("the local cluster did not form")?;
         Ok(LocalCluster {
             cluster,
             paused: vec![false; n],

@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::config::Params;
-use crate::figures::{CallFigures, FailureWindow};
+use crate::figures::{CallFigures, FailureWindow, VictimCalls};
 use crate::invariants::{Check, FinalState};
 use crate::poller::LimitWatch;
 
@@ -59,6 +59,8 @@ pub struct Report {
     pub calls: Option<CallFigures>,
     pub failover: Option<FailureWindow>,
     pub failover_target_pct: f64,
+    /// The lost member's calls hung up by their callers after the loss.
+    pub victim_calls: Option<VictimCalls>,
     pub limit_watch: Option<LimitWatch>,
     pub final_state: Option<FinalState>,
     pub invariants: Vec<Check>,
@@ -82,6 +84,7 @@ impl Report {
             calls: None,
             failover: None,
             failover_target_pct: FAILOVER_TARGET_PCT,
+            victim_calls: None,
             limit_watch: None,
             final_state: None,
             invariants: Vec::new(),
@@ -107,6 +110,25 @@ impl Report {
         fs::write(&path, text + "\n")
             .with_context(|| format!("cannot write {}", path.display()))?;
         Ok(path)
+    }
+
+    /// The lost member's calls hung up after the loss, in a line (empty without a loss).
+    pub fn victim_line(&self) -> String {
+        let Some(v) = &self.victim_calls else {
+            return String::new();
+        };
+        let h = &v.hung_up_after_loss;
+        let mut line = format!(
+            "  calls answered through node {} before its loss and hung up by the caller after it: \
+             {} of {} ended on both sides; of the {} hung up while it was away, {} ended before \
+             it was back",
+            v.victim, h.ended, h.calls, h.hung_up_while_away, h.ended_while_away
+        );
+        if !v.not_ended.is_empty() {
+            let _ = write!(line, "; not ended: {}", v.not_ended.join("; "));
+        }
+        line.push('\n');
+        line
     }
 
     /// Every invariant with its verdict, one line each.
@@ -137,6 +159,7 @@ pub fn summary_table(reports: &[Report]) -> String {
         "failed",
         "fail% 10s (surv/victim)",
         "new leader",
+        "victim's calls hung up after: ended/all (while away)",
         "invariants",
     ];
     let mut rows = vec![header.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
@@ -175,6 +198,9 @@ pub fn summary_table(reports: &[Report]) -> String {
             failover,
             r.time_to_new_leader_s
                 .map_or("-".to_owned(), |s| format!("{s:.1} s")),
+            r.victim_calls
+                .as_ref()
+                .map_or("-".to_owned(), VictimCalls::summary),
             invariants,
         ]);
     }

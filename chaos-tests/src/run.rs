@@ -1,7 +1,7 @@
-//! Running one scenario: a fresh cluster, the limit watch, the load; the scenario's faults
-//! through [`Run`] (which notes each one and keeps the watch away from members that do not
-//! serve); then heal (resume and restart whatever is down), let the load end, wait for the
-//! members to settle, and judge.
+//! Running one scenario: a fresh cluster (with the scenario's Record-Route), the limit watch,
+//! the load; the scenario's faults through [`Run`] (which notes each one and keeps the watch
+//! away from members that do not serve); then heal (resume and restart whatever is down), let
+//! the load end, wait for the members to settle, and judge.
 //!
 //! ```text
 //!   start cluster ─ watch ─ load ─┬─ scenario: kill / stop / pause ... restart / resume ─┬─ heal
@@ -16,8 +16,8 @@ use anyhow::{Context, Result};
 
 use crate::backend::ChaosCluster;
 use crate::calls;
-use crate::config::Params;
-use crate::figures::{call_figures, failure_window};
+use crate::config::{Params, RecordRoute};
+use crate::figures::{call_figures, failure_window, victim_calls};
 use crate::invariants::{check_all, settle};
 use crate::load::Load;
 use crate::poller::Poller;
@@ -29,12 +29,14 @@ pub const MEMBERS: usize = 3;
 /// How long the members may take, once every call ended, to show nothing left.
 const SETTLE: Duration = Duration::from_secs(30);
 
-/// A member lost on purpose, for the failover figure.
+/// A member lost on purpose, for the failover figure and the count of its calls hung up after.
 #[derive(Debug, Clone)]
 struct Loss {
     fault: String,
     victim: usize,
     at: SystemTime,
+    /// When it was brought back (restarted, resumed, reconnected), once it was.
+    back: Option<SystemTime>,
 }
 
 /// What a scenario drives: the cluster, with every action noted in the report's timeline.
@@ -45,6 +47,7 @@ pub struct Run {
     events: Vec<Event>,
     loss: Option<Loss>,
     time_to_new_leader: Option<f64>,
+    record_route: RecordRoute,
 }
 
 impl std::fmt::Debug for Run {
@@ -88,6 +91,14 @@ impl Run {
         self.cluster.wait_leader()
     }
 
+    /// The member whose address every member writes in Record-Route, if they share one.
+    pub fn shared_record_route(&self) -> Option<usize> {
+        match self.record_route {
+            RecordRoute::Own => None,
+            RecordRoute::Shared(member) => Some(member),
+        }
+    }
+
     /// A member other than `not`.
     pub fn other_than(&self, not: usize) -> usize {
         (not + 1) % self.members()
@@ -128,6 +139,7 @@ impl Run {
     /// Starts member `i` again on its data.
     pub fn restart(&mut self, i: usize) -> Result<()> {
         self.cluster.restart(i)?;
+        self.mark_back(i);
         self.serving_changed();
         self.note(format!("restarted node {}", i + 1));
         Ok(())
@@ -144,6 +156,7 @@ impl Run {
     /// SIGCONT of member `i`.
     pub fn resume(&mut self, i: usize) -> Result<()> {
         self.cluster.resume(i)?;
+        self.mark_back(i);
         self.serving_changed();
         self.note(format!("resumed node {} (SIGCONT)", i + 1));
         Ok(())
@@ -160,6 +173,7 @@ impl Run {
     /// Reconnects member `i`.
     pub fn reconnect(&mut self, i: usize) -> Result<()> {
         self.cluster.reconnect(i)?;
+        self.mark_back(i);
         self.serving_changed();
         self.note(format!("reconnected node {}", i + 1));
         Ok(())
@@ -187,7 +201,18 @@ impl Run {
                 fault: fault.to_owned(),
                 victim,
                 at: SystemTime::now(),
+                back: None,
             });
+        }
+    }
+
+    /// Notes that member `i` is back, if it is the lost member and was not back yet.
+    fn mark_back(&mut self, i: usize) {
+        if let Some(loss) = &mut self.loss
+            && loss.victim == i
+            && loss.back.is_none()
+        {
+            loss.back = Some(SystemTime::now());
         }
     }
 
@@ -225,10 +250,12 @@ impl Run {
             }
             healed = true;
             if self.cluster.reconnect(i).is_ok() && self.cluster.is_serving(i) {
+                self.mark_back(i);
                 self.note(format!("heal: reconnected node {}", i + 1));
                 continue;
             }
             if self.cluster.resume(i).is_ok() && self.cluster.is_serving(i) {
+                self.mark_back(i);
                 self.note(format!("heal: resumed node {}", i + 1));
                 continue;
             }
@@ -252,11 +279,7 @@ pub fn run_scenario(scenario: &Scenario, params: &Params) -> Report {
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0);
     let mut report = Report::new(scenario.name, scenario.about, params, started_unix);
-    if let Some(why) = scenario
-        .faults
-        .iter()
-        .find_map(|f| params.backend.supports(*f).err())
-    {
+    if let Some(why) = scenario.unavailable(params.backend) {
         report.status = Status::Skipped;
         report.reason = Some(why);
         return report;
@@ -280,14 +303,16 @@ pub fn run_scenario(scenario: &Scenario, params: &Params) -> Report {
 }
 
 fn run_inner(scenario: &Scenario, params: &Params, report: &mut Report) -> Result<()> {
-    let cluster =
-        params
-            .backend
-            .start(MEMBERS, &params.cluster_keys(), &params.dialogd_config())?;
+    let cluster = params.backend.start(
+        MEMBERS,
+        &params.cluster_keys(),
+        &params.dialogd_config(),
+        scenario.record_route,
+    )?;
     let leader = cluster.wait_formed()?;
     let members = (0..cluster.len()).map(|i| cluster.dialogctl(i)).collect();
     let poller = Poller::start(members, cluster.serving(), params.limits());
-    let load = Load::start(cluster.as_ref(), params)?;
+    let load = Load::start(cluster.as_ref(), params, scenario.record_route)?;
     let mut run = Run {
         cluster,
         poller,
@@ -295,10 +320,18 @@ fn run_inner(scenario: &Scenario, params: &Params, report: &mut Report) -> Resul
         events: Vec::new(),
         loss: None,
         time_to_new_leader: None,
+        record_route: scenario.record_route,
     };
     run.note(format!(
-        "cluster of {MEMBERS} formed, node {} leads; load started",
-        leader + 1
+        "cluster of {MEMBERS} formed, node {} leads; load started{}",
+        leader + 1,
+        match scenario.record_route {
+            RecordRoute::Own => String::new(),
+            RecordRoute::Shared(m) => format!(
+                "; every member's Record-Route is node {}'s address, which the callers follow",
+                m + 1
+            ),
+        }
     ));
     let injected = (scenario.inject)(&mut run, params);
     if let Err(e) = &injected {
@@ -326,6 +359,10 @@ fn run_inner(scenario: &Scenario, params: &Params, report: &mut Report) -> Resul
         .loss
         .as_ref()
         .map(|l| failure_window(&all_calls, &l.fault, l.victim, l.at));
+    report.victim_calls = run
+        .loss
+        .as_ref()
+        .map(|l| victim_calls(&all_calls, l.victim, l.at, l.back));
     report.time_to_new_leader_s = run.time_to_new_leader;
     report.limit_watch = Some(watch);
     report.final_state = Some(state);

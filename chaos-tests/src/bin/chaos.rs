@@ -53,12 +53,10 @@ fn run(cli: Cli) -> Result<bool> {
     if cli.list {
         for s in scenarios::all() {
             let note = s
-                .faults
-                .iter()
-                .find_map(|f| cli.backend.supports(*f).err())
+                .unavailable(cli.backend)
                 .map(|why| format!("  [not available: {why}]"))
                 .unwrap_or_default();
-            println!("{:<16} {}{note}", s.name, s.about);
+            println!("{:<24} {}{note}", s.name, s.about);
         }
         return Ok(true);
     }

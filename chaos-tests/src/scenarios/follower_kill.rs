@@ -5,13 +5,14 @@ use anyhow::Result;
 
 use super::{Scenario, follower_away};
 use crate::backend::Fault;
-use crate::config::Params;
+use crate::config::{Params, RecordRoute};
 use crate::run::Run;
 
 pub const SCENARIO: Scenario = Scenario {
     name: "follower-kill",
     about: "kill -9 of a follower under load, away past the takeover grace, then restarted",
     faults: &[Fault::Kill],
+    record_route: RecordRoute::Own,
     inject,
 };
 

@@ -6,13 +6,14 @@ use anyhow::Result;
 
 use super::{Scenario, leader_away};
 use crate::backend::Fault;
-use crate::config::Params;
+use crate::config::{Params, RecordRoute};
 use crate::run::Run;
 
 pub const SCENARIO: Scenario = Scenario {
     name: "leader-kill",
     about: "kill -9 of the leader under load, away past the takeover grace, then restarted",
     faults: &[Fault::Kill],
+    record_route: RecordRoute::Own,
     inject,
 };
 

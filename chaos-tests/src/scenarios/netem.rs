@@ -9,13 +9,14 @@ use anyhow::Result;
 
 use super::{Scenario, fault_at};
 use crate::backend::Fault;
-use crate::config::Params;
+use crate::config::{Params, RecordRoute};
 use crate::run::Run;
 
 pub const SCENARIO: Scenario = Scenario {
     name: "netem",
     about: "delay and loss on one member's SIP traffic for a third of the load",
     faults: &[Fault::Netem],
+    record_route: RecordRoute::Own,
     inject,
 };
 

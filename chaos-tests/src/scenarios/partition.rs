@@ -8,13 +8,14 @@ use anyhow::Result;
 
 use super::{Scenario, leader_away};
 use crate::backend::Fault;
-use crate::config::Params;
+use crate::config::{Params, RecordRoute};
 use crate::run::Run;
 
 pub const SCENARIO: Scenario = Scenario {
     name: "partition",
     about: "the leader cut off from the others past the takeover grace, then reconnected",
     faults: &[Fault::Partition],
+    record_route: RecordRoute::Own,
     inject,
 };
 

@@ -6,13 +6,14 @@ use anyhow::Result;
 
 use super::{Scenario, follower_away};
 use crate::backend::Fault;
-use crate::config::Params;
+use crate::config::{Params, RecordRoute};
 use crate::run::Run;
 
 pub const SCENARIO: Scenario = Scenario {
     name: "partition-follower",
     about: "a follower cut off from the others past the takeover grace, then reconnected",
     faults: &[Fault::Partition],
+    record_route: RecordRoute::Own,
     inject,
 };
 

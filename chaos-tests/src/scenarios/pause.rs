@@ -6,13 +6,14 @@ use anyhow::Result;
 
 use super::{Scenario, leader_away};
 use crate::backend::Fault;
-use crate::config::Params;
+use crate::config::{Params, RecordRoute};
 use crate::run::Run;
 
 pub const SCENARIO: Scenario = Scenario {
     name: "pause",
     about: "SIGSTOP of the leader for longer than the takeover grace, then SIGCONT",
     faults: &[Fault::Pause],
+    record_route: RecordRoute::Own,
     inject,
 };
 

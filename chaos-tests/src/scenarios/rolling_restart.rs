@@ -9,13 +9,14 @@ use anyhow::Result;
 
 use super::{Scenario, fault_at};
 use crate::backend::Fault;
-use crate::config::Params;
+use crate::config::{Params, RecordRoute};
 use crate::run::Run;
 
 pub const SCENARIO: Scenario = Scenario {
     name: "rolling-restart",
     about: "SIGTERM and restart of each member in turn (leader last) under load",
     faults: &[Fault::Stop],
+    record_route: RecordRoute::Own,
     inject,
 };
 
