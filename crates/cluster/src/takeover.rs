@@ -35,25 +35,32 @@ pub(crate) fn spawn(node: &Arc<ClusterNode>, changes: mpsc::UnboundedReceiver<Ow
     tokio::spawn(adopt_own_then_watch(node.clone(), changes));
 }
 
+/// How often a member that has not yet reached the leader tries: a member that just
+/// (re)started must be heard at once, or the leader, whose last word from it is older than the
+/// grace, reassigns the calls it admits in its first second as a dead member's.
+const FIRST_TICK: Duration = Duration::from_millis(100);
+
 async fn heartbeats(node: Arc<ClusterNode>) {
     let me = node.node_id();
+    let mut heard = false;
     loop {
+        if let Some((leader, addr)) = node.leader()
+            && leader != me
+        {
+            let r: Result<Result<(), ForwardError>, _> = node
+                .peers
+                .call(&addr, Rpc::Heartbeat, &Heartbeat { node_id: me }, TICK)
+                .await;
+            match r {
+                Ok(Ok(())) => heard = true,
+                Ok(Err(e)) => tracing::debug!(error = %e, "heartbeat refused by the leader"),
+                Err(e) => tracing::debug!(error = %e, "heartbeat to leader failed"),
+            }
+        }
+        let tick = if heard { TICK } else { FIRST_TICK };
         tokio::select! {
             () = node.stop.cancelled() => return,
-            () = tokio::time::sleep(TICK) => {}
-        }
-        let Some((leader, addr)) = node.leader() else {
-            continue;
-        };
-        if leader == me {
-            continue;
-        }
-        let r: Result<Result<(), ForwardError>, _> = node
-            .peers
-            .call(&addr, Rpc::Heartbeat, &Heartbeat { node_id: me }, TICK)
-            .await;
-        if let Err(e) = r {
-            tracing::debug!(error = %e, "heartbeat to leader failed");
+            () = tokio::time::sleep(tick) => {}
         }
     }
 }
