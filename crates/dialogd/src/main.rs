@@ -9,6 +9,13 @@
 //! fatal error. After 74 or 70 the node has reported NOT_SERVING and shut down: a supervisor
 //! restarts it, and the store is opened afresh. Errors go to stderr as `dialogd: <error>`.
 
+/// jemalloc instead of glibc's malloc: a proxy allocates and frees many small objects per
+/// call (messages, transactions) between long-lived ones (dialogs); glibc keeps the freed
+/// holes of that interleaving as resident memory, while jemalloc's size classes and its
+/// decay-based purging give them back (docs/benchmarks.md, "Memory per held dialog").
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
