@@ -12,6 +12,7 @@ use dialogd_sip::transaction::TimerConfig;
 use crate::did::DidCodec;
 use crate::dns::{DnsConfig, Resolver};
 use crate::events::EventBus;
+use crate::finished::FinishedTransactions;
 use crate::flood::{FloodConfig, SharedFloodGuard};
 use crate::limits::{Limits, Load};
 use crate::owner_link::OwnerLink;
@@ -66,6 +67,9 @@ pub struct ProxyContext {
     pub settings: ProxySettings,
     pub transports: Transports,
     pub transactions: TransactionTable,
+    /// Transactions past their final response, kept as data to absorb retransmissions
+    /// ([`crate::finished`]).
+    pub finished: FinishedTransactions,
     pub registry: Registry,
     pub admission: Arc<dyn Admission>,
     pub policy: Policy,

@@ -100,6 +100,15 @@ async fn response(ctx: &Arc<ProxyContext>, msg: SipMessage) {
         let _ = tx.send(TransactionInput::Response(Box::new(msg)));
         return;
     }
+    // A retransmitted final response of a finished client transaction: absorbed (RFC 3261
+    // §17.1.2.2, Completed).
+    if ctx
+        .finished
+        .absorb(std::time::Instant::now(), &key)
+        .is_some()
+    {
+        return;
+    }
     // No transaction (e.g. a 2xx retransmitted after ours ended): forward statelessly
     // (RFC 3261 §16.7 step 1) if the top Via is ours.
     let top = msg.top_via();
@@ -137,6 +146,18 @@ async fn request(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
     let Some(method) = msg.method().cloned() else {
         return;
     };
+    // A retransmission of a request whose transaction is finished (its final response out):
+    // absorbed, or answered with that response again. ACKs are not looked up: the ACK of a
+    // non-2xx final response reaches the live task (an INVITE server that sent a non-2xx keeps
+    // its task until that ACK), and the ACK of a 2xx is its own transaction-less hop.
+    if method != Method::Ack
+        && let Some(absorbed) = ctx.finished.absorb(std::time::Instant::now(), &key)
+    {
+        if let crate::finished::Absorbed::Resend(to, bytes) = absorbed {
+            let _ = ctx.transports.send(to.transport, to.addr, bytes).await;
+        }
+        return;
+    }
     match method {
         Method::Ack => {
             // The dialog's actor may be waiting on the cluster (a record being replicated):
@@ -151,6 +172,13 @@ async fn request(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
                 Some(tx) => {
                     reply_stateless(ctx, &msg, &inbound, 200, "OK", &[]).await;
                     let _ = tx.send(TransactionInput::Cancel);
+                }
+                // Answered already (RFC 3261 §16.10: the CANCEL gets 200 and changes nothing).
+                None if ctx
+                    .finished
+                    .invite_answered(std::time::Instant::now(), &invite) =>
+                {
+                    reply_stateless(ctx, &msg, &inbound, 200, "OK", &[]).await;
                 }
                 None => {
                     reply_stateless(

@@ -25,6 +25,7 @@ pub mod dispatch;
 pub mod dns;
 pub mod events;
 pub mod facts;
+pub mod finished;
 pub mod flood;
 pub mod forward;
 pub mod generated;

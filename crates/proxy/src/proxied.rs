@@ -22,12 +22,13 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::context::ProxyContext;
 use crate::dialog_actor::DialogMsg;
+use crate::finished::Kept;
 use crate::forward::forward_response;
 use crate::generated::{self, GeneratedRequest};
 use crate::limits::LoadSlot;
 use crate::registry::DialogHandle;
 use crate::routing::Target;
-use crate::transaction_ends::{ClientTransaction, ServerTransaction};
+use crate::transaction_ends::{ClientTransaction, Leftover, ServerTransaction};
 use crate::transaction_table::TransactionInput;
 
 /// RFC 3261 §16.6 step 11: timer C, greater than 3 minutes.
@@ -162,6 +163,11 @@ impl Proxied {
         let mut planned = false;
         loop {
             self.drain().await;
+            // Final response out, only retransmissions left to absorb: kept as data, the task
+            // (request, machines, channel) ends now instead of after timer J/L.
+            if planned && self.hand_off() {
+                break;
+            }
             let client_done = self
                 .client
                 .as_ref()
@@ -213,6 +219,38 @@ impl Proxied {
             self.ctx.transactions.remove(k);
         }
         metrics::gauge!("dialogd_transactions", "kind" => "proxied").decrement(1.0);
+    }
+
+    /// Hands what is left of both transactions to [`crate::finished`] if that is only
+    /// absorbing retransmissions; false while either side still has work of its own.
+    fn hand_off(&self) -> bool {
+        let Some(server) = self.server.leftover() else {
+            return false;
+        };
+        let client = match &self.client {
+            Some(c) => match c.leftover() {
+                Some(left) => left,
+                None => return false,
+            },
+            None => Leftover::Nothing,
+        };
+        let now = Instant::now();
+        let finished = &self.ctx.finished;
+        if let Leftover::Absorb { until, response } = server {
+            let kept = match (&self.server, response) {
+                (ServerTransaction::Invite(_), _) => Kept::InviteAnswered,
+                (ServerTransaction::NonInvite(_), Some(response)) => Kept::Resend {
+                    to: self.upstream,
+                    response,
+                },
+                (ServerTransaction::NonInvite(_), None) => Kept::Absorb,
+            };
+            finished.keep(now, self.server_key.clone(), until, kept);
+        }
+        if let (Leftover::Absorb { until, .. }, Some(key)) = (client, &self.client_key) {
+            finished.keep(now, key.clone(), until, Kept::Absorb);
+        }
+        true
     }
 
     async fn apply(&mut self, plan: Plan) {

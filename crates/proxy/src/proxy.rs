@@ -99,6 +99,7 @@ impl Proxy {
         let (tx, mut rx) = mpsc::channel(INBOUND_QUEUE);
         let transports = Transports::start(udp, tcp, tx, settings.transport.clone())?;
         let settings_node = settings.node_id;
+        let max_transactions = settings.limits.max_transactions;
         let dns = Resolver::new(settings.dns.clone()).map_err(std::io::Error::other)?;
         let flood = SharedFloodGuard::new(settings.flood.clone());
         let ctx = Arc::new(ProxyContext {
@@ -106,6 +107,7 @@ impl Proxy {
             settings,
             transports,
             transactions: TransactionTable::default(),
+            finished: crate::finished::FinishedTransactions::new(max_transactions),
             admission,
             policy,
             did: DidCodec::new(secret),

@@ -72,6 +72,51 @@ impl ServerTransaction {
             ServerTransaction::NonInvite(t) => t.is_terminated(),
         }
     }
+
+    /// Once the transaction only absorbs retransmissions: until when, and what it keeps
+    /// ([`crate::finished`]); `Leftover::Nothing` once terminated; `None` while it still
+    /// has work of its own (no final response yet, or a non-2xx final response it
+    /// retransmits until the ACK).
+    pub fn leftover(&self) -> Option<Leftover> {
+        use dialogd_sip::transaction::{InviteServerState as I, NonInviteServerState as N};
+        match self {
+            ServerTransaction::Invite(t) => match t.state() {
+                I::Accepted | I::Confirmed => Some(Leftover::until(t.poll_timeout(), None)),
+                I::Terminated => Some(Leftover::Nothing),
+                I::Proceeding | I::Completed => None,
+            },
+            ServerTransaction::NonInvite(t) => match t.state() {
+                N::Completed => Some(Leftover::until(
+                    t.poll_timeout(),
+                    t.last_response().cloned(),
+                )),
+                N::Terminated => Some(Leftover::Nothing),
+                N::Trying | N::Proceeding => None,
+            },
+        }
+    }
+}
+
+/// What a transaction leaves once it only absorbs retransmissions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Leftover {
+    /// Nothing to absorb any more.
+    Nothing,
+    /// Absorb until `until`; a server re-sends `response` (non-INVITE) to each retransmission.
+    Absorb {
+        until: Instant,
+        response: Option<Bytes>,
+    },
+}
+
+impl Leftover {
+    fn until(at: Option<Instant>, response: Option<Bytes>) -> Leftover {
+        match at {
+            Some(until) => Leftover::Absorb { until, response },
+            // No timer left (a reliable transport ends at once): nothing to absorb.
+            None => Leftover::Nothing,
+        }
+    }
 }
 
 impl ClientTransaction {
@@ -114,6 +159,24 @@ impl ClientTransaction {
         match self {
             ClientTransaction::Invite(t) => t.is_terminated(),
             ClientTransaction::NonInvite(t) => t.is_terminated(),
+        }
+    }
+
+    /// As [`ServerTransaction::leftover`]. An INVITE client past its 2xx (Accepted) leaves
+    /// nothing: a retransmitted 2xx then finds no transaction and is relayed statelessly by
+    /// its Via (RFC 6026 §8.4), which is what the Accepted state would do.
+    pub fn leftover(&self) -> Option<Leftover> {
+        use dialogd_sip::transaction::{InviteClientState as I, NonInviteClientState as N};
+        match self {
+            ClientTransaction::Invite(t) => match t.state() {
+                I::Accepted | I::Terminated => Some(Leftover::Nothing),
+                I::Calling | I::Proceeding | I::Completed => None,
+            },
+            ClientTransaction::NonInvite(t) => match t.state() {
+                N::Completed => Some(Leftover::until(t.poll_timeout(), None)),
+                N::Terminated => Some(Leftover::Nothing),
+                N::Trying | N::Proceeding => None,
+            },
         }
     }
 }

@@ -62,6 +62,11 @@ impl NonInviteServerTransaction {
         self.state == NonInviteServerState::Terminated
     }
 
+    /// The last response sent (what a retransmitted request gets again).
+    pub fn last_response(&self) -> Option<&Bytes> {
+        self.last_response.as_ref()
+    }
+
     /// A retransmission of the request.
     pub fn handle_request(&mut self, _now: Instant, _msg: &SipMessage) {
         if matches!(
