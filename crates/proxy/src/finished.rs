@@ -17,7 +17,7 @@
 //! deadline). Pure data: time is passed in.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -49,9 +49,10 @@ pub enum Absorbed {
 
 #[derive(Debug, Default)]
 struct Inner {
-    entries: HashMap<TransactionKey, (Instant, u64, Kept)>,
+    /// One allocation per key, shared by both maps.
+    entries: HashMap<Arc<TransactionKey>, (Instant, u64, Kept)>,
     /// Deadlines, in order: (deadline, sequence) → key.
-    deadlines: BTreeMap<(Instant, u64), TransactionKey>,
+    deadlines: BTreeMap<(Instant, u64), Arc<TransactionKey>>,
     seq: u64,
 }
 
@@ -111,6 +112,7 @@ impl FinishedTransactions {
         }
         inner.seq += 1;
         let seq = inner.seq;
+        let key = Arc::new(key);
         inner.deadlines.insert((until, seq), key.clone());
         inner.entries.insert(key, (until, seq, kept));
     }
