@@ -89,7 +89,7 @@ fn retransmissions_after_the_final_response_are_absorbed_or_answered_again() {
             .and_then(|l| l.rsplit(' ').next())
             .and_then(|v| v.parse::<f64>().ok());
         match tasks {
-            Some(n) if n == 0.0 => Ok(()),
+            Some(0.0) => Ok(()),
             other => anyhow::bail!("dialogd_transactions{{kind=\"proxied\"}} = {other:?}"),
         }
     })
