@@ -104,7 +104,7 @@ impl NodeForward for NodeForwardService {
             Status::invalid_argument(format!("leg: {} is not CALLER or CALLEE", req.leg))
         })?;
         self.proxy
-            .note_media_from_member(DialogId(req.did), leg, req.sdp);
+            .note_media_from_member(DialogId(req.did), leg, &req.sdp);
         Ok(Response::new(pb::NoteMediaResponse {}))
     }
 }

@@ -163,17 +163,9 @@ async fn elsewhere(
         // The owner writes the callee's tag when the dialog is confirmed; the caller's ACK
         // (or an early BYE) can overtake that write on its way here. The owner's actor knows:
         // ask it (an unconfirmed dialog is never taken over, its INVITE died with its owner).
-        Err(dialogd_dialog::RecordMismatch::Unconfirmed) if record.owner != me => {
-            return match ask_owner(ctx, record.owner, did, msg).await {
-                Some(OwnerAnswer::Judged(answer)) => {
-                    verdict(answer, None, Some((record.owner, did)))?.ok_or_else(no_dialog)
-                }
-                _ => Err(forged(
-                    did,
-                    msg,
-                    dialogd_dialog::RecordMismatch::Unconfirmed,
-                )),
-            };
+        Err(why @ dialogd_dialog::RecordMismatch::Unconfirmed) if record.owner != me => {
+            let judged = judged_by_owner(ctx, record.owner, did, msg).await;
+            return judged.unwrap_or_else(|| Err(forged(did, msg, why)));
         }
         Err(why) => return Err(forged(did, msg, why)),
     }
@@ -183,11 +175,8 @@ async fn elsewhere(
             break;
         }
         let owner = record.owner;
-        match ask_owner(ctx, owner, did, msg).await {
-            Some(OwnerAnswer::Judged(answer)) => {
-                return verdict(answer, None, Some((owner, did)))?.ok_or_else(no_dialog);
-            }
-            Some(OwnerAnswer::NotDriving) | None => {}
+        if let Some(judged) = judged_by_owner(ctx, owner, did, msg).await {
+            return judged;
         }
         record = match claim(ctx, did, owner, me).await {
             Ok(Some(r)) => r,
@@ -267,19 +256,23 @@ fn forged(
     no_dialog()
 }
 
-/// The owner's answer, or `None` when it cannot be asked.
-async fn ask_owner(
+/// The owner actor's verdict on `msg`, as the message path uses it; `None` when the owner
+/// did not judge it (it cannot be asked, or drives no actor for the dialog).
+async fn judged_by_owner(
     ctx: &ProxyContext,
     owner: u64,
     did: dialogd_dialog::DialogId,
     msg: &SipMessage,
-) -> Option<OwnerAnswer> {
+) -> Option<Result<Accepted, (u16, String)>> {
     let link = ctx.owner_link.get()?;
     let started = std::time::Instant::now();
     let r = link.judge(owner, did, msg.bytes().clone()).await;
     metrics::histogram!("dialogd_owner_judge_seconds").record(started.elapsed().as_secs_f64());
     match r {
-        Ok(answer) => Some(answer),
+        Ok(OwnerAnswer::Judged(answer)) => {
+            Some(verdict(answer, None, Some((owner, did))).and_then(|a| a.ok_or_else(no_dialog)))
+        }
+        Ok(OwnerAnswer::NotDriving) => None,
         Err(e) => {
             tracing::info!(%did, error = %e, "owner of the dialog cannot be asked");
             None

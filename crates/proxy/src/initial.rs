@@ -210,11 +210,7 @@ async fn invite(
     };
     tracing::info!(%did, call_id = msg.call_id(), profiles = decision.profiles.len(), "dialog created");
     if let Some(sdp) = crate::facts::sdp_body(&msg) {
-        let note =
-            crate::call_control_msg::CallControlMsg::Sdp(dialogd_dialog::Leg::Caller, sdp.to_vec());
-        let _ = handle
-            .actor
-            .cast(dialog_actor::DialogMsg::CallControl(note));
+        handle.note_sdp(dialogd_dialog::Leg::Caller, sdp);
     }
     if let Some(old) = old {
         crate::transfer_link::tell_old(ctx, old, msg.call_id());

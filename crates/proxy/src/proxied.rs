@@ -423,10 +423,7 @@ impl Proxied {
 
     fn note_media(&self, note: &MediaNote, sdp: &[u8]) {
         match note {
-            MediaNote::Local(d, leg) => {
-                let msg = crate::call_control_msg::CallControlMsg::Sdp(*leg, sdp.to_vec());
-                let _ = d.actor.cast(DialogMsg::CallControl(msg));
-            }
+            MediaNote::Local(d, leg) => d.note_sdp(*leg, sdp),
             MediaNote::Remote { owner, did, leg } => {
                 let Some(link) = self.ctx.owner_link.get().cloned() else {
                     return;

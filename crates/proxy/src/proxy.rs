@@ -244,10 +244,9 @@ impl Proxy {
 
     /// Another member relayed the 2xx of a re-INVITE or UPDATE of `did`: the SDP `leg`
     /// answered with, for hold. Ignored when no actor here drives the dialog.
-    pub fn note_media_from_member(&self, did: DialogId, leg: dialogd_dialog::Leg, sdp: Vec<u8>) {
+    pub fn note_media_from_member(&self, did: DialogId, leg: dialogd_dialog::Leg, sdp: &[u8]) {
         if let Some(h) = self.ctx.registry.get(did) {
-            let msg = crate::call_control_msg::CallControlMsg::Sdp(leg, sdp);
-            let _ = h.actor.cast(DialogMsg::CallControl(msg));
+            h.note_sdp(leg, sdp);
         }
     }
 

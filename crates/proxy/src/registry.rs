@@ -21,6 +21,14 @@ pub struct DialogHandle {
     pub actor: ActorRef<DialogMsg>,
 }
 
+impl DialogHandle {
+    /// Tells the dialog the SDP `leg` sent (kept for hold, [`dialogd_dialog::Media`]).
+    pub fn note_sdp(&self, leg: dialogd_dialog::Leg, sdp: &[u8]) {
+        let note = crate::call_control_msg::CallControlMsg::Sdp(leg, sdp.to_vec());
+        let _ = self.actor.cast(DialogMsg::CallControl(note));
+    }
+}
+
 #[derive(Debug)]
 struct Entry {
     actor: ActorRef<DialogMsg>,
