@@ -699,6 +699,53 @@ fn compose_three_nodes_one_network_nodes_two_and_three_join_node_one() {
     );
 }
 
+/// The dialogd services of the compose file (not SIPp's), by name.
+fn compose_nodes(compose: &Value) -> Vec<(&String, &Value)> {
+    at(compose, "/services")
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, s)| {
+            s["image"]
+                .as_str()
+                .is_some_and(|i| i.starts_with("dialogd:"))
+        })
+        .collect()
+}
+
+/// `dialogd <command> --check-config` as compose runs service `name`: the image's environment,
+/// the service's (expanded), then `overlay` (an override file's), and the compose rule file.
+/// Asserts that it passes; returns its stdout.
+fn compose_check_config(
+    name: &str,
+    service: &Value,
+    overlay: BTreeMap<String, String>,
+    command: &[String],
+) -> String {
+    let rules = deploy_dir().join("compose/dialogd.toml");
+    let mut env = dockerfile_env();
+    env.extend(
+        service_env(service)
+            .into_iter()
+            .map(|(k, v)| (k, expand_compose(&v))),
+    );
+    env.extend(overlay);
+    env.insert("DIALOGD_CONFIG".into(), rules.display().to_string());
+    let out = Command::new(DIALOGD)
+        .args(command)
+        .arg("--check-config")
+        .env_clear()
+        .envs(&env)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[test]
 fn compose_nodes_pass_check_config() {
     let compose = compose();
@@ -707,36 +754,12 @@ fn compose_nodes_pass_check_config() {
         image_env["DIALOGD_SIP_LISTEN"],
         format!("0.0.0.0:{SIP_PORT}")
     );
-    let services = at(&compose, "/services").as_object().unwrap();
     let rules = deploy_dir().join("compose/dialogd.toml");
     toml::from_str::<toml::Table>(&read(&rules)).expect("deploy/compose/dialogd.toml is TOML");
-    for (name, s) in services {
-        if !s["image"]
-            .as_str()
-            .is_some_and(|i| i.starts_with("dialogd:"))
-        {
-            continue;
-        }
-        let mut env = image_env.clone();
-        env.extend(
-            service_env(s)
-                .into_iter()
-                .map(|(k, v)| (k, expand_compose(&v))),
-        );
-        env.insert("DIALOGD_CONFIG".into(), rules.display().to_string());
-        let out = Command::new(DIALOGD)
-            .args(strings(at(s, "/command")))
-            .arg("--check-config")
-            .env_clear()
-            .envs(&env)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "OK");
+    for (name, s) in compose_nodes(&compose) {
+        let command = strings(at(s, "/command"));
+        let stdout = compose_check_config(name, s, BTreeMap::new(), &command);
+        assert_eq!(stdout.trim(), "OK");
     }
 }
 
@@ -746,15 +769,7 @@ fn compose_mtls_override_gives_every_node_the_cluster_tls_and_passes_check_confi
     let docs = yaml_docs(&deploy_dir().join("compose/docker-compose.mtls.yml"));
     assert_eq!(docs.len(), 1);
     let overlay = &docs[0];
-    let image_env = dockerfile_env();
-    let rules = deploy_dir().join("compose/dialogd.toml");
-    let services = at(&base, "/services").as_object().unwrap();
-    let nodes = services.iter().filter(|(_, s)| {
-        s["image"]
-            .as_str()
-            .is_some_and(|i| i.starts_with("dialogd:"))
-    });
-    for (name, s) in nodes {
+    for (name, s) in compose_nodes(&base) {
         let o = at(overlay, &format!("/services/{name}"));
         let o_env = service_env(o);
         // The three files are mounted from ./certs where the env says, the CA key never.
@@ -789,26 +804,7 @@ fn compose_mtls_override_gives_every_node_the_cluster_tls_and_passes_check_confi
             assert!(join.starts_with("https://"), "{name}: {join}");
         }
         // The merged configuration passes --check-config (the files are read at start).
-        let mut env = image_env.clone();
-        env.extend(
-            service_env(s)
-                .into_iter()
-                .map(|(k, v)| (k, expand_compose(&v))),
-        );
-        env.extend(o_env);
-        env.insert("DIALOGD_CONFIG".into(), rules.display().to_string());
-        let out = Command::new(DIALOGD)
-            .args(&command)
-            .arg("--check-config")
-            .env_clear()
-            .envs(&env)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        compose_check_config(name, s, o_env, &command);
     }
 }
 
@@ -818,17 +814,7 @@ fn compose_shared_record_route_override_names_every_node_and_passes_check_config
     let docs = yaml_docs(&deploy_dir().join("compose/docker-compose.shared-rr.yml"));
     assert_eq!(docs.len(), 1);
     let overlay = &docs[0];
-    let image_env = dockerfile_env();
-    let rules = deploy_dir().join("compose/dialogd.toml");
-    let services = at(&base, "/services").as_object().unwrap();
-    let nodes: Vec<(&String, &Value)> = services
-        .iter()
-        .filter(|(_, s)| {
-            s["image"]
-                .as_str()
-                .is_some_and(|i| i.starts_with("dialogd:"))
-        })
-        .collect();
+    let nodes = compose_nodes(&base);
     assert_eq!(nodes.len(), 3);
     let mut names = BTreeSet::new();
     for (name, s) in nodes {
@@ -847,26 +833,7 @@ fn compose_shared_record_route_override_names_every_node_and_passes_check_config
             strings(at(net, "/aliases")).iter().any(|a| a == host),
             "{name}: {host} is not an alias of the node"
         );
-        let mut env = image_env.clone();
-        env.extend(
-            service_env(s)
-                .into_iter()
-                .map(|(k, v)| (k, expand_compose(&v))),
-        );
-        env.extend(o_env);
-        env.insert("DIALOGD_CONFIG".into(), rules.display().to_string());
-        let out = Command::new(DIALOGD)
-            .args(strings(at(s, "/command")))
-            .arg("--check-config")
-            .env_clear()
-            .envs(&env)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        compose_check_config(name, s, o_env, &strings(at(s, "/command")));
     }
     assert_eq!(
         names.len(),
