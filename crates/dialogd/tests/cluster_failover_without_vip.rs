@@ -68,12 +68,8 @@ fn place_calls(cluster: &DialogdCluster, hold: Duration) -> Calls {
         .trace_messages(true)
         .spawn()
         .unwrap();
-    wait_until(Duration::from_secs(15), "the calls to be answered", || {
-        let n = uac.logged_so_far("answered").len() as u64;
-        anyhow::ensure!(n == CALLS, "{n} answered");
-        Ok(())
-    })
-    .unwrap();
+    uac.wait_logged("answered", CALLS as usize, Duration::from_secs(15))
+        .unwrap();
     // Every 200 carried the shared Record-Route, not member 1's address.
     let shared = cluster.node(SHARED).unwrap().sip_addr().to_string();
     let entries = uac.logs_so_far();

@@ -51,12 +51,8 @@ fn killed_leaders_dialogs_are_taken_over_and_still_time_out_with_byes_to_both_le
         .timeout(RUN)
         .spawn()
         .unwrap();
-    wait_until(Duration::from_secs(10), "the calls to be answered", || {
-        let n = uac.logged_so_far("answered").len() as u64;
-        anyhow::ensure!(n == CALLS, "{n} answered");
-        Ok(())
-    })
-    .unwrap();
+    uac.wait_logged("answered", CALLS as usize, Duration::from_secs(10))
+        .unwrap();
 
     cluster.kill9(leader).unwrap();
     let killed = Instant::now();

@@ -61,12 +61,8 @@ fn calls(
         .timeout(RUN)
         .spawn()
         .unwrap();
-    wait_until(Duration::from_secs(10), "calls answered", || {
-        let a = uac.logged_so_far("answered").len() as u64;
-        anyhow::ensure!(a == n, "{a} answered");
-        Ok(())
-    })
-    .unwrap();
+    uac.wait_logged("answered", n as usize, Duration::from_secs(10))
+        .unwrap();
     (uac, uas)
 }
 

@@ -92,6 +92,15 @@ impl SippProcess {
         logged_calls(&self.logs_so_far(), event)
     }
 
+    /// Waits (at most `timeout`) until `count` calls logged `event` (`answered`, ...).
+    pub fn wait_logged(&self, event: &str, count: usize, timeout: Duration) -> Result<()> {
+        crate::wait::wait_until(timeout, &format!("{count} calls to log {event}"), || {
+            let n = self.logged_so_far(event).len();
+            anyhow::ensure!(n == count, "{n} logged {event}");
+            Ok(())
+        })
+    }
+
     /// Waits for SIPp to exit, at most until its bound (its `-timeout` plus a grace), killing it
     /// then; reads its files.
     pub fn wait(self) -> Result<SippOutcome> {
