@@ -257,6 +257,14 @@ impl Keepalive {
         self.callee = None;
     }
 
+    /// A probe is out, its outcome not yet known.
+    pub fn probing(&self) -> bool {
+        [self.caller, self.callee]
+            .into_iter()
+            .flatten()
+            .any(|p| p.outstanding.is_some())
+    }
+
     /// The leg declared dead, if any.
     pub fn dead(&self) -> Option<Leg> {
         self.dead

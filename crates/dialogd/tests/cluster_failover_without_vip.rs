@@ -10,7 +10,9 @@
 //!   proxies the BYEs, judged by its own actors or by member 3's.
 //!
 //! Either way every BYE reaches its callee and the 200 its caller, the cluster then holds no
-//! dialog and the profile counts are back to 0. The ACKs, sent to member 2 while member 1 is
+//! dialog and the profile counts are back to 0. Dialogs park after a second idle
+//! (`passivate_after = 1`): after the grace, the adopted dialogs park on their new owners and
+//! the BYEs (judged there) revive them. The ACKs, sent to member 2 while member 1 is
 //! alive, are judged by member 1's actors over the node-to-node port.
 //!
 //! And with the owner alive: a caller's re-INVITE with a new offer sent to member 2 is judged by
@@ -23,12 +25,13 @@ use std::time::Duration;
 
 use dialogd_test_support::serde_json::Value;
 use dialogd_test_support::{
-    DialogdCluster, RawCall, RawCallee, RawSipPeer, Sipp, SippProcess, wait_until,
+    DialogdCluster, RawCall, RawCallee, RawSipPeer, Sipp, SippProcess, scrape, wait_until,
 };
 
 const CONFIG: &str = r#"
 [dialog]
 secret = "cluster-test-secret-0123456789"
+passivate_after = 1
 
 [[rules]]
 name = "counted"
@@ -193,12 +196,34 @@ fn byes_after_the_grace_reach_the_callees_through_any_member() {
         },
     )
     .unwrap();
+    let survivors = || cluster.running().into_iter().filter(|i| *i != ENTRY);
+    let sum = |name: &str| -> anyhow::Result<f64> {
+        survivors()
+            .map(|i| scrape(cluster.node(i).unwrap().endpoints().metrics, name))
+            .sum()
+    };
+    wait_until(
+        Duration::from_secs(10),
+        "the adopted dialogs to park",
+        || {
+            let parked = sum("dialogd_dialogs_parked")?;
+            anyhow::ensure!(parked as u64 == CALLS, "parked {parked}");
+            Ok(())
+        },
+    )
+    .unwrap();
     assert!(
         calls.uas.logged_so_far("bye_received").is_empty(),
         "the BYEs were to come after the takeover; the machine was too slow for this test's timing"
     );
     hang_ups_complete(&cluster, calls);
     nothing_left(&cluster);
+    let revived = sum("dialogd_dialogs_revived_total").unwrap();
+    assert!(
+        revived as u64 >= CALLS,
+        "each BYE revived its dialog: {revived}"
+    );
+    assert_eq!(sum("dialogd_dialogs_parked").unwrap(), 0.0);
 }
 
 const RECV: Duration = Duration::from_secs(10);

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail, ensure};
 use dialogd_test_support::{
     Dialogctl, DialogdNode, Direction, RawCall, RawSipPeer, SipMessage, Sipp, Stats, http_get,
-    param, uri_param, wait_until,
+    metric_sum, param, uri_param, wait_until,
 };
 
 /// Bound on one expected SIP message.
@@ -657,21 +657,6 @@ fn message_addressed_to_the_node_itself_is_answered_404() {
     node.assert_alive();
 }
 
-/// The sum of every series of metric `name` in a Prometheus text exposition; `None` if absent.
-fn metric_sum(exposition: &str, name: &str) -> Option<f64> {
-    let mut found = None;
-    for line in exposition.lines().filter(|l| !l.starts_with('#')) {
-        let series = line.split_whitespace().next().unwrap_or("");
-        let metric = series.split('{').next().unwrap_or("");
-        if metric != name {
-            continue;
-        }
-        let value: f64 = line.split_whitespace().last()?.parse().ok()?;
-        found = Some(found.unwrap_or(0.0) + value);
-    }
-    found
-}
-
 #[test]
 fn metrics_count_answered_calls_and_received_messages_and_healthz_says_ok() {
     const CALLS: u64 = 3;
@@ -750,15 +735,4 @@ fn pop_top_via_removes_only_the_first_via_element() {
     for (input, want) in table {
         assert_eq!(pop_top_via(input), want);
     }
-}
-
-#[test]
-fn metric_sum_adds_every_series_of_a_name() {
-    let text = "# HELP x\ndialogd_calls_total 3\ndialogd_sip_messages_in_total{transport=\"udp\"} 10\ndialogd_sip_messages_in_total{transport=\"tcp\"} 2\ndialogd_calls_totally 9\n";
-    assert_eq!(metric_sum(text, "dialogd_calls_total"), Some(3.0));
-    assert_eq!(
-        metric_sum(text, "dialogd_sip_messages_in_total"),
-        Some(12.0)
-    );
-    assert_eq!(metric_sum(text, "missing"), None);
 }

@@ -54,6 +54,8 @@ pub const DEFAULT_T4_MS: u64 = 5000;
 pub const DEFAULT_MAX_FORWARDS: u32 = 70;
 /// Default `dialog.default_timeout` in seconds (12 h, as OpenSIPS/Kamailio).
 pub const DEFAULT_DIALOG_TIMEOUT_SECS: u64 = 43_200;
+/// Default `dialog.passivate_after` in seconds.
+pub const DEFAULT_PASSIVATE_AFTER_SECS: u64 = 5;
 /// Default `dialog.match_mode`.
 pub const DEFAULT_MATCH_MODE: MatchMode = MatchMode::DidFallback;
 /// Default `dialog.limit_reject_code`.
@@ -153,6 +155,10 @@ pub enum MatchMode {
 pub struct DialogConfig {
     /// Dialog timeout in seconds when no rule sets one.
     pub default_timeout: u64,
+    /// Seconds a confirmed dialog with nothing under way waits for a message before it is
+    /// parked (its actor stops; its state stays as data until the next message, API command
+    /// or timer revives it); 0: never parked.
+    pub passivate_after: u64,
     /// How in-dialog requests are matched.
     pub match_mode: MatchMode,
     /// Send BYE to both legs on timeout unless a rule says otherwise.
@@ -216,6 +222,7 @@ impl Default for DialogConfig {
     fn default() -> DialogConfig {
         DialogConfig {
             default_timeout: DEFAULT_DIALOG_TIMEOUT_SECS,
+            passivate_after: DEFAULT_PASSIVATE_AFTER_SECS,
             match_mode: DEFAULT_MATCH_MODE,
             bye_on_timeout: false,
             bye_extra_headers: Vec::new(),
@@ -292,6 +299,11 @@ impl Config {
     /// The default dialog timeout.
     pub fn default_timeout(&self) -> Duration {
         Duration::from_secs(self.dialog.default_timeout)
+    }
+
+    /// `dialog.passivate_after`; `None` when 0 (never park).
+    pub fn passivate_after(&self) -> Option<Duration> {
+        (self.dialog.passivate_after > 0).then(|| Duration::from_secs(self.dialog.passivate_after))
     }
 
     /// Path of the generated `did` secret.

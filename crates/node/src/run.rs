@@ -203,6 +203,7 @@ fn proxy_settings(
             t4: config.sip.t4(),
         },
         default_timeout: config.default_timeout(),
+        passivate_after: config.passivate_after(),
         match_mode: match config.dialog.match_mode {
             config::MatchMode::DidOnly => MatchMode::DidOnly,
             config::MatchMode::DidFallback => MatchMode::DidFallback,

@@ -26,7 +26,6 @@ use dialogd_dialog::{
 };
 use dialogd_sip::builder::{InDialogRequest, ViaSpec, build_request};
 use dialogd_sip::{Method, SipMessage};
-use ractor::ActorRef;
 use tokio::sync::mpsc;
 
 use crate::call_control_msg::CallControlMsg;
@@ -36,6 +35,7 @@ use crate::dialog_requests::send_once;
 use crate::forward::new_branch;
 use crate::generated::{self, GeneratedRequest, Outcome};
 use crate::proxy::{ControlError, Proxy};
+use crate::registry::DialogHandle;
 use crate::routing::resolve;
 use crate::transfer::TransferSpec;
 
@@ -203,7 +203,7 @@ impl Proxy {
         let mut generated = GeneratedRequest::new(bytes, target);
         generated.responses = Some(tx);
         generated::spawn(ctx, generated, Some(done_tx));
-        tokio::spawn(follow(handle.actor.clone(), rx, done));
+        tokio::spawn(follow(handle.clone(), rx, done));
         tracing::info!(%did, %call_id, from = %req.from, to = %req.to, "bridge: INVITE sent");
         metrics::counter!("dialogd_bridges_total").increment(1);
         Ok(BridgeStarted { did, call_id })
@@ -213,7 +213,7 @@ impl Proxy {
 /// Feeds the INVITE's responses to the dialog (as a proxied INVITE's are) and tells it of
 /// each 2xx (to ACK); a transaction that ends without a final response fails the dialog.
 async fn follow(
-    actor: ActorRef<DialogMsg>,
+    dialog: DialogHandle,
     mut responses: mpsc::UnboundedReceiver<SipMessage>,
     done: tokio::sync::oneshot::Receiver<Outcome>,
 ) {
@@ -221,9 +221,12 @@ async fn follow(
     while let Some(resp) = responses.recv().await {
         let status = resp.status().unwrap_or(0);
         final_seen |= status >= 200;
-        let _ = ractor::call!(actor, DialogMsg::Response, Box::new(resp), None);
+        let resp = Box::new(resp);
+        dialog
+            .call(|reply| DialogMsg::Response(resp, None, reply))
+            .await;
         if (200..300).contains(&status) {
-            let _ = actor.cast(DialogMsg::CallControl(CallControlMsg::BridgeAnswered));
+            dialog.cast(DialogMsg::CallControl(CallControlMsg::BridgeAnswered));
         }
     }
     if !final_seen {
@@ -231,13 +234,13 @@ async fn follow(
             Ok(Outcome::TransportError) => 503,
             _ => 408,
         };
-        let _ = ractor::call!(actor, DialogMsg::Failed, code);
+        dialog.call(|reply| DialogMsg::Failed(code, reply)).await;
     }
 }
 
 /// The bridge's callee answered (a 2xx, or its retransmission): ACK it, and the first time
 /// REFER it to the bridge's destination.
-pub(crate) async fn answered(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
+pub(crate) async fn answered(state: &mut DialogActorState) {
     if let Some(ack) = state.dialog.ack_towards(Leg::Callee, 1) {
         send_once(&state.ctx, &ack).await;
         // The proxy is the caller: its own ACK confirms the dialog (state 3 → 4).
@@ -264,7 +267,7 @@ pub(crate) async fn answered(myself: &ActorRef<DialogMsg>, state: &mut DialogAct
         mode: LinkMode::Param,
         extra_headers: Vec::new(),
     };
-    if let Err(e) = crate::transfer::start(myself, state, spec) {
+    if let Err(e) = crate::transfer::start(state, spec) {
         tracing::warn!(error = %e, "bridge: REFER not sent; hanging up");
         state
             .dialog

@@ -12,7 +12,6 @@
 
 use dialogd_dialog::Leg;
 use dialogd_sip::{Method, SipMessage};
-use ractor::ActorRef;
 use tokio::sync::oneshot;
 
 use crate::dialog_actor::{DialogActorState, DialogMsg};
@@ -44,11 +43,7 @@ pub enum CallControlMsg {
 }
 
 /// Carries out `msg`.
-pub(crate) async fn handle(
-    myself: &ActorRef<DialogMsg>,
-    state: &mut DialogActorState,
-    msg: CallControlMsg,
-) {
+pub(crate) async fn handle(state: &mut DialogActorState, msg: CallControlMsg) {
     match msg {
         CallControlMsg::Sdp(leg, body) => state.media.note(leg, &body),
         CallControlMsg::HoldAnswered {
@@ -59,14 +54,13 @@ pub(crate) async fn handle(
         CallControlMsg::ReferAnswered(outcome) => transfer::refer_answered(state, &outcome),
         CallControlMsg::Linked { call_id } => transfer::linked(state, call_id),
         CallControlMsg::TransferExpired(started) => transfer::expired(state, started),
-        CallControlMsg::BridgeAnswered => crate::bridge::answered(myself, state).await,
+        CallControlMsg::BridgeAnswered => crate::bridge::answered(state).await,
     }
 }
 
 /// Sends `req` (with `ack` for its 2xx) and, when its outcome is known, tells the actor
 /// (`msg` of it) and then the receiver returned here (the API call waiting on it).
 pub(crate) fn send_and_report(
-    myself: &ActorRef<DialogMsg>,
     state: &DialogActorState,
     req: dialogd_dialog::GeneratedRequest,
     ack: Option<dialogd_dialog::GeneratedRequest>,
@@ -74,10 +68,10 @@ pub(crate) fn send_and_report(
 ) -> oneshot::Receiver<Outcome> {
     let done = send_tracked(&state.ctx, req, ack);
     let (tx, rx) = oneshot::channel();
-    let me = myself.clone();
+    let me = state.me.clone();
     tokio::spawn(async move {
         let outcome = done.await.unwrap_or(Outcome::TransportError);
-        let _ = me.cast(DialogMsg::CallControl(msg(outcome.clone())));
+        me.cast(DialogMsg::CallControl(msg(outcome.clone())));
         let _ = tx.send(outcome);
     });
     rx

@@ -60,6 +60,10 @@ pub struct ProxySettings {
     /// Where initial requests and call-control targets may be relayed without a rule's
     /// `next_hop` ([`crate::relay`]).
     pub relay: RelayPolicy,
+    /// How long a confirmed dialog with nothing under way waits for a message before it
+    /// parks (its actor stops, its state stays in the registry); `None`: never
+    /// ([`crate::registry`]).
+    pub passivate_after: Option<Duration>,
 }
 
 /// Everything the proxy's tasks and actors share.
@@ -70,7 +74,7 @@ pub struct ProxyContext {
     /// Transactions past their final response, kept as data to absorb retransmissions
     /// ([`crate::finished`]).
     pub finished: FinishedTransactions,
-    pub registry: Registry,
+    pub registry: Arc<Registry>,
     pub admission: Arc<dyn Admission>,
     pub policy: Policy,
     pub did: DidCodec,

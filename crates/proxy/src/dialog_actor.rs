@@ -16,9 +16,15 @@
 //!        │                           TimeoutTrigger → on_timeout task, casts TimeoutDecision
 //!        │                           Ended          → Admission::release, Registry::remove,
 //!        │                                            on_hangup, stop
-//!        └──poll_timeout──▶ one tokio sleep that casts Timer (the earlier of the dialog's
-//!                           timeout and the keep-alive's next probe)
+//!        └──poll_timeout──▶ the registry's timer queue, which sends Timer (the earliest of
+//!                           the dialog's timeout, the keep-alive's next probe and the moment
+//!                           the dialog may park)
 //! ```
+//!
+//! Parking: a confirmed dialog with nothing under way (no probe out, no ownership check, no
+//! transfer running) that got no message for `passivate_after` leaves a [`Parked`] copy of its
+//! state in the registry and stops; the registry revives it on its next message
+//! ([`crate::registry`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,7 +35,6 @@ use dialogd_dialog::{
 };
 use dialogd_sip::SipMessage;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
-use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use crate::context::ProxyContext;
@@ -39,7 +44,7 @@ use crate::dialog_triggers;
 use crate::facts;
 use crate::generated::{self, GeneratedRequest};
 use crate::policy::Decision;
-use crate::registry::DialogHandle;
+use crate::registry::{DialogHandle, Gate};
 use crate::transport::Inbound;
 
 /// What the proxy tells a dialog's actor.
@@ -107,17 +112,70 @@ pub struct DialogActor;
 
 /// What the actor is started with.
 pub struct DialogActorArgs {
-    pub ctx: Arc<ProxyContext>,
-    pub dialog: Dialog,
-    /// The proxy is the dialog's caller: a bridge ([`crate::bridge`]).
-    pub bridge: Option<crate::bridge::BridgePlan>,
+    pub(crate) ctx: Arc<ProxyContext>,
+    /// Counts the messages sent to this actor ([`crate::registry`]).
+    pub(crate) gate: Arc<Gate>,
+    pub(crate) start: Start,
+}
+
+/// A new dialog's actor, or a parked dialog's revived.
+pub(crate) enum Start {
+    /// A dialog that starts here or is adopted: its state as [`Parked::new`] makes it.
+    New(Box<Parked>),
+    Revived(Box<Parked>),
+}
+
+/// A parked dialog: what its actor owned, kept in the registry while no actor runs.
+#[derive(Debug)]
+pub struct Parked {
+    dialog: Dialog,
+    replicated_deadline: Option<Instant>,
+    keepalive: Option<dialogd_dialog::Keepalive>,
+    media: dialogd_dialog::Media,
+    transfer: Option<crate::transfer::ActiveTransfer>,
+    bridge: Option<crate::bridge::BridgePlan>,
+    /// The deadline left in the registry's timer queue.
+    timer_at: Option<Instant>,
+}
+
+impl Parked {
+    /// The state of a dialog's first actor; `bridge` when the proxy is its caller
+    /// ([`crate::bridge`]).
+    fn new(dialog: Dialog, bridge: Option<crate::bridge::BridgePlan>) -> Parked {
+        // An adopted dialog's record carries its current deadline already.
+        let replicated_deadline = dialog.poll_timeout();
+        Parked {
+            dialog,
+            replicated_deadline,
+            keepalive: None,
+            media: dialogd_dialog::Media::default(),
+            transfer: None,
+            bridge,
+            timer_at: None,
+        }
+    }
+
+    /// The dialog's view for the API, as its actor would give it.
+    pub fn snapshot(&self, now: Instant, node_id: u64) -> DialogSnapshot {
+        self.dialog.snapshot(now, node_id)
+    }
 }
 
 /// The actor's state.
 pub struct DialogActorState {
     pub(crate) ctx: Arc<ProxyContext>,
     pub(crate) dialog: Dialog,
-    timer: Option<(Instant, JoinHandle<()>)>,
+    /// This dialog as others reach it: tasks the actor starts answer through it, so an
+    /// answer that comes after the dialog parked revives it.
+    pub(crate) me: DialogHandle,
+    gate: Arc<Gate>,
+    /// The deadline set in the registry's timer queue.
+    timer_at: Option<Instant>,
+    /// When the last message other than a `Timer` came: the dialog parks
+    /// `passivate_after` later if nothing is under way.
+    last_activity: Instant,
+    /// Set when the dialog parked: stopping must not release it.
+    parked: bool,
     span: tracing::Span,
     /// Set by [`DialogMsg::Detach`]: stopping must not release the dialog.
     detached: bool,
@@ -202,18 +260,40 @@ pub(crate) async fn spawn_actor(
     let did = dialog.did();
     let call_id = dialog.call_id().to_owned();
     let state = dialog.state();
+    let gate = Arc::new(Gate::default());
     let (actor, _) = Actor::spawn(
         None,
         DialogActor,
         DialogActorArgs {
             ctx: ctx.clone(),
-            dialog,
-            bridge,
+            gate: gate.clone(),
+            start: Start::New(Box::new(Parked::new(dialog, bridge))),
         },
     )
     .await?;
-    ctx.registry.insert(did, &call_id, actor.clone(), state);
-    Ok(DialogHandle { did, actor })
+    ctx.registry
+        .insert(did, &call_id, actor.clone(), gate.clone(), state);
+    Ok(DialogHandle::new(
+        did,
+        Some((actor, gate)),
+        ctx.registry.clone(),
+    ))
+}
+
+/// Starts a parked dialog's actor again, without waiting for it: messages sent meanwhile
+/// wait in its mailbox. Called by the registry under its lock.
+pub(crate) fn revive(
+    ctx: Arc<ProxyContext>,
+    parked: Box<Parked>,
+    gate: Arc<Gate>,
+) -> Result<ActorRef<DialogMsg>, ractor::SpawnErr> {
+    let args = DialogActorArgs {
+        ctx,
+        gate,
+        start: Start::Revived(parked),
+    };
+    let (actor, _) = ractor::ActorRuntime::spawn_instant(None, DialogActor, args)?;
+    Ok(actor)
 }
 
 /// The dialog's replicated record as of now.
@@ -253,29 +333,40 @@ impl Actor for DialogActor {
 
     async fn pre_start(
         &self,
-        _myself: ActorRef<Self::Msg>,
+        myself: ActorRef<Self::Msg>,
         args: Self::Arguments,
     ) -> Result<Self::State, ActorProcessingErr> {
-        let span = tracing::info_span!("dialog", did = %args.dialog.did(), call_id = %args.dialog.call_id());
-        // An adopted dialog's record carries its current deadline already.
-        let replicated_deadline = args.dialog.poll_timeout();
+        let DialogActorArgs { ctx, gate, start } = args;
+        let (parked, new) = match start {
+            Start::New(parked) => (*parked, true),
+            Start::Revived(parked) => (*parked, false),
+        };
+        let did = parked.dialog.did();
+        let span = tracing::info_span!("dialog", %did, call_id = %parked.dialog.call_id());
+        let me = DialogHandle::new(did, Some((myself, gate.clone())), ctx.registry.clone());
         let mut state = DialogActorState {
-            ctx: args.ctx,
-            dialog: args.dialog,
-            timer: None,
+            ctx,
+            dialog: parked.dialog,
+            me,
+            gate,
+            timer_at: parked.timer_at,
+            last_activity: Instant::now(),
+            parked: false,
             span,
             detached: false,
             released_elsewhere: false,
             owner_check: false,
-            replicated_deadline,
-            keepalive: None,
+            replicated_deadline: parked.replicated_deadline,
+            keepalive: parked.keepalive,
             keepalive_dead: None,
-            media: dialogd_dialog::Media::default(),
-            transfer: None,
-            bridge: args.bridge,
+            media: parked.media,
+            transfer: parked.transfer,
+            bridge: parked.bridge,
         };
-        // An adopted dialog probes afresh if its record asks for keep-alive.
-        dialog_keepalive::sync(&mut state, Instant::now());
+        if new {
+            // An adopted dialog probes afresh if its record asks for keep-alive.
+            dialog_keepalive::sync(&mut state, Instant::now());
+        }
         Ok(state)
     }
 
@@ -295,9 +386,14 @@ impl Actor for DialogActor {
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
+        state.gate.leave();
         let span = state.span.clone();
         async {
             let now = Instant::now();
+            let timer = matches!(msg, DialogMsg::Timer);
+            if !timer {
+                state.last_activity = now;
+            }
             match msg {
                 DialogMsg::Request(req, by_did, reply) => {
                     let facts = facts::request(&req, by_did);
@@ -340,7 +436,8 @@ impl Actor for DialogActor {
                     let _ = reply.send(());
                 }
                 DialogMsg::Timer => {
-                    state.timer = None;
+                    // The queue let go of the deadline it fired.
+                    state.timer_at = None;
                     dialog_keepalive::on_timer(state, now);
                     let due = state.dialog.state().is_confirmed()
                         && state.dialog.poll_timeout().is_some_and(|at| at <= now);
@@ -349,7 +446,7 @@ impl Actor for DialogActor {
                         // its timer ran: only the owner the cluster names sends the BYEs.
                         if !state.owner_check {
                             state.owner_check = true;
-                            check_owner(&myself, state);
+                            check_owner(state);
                         }
                     } else {
                         state.dialog.handle_timeout(now);
@@ -371,7 +468,7 @@ impl Actor for DialogActor {
                     dialog_keepalive::on_outcome(state, now, probe, outcome);
                 }
                 DialogMsg::CallControl(msg) => {
-                    crate::call_control_msg::handle(&myself, state, msg).await;
+                    crate::call_control_msg::handle(state, msg).await;
                 }
                 DialogMsg::End(legs, extra, reply) => {
                     let ended = state.dialog.end(now, EndCause::Api, &legs, &extra);
@@ -400,7 +497,7 @@ impl Actor for DialogActor {
                     state.dialog.set_timeout(now, timeout);
                     let _ = reply.send(live);
                 }
-                DialogMsg::Control(cmd) => dialog_commands::handle(&myself, state, cmd).await,
+                DialogMsg::Control(cmd) => dialog_commands::handle(state, cmd).await,
                 DialogMsg::TimeoutDecision(decision) => {
                     state.dialog.decide_timeout(now, decision);
                 }
@@ -413,6 +510,9 @@ impl Actor for DialogActor {
                 }
             }
             drive(&myself, state).await;
+            if timer && park_due(state, now) {
+                park(&myself, state);
+            }
         }
         .instrument(span)
         .await;
@@ -424,8 +524,9 @@ impl Actor for DialogActor {
         _myself: ActorRef<Self::Msg>,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        if let Some((_, t)) = state.timer.take() {
-            t.abort();
+        if state.parked {
+            // Its state lives on in the registry.
+            return Ok(());
         }
         if state.dialog.state() != DialogState::Deleted && !state.detached {
             // Stopped without ending (shutdown, or a bug that killed the actor): free the
@@ -460,7 +561,7 @@ fn answer(v: RequestVerdict) -> DialogAnswer {
 /// Carries out the dialog's outputs and re-arms its timer.
 async fn drive(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
     let did = state.dialog.did();
-    dialog_keepalive::drain(myself, state);
+    dialog_keepalive::drain(state);
     while let Some(out) = state.dialog.poll_output() {
         match out {
             DialogOutput::StateChanged { from, to } => {
@@ -498,7 +599,7 @@ async fn drive(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
             }
             // Without a sink the dialog expires here; its outputs follow in this loop.
             DialogOutput::TimeoutTrigger => {
-                dialog_triggers::ask_on_timeout(&state.ctx, &mut state.dialog, myself);
+                dialog_triggers::ask_on_timeout(&state.ctx, &mut state.dialog, &state.me);
             }
             DialogOutput::TimeoutChanged { .. } => {
                 let events = &state.ctx.events;
@@ -513,38 +614,94 @@ async fn drive(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
     if state.dialog.state().is_confirmed() && deadline_drifted(state, next) {
         replicate(state).await;
     }
-    // No dialog timer while the owner is being checked: its answer fires the timeout.
-    let next = if state.owner_check { None } else { next };
-    let next = [next, dialog_keepalive::next_timeout(state)]
+    let park_at = park_at(state);
+    set_timer(
+        state,
+        [deadline(state), park_at].into_iter().flatten().min(),
+    );
+}
+
+/// The dialog's next deadline: its timeout (none while the owner is being checked: the
+/// answer fires it) or its keep-alive's next probe.
+fn deadline(state: &DialogActorState) -> Option<Instant> {
+    let timeout = if state.owner_check {
+        None
+    } else {
+        state.dialog.poll_timeout()
+    };
+    [timeout, dialog_keepalive::next_timeout(state)]
         .into_iter()
         .flatten()
-        .min();
-    let current = state.timer.as_ref().map(|(at, _)| *at);
-    if next != current {
-        if let Some((_, t)) = state.timer.take() {
-            t.abort();
-        }
-        if let Some(at) = next {
-            let me = myself.clone();
-            let handle = tokio::spawn(async move {
-                tokio::time::sleep_until(at.into()).await;
-                let _ = me.cast(DialogMsg::Timer);
-            });
-            state.timer = Some((at, handle));
-        }
+        .min()
+}
+
+/// Puts `at` in the registry's timer queue unless it is there already.
+fn set_timer(state: &mut DialogActorState, at: Option<Instant>) {
+    if at != state.timer_at {
+        state.timer_at = at;
+        state.ctx.registry.set_timer(state.dialog.did(), at);
+    }
+}
+
+/// When the dialog may park: `passivate_after` after its last message, if it is confirmed
+/// and has nothing under way whose answer it waits for.
+fn park_at(state: &DialogActorState) -> Option<Instant> {
+    let after = state.ctx.settings.passivate_after?;
+    // Confirmed with or without its ACK: an adopted dialog's record says 2xx (3) and a
+    // caller's lost ACK leaves it there; a late ACK revives it like any request.
+    let idle = state.dialog.state().is_confirmed()
+        && !state.owner_check
+        && state.keepalive_dead.is_none()
+        && state.keepalive.as_ref().is_none_or(|k| !k.probing())
+        && state.transfer.as_ref().is_none_or(|t| {
+            matches!(
+                t.state,
+                dialogd_dialog::TransferState::Ok | dialogd_dialog::TransferState::Fail(_)
+            )
+        });
+    idle.then(|| state.last_activity + after)
+}
+
+fn park_due(state: &DialogActorState, now: Instant) -> bool {
+    park_at(state).is_some_and(|at| at <= now)
+}
+
+/// Leaves the dialog's state in the registry and stops the actor, unless a message is on its
+/// way (then it tries again `passivate_after` later).
+fn park(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
+    let next = deadline(state);
+    set_timer(state, next);
+    let parked = Box::new(Parked {
+        dialog: state.dialog.clone(),
+        replicated_deadline: state.replicated_deadline,
+        keepalive: state.keepalive.clone(),
+        media: state.media.clone(),
+        transfer: state.transfer.clone(),
+        bridge: state.bridge.clone(),
+        timer_at: next,
+    });
+    let did = state.dialog.did();
+    if state.ctx.registry.park(did, &state.gate, parked).is_ok() {
+        tracing::debug!("dialog parked");
+        state.parked = true;
+        myself.stop(None);
+    } else {
+        state.last_activity = Instant::now();
+        let park_at = park_at(state);
+        set_timer(state, [next, park_at].into_iter().flatten().min());
     }
 }
 
 /// Asks the cluster (in the background) whether another node owns the dialog now; the
 /// answer comes back as [`DialogMsg::OwnerChecked`].
-pub(crate) fn check_owner(myself: &ActorRef<DialogMsg>, state: &DialogActorState) {
+pub(crate) fn check_owner(state: &DialogActorState) {
     let admission = state.ctx.admission.clone();
     let did = state.dialog.did();
     let node = u64::from(state.ctx.settings.node_id);
-    let me = myself.clone();
+    let me = state.me.clone();
     tokio::spawn(async move {
         let elsewhere = admission.owned_elsewhere(did, node).await;
-        let _ = me.cast(DialogMsg::OwnerChecked(elsewhere));
+        me.cast(DialogMsg::OwnerChecked(elsewhere));
     });
 }
 

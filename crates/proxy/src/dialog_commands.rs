@@ -90,17 +90,13 @@ pub enum DialogCommand {
 }
 
 /// Carries out `cmd` on the actor's dialog and answers it.
-pub async fn handle(
-    myself: &ractor::ActorRef<crate::dialog_actor::DialogMsg>,
-    state: &mut DialogActorState,
-    cmd: DialogCommand,
-) {
+pub async fn handle(state: &mut DialogActorState, cmd: DialogCommand) {
     match cmd {
         DialogCommand::Hold { action, reply } => {
-            let _ = reply.send(crate::hold::start(myself, state, action));
+            let _ = reply.send(crate::hold::start(state, action));
         }
         DialogCommand::Transfer { spec, reply } => {
-            let _ = reply.send(crate::transfer::start(myself, state, spec));
+            let _ = reply.send(crate::transfer::start(state, spec));
         }
         DialogCommand::LinkTransfer { call_id, reply } => {
             let r = live(state).map(|()| crate::transfer::linked(state, call_id));

@@ -23,7 +23,6 @@ use dialogd_dialog::{
     Keepalive, KeepaliveConfig, KeepaliveOutput, Leg, ProbeFailure, ProbeId, ProbeOutcome,
 };
 use dialogd_sip::Method;
-use ractor::ActorRef;
 
 use crate::dialog_actor::{DialogActorState, DialogMsg, check_owner};
 use crate::dialog_requests::send_tracked;
@@ -88,10 +87,10 @@ pub(crate) fn next_timeout(state: &DialogActorState) -> Option<Instant> {
 }
 
 /// Carries out the keep-alive's outputs: probes go out, a dead leg asks the owner check.
-pub(crate) fn drain(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
+pub(crate) fn drain(state: &mut DialogActorState) {
     while let Some(out) = state.keepalive.as_mut().and_then(Keepalive::poll_output) {
         match out {
-            KeepaliveOutput::SendProbe { leg, probe } => send_probe(myself, state, leg, probe),
+            KeepaliveOutput::SendProbe { leg, probe } => send_probe(state, leg, probe),
             KeepaliveOutput::Dead { leg, failure } => {
                 let why = match failure {
                     ProbeFailure::NoSuchDialog => "481",
@@ -103,7 +102,7 @@ pub(crate) fn drain(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) 
                 state.keepalive_dead = Some(leg);
                 if !state.owner_check {
                     state.owner_check = true;
-                    check_owner(myself, state);
+                    check_owner(state);
                 }
             }
         }
@@ -123,18 +122,13 @@ pub(crate) fn end_if_dead(state: &mut DialogActorState, now: Instant) {
     }
 }
 
-fn send_probe(
-    myself: &ActorRef<DialogMsg>,
-    state: &mut DialogActorState,
-    leg: Leg,
-    probe: ProbeId,
-) {
-    let me = myself.clone();
+fn send_probe(state: &mut DialogActorState, leg: Leg, probe: ProbeId) {
+    let me = state.me.clone();
     let Some(req) = state
         .dialog
         .request_towards(leg, Method::Options, Vec::new())
     else {
-        let _ = me.cast(DialogMsg::ProbeOutcome(probe, Outcome::TransportError));
+        me.cast(DialogMsg::ProbeOutcome(probe, Outcome::TransportError));
         return;
     };
     tracing::debug!(leg = ?leg, cseq = req.cseq, "keep-alive probe");
@@ -142,6 +136,6 @@ fn send_probe(
     let done = send_tracked(&state.ctx, req, None);
     tokio::spawn(async move {
         let outcome = done.await.unwrap_or(Outcome::TransportError);
-        let _ = me.cast(DialogMsg::ProbeOutcome(probe, outcome));
+        me.cast(DialogMsg::ProbeOutcome(probe, outcome));
     });
 }

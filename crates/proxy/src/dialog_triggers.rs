@@ -14,11 +14,11 @@
 use std::time::Instant;
 
 use dialogd_dialog::{Dialog, TimeoutDecision, TriggerKind};
-use ractor::ActorRef;
 use tracing::Instrument;
 
 use crate::context::ProxyContext;
 use crate::dialog_actor::DialogMsg;
+use crate::registry::DialogHandle;
 
 /// Sends `on_answer` / `on_hangup` for `dialog` as it is now, if it has trigger names and a
 /// sink is set.
@@ -35,7 +35,7 @@ pub fn notify(ctx: &ProxyContext, dialog: &Dialog, kind: TriggerKind) {
 /// The dialog's timeout fired and it has trigger names: asks the sink in the background (the
 /// answer comes back as [`DialogMsg::TimeoutDecision`]) or, without one, expires the dialog
 /// now (its outputs are left for the caller to drive).
-pub fn ask_on_timeout(ctx: &ProxyContext, dialog: &mut Dialog, myself: &ActorRef<DialogMsg>) {
+pub fn ask_on_timeout(ctx: &ProxyContext, dialog: &mut Dialog, me: &DialogHandle) {
     let Some(sink) = ctx.trigger_sink.get() else {
         tracing::info!("dialog timeout fired; no trigger sink: expired");
         dialog.decide_timeout(Instant::now(), TimeoutDecision::Expire);
@@ -43,13 +43,13 @@ pub fn ask_on_timeout(ctx: &ProxyContext, dialog: &mut Dialog, myself: &ActorRef
     };
     tracing::info!(triggers = ?dialog.triggers(), "dialog timeout fired; asking on_timeout");
     let pending = sink.on_timeout(snapshot(ctx, dialog));
-    let me = myself.clone();
+    let me = me.clone();
     tokio::spawn(
         async move {
             let decision = pending.await;
             tracing::info!(?decision, "on_timeout decided");
-            // The actor may have stopped meanwhile (BYE, detach): nothing left to decide.
-            let _ = me.cast(DialogMsg::TimeoutDecision(decision));
+            // The dialog may have ended meanwhile (BYE, detach): nothing left to decide.
+            me.cast(DialogMsg::TimeoutDecision(decision));
         }
         .instrument(tracing::Span::current()),
     );

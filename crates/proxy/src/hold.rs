@@ -22,13 +22,12 @@ use std::time::Duration;
 
 use dialogd_dialog::{ControlEvent, DialogId, EventKind, Leg, MediaError};
 use dialogd_sip::Method;
-use ractor::ActorRef;
 use tokio::sync::oneshot;
 
 use crate::call_control::REFER_ANSWER_WAIT;
 use crate::call_control_msg::{CallControlMsg, send_and_report};
 use crate::call_control_types::{HoldMode, LegResult};
-use crate::dialog_actor::{DialogActorState, DialogMsg};
+use crate::dialog_actor::DialogActorState;
 use crate::dialog_commands::{DialogCommand, live};
 use crate::generated::Outcome;
 use crate::proxy::{ControlError, Proxy};
@@ -117,7 +116,6 @@ fn leg_result(leg: Leg, outcome: Option<Outcome>) -> LegResult {
 
 /// Actor side of [`Proxy::hold`] / [`Proxy::unhold`]: one re-INVITE per leg.
 pub(crate) fn start(
-    myself: &ActorRef<DialogMsg>,
     state: &mut DialogActorState,
     action: HoldAction,
 ) -> Result<HoldStarted, ControlError> {
@@ -156,7 +154,7 @@ pub(crate) fn start(
         );
         metrics::counter!("dialogd_hold_reinvites_total", "action" => action.as_str()).increment(1);
         emit(state, leg, action, "start", String::new());
-        let rx = send_and_report(myself, state, req, ack, move |outcome| {
+        let rx = send_and_report(state, req, ack, move |outcome| {
             CallControlMsg::HoldAnswered {
                 leg,
                 action,

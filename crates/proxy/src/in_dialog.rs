@@ -97,15 +97,13 @@ async fn ask_actor(
     handle: DialogHandle,
     by_did: bool,
 ) -> Result<Option<Accepted>, (u16, String)> {
-    let answer = ractor::call!(
-        handle.actor,
-        DialogMsg::Request,
-        Box::new(msg.clone()),
-        by_did
-    );
+    let request = Box::new(msg.clone());
+    let answer = handle
+        .call(|reply| DialogMsg::Request(request, by_did, reply))
+        .await;
     match answer {
-        Ok(answer) => verdict(answer, Some(handle), None),
-        Err(_) => Ok(None),
+        Some(answer) => verdict(answer, Some(handle), None),
+        None => Ok(None),
     }
 }
 

@@ -448,7 +448,9 @@ impl Proxied {
             let source = self
                 .downstream
                 .map(|t| format!("{}:{}", t.transport.as_str().to_ascii_lowercase(), t.addr));
-            let _ = ractor::call!(d.actor, DialogMsg::Response, Box::new(resp.clone()), source);
+            let resp = Box::new(resp.clone());
+            d.call(|reply| DialogMsg::Response(resp, source, reply))
+                .await;
         }
         if status == 100 || self.final_sent && !(200..300).contains(&status) {
             return;
@@ -486,7 +488,7 @@ impl Proxied {
     /// The next hop did not answer or could not be reached: answer upstream ourselves.
     async fn downstream_failed(&mut self, code: u16, reason: &str) {
         if let Some(d) = &self.dialog {
-            let _ = ractor::call!(d.actor, DialogMsg::Failed, code);
+            d.call(|reply| DialogMsg::Failed(code, reply)).await;
         }
         if !self.final_sent {
             self.reply(code, reason, &[]);

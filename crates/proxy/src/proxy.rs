@@ -12,7 +12,6 @@ use dialogd_dialog::{
     Admission, DialogId, DialogRecord, DialogSnapshot, Leg, ProfileKey, Stats, TriggerSink,
 };
 use ractor::RpcReplyPort;
-use ractor::rpc::CallResult;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
 
@@ -103,7 +102,7 @@ impl Proxy {
         let dns = Resolver::new(settings.dns.clone()).map_err(std::io::Error::other)?;
         let flood = SharedFloodGuard::new(settings.flood.clone());
         let ctx = Arc::new(ProxyContext {
-            registry: Registry::new(settings.node_id, seq_start),
+            registry: Arc::new(Registry::new(settings.node_id, seq_start)),
             settings,
             transports,
             transactions: TransactionTable::default(),
@@ -119,6 +118,7 @@ impl Proxy {
             owner_link: OnceLock::new(),
             adoptions: tokio::sync::Mutex::new(()),
         });
+        ctx.registry.bind(&ctx);
         let dctx = ctx.clone();
         tokio::spawn(async move {
             while let Some(inbound) = rx.recv().await {
@@ -147,8 +147,8 @@ impl Proxy {
 
     /// A dialog's current view.
     pub async fn snapshot(&self, did: DialogId) -> Option<DialogSnapshot> {
-        let h = self.ctx.registry.get(did)?;
-        ractor::call!(h.actor, DialogMsg::Snapshot).ok()
+        let node = u64::from(self.ctx.settings.node_id);
+        self.ctx.registry.snapshot(did, node).await
     }
 
     /// Live dialogs' views with an id above `after`, ordered by id.
@@ -168,8 +168,9 @@ impl Proxy {
     /// Views of the live dialogs with this Call-ID.
     pub async fn snapshots_by_call_id(&self, call_id: &str) -> Vec<DialogSnapshot> {
         let mut out = Vec::new();
+        let node = u64::from(self.ctx.settings.node_id);
         for h in self.ctx.registry.by_call_id(call_id) {
-            if let Ok(s) = ractor::call!(h.actor, DialogMsg::Snapshot) {
+            if let Some(s) = h.snapshot(node).await {
                 out.push(s);
             }
         }
@@ -188,10 +189,14 @@ impl Proxy {
             .registry
             .get(did)
             .ok_or(ControlError::NotFound(did))?;
-        match ractor::call!(h.actor, DialogMsg::End, legs.to_vec(), extra_headers) {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(ControlError::NotConfirmed(did)),
-            Err(_) => Err(ControlError::NotFound(did)),
+        let legs = legs.to_vec();
+        match h
+            .call(|reply| DialogMsg::End(legs, extra_headers, reply))
+            .await
+        {
+            Some(true) => Ok(()),
+            Some(false) => Err(ControlError::NotConfirmed(did)),
+            None => Err(ControlError::NotFound(did)),
         }
     }
 
@@ -202,9 +207,9 @@ impl Proxy {
             .registry
             .get(did)
             .ok_or(ControlError::NotFound(did))?;
-        match ractor::call!(h.actor, DialogMsg::SetTimeout, timeout) {
-            Ok(true) => Ok(()),
-            Ok(false) | Err(_) => Err(ControlError::NotFound(did)),
+        match h.call(|reply| DialogMsg::SetTimeout(timeout, reply)).await {
+            Some(true) => Ok(()),
+            Some(false) | None => Err(ControlError::NotFound(did)),
         }
     }
 
@@ -235,10 +240,14 @@ impl Proxy {
         let Some(h) = self.ctx.registry.get(did) else {
             return OwnerAnswer::NotDriving;
         };
-        match ractor::call!(h.actor, DialogMsg::Request, Box::new(request), true) {
-            Ok(answer) => OwnerAnswer::Judged(answer),
+        let request = Box::new(request);
+        match h
+            .call(|reply| DialogMsg::Request(request, true, reply))
+            .await
+        {
+            Some(answer) => OwnerAnswer::Judged(answer),
             // The actor stopped on the way (the dialog ended or moved).
-            Err(_) => OwnerAnswer::NotDriving,
+            None => OwnerAnswer::NotDriving,
         }
     }
 
@@ -332,14 +341,10 @@ impl Proxy {
             .registry
             .get(did)
             .ok_or(ControlError::NotFound(did))?;
-        match h
-            .actor
-            .call(|port| DialogMsg::Control(build(port)), None)
-            .await
-        {
-            Ok(CallResult::Success(answer)) => answer,
+        match h.call(|port| DialogMsg::Control(build(port))).await {
+            Some(answer) => answer,
             // The actor stopped on the way (the dialog ended or moved to another node).
-            Ok(_) | Err(_) => Err(ControlError::NotFound(did)),
+            None => Err(ControlError::NotFound(did)),
         }
     }
 
@@ -350,8 +355,13 @@ impl Proxy {
 
     /// Stops driving a dialog another node owns now (no BYE, no release).
     pub fn disown(&self, did: DialogId) {
+        // A parked dialog has no actor to tell: it is simply forgotten.
+        if self.ctx.registry.detach_parked(did) {
+            tracing::info!(%did, "parked dialog detached from this node");
+            return;
+        }
         if let Some(h) = self.ctx.registry.get(did) {
-            let _ = h.actor.cast(DialogMsg::Detach);
+            h.cast(DialogMsg::Detach);
         }
     }
 
@@ -359,7 +369,7 @@ impl Proxy {
     /// if it had seen the BYE, without sending or releasing anything.
     pub fn ended_elsewhere(&self, did: DialogId, cause: dialogd_dialog::EndCause) {
         if let Some(h) = self.ctx.registry.get(did) {
-            let _ = h.actor.cast(DialogMsg::EndedElsewhere(cause));
+            h.cast(DialogMsg::EndedElsewhere(cause));
         }
     }
 

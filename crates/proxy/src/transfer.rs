@@ -26,7 +26,6 @@ use std::time::{Duration, Instant};
 use dialogd_dialog::transfer::{ReplacedLeg, attended_refer_to, blind_refer_to};
 use dialogd_dialog::{ControlEvent, DialogId, EndCause, EventKind, Leg, TransferState};
 use dialogd_sip::{Method, SipMessage};
-use ractor::ActorRef;
 use tokio::sync::oneshot;
 
 use crate::call_control::wait_refer_answer;
@@ -96,11 +95,9 @@ impl Proxy {
     /// manual): `old`'s later `transfer` events carry `new`'s Call-ID (its id in hex when
     /// `new` is driven by another node). Run at `old`'s owner.
     pub async fn link_transfer(&self, old: DialogId, new: DialogId) -> Result<(), ControlError> {
-        let call_id = match self.ctx.registry.get(new) {
-            Some(h) => match ractor::call!(h.actor, DialogMsg::Snapshot) {
-                Ok(s) => s.call_id,
-                Err(_) => new.to_string(),
-            },
+        let node = u64::from(self.ctx.settings.node_id);
+        let call_id = match self.ctx.registry.snapshot(new, node).await {
+            Some(s) => s.call_id,
             None => new.to_string(),
         };
         self.command(old, |reply| DialogCommand::LinkTransfer { call_id, reply })
@@ -111,7 +108,6 @@ impl Proxy {
 /// Actor side of [`Proxy::transfer`]: the Refer-To and the REFER; the answer is the Refer-To
 /// and the receiver of the REFER's outcome.
 pub(crate) fn start(
-    myself: &ActorRef<DialogMsg>,
     state: &mut DialogActorState,
     spec: TransferSpec,
 ) -> Result<(String, oneshot::Receiver<Outcome>), ControlError> {
@@ -174,14 +170,14 @@ pub(crate) fn start(
         started,
     });
     emit(state, TransferState::Start, String::new());
-    let me = myself.clone();
+    let me = state.me.clone();
     tokio::spawn(async move {
         tokio::time::sleep(TRANSFER_WAIT).await;
-        let _ = me.cast(DialogMsg::CallControl(CallControlMsg::TransferExpired(
+        me.cast(DialogMsg::CallControl(CallControlMsg::TransferExpired(
             started,
         )));
     });
-    let rx = send_and_report(myself, state, req, None, CallControlMsg::ReferAnswered);
+    let rx = send_and_report(state, req, None, CallControlMsg::ReferAnswered);
     Ok((refer_to, rx))
 }
 

@@ -67,7 +67,7 @@ pub fn tell_old(ctx: &Arc<ProxyContext>, old: DialogId, new_call_id: &str) {
             let msg = CallControlMsg::Linked {
                 call_id: new_call_id.to_owned(),
             };
-            let _ = h.actor.cast(DialogMsg::CallControl(msg));
+            h.cast(DialogMsg::CallControl(msg));
         }
         None => {
             tracing::info!(%old, "transferred call not driven by this node: only the new call records the link")

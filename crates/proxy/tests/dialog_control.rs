@@ -163,6 +163,7 @@ async fn start(store: Arc<CountingStore>) -> Proxy {
         flood: Default::default(),
         dns: Default::default(),
         relay: Default::default(),
+        passivate_after: None,
     };
     Proxy::start(
         settings,

@@ -56,7 +56,7 @@ pub use binary::{binary, try_binary, workspace_root};
 pub use cluster::{DialogdCluster, MemberSpec, voters_and_leader};
 pub use dialogctl::{Dialogctl, Stats};
 pub use free_port::free_udp_tcp_port;
-pub use http::http_get;
+pub use http::{http_get, metric_sum, scrape};
 pub use node::{DialogdNode, Endpoints};
 pub use raw_call::RawCall;
 pub use raw_callee::{CALLEE_TAG, RawCallee};

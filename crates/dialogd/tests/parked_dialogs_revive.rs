@@ -1,0 +1,160 @@
+//! Parked dialogs: with `passivate_after = 1`, a confirmed SIPp call with nothing under way
+//! parks a second after its ACK (its actor stops, its state stays in the registry). Each kind
+//! of input then revives it with the same behaviour:
+//!
+//! - an API listing or view answers from the parked state and revives nothing;
+//! - an API command (set a variable) revives it, and the variable is there afterwards;
+//! - the caller's BYE (an in-dialog request) revives it and reaches the callee;
+//! - the dialog's timeout, due while it is parked, revives it and BYEs both legs.
+//!
+//! Adopting a dialog at takeover and reviving the adopted one after it parked is covered by
+//! `cluster_failover_without_vip.rs`.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
+use std::time::Duration;
+
+use dialogd_test_support::{DialogdNode, Sipp, SippProcess, scrape, wait_until};
+
+const CONFIG: &str = r#"
+[dialog]
+passivate_after = 1
+
+[[rules]]
+name = "expire"
+match = { method = "INVITE", from_user = "^expire$" }
+timeout = 4
+bye_on_timeout = true
+"#;
+
+const RUN: Duration = Duration::from_secs(100);
+const PARKED: &str = "dialogd_dialogs_parked";
+const REVIVED: &str = "dialogd_dialogs_revived_total";
+
+/// One SIPp call from `caller`, held `hold` by the caller before its BYE (the callee would
+/// hold it longer).
+fn call(node: &DialogdNode, caller: &str, hold: Duration) -> (SippProcess, SippProcess) {
+    let uas = Sipp::uas("uas_long.xml")
+        .calls(1)
+        .pause(hold + Duration::from_secs(30))
+        .timeout(RUN)
+        .spawn()
+        .unwrap();
+    let uac = Sipp::uac("uac_long.xml", node.sip_addr())
+        .uas_port(uas.port())
+        .caller(caller)
+        .calls(1)
+        .pause(hold)
+        .timeout(RUN)
+        .spawn()
+        .unwrap();
+    (uac, uas)
+}
+
+fn metric(node: &DialogdNode, name: &str) -> f64 {
+    scrape(node.endpoints().metrics, name).unwrap()
+}
+
+fn wait_parked(node: &DialogdNode, count: f64) {
+    wait_until(Duration::from_secs(10), "the dialog to park", || {
+        let parked = scrape(node.endpoints().metrics, PARKED)?;
+        anyhow::ensure!(parked == count, "{PARKED} = {parked}");
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn a_parked_dialog_revives_for_an_api_command_and_a_bye_and_is_listed_without_reviving() {
+    let node = DialogdNode::start(CONFIG).unwrap();
+    let ctl = node.dialogctl();
+    let (uac, uas) = call(&node, "parked", Duration::from_secs(12));
+    let id = wait_until(Duration::from_secs(10), "the call confirmed", || {
+        let dialogs = ctl.dialogs()?;
+        let d = dialogs
+            .iter()
+            .find(|d| d["state"] == "confirmed")
+            .ok_or_else(|| anyhow::anyhow!("no confirmed dialog: {dialogs:?}"))?;
+        Ok(d["id"].as_str().unwrap_or_default().to_owned())
+    })
+    .unwrap();
+    wait_parked(&node, 1.0);
+
+    // Read from the parked state.
+    let listed = ctl.dialogs().unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["state"], "confirmed", "{listed:?}");
+    let shown = ctl.dialog(&id).unwrap();
+    assert_eq!(shown["caller"], listed[0]["caller"], "{shown}");
+    assert_eq!(metric(&node, REVIVED), 0.0, "a listing revives nothing");
+    assert_eq!(metric(&node, PARKED), 1.0);
+
+    // An API command revives it and is carried out.
+    let (code, out, err) = ctl
+        .run(&["dialogs", "set-var", &id, "tier", "gold"])
+        .unwrap();
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert_eq!(metric(&node, REVIVED), 1.0);
+    let (code, vars, err) = ctl.run(&["dialogs", "vars", &id]).unwrap();
+    assert_eq!(code, Some(0), "{err}");
+    assert!(vars.contains("tier") && vars.contains("gold"), "{vars}");
+    wait_parked(&node, 1.0);
+    assert_eq!(
+        ctl.dialog(&id).unwrap()["state"],
+        "confirmed",
+        "parked again, same state"
+    );
+
+    // The caller's BYE revives it and reaches the callee.
+    let caller = uac.wait().unwrap();
+    let callee = uas.finish_after(&caller).unwrap();
+    assert!(caller.all_successful(), "{}", caller.describe());
+    assert!(callee.all_successful(), "{}", callee.describe());
+    assert_eq!(
+        callee.logged("bye_received").len(),
+        1,
+        "{}",
+        callee.describe()
+    );
+    assert!(metric(&node, REVIVED) >= 2.0);
+    wait_until(Duration::from_secs(10), "the dialog to end", || {
+        let s = ctl.stats()?;
+        anyhow::ensure!(s.active == 0 && s.early == 0, "stats {s:?}");
+        anyhow::ensure!(metric(&node, PARKED) == 0.0, "still parked");
+        Ok(())
+    })
+    .unwrap();
+    node.assert_alive();
+}
+
+#[test]
+fn a_timeout_due_while_parked_revives_the_dialog_and_byes_both_legs() {
+    let node = DialogdNode::start(CONFIG).unwrap();
+    let ctl = node.dialogctl();
+    // Held a minute by SIPp; the rule's 4 s timeout ends it first.
+    let (uac, uas) = call(&node, "expire", Duration::from_secs(60));
+    let caller = uac.wait().unwrap();
+    let callee = uas.finish_after(&caller).unwrap();
+    assert!(caller.all_successful(), "{}", caller.describe());
+    assert!(callee.all_successful(), "{}", callee.describe());
+    for side in [&caller, &callee] {
+        assert_eq!(side.logged("bye_received").len(), 1, "{}", side.describe());
+        assert!(side.sent("BYE").is_empty(), "{}", side.describe());
+    }
+    assert!(
+        metric(&node, "dialogd_dialogs_parked_total") >= 1.0,
+        "the dialog parked before its timeout"
+    );
+    assert!(metric(&node, REVIVED) >= 1.0, "its timer revived it");
+    wait_until(
+        Duration::from_secs(10),
+        "the dialog to end as expired",
+        || {
+            let s = ctl.stats()?;
+            anyhow::ensure!(s.expired == 1 && s.active == 0, "stats {s:?}");
+            Ok(())
+        },
+    )
+    .unwrap();
+    node.assert_alive();
+}
