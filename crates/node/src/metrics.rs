@@ -9,6 +9,9 @@
 //! | name | type | labels | meaning |
 //! |---|---|---|---|
 //! | `dialogd_dialogs` | gauge | `state` (`early`, `confirmed`, …) | live dialogs by state |
+//! | `dialogd_dialogs_parked` | gauge | | dialogs parked: no actor, state kept as data (`dialog.passivate_after`) |
+//! | `dialogd_dialogs_parked_total` | counter | | times a dialog parked |
+//! | `dialogd_dialogs_revived_total` | counter | | times a parked dialog was revived by a message, command or timer |
 //! | `dialogd_calls_total` | counter | | dialogs confirmed (its rate is calls/s) |
 //! | `dialogd_dialogs_ended_total` | counter | `cause` (`bye`, `timeout`, `api`, …) | dialogs ended |
 //! | `dialogd_sip_messages_in_total` | counter | `kind` (`request`, `response`) or `transport` | SIP messages received |
@@ -145,6 +148,15 @@ pub fn describe() {
     describe_gauge!(
         "dialogd_pending_releases",
         "Dialog releases queued on disk until the cluster can commit them."
+    );
+    describe_gauge!(
+        "dialogd_dialogs_parked",
+        "Dialogs parked: no running actor, their state kept as data until the next message."
+    );
+    describe_counter!("dialogd_dialogs_parked_total", "Times a dialog parked.");
+    describe_counter!(
+        "dialogd_dialogs_revived_total",
+        "Times a parked dialog was revived by a message, an API command or its timer."
     );
     describe_counter!(
         "dialogd_dialogs_adopted_total",

@@ -331,16 +331,6 @@ impl Registry {
         handle.call(DialogMsg::Snapshot).await
     }
 
-    /// Number of parked dialogs.
-    pub fn parked(&self) -> usize {
-        let inner = self.lock();
-        inner
-            .by_did
-            .values()
-            .filter(|e| matches!(e.slot, Slot::Parked(_)))
-            .count()
-    }
-
     /// Sets (`None`: clears) `did`'s one deadline: at that time it gets a `Timer`, revived
     /// if parked.
     pub(crate) fn set_timer(&self, did: DialogId, at: Option<Instant>) {
