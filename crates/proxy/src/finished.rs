@@ -100,6 +100,12 @@ impl FinishedTransactions {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Drops the entries whose deadline has passed (also done on every `keep`; this is for a
+    /// node that receives nothing new for a while).
+    pub fn expire(&self, now: Instant) {
+        self.lock().sweep(now);
+    }
+
     /// Keeps `key` until `until` (a deadline not after `now` keeps nothing).
     pub fn keep(&self, now: Instant, key: TransactionKey, until: Instant, kept: Kept) {
         let mut inner = self.lock();
@@ -200,6 +206,21 @@ mod tests {
             t.absorb(now + Duration::from_secs(34), &key("c")),
             Some(Absorbed::Drop)
         );
+    }
+
+    #[test]
+    fn expire_drops_what_is_past_its_deadline_without_a_new_entry() {
+        let t = FinishedTransactions::new(10);
+        let now = Instant::now();
+        let s = Duration::from_secs;
+        t.keep(now, key("a"), now + s(5), Kept::Absorb);
+        t.keep(now, key("b"), now + s(32), Kept::Absorb);
+        t.expire(now + s(4));
+        assert_eq!(t.len(), 2);
+        t.expire(now + s(5));
+        assert_eq!(t.len(), 1);
+        t.expire(now + s(32));
+        assert!(t.is_empty());
     }
 
     #[test]

@@ -119,6 +119,7 @@ impl Proxy {
             adoptions: tokio::sync::Mutex::new(()),
         });
         ctx.registry.bind(&ctx);
+        tokio::spawn(expire_finished(Arc::downgrade(&ctx)));
         let dctx = ctx.clone();
         tokio::spawn(async move {
             while let Some(inbound) = rx.recv().await {
@@ -381,5 +382,19 @@ impl Proxy {
         for did in self.ctx.registry.ids() {
             self.disown(did);
         }
+    }
+}
+
+/// How often finished transactions past their deadline are dropped when no new one comes.
+const EXPIRE_EVERY: Duration = Duration::from_secs(1);
+
+/// Drops expired finished transactions every [`EXPIRE_EVERY`]; ends with the proxy.
+async fn expire_finished(ctx: std::sync::Weak<ProxyContext>) {
+    let mut tick = tokio::time::interval(EXPIRE_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(ctx) = ctx.upgrade() else { return };
+        ctx.finished.expire(std::time::Instant::now());
     }
 }

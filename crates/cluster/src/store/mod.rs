@@ -52,6 +52,12 @@ pub(crate) const SNAPSHOT: TableDefinition<&str, &[u8]> = TableDefinition::new("
 /// The name of the database file inside the data directory.
 pub const FILE_NAME: &str = "raft.redb";
 
+/// redb's page cache. Its default (1 GiB) lets the cache grow with the log and the records
+/// until it holds a gigabyte of pages; the node reads the log's tail from its own cache
+/// ([`log_store::CACHE_BYTES`]) and the state machine from memory, so redb's pages are read
+/// back only at start and on a cache miss: 64 MiB bounds its share of the node's memory.
+pub const PAGE_CACHE_BYTES: usize = 64 << 20;
+
 /// When a write reaches the disk.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -99,7 +105,10 @@ pub fn open(dir: &Path, fsync: Fsync) -> Result<(LogStore, StateMachineStore), S
         reason,
     };
     std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
-    let db = Database::create(&path).map_err(|e| fail(e.to_string()))?;
+    let db = Database::builder()
+        .set_cache_size(PAGE_CACHE_BYTES)
+        .create(&path)
+        .map_err(|e| fail(e.to_string()))?;
     create_tables(&db).map_err(|e| fail(e.to_string()))?;
     let db = Arc::new(db);
     let health = StoreHealth::default();
