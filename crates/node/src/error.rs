@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use crate::config_error::ConfigError;
+use crate::config::ConfigError;
 
 /// The node's error.
 #[derive(Debug, thiserror::Error)]

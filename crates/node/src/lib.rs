@@ -20,18 +20,7 @@
 
 pub mod api_wiring;
 pub mod backend;
-mod backend_call_control;
-mod backend_ops;
 pub mod config;
-pub mod config_api;
-mod config_cluster;
-mod config_error;
-mod config_health;
-mod config_limits;
-mod config_locate;
-mod config_secret;
-mod config_sources;
-mod config_validate;
 pub mod error;
 pub mod health;
 pub mod health_watch;
@@ -41,7 +30,6 @@ pub mod metrics;
 pub mod node_forward;
 pub mod owner_link;
 pub mod owners;
-pub mod raft_cluster_backend;
 pub mod record_view;
 pub mod run;
 pub mod trigger_sink;

@@ -17,10 +17,10 @@ use dialogd_proxy::routing::LocalIdentity;
 use dialogd_sip::transaction::TimerConfig;
 use tokio_util::sync::CancellationToken;
 
+use crate::backend::raft_cluster::RaftCluster;
 use crate::config::{self, Config};
 use crate::error::NodeError;
 use crate::listeners::Listeners;
-use crate::raft_cluster_backend::RaftCluster;
 
 /// Runs the node until `shutdown` completes (`Ok`) or its Raft member fails
 /// ([`NodeError::StorageFailed`], [`NodeError::RaftStopped`]).

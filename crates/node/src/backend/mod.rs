@@ -5,6 +5,10 @@
 //! the replicated state (linearizable unless `stale_ok`). Store errors become `Unavailable`
 //! (try again or elsewhere); a dialog that is gone is `NotFound`.
 
+mod call_control;
+mod ops;
+pub mod raft_cluster;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

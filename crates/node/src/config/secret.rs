@@ -27,7 +27,7 @@ impl Config {
                 path: path.clone(),
                 reason: format!(
                     "not a hex secret of at least {} bytes; delete it to generate a new one",
-                    crate::config_validate::MIN_SECRET_LEN
+                    super::MIN_SECRET_LEN
                 ),
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -78,7 +78,7 @@ fn encode_hex(bytes: &[u8]) -> String {
 }
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || s.len() < 2 * crate::config_validate::MIN_SECRET_LEN {
+    if !s.len().is_multiple_of(2) || s.len() < 2 * super::MIN_SECRET_LEN {
         return None;
     }
     (0..s.len())

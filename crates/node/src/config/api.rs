@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::ConfigError;
 use crate::config::Config;
-use crate::config_error::ConfigError;
 use crate::keys::Secret;
 
 /// Default `triggers.decision_timeout_ms`.

@@ -14,8 +14,8 @@
 //! the file. A bad value from the environment or a flag names the variable or flag instead.
 //!
 //! Main types: [`Config`], [`SipConfig`], [`DialogConfig`], [`MatchMode`], [`Overrides`];
-//! errors are [`ConfigError`]. Siblings: `config_sources` (the env and flag layers),
-//! `config_locate` (key → line), `config_validate`, `config_secret` (the `did` HMAC key).
+//! errors are [`ConfigError`]. Submodules: `sources` (the env and flag layers), `locate`
+//! (key → line), `validate`, `secret` (the `did` HMAC key).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -26,13 +26,23 @@ use figment::Figment;
 use figment::providers::Serialized;
 use serde::{Deserialize, Serialize};
 
-pub use crate::config_api::{ApiConfig, TriggersConfig};
-pub use crate::config_cluster::ClusterConfig;
-pub use crate::config_error::ConfigError;
-pub use crate::config_health::HealthConfig;
-pub use crate::config_limits::{DnsSection, FloodSection, LimitsConfig, ProxySection, TcpConfig};
-use crate::config_sources::{self, EnvVars, FileLayer, FlagLayer, Origin};
-pub use crate::config_validate::MIN_SECRET_LEN;
+pub mod api;
+mod cluster;
+mod error;
+mod health;
+mod limits;
+mod locate;
+pub(crate) mod secret;
+mod sources;
+mod validate;
+
+pub use api::{ApiConfig, TriggersConfig};
+pub use cluster::ClusterConfig;
+pub use error::ConfigError;
+pub use health::HealthConfig;
+pub use limits::{DnsSection, FloodSection, LimitsConfig, ProxySection, TcpConfig};
+use sources::{EnvVars, FileLayer, FlagLayer, Origin};
+pub use validate::MIN_SECRET_LEN;
 
 /// Default `node_id`.
 pub const DEFAULT_NODE_ID: u64 = 1;
@@ -101,23 +111,23 @@ pub struct Config {
     pub sip: SipConfig,
     /// Dialog settings.
     pub dialog: DialogConfig,
-    /// Cluster settings (`crate::config_cluster`).
+    /// Cluster settings ([`cluster`]).
     pub cluster: ClusterConfig,
-    /// External gRPC port: token and TLS (`crate::config_api`).
+    /// External gRPC port: token and TLS ([`api`]).
     pub api: ApiConfig,
-    /// Dialog triggers (`crate::config_api`).
+    /// Dialog triggers ([`api`]).
     pub triggers: TriggersConfig,
-    /// Bounds on transactions, dialogs and pending admissions (`crate::config_limits`).
+    /// Bounds on transactions, dialogs and pending admissions ([`limits`]).
     pub limits: LimitsConfig,
-    /// SIP over TCP: connection caps, timeouts, write queues (`crate::config_limits`).
+    /// SIP over TCP: connection caps, timeouts, write queues ([`limits`]).
     pub tcp: TcpConfig,
-    /// Per-source flood control (`crate::config_limits`).
+    /// Per-source flood control ([`limits`]).
     pub flood: FloodSection,
-    /// Next-hop name resolution (`crate::config_limits`).
+    /// Next-hop name resolution ([`limits`]).
     pub dns: DnsSection,
-    /// Where the proxy relays (`crate::config_limits`).
+    /// Where the proxy relays ([`limits`]).
     pub proxy: ProxySection,
-    /// When the node reports itself not serving (`crate::config_health`).
+    /// When the node reports itself not serving ([`health`]).
     pub health: HealthConfig,
     /// The routing and admission policy, evaluated in order (see `dialogd_proxy::policy`).
     pub rules: Vec<RuleConfig>,
@@ -277,7 +287,7 @@ impl Config {
         let figment = figment.merge(EnvVars::new(env)).merge(FlagLayer::new(o));
         let config: Config = figment
             .extract()
-            .map_err(|e| config_sources::from_figment(e, &figment, file.as_ref()))?;
+            .map_err(|e| sources::from_figment(e, &figment, file.as_ref()))?;
         config.validate().map_err(|e| match e {
             ConfigError::Invalid { key, reason } => {
                 Origin::of(&figment, &key).error(&key, &reason, file.as_ref())
@@ -335,5 +345,4 @@ impl SipConfig {
 }
 
 #[cfg(test)]
-#[path = "config_tests.rs"]
 mod tests;

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::ConfigError;
 use crate::config::Config;
-use crate::config_error::ConfigError;
 
 /// Default `health.leaderless_secs`.
 pub const DEFAULT_LEADERLESS_SECS: u64 = 10;

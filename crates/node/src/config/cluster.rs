@@ -12,8 +12,8 @@ use dialogd_cluster::store::Fsync;
 use dialogd_cluster::{ClusterSettings, NoQuorum};
 use serde::{Deserialize, Serialize};
 
+use super::ConfigError;
 use crate::config::Config;
-use crate::config_error::ConfigError;
 use crate::keys::Secret;
 
 /// Default `cluster.heartbeat_ms`.
@@ -285,5 +285,5 @@ impl Config {
 }
 
 #[cfg(test)]
-#[path = "config_cluster_tests.rs"]
+#[path = "cluster_tests.rs"]
 mod tests;

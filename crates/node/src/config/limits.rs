@@ -15,8 +15,8 @@ use dialogd_proxy::transport::TransportConfig;
 use dialogd_sip::ParseLimits;
 use serde::{Deserialize, Serialize};
 
+use super::ConfigError;
 use crate::config::Config;
-use crate::config_error::ConfigError;
 
 /// `[limits]`: past a bound, new requests get 503 + Retry-After (or, for a message that
 /// cannot be read, 400/513) and nothing is kept for them.

@@ -16,9 +16,9 @@ use figment::providers::{Format, Toml};
 use figment::value::{Dict, Map, Value};
 use figment::{Figment, Metadata, Profile, Provider};
 
+use super::ConfigError;
+use super::locate::{key_at, line_col, locate};
 use crate::config::{Config, Overrides};
-use crate::config_error::ConfigError;
-use crate::config_locate::{key_at, line_col, locate};
 
 /// Prefix of the environment variables read.
 pub const ENV_PREFIX: &str = "DIALOGD_";

@@ -10,8 +10,8 @@ use dialogd_proxy::policy::Policy;
 use dialogd_sip::method::is_token_char;
 use dialogd_sip::values::split_host_port;
 
+use super::ConfigError;
 use crate::config::Config;
-use crate::config_error::ConfigError;
 
 /// Shortest `dialog.secret` accepted, in bytes (the root of the `did` key).
 pub use crate::keys::MIN_SECRET_LEN;
