@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use dialogd_api::{Client, EventFilter, WatchedEvent};
 use dialogd_dialog::{DialogEvent, EndCause, EventKind};
-use dialogd_test_support::{DialogdNode, Sipp, SippProcess, wait_until};
+use dialogd_test_support::{DialogdNode, Sipp, SippProcess, scrape, wait_until};
 
 const INTERVAL: Duration = Duration::from_secs(2);
 const RUN: Duration = Duration::from_secs(60);
@@ -105,7 +105,35 @@ fn a_callee_that_stops_answering_options_gets_its_call_ended_with_bye_to_the_cal
 
 #[test]
 fn a_call_whose_legs_answer_every_probe_is_untouched_after_five_intervals() {
-    let node = DialogdNode::start(CONFIG).unwrap();
+    answered_probes_leave_the_call_untouched(CONFIG, INTERVAL);
+}
+
+/// Probes every 3 s and `passivate_after = 1`: the dialog parks between probes, and each
+/// probe's timer revives it; the call is untouched as without parking.
+const PARKING: &str = r#"
+[dialog]
+passivate_after = 1
+
+[[rules]]
+name = "ka"
+match = { method = "INVITE", from_user = "^ka$" }
+keepalive = { caller = true, callee = true, interval = 3 }
+"#;
+
+#[test]
+fn a_dialog_that_parks_between_probes_is_revived_by_each_and_the_call_is_untouched() {
+    let node = answered_probes_leave_the_call_untouched(PARKING, Duration::from_secs(3));
+    let metrics = node.endpoints().metrics;
+    let parked = scrape(metrics, "dialogd_dialogs_parked_total").unwrap();
+    let revived = scrape(metrics, "dialogd_dialogs_revived_total").unwrap();
+    assert!(parked >= 3.0, "parked {parked} times");
+    assert!(revived >= 3.0, "revived {revived} times");
+}
+
+/// With `config`'s keep-alive every `interval`: after five intervals both legs answered at
+/// least four probes each, got no BYE, and the API's end still reaches both.
+fn answered_probes_leave_the_call_untouched(config: &str, interval: Duration) -> DialogdNode {
+    let node = DialogdNode::start(config).unwrap();
     let ctl = node.dialogctl();
     let (uac, uas) = call(&node, "uas_keepalive.xml");
     let id = wait_until(Duration::from_secs(10), "the call confirmed", || {
@@ -118,7 +146,7 @@ fn a_call_whose_legs_answer_every_probe_is_untouched_after_five_intervals() {
     })
     .unwrap();
 
-    std::thread::sleep(5 * INTERVAL + Duration::from_millis(500));
+    std::thread::sleep(5 * interval + Duration::from_millis(500));
     let shown = ctl.dialog(&id).unwrap();
     assert_eq!(shown["state"], "confirmed", "{shown}");
     for (side, p) in [("caller", &uac), ("callee", &uas)] {
@@ -149,4 +177,5 @@ fn a_call_whose_legs_answer_every_probe_is_untouched_after_five_intervals() {
         Ok(())
     })
     .unwrap();
+    node
 }

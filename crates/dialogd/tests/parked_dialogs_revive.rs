@@ -8,7 +8,8 @@
 //! - the dialog's timeout, due while it is parked, revives it and BYEs both legs.
 //!
 //! Adopting a dialog at takeover and reviving the adopted one after it parked is covered by
-//! `cluster_failover_without_vip.rs`.
+//! `cluster_failover_without_vip.rs`; keep-alive probes reviving a dialog that parks between
+//! them by `keepalive_probes_the_legs.rs`.
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
