@@ -1,5 +1,5 @@
-//! dialogd's chaos harness (issue 5): fault scenarios against a three-node cluster under SIPp
-//! load, with the invariants of DESIGN.md §4 and §8 checked from what SIPp saw and what every
+//! dialogd's chaos harness: fault scenarios against a three-node cluster under SIPp load, with
+//! the cluster's invariants (docs/reliability.md) checked from what SIPp saw and what every
 //! member's API reports, and a JSON report per scenario.
 //!
 //! ```text

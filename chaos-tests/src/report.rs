@@ -3,7 +3,7 @@
 //! summed up for people as tables.
 //!
 //! Must not judge: the status comes from the invariants ([`crate::invariants`]); the failover
-//! figure is reported against its target (DESIGN.md §8: under 1 % over the 10 s around the loss)
+//! figure is reported against its target (under 1 % over the 10 s around the loss)
 //! but does not fail a run: at a few calls per second one failed call is several percent.
 
 use std::fmt::Write as _;
@@ -18,7 +18,7 @@ use crate::figures::{CallFigures, FailureWindow, VictimCalls};
 use crate::invariants::{Check, FinalState};
 use crate::poller::LimitWatch;
 
-/// DESIGN.md §8: calls failed during a leader loss, over the 10 s around it.
+/// The target: calls failed during a leader loss, over the 10 s around it.
 pub const FAILOVER_TARGET_PCT: f64 = 1.0;
 
 /// How a scenario ended.

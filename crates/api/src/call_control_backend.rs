@@ -1,4 +1,4 @@
-//! [`CallControlBackend`]: what the `CallControl` service (issue 6) asks of the node once its
+//! [`CallControlBackend`]: what the `CallControl` service asks of the node once its
 //! arguments are validated. It extends [`DialogsBackend`] — a dialog named by Call-ID and From
 //! tag is found with [`DialogsBackend::find`], and `End` is [`DialogsBackend::end`] — with the
 //! requests the proxy sends inside a call: REFER, keep-alive, transfer, hold, and the

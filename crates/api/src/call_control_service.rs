@@ -1,4 +1,4 @@
-//! The tonic implementation of `dialogd.v1.CallControl` (issue 6) over an
+//! The tonic implementation of `dialogd.v1.CallControl` over an
 //! `Arc<dyn CallControlBackend>`: each RPC validates its arguments
 //! (`call_control_validate.rs`), resolves the dialog references (an id, or Call-ID + From tag
 //! through [`crate::DialogsBackend::find`]; an attended transfer's `replaces.dialog` and

@@ -1,4 +1,4 @@
-//! The values of the `CallControl` calls that act inside a call (issue 6 phase B: Transfer,
+//! The values of the `CallControl` calls that act inside a call (Transfer,
 //! Hold, Unhold, Bridge) as the API sees them once checked: what the service hands to
 //! [`crate::CallControlBackend`] and what the [`crate::Client`] returns. Plain data, no gRPC
 //! and no proxy types: the node turns them into the proxy's own (`dialogd_proxy::

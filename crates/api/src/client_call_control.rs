@@ -1,4 +1,4 @@
-//! The [`Client`] side of `dialogd.v1.CallControl` (issue 6): end a call towards one side or
+//! The [`Client`] side of `dialogd.v1.CallControl`: end a call towards one side or
 //! both, REFER a leg, set the keep-alive, transfer a leg (blind or attended) and link the new
 //! call, hold and resume a call, start a click-to-dial bridge. Dialogs are named by id; sends
 //! domain values and returns domain values, no logic beyond conversion. The node forwards

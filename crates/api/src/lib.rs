@@ -1,11 +1,11 @@
-//! `dialogd-api`: the public gRPC API of dialogd (DESIGN.md §6), package `dialogd.v1`.
+//! `dialogd-api`: the public gRPC API of dialogd, package `dialogd.v1`.
 //!
 //! Owns the code generated from `proto/dialogd/v1/` ([`pb`]), the conversions between the
 //! domain types of `dialogd-dialog` and the protobuf messages ([`convert`], [`cluster_convert`]),
 //! the tonic `Dialogs` service ([`service`]) over the [`DialogsBackend`] trait and the
 //! `Cluster` service ([`cluster_service`]) over the [`ClusterBackend`] trait, both implemented
 //! by the node, the `Events` stream ([`events_service`]) over the [`EventsBackend`] trait,
-//! the `CallControl` service ([`call_control_service`], issue 6; its plain values in
+//! the `CallControl` service ([`call_control_service`]; its plain values in
 //! [`call_control_types`]) over the [`CallControlBackend`] trait, which the node serves
 //! beside its other public services,
 //! the server ([`serve`], options in [`ApiOptions`]) with the gRPC health and reflection

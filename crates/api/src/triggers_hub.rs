@@ -1,4 +1,4 @@
-//! The trigger controllers connected to THIS node (API `Triggers`, DESIGN.md §6): who serves
+//! The trigger controllers connected to THIS node (API `Triggers`): who serves
 //! which trigger name, and the `on_timeout` triggers waiting for their decision.
 //!
 //! ```text

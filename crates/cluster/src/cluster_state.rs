@@ -23,7 +23,7 @@ pub struct DialogEntry {
     pub confirmed: bool,
 }
 
-/// Cluster-wide counters (DESIGN.md §2 "Stats"), kept by the state machine.
+/// Cluster-wide counters, kept by the state machine.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ClusterCounters {
     pub processed: u64,

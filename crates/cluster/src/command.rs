@@ -1,4 +1,4 @@
-//! The Raft commands (DESIGN.md §4) and their results. Each is one log entry; the state
+//! The Raft commands and their results. Each is one log entry; the state
 //! machine ([`crate::ClusterState`]) applies them deterministically on every node.
 //!
 //! | command | written when | effect |

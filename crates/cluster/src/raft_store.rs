@@ -1,4 +1,4 @@
-//! [`RaftStore`]: the profile store of a cluster (DESIGN.md §4) behind the proxy's
+//! [`RaftStore`]: the profile store of a cluster behind the proxy's
 //! [`Admission`] trait. Every call is one Raft command or one read:
 //!
 //! | call | Raft | when the cluster cannot commit |

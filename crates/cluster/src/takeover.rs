@@ -1,4 +1,4 @@
-//! Takeover (DESIGN.md §4 "node loss"): every member tells the leader it is alive once a
+//! Takeover on node loss: every member tells the leader it is alive once a
 //! second; the leader reassigns the dialogs of a member silent for longer than the grace to
 //! the live members (round robin), in one `Reassign` command. Every node watches the owner
 //! changes it applies and tells the proxy to adopt the dialogs that became its own or to drop

@@ -1,7 +1,7 @@
 //! The admission interface between the proxy and the profile store: one atomic "admit with
-//! limits" call per new dialog and one "release" when it ends. Issue 2's single-node store
-//! (`dialogd_cluster::LocalStore`) and issue 3's Raft store implement it; the proxy only sees
-//! this trait.
+//! limits" call per new dialog and one "release" when it ends. The single-node store
+//! (`dialogd_cluster::LocalStore`) and the Raft store (`dialogd_cluster::RaftStore`) implement
+//! it; the proxy only sees this trait.
 
 use std::future::Future;
 use std::pin::Pin;

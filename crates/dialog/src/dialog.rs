@@ -1,4 +1,4 @@
-//! [`Dialog`]: the life of one call as the proxy sees it (DESIGN.md §2), sans-IO: it never
+//! [`Dialog`]: the life of one call as the proxy sees it, sans-IO: it never
 //! parses SIP, reads a clock or sends anything — facts and `now` come in, verdicts and
 //! outputs go out. Commands are in `dialog_control.rs`, the triggers and the `on_timeout`
 //! decision in `dialog_triggers.rs`, read-only views in `dialog_view.rs`, the replicated form

@@ -1,4 +1,4 @@
-//! CSeq spaces when the proxy sends in-dialog requests of its own (issue 6: keep-alive, hold,
+//! CSeq spaces when the proxy sends in-dialog requests of its own (keep-alive, hold,
 //! REFER): the endpoints' later requests reach their peer shifted past the proxy's numbers,
 //! the responses go back with the sender's own numbers, and each direction is independent.
 

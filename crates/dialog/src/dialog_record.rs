@@ -1,4 +1,4 @@
-//! A [`Dialog`] to the [`DialogRecord`] the cluster replicates (DESIGN.md §4) and back, so a
+//! A [`Dialog`] to the [`DialogRecord`] the cluster replicates and back, so a
 //! node that did not create a dialog can drive it on after its owner died: fire its timeout,
 //! send BYEs to both legs, answer snapshots and keep matching in-dialog requests.
 //!

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// A dialog id (DESIGN.md §1).
+/// A dialog id.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]

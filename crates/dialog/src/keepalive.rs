@@ -1,6 +1,6 @@
 //! [`Keepalive`]: in-dialog OPTIONS probes to the legs of a confirmed dialog, and the verdict
 //! when one stops answering — Kamailio's dialog keep-alive (`ka-src`/`ka-dst`, `ka_interval`,
-//! `ka_failed_limit`; DESIGN.md §2, issue 6). Sans-IO: it never reads a clock nor sends; the
+//! `ka_failed_limit`). Sans-IO: it never reads a clock nor sends; the
 //! dialog actor feeds it `now` and probe outcomes, numbers and sends the probes it asks for
 //! ([`crate::Dialog::request_towards`] with `OPTIONS`), and arms the one timer it names.
 //!

@@ -1,4 +1,4 @@
-//! `dialogd-dialog`: the dialog life of DESIGN.md §2, sans-IO.
+//! `dialogd-dialog`: the life of a dialog, sans-IO.
 //!
 //! Owns the dialog state machine ([`Dialog`]): direction and tight Call-ID/tag matching
 //! ([`matching`]), `validate_dialog` (CSeq order per direction, [`CseqTracker`]), the
@@ -9,7 +9,7 @@
 //! [`Stats`]). Never touches sockets, clocks or tokio, and never parses SIP: the proxy passes
 //! the facts of each message ([`facts`]) and carries out what comes back ([`output`]).
 //!
-//! Call control driven by the proxy itself (issue 6) sits beside the dialog, one machine per
+//! Call control driven by the proxy itself sits beside the dialog, one machine per
 //! file: keep-alive probing of the legs ([`Keepalive`]) and the progress and Refer-To values
 //! of a transfer ([`transfer`], [`TransferState`]). Requests the proxy sends are numbered and
 //! the endpoints' later CSeqs shifted by the [`CseqMap`]; SDP for hold and unhold is

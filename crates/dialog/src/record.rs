@@ -1,4 +1,4 @@
-//! [`DialogRecord`]: what the cluster replicates about a dialog (DESIGN.md §4) — everything a
+//! [`DialogRecord`]: what the cluster replicates about a dialog — everything a
 //! node needs to keep driving a dialog it did not create: send BYEs to both legs, fire its
 //! timeout, answer API calls. Per-request detail (each CSeq) stays in the owner's actor; the
 //! record is written at the transitions that matter (admitted, confirmed, timeout/vars/flags

@@ -56,7 +56,7 @@ pub struct DialogSnapshot {
     pub triggers: Vec<String>,
 }
 
-/// Node counters (DESIGN.md §2 "Stats").
+/// Node counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Stats {
     /// Dialogs in states 3 and 4 now.

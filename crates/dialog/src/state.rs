@@ -1,4 +1,4 @@
-//! Dialog states (DESIGN.md §2, OpenSIPS/Kamailio numbering) and why a dialog ended.
+//! Dialog states (OpenSIPS/Kamailio numbering) and why a dialog ended.
 
 use std::fmt;
 

@@ -1,4 +1,4 @@
-//! `dialogctl call ...`: the `CallControl` service (issue 6) — end a call towards one side or
+//! `dialogctl call ...`: the `CallControl` service — end a call towards one side or
 //! both, REFER a leg, set the keep-alive, transfer a leg and link the new call
 //! (`call/transfer.rs`), hold and resume (`call/hold.rs`), click-to-dial (`call/bridge.rs`).
 //! Parses its arguments (clap), makes one API call and returns the text to print (a sentence,

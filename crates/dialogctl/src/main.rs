@@ -1,4 +1,4 @@
-//! `dialogctl`: the operator CLI over dialogd's gRPC API (DESIGN.md §6). Thin: parse the command
+//! `dialogctl`: the operator CLI over dialogd's gRPC API. Thin: parse the command
 //! line (`cli.rs`), run it (`commands.rs`; the commands that change dialogs' data in
 //! `control.rs`; the `call` subcommands of the `CallControl` service in `call.rs`), print
 //! tables or JSON (`output.rs`); `events`

@@ -1,4 +1,4 @@
-//! Scenario (issue 6, must-show 3): two answered calls through the proxy, A (caller A1, callee
+//! Scenario: two answered calls through the proxy, A (caller A1, callee
 //! A2) and B (caller B1, callee B2). `dialogctl call transfer A --side caller --replaces B
 //! --replaces-side callee` sends A1 a REFER whose Refer-To is B2's Contact with a Replaces
 //! header naming B as B2 sees it: B's Call-ID, `to-tag` B2's tag, `from-tag` B1's tag (RFC

@@ -1,4 +1,4 @@
-//! Scenario (issue 6, must-show 2): `dialogctl call transfer --side caller --to <target>` on an
+//! Scenario: `dialogctl call transfer --side caller --to <target>` on an
 //! answered call. The caller (SIPp `uac_transferee.xml`) receives a REFER in its dialog whose
 //! Refer-To is the target with the link parameter `dlgd_xfer`; it answers 202, NOTIFYs 100
 //! (answered by the proxy, never forwarded to the callee), places the new call to the Refer-To

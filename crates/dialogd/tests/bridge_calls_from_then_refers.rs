@@ -1,4 +1,4 @@
-//! Scenario (issue 6, must-show 5): `dialogctl call bridge --from A --to B` (Kamailio
+//! Scenario: `dialogctl call bridge --from A --to B` (Kamailio
 //! `dlg_bridge`). The `from` party (SIPp `uas_bridged.xml`) receives an INVITE from the
 //! proxy with an SDP that holds the media, answers it, then receives a REFER to `to` in that
 //! dialog (202), reports the new call with NOTIFYs (answered by the proxy) and receives the

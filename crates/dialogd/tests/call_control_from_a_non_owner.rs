@@ -1,4 +1,4 @@
-//! Scenario (issue 6, phase A): a call through node 1 of a three-node cluster with an API
+//! Scenario: a call through node 1 of a three-node cluster with an API
 //! token, driven with `dialogctl call ...` on nodes 2 and 3, which do not own it (each call is
 //! forwarded to the owner). `call refer --side caller` makes the caller's SIPp receive a REFER
 //! inside the dialog (its To tag, the right Refer-To, the callee's Contact) that it answers

@@ -1,4 +1,4 @@
-//! Scenario (issue 4, must-show 1 and 4): three SIPp calls through node 1 of a three-node
+//! Scenario: three SIPp calls through node 1 of a three-node
 //! cluster with an API token; every `Dialogs` RPC is called with `dialogctl` on node 2 (or 3),
 //! which does not own the calls: the node forwards what needs the owner (vars, flags,
 //! profiles, triggers, timeouts, ends) and answers lists and profiles from the replicated

@@ -1,4 +1,4 @@
-//! Scenario (issue 3, must-show 3): calls through the leader of a three-node cluster are up
+//! Scenario: calls through the leader of a three-node cluster are up
 //! when the leader is killed with SIGKILL. A new leader is elected within seconds; new calls
 //! are admitted again; after the takeover grace the dead node's confirmed dialogs are adopted
 //! by the survivors, whose 3 s timeout still sends a BYE to both SIPp sides (from a surviving

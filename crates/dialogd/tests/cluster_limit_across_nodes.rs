@@ -1,4 +1,4 @@
-//! Scenario (issue 3, must-show 1 and 2): three real `dialogd` processes on 127.0.0.1 form a
+//! Scenario: three real `dialogd` processes on 127.0.0.1 form a
 //! cluster through `cluster.join`; `dialogctl cluster members` on every node shows three voters
 //! and one leader. Then three SIPp uacs, one per node, each offer 40 concurrent long calls from
 //! `alice`, whose profile `caller/alice` has a limit of 10 on every node: exactly 10 calls are

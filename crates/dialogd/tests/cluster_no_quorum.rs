@@ -1,4 +1,4 @@
-//! Scenario (issue 3, "no quorum"): two of three nodes are killed, so the survivor cannot
+//! Scenario ("no quorum"): two of three nodes are killed, so the survivor cannot
 //! commit anything.
 //! - `on_no_quorum = "reject"` (the default): a new INVITE gets 503 with Retry-After and no
 //!   dialog is created; once the others are back, new calls are admitted again.

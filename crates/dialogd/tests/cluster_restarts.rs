@@ -1,4 +1,4 @@
-//! Scenarios (issue 3, must-show 4 and 5):
+//! Scenarios:
 //! - a follower killed with SIGKILL while it carries calls, and restarted on the same data dir,
 //!   catches up with what was committed while it was down (its own copy of the counts agrees
 //!   with the leader's), drives its calls on (the callers' BYEs go through it) and every count

@@ -1,4 +1,4 @@
-//! Scenario (issue 6, must-show 4): `dialogctl call hold` puts an answered call on hold: each
+//! Scenario: `dialogctl call hold` puts an answered call on hold: each
 //! leg gets a re-INVITE from the proxy offering its peer's SDP with `a=sendonly` and a raised
 //! session version, answered 200 and ACKed by the proxy; a second hold is FAILED_PRECONDITION;
 //! `call unhold` re-INVITEs both legs with the direction back (version raised again). Then

@@ -1,4 +1,4 @@
-//! Scenario (issue 6, must-show 1): a rule asks keep-alive of both legs every 2 s
+//! Scenario: a rule asks keep-alive of both legs every 2 s
 //! (`keepalive = { caller = true, callee = true, interval = 2 }`). A callee that stops
 //! answering OPTIONS has its call ended with one BYE to the caller — none to the dead callee —
 //! within two intervals of its first unanswered probe, and the Events stream says `deleted`

@@ -1,4 +1,4 @@
-//! Scenario (issue 4, must-show 2): the OpenSIPS prepaid example with dialog triggers, on a
+//! Scenario: the OpenSIPS prepaid example with dialog triggers, on a
 //! three-node cluster. The call goes through node 1; the `prepaid` controller
 //! (examples/prepaid) is connected to node 2 only, so every trigger crosses nodes. The rule
 //! gives the call a 5 s timeout and the trigger `prepaid`; alice has credit for 12 s: the

@@ -1,4 +1,4 @@
-//! Scenario (issue 4, SetTimeout): a call that both SIPp ends would hold for a minute gets
+//! Scenario (SetTimeout): a call that both SIPp ends would hold for a minute gets
 //! `dialogctl dialogs set-timeout ID 2` once answered: 2 s later dialogd sends a BYE to both
 //! legs (the rule sets `bye_on_timeout`) and the dialog ends as expired. A zero timeout is
 //! INVALID_ARGUMENT and an unknown dialog NOT_FOUND, each with a message naming the problem.

@@ -1,6 +1,6 @@
 //! [`api_parts`]: what the node serves on its gRPC port besides the `Dialogs`, `Cluster` and
 //! `Events` services — the `Triggers` service over this node's controller hub, the
-//! `CallControl` service over the node's backend (issue 6), the node-to-node `NodeForward`
+//! `CallControl` service over the node's backend, the node-to-node `NodeForward`
 //! and Raft services — with the token, the cluster secret and the TLS files (the API's, and
 //! the cluster's mutual TLS from the cluster settings); the node's API
 //! backend ([`NodeBackend`]); and the proxy's trigger sink, which reaches controllers on every

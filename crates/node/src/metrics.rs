@@ -68,7 +68,7 @@ static INSTALLED: OnceLock<PrometheusHandle> = OnceLock::new();
 static INSTALLING: Mutex<()> = Mutex::new(());
 
 /// Upper bounds (seconds) of the buckets of `dialogd_admission_commit_seconds`: 0.1 ms steps
-/// up to 1 ms, finer than 1 ms up to 10 ms (the DESIGN.md §8 target is p99 < 5 ms), then
+/// up to 1 ms, finer than 1 ms up to 10 ms (the target is p99 < 5 ms), then
 /// coarser up to 1 s.
 pub const ADMISSION_COMMIT_BUCKETS: &[f64] = &[
     0.0001, 0.0002, 0.0003, 0.0004, 0.0005, 0.0006, 0.0007, 0.0008, 0.0009, 0.001, 0.00125, 0.0015,

@@ -1,5 +1,5 @@
 //! [`Owners`]: where an API call about a dialog is carried out. A dialog's actor runs on one
-//! node, its owner (DESIGN.md §1); every node knows every owner from the replicated state.
+//! node, its owner; every node knows every owner from the replicated state.
 //! A call on another node is forwarded to the owner's gRPC port with the cluster secret and
 //! the `forwarded` mark (over the cluster's mutual TLS when it is on), so the owner answers it locally and never forwards it again (no
 //! loops while ownership moves). Channels to the members are opened lazily and kept.

@@ -1,4 +1,4 @@
-//! Click-to-dial by the proxy (issue 6; Kamailio `dlg_bridge`): the proxy calls `from` with
+//! Click-to-dial by the proxy (Kamailio `dlg_bridge`): the proxy calls `from` with
 //! an SDP that holds the media (it has none to offer), and once `from` answers it REFERs it
 //! to `to` and leaves with BYE when the NOTIFYs report the new call answered (or failed). The
 //! call is a dialog like any other — admitted, listed, with events and an actor — whose

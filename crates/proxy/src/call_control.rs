@@ -1,4 +1,4 @@
-//! Call control from the API (issue 6, phase A; Kamailio `dlg_refer`, keep-alive
+//! Call control from the API (Kamailio `dlg_refer`, keep-alive
 //! `ka-src`/`ka-dst`): the [`Proxy`] methods the node's `CallControl` backend calls, and the
 //! actor side of their commands. `End(side)` is [`Proxy::end`] (BYE to the chosen legs).
 //!

@@ -1,4 +1,4 @@
-//! The values of the phase B call-control calls (issue 6): what [`crate::Proxy::transfer`],
+//! The values of the call-control calls that act inside a call: what [`crate::Proxy::transfer`],
 //! [`crate::Proxy::hold`], [`crate::Proxy::unhold`] and [`crate::Proxy::bridge`] take and
 //! answer. Plain data: the node's `CallControl` backend builds them from gRPC requests.
 

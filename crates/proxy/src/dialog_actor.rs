@@ -584,8 +584,8 @@ async fn drive(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
                 if state.released_elsewhere {
                     // Released by the node that saw the BYE.
                 } else if let Err(e) = state.ctx.admission.release(did, cause).await {
-                    // The store keeps the membership until it can release it (issue 3 queues
-                    // it durably); log so an operator sees a count that may lag.
+                    // The store keeps the membership until it can release it (queued durably
+                    // as a pending release); log so an operator sees a count that may lag.
                     tracing::warn!(error = %e, "profile release failed");
                 }
                 for p in state.dialog.profiles() {

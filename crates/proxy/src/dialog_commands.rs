@@ -1,6 +1,6 @@
 //! [`DialogCommand`]: the API's control of a live dialog (Kamailio/OpenSIPS `$dlg_var`,
 //! `set_dlg_flag`/`reset_dlg_flag`, `set_dlg_profile`/`unset_dlg_profile`, the dialog's
-//! trigger names, and the call control of issue 6 — keep-alive and REFER, whose handlers are
+//! trigger names, and the call control — keep-alive and REFER, whose handlers are
 //! in [`crate::call_control`]), carried out inside its actor so it never races the call. Each command
 //! answers with a [`ControlError`] on refusal and, when it changed something, replicates the
 //! dialog's record whatever its state (an early dialog too; a deleted one is gone).

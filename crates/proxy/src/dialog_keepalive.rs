@@ -1,4 +1,4 @@
-//! Keep-alive in the dialog actor (issue 6, DESIGN.md §2): the runtime of the sans-IO
+//! Keep-alive in the dialog actor: the runtime of the sans-IO
 //! [`Keepalive`]. It is created when the dialog is answered (or adopted answered, or
 //! configured through the API on an answered dialog) from the dialog's
 //! [`KeepaliveConfig`]; each `SendProbe` becomes an in-dialog OPTIONS to that leg, numbered

@@ -1,4 +1,4 @@
-//! Hold and unhold by the proxy (issue 6; OpenSIPS callops `call_hold` / `call_unhold`,
+//! Hold and unhold by the proxy (OpenSIPS callops `call_hold` / `call_unhold`,
 //! `E_CALL_HOLD`): a re-INVITE from the proxy to each leg, in the dialog, offering the SDP
 //! that leg's peer last sent with its directions held (or restored), numbered through the
 //! dialog's CSeq map so the endpoints' own later requests still rise for their peers.

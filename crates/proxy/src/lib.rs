@@ -2,7 +2,7 @@
 //!
 //! Owns the tokio transports (UDP, TCP), the transaction tasks, RFC 3261 §16 stateful
 //! proxying, one ractor [`dialog_actor::DialogActor`] per dialog with the
-//! [`registry::Registry`] that finds them, and the routing/admission policy of DESIGN.md §5.
+//! [`registry::Registry`] that finds them, and the routing/admission policy.
 //! It calls the profile store only through [`dialogd_dialog::Admission`]: it knows nothing of
 //! Raft. `docs/architecture.md` draws the message path.
 //!

@@ -1,4 +1,4 @@
-//! Transfer by the proxy (issue 6; OpenSIPS callops `call_transfer`, `E_CALL_TRANSFER`): a
+//! Transfer by the proxy (OpenSIPS callops `call_transfer`, `E_CALL_TRANSFER`): a
 //! REFER to the transferred leg, the NOTIFYs of its implicit subscription answered here (not
 //! forwarded) and turned into `transfer` events, the new call linked to the old one, and the
 //! old call ended when the new one is answered. The progress itself is the sans-IO

@@ -1,4 +1,4 @@
-//! [`NodeBackend`] as the `CallControl` backend (issue 6): REFER, keep-alive, transfer, link,
+//! [`NodeBackend`] as the `CallControl` backend: REFER, keep-alive, transfer, link,
 //! hold and unhold run at the dialog's owner like every call about one dialog
 //! ([`NodeBackend::at_owner`]): here through the proxy, or forwarded to the owner with the
 //! cluster secret (the owner answers it itself). `End` is the `Dialogs` backend's `end`,

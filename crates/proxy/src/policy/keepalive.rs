@@ -1,4 +1,4 @@
-//! The rule key `keepalive = { caller = true, callee = true, interval = 30 }` (issue 6):
+//! The rule key `keepalive = { caller = true, callee = true, interval = 30 }`:
 //! in-dialog OPTIONS to the chosen legs every `interval` seconds once the call is answered
 //! (Kamailio `ka-src`/`ka-dst` and `ka_interval`). [`KeepaliveRule`] is what the operator
 //! writes; [`compile`] checks it into the dialog's [`KeepaliveConfig`]. A later matching rule's

@@ -1,4 +1,4 @@
-//! The routing and admission policy of DESIGN.md §5: `[[rules]]` from the node's TOML file,
+//! The routing and admission policy: `[[rules]]` from the node's TOML file,
 //! compiled once ([`Policy::compile`]) and evaluated for each initial request
 //! ([`Policy::evaluate`]) into a [`Decision`] the proxy carries out. Pure and synchronous: it
 //! never touches a socket, the profile store or tokio — limits are only *carried* in the
