@@ -1,5 +1,5 @@
 //! Retransmissions that reach the proxy after a transaction's final response went out, when
-//! the transaction is kept as data (`crates/proxy/src/finished.rs`) instead of a task:
+//! the transaction is kept as data (`crates/proxy/src/transaction/finished.rs`) instead of a task:
 //! - the caller's INVITE again after its 200: absorbed (RFC 6026 Accepted) — the callee sees
 //!   no second INVITE and there is still one dialog;
 //! - a CANCEL of that answered INVITE: 200, nothing changes (RFC 3261 §16.10);

@@ -33,10 +33,10 @@ use crate::call_control_types::{BridgeRequest, BridgeStarted, LinkMode, Transfer
 use crate::dialog_actor::{DialogActorState, DialogMsg, spawn_actor};
 use crate::dialog_requests::send_once;
 use crate::forward::new_branch;
-use crate::generated::{self, GeneratedRequest, Outcome};
 use crate::proxy::{ControlError, Proxy};
 use crate::registry::DialogHandle;
 use crate::routing::resolve;
+use crate::transaction::generated::{self, GeneratedRequest, Outcome};
 use crate::transfer::TransferSpec;
 
 /// What a bridge does once its callee (`from`) answers.

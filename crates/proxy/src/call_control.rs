@@ -25,8 +25,8 @@ use crate::dialog_actor::{DialogActorState, replicate};
 use crate::dialog_commands::{DialogCommand, live};
 use crate::dialog_keepalive;
 use crate::dialog_requests::send_tracked;
-use crate::generated::Outcome;
 use crate::proxy::{ControlError, Proxy};
+use crate::transaction::generated::Outcome;
 
 /// How long [`Proxy::refer`] waits for the REFER's final response: under the node's
 /// forwarding timeout (5 s), so a forwarded call still gets the answer.

@@ -17,8 +17,8 @@ use tokio::sync::oneshot;
 use crate::dialog_actor::{DialogActorState, DialogMsg};
 use crate::dialog_requests::send_tracked;
 use crate::facts;
-use crate::generated::Outcome;
 use crate::hold::{self, HoldAction};
+use crate::transaction::generated::Outcome;
 use crate::transfer;
 
 /// Progress of the call control a dialog's actor runs.

@@ -12,7 +12,6 @@ use dialogd_sip::transaction::TimerConfig;
 use crate::did::DidCodec;
 use crate::dns::{DnsConfig, Resolver};
 use crate::events::EventBus;
-use crate::finished::FinishedTransactions;
 use crate::flood::{FloodConfig, SharedFloodGuard};
 use crate::limits::{Limits, Load};
 use crate::owner_link::OwnerLink;
@@ -20,7 +19,8 @@ use crate::policy::Policy;
 use crate::registry::Registry;
 use crate::relay::RelayPolicy;
 use crate::routing::LocalIdentity;
-use crate::transaction_table::TransactionTable;
+use crate::transaction::finished::FinishedTransactions;
+use crate::transaction::table::TransactionTable;
 use crate::transport::{TransportConfig, Transports};
 
 /// How in-dialog requests are matched to dialogs (Kamailio `dlg_match_mode`).
@@ -72,7 +72,7 @@ pub struct ProxyContext {
     pub transports: Transports,
     pub transactions: TransactionTable,
     /// Transactions past their final response, kept as data to absorb retransmissions
-    /// ([`crate::finished`]).
+    /// ([`crate::transaction::finished`]).
     pub finished: FinishedTransactions,
     pub registry: Arc<Registry>,
     pub admission: Arc<dyn Admission>,

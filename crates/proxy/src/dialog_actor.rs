@@ -42,9 +42,9 @@ use crate::dialog_commands::{self, DialogCommand};
 use crate::dialog_keepalive;
 use crate::dialog_triggers;
 use crate::facts;
-use crate::generated::{self, GeneratedRequest};
 use crate::policy::Decision;
 use crate::registry::{DialogHandle, Gate};
+use crate::transaction::generated::{self, GeneratedRequest};
 use crate::transport::Inbound;
 
 /// What the proxy tells a dialog's actor.

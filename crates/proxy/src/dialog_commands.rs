@@ -22,7 +22,7 @@ use ractor::RpcReplyPort;
 use tokio::sync::oneshot;
 
 use crate::call_control;
-use crate::generated::Outcome;
+use crate::transaction::generated::Outcome;
 
 use crate::dialog_actor::{DialogActorState, replicate};
 use crate::policy::is_trigger_name;

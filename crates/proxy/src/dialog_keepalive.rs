@@ -26,7 +26,7 @@ use dialogd_sip::Method;
 
 use crate::dialog_actor::{DialogActorState, DialogMsg, check_owner};
 use crate::dialog_requests::send_tracked;
-use crate::generated::Outcome;
+use crate::transaction::generated::Outcome;
 
 /// Starts, reconfigures or stops the actor's keep-alive to match the dialog's configuration;
 /// nothing runs before the answer. Call after the answer and after every configuration change.

@@ -2,7 +2,7 @@
 //! dialog numbers them ([`dialogd_dialog::Dialog::request_towards`], CSeq mapped), and
 //! [`send_tracked`] routes, builds and sends each in a task of its own, so the actor never
 //! waits on DNS or on the far end; the outcome comes back on a oneshot as soon as the first
-//! final response arrives ([`crate::generated`]).
+//! final response arrives ([`crate::transaction::generated`]).
 
 use std::sync::Arc;
 
@@ -10,8 +10,8 @@ use tokio::sync::oneshot;
 
 use crate::context::ProxyContext;
 use crate::facts;
-use crate::generated::{self, GeneratedRequest, Outcome};
 use crate::routing::{Target, resolve};
+use crate::transaction::generated::{self, GeneratedRequest, Outcome};
 
 /// Sends `req` (from the dialog) in the background; the receiver gets its outcome. A request
 /// that cannot be routed is a [`Outcome::TransportError`]. `ack` (a re-INVITE's,

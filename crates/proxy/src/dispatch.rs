@@ -19,9 +19,9 @@ use crate::forward::{RequestEdits, forward_request, forward_response, stateless_
 use crate::in_dialog;
 use crate::initial;
 use crate::limits::Bound;
-use crate::proxied::{self, Plan, Started, local_tag};
 use crate::routing::{Target, own_routes, resolve, via_target};
-use crate::transaction_table::TransactionInput;
+use crate::transaction::proxied::{self, Plan, Started, local_tag};
+use crate::transaction::table::TransactionInput;
 use crate::transport::Inbound;
 
 /// A new INVITE that waited longer than this between its transport and the dispatcher is
@@ -153,7 +153,7 @@ async fn request(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
     if method != Method::Ack
         && let Some(absorbed) = ctx.finished.absorb(std::time::Instant::now(), &key)
     {
-        if let crate::finished::Absorbed::Resend(to, bytes) = absorbed {
+        if let crate::transaction::finished::Absorbed::Resend(to, bytes) = absorbed {
             let _ = ctx.transports.send(to.transport, to.addr, bytes).await;
         }
         return;

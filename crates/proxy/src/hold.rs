@@ -29,8 +29,8 @@ use crate::call_control_msg::{CallControlMsg, send_and_report};
 use crate::call_control_types::{HoldMode, LegResult};
 use crate::dialog_actor::DialogActorState;
 use crate::dialog_commands::{DialogCommand, live};
-use crate::generated::Outcome;
 use crate::proxy::{ControlError, Proxy};
+use crate::transaction::generated::Outcome;
 
 /// How long [`Proxy::hold`] waits for the legs' answers (as for a REFER).
 pub const HOLD_ANSWER_WAIT: Duration = REFER_ANSWER_WAIT;

@@ -17,9 +17,9 @@ use crate::context::{MatchMode, ProxyContext};
 use crate::dialog_actor::{DialogAnswer, DialogMsg};
 use crate::forward::{RequestEdits, forward_request, new_branch};
 use crate::owner_link::OwnerAnswer;
-use crate::proxied::{MediaNote, Plan, PlanSender};
 use crate::registry::DialogHandle;
 use crate::routing::{OwnRoutes, next_hop_uri, own_routes, resolve};
+use crate::transaction::proxied::{MediaNote, Plan, PlanSender};
 use crate::transport::Inbound;
 
 /// A request the dialog accepted (or no dialog tracks it).

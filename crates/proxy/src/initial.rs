@@ -17,8 +17,8 @@ use crate::dns::DnsError;
 use crate::forward::{RequestEdits, forward_request, new_branch};
 use crate::in_dialog::is_for_us;
 use crate::policy::Decision;
-use crate::proxied::{Plan, PlanSender};
 use crate::routing::{RouteError, Target, next_hop_uri, own_routes, resolve};
+use crate::transaction::proxied::{Plan, PlanSender};
 use crate::transport::Inbound;
 
 /// Seconds a client should wait before retrying when the profile store cannot decide.

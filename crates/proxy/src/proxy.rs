@@ -25,7 +25,7 @@ use crate::events::{EVENT_CAPACITY, EventBus};
 use crate::flood::SharedFloodGuard;
 use crate::policy::Policy;
 use crate::registry::Registry;
-use crate::transaction_table::TransactionTable;
+use crate::transaction::table::TransactionTable;
 use crate::transport::Transports;
 
 /// Messages waiting for the dispatcher; past this, UDP datagrams are dropped (and counted)
@@ -106,7 +106,7 @@ impl Proxy {
             settings,
             transports,
             transactions: TransactionTable::default(),
-            finished: crate::finished::FinishedTransactions::new(max_transactions),
+            finished: crate::transaction::finished::FinishedTransactions::new(max_transactions),
             admission,
             policy,
             did: DidCodec::new(secret),

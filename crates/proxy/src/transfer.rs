@@ -33,8 +33,8 @@ use crate::call_control_msg::{CallControlMsg, send_and_report};
 use crate::call_control_types::{LinkMode, TransferStarted, TransferTarget};
 use crate::dialog_actor::{DialogActorState, DialogMsg};
 use crate::dialog_commands::{DialogCommand, live};
-use crate::generated::Outcome;
 use crate::proxy::{ControlError, Proxy};
+use crate::transaction::generated::Outcome;
 
 /// How long a transfer may wait for its final NOTIFY: longer than the new call's INVITE may
 /// ring at a proxy (timer C, 181 s).

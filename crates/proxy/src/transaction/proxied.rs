@@ -22,14 +22,14 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::context::ProxyContext;
 use crate::dialog_actor::DialogMsg;
-use crate::finished::Kept;
 use crate::forward::forward_response;
-use crate::generated::{self, GeneratedRequest};
 use crate::limits::LoadSlot;
 use crate::registry::DialogHandle;
 use crate::routing::Target;
-use crate::transaction_ends::{ClientTransaction, Leftover, ServerTransaction};
-use crate::transaction_table::TransactionInput;
+use crate::transaction::ends::{ClientTransaction, Leftover, ServerTransaction};
+use crate::transaction::finished::Kept;
+use crate::transaction::generated::{self, GeneratedRequest};
+use crate::transaction::table::TransactionInput;
 
 /// RFC 3261 §16.6 step 11: timer C, greater than 3 minutes.
 pub const TIMER_C: std::time::Duration = std::time::Duration::from_secs(181);
@@ -221,7 +221,7 @@ impl Proxied {
         metrics::gauge!("dialogd_transactions", "kind" => "proxied").decrement(1.0);
     }
 
-    /// Hands what is left of both transactions to [`crate::finished`] if that is only
+    /// Hands what is left of both transactions to [`crate::transaction::finished`] if that is only
     /// absorbing retransmissions; false while either side still has work of its own.
     fn hand_off(&self) -> bool {
         let Some(server) = self.server.leftover() else {

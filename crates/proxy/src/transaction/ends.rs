@@ -74,7 +74,7 @@ impl ServerTransaction {
     }
 
     /// Once the transaction only absorbs retransmissions: until when, and what it keeps
-    /// ([`crate::finished`]); `Leftover::Nothing` once terminated; `None` while it still
+    /// ([`crate::transaction::finished`]); `Leftover::Nothing` once terminated; `None` while it still
     /// has work of its own (no final response yet, or a non-2xx final response it
     /// retransmits until the ACK).
     pub fn leftover(&self) -> Option<Leftover> {

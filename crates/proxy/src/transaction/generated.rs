@@ -15,8 +15,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::context::ProxyContext;
 use crate::routing::Target;
-use crate::transaction_ends::ClientTransaction;
-use crate::transaction_table::TransactionInput;
+use crate::transaction::ends::ClientTransaction;
+use crate::transaction::table::TransactionInput;
 
 /// A request ready to send.
 #[derive(Debug, Clone)]
