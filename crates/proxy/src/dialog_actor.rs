@@ -76,8 +76,8 @@ pub enum DialogMsg {
     OwnerChecked(bool),
     /// The outcome of a keep-alive probe ([`crate::dialog_keepalive`]).
     ProbeOutcome(dialogd_dialog::ProbeId, generated::Outcome),
-    /// Progress of hold, transfer and bridge ([`crate::call_control_msg`]).
-    CallControl(crate::call_control_msg::CallControlMsg),
+    /// Progress of hold, transfer and bridge ([`crate::call_control::msg`]).
+    CallControl(crate::call_control::msg::CallControlMsg),
     /// Stop driving the dialog without ending it (another node owns it now, or this node
     /// shuts down and will adopt it again at restart): no BYE, no release.
     Detach,
@@ -132,16 +132,16 @@ pub struct Parked {
     replicated_deadline: Option<Instant>,
     keepalive: Option<dialogd_dialog::Keepalive>,
     media: dialogd_dialog::Media,
-    transfer: Option<crate::transfer::ActiveTransfer>,
-    bridge: Option<crate::bridge::BridgePlan>,
+    transfer: Option<crate::call_control::transfer::ActiveTransfer>,
+    bridge: Option<crate::call_control::bridge::BridgePlan>,
     /// The deadline left in the registry's timer queue.
     timer_at: Option<Instant>,
 }
 
 impl Parked {
     /// The state of a dialog's first actor; `bridge` when the proxy is its caller
-    /// ([`crate::bridge`]).
-    fn new(dialog: Dialog, bridge: Option<crate::bridge::BridgePlan>) -> Parked {
+    /// ([`crate::call_control::bridge`]).
+    fn new(dialog: Dialog, bridge: Option<crate::call_control::bridge::BridgePlan>) -> Parked {
         // An adopted dialog's record carries its current deadline already.
         let replicated_deadline = dialog.poll_timeout();
         Parked {
@@ -191,13 +191,13 @@ pub struct DialogActorState {
     pub(crate) keepalive: Option<dialogd_dialog::Keepalive>,
     /// The leg the keep-alive found dead, waiting for the ownership check.
     pub(crate) keepalive_dead: Option<Leg>,
-    /// The legs' last SDPs and the proxy's hold ([`crate::hold`]).
+    /// The legs' last SDPs and the proxy's hold ([`crate::call_control::hold`]).
     pub(crate) media: dialogd_dialog::Media,
-    /// A transfer the proxy started ([`crate::transfer`]).
-    pub(crate) transfer: Option<crate::transfer::ActiveTransfer>,
-    /// Where a bridge sends its callee once it answers ([`crate::bridge`]); `Some` for the
+    /// A transfer the proxy started ([`crate::call_control::transfer`]).
+    pub(crate) transfer: Option<crate::call_control::transfer::ActiveTransfer>,
+    /// Where a bridge sends its callee once it answers ([`crate::call_control::bridge`]); `Some` for the
     /// dialog's whole life when the proxy is its caller.
-    pub(crate) bridge: Option<crate::bridge::BridgePlan>,
+    pub(crate) bridge: Option<crate::call_control::bridge::BridgePlan>,
 }
 
 impl DialogActorState {
@@ -255,7 +255,7 @@ pub async fn spawn(
 pub(crate) async fn spawn_actor(
     ctx: &Arc<ProxyContext>,
     dialog: Dialog,
-    bridge: Option<crate::bridge::BridgePlan>,
+    bridge: Option<crate::call_control::bridge::BridgePlan>,
 ) -> Result<DialogHandle, ractor::SpawnErr> {
     let did = dialog.did();
     let call_id = dialog.call_id().to_owned();
@@ -404,7 +404,7 @@ impl Actor for DialogActor {
                             state.media.note(from, sdp);
                         }
                         if let Some((code, reason)) =
-                            crate::call_control_msg::for_the_proxy(state, &req, from)
+                            crate::call_control::msg::for_the_proxy(state, &req, from)
                         {
                             answer = DialogAnswer::Answer { code, reason };
                         }
@@ -468,7 +468,7 @@ impl Actor for DialogActor {
                     dialog_keepalive::on_outcome(state, now, probe, outcome);
                 }
                 DialogMsg::CallControl(msg) => {
-                    crate::call_control_msg::handle(state, msg).await;
+                    crate::call_control::msg::handle(state, msg).await;
                 }
                 DialogMsg::End(legs, extra, reply) => {
                     let ended = state.dialog.end(now, EndCause::Api, &legs, &extra);
@@ -578,7 +578,7 @@ async fn drive(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
             DialogOutput::Ended(cause) => {
                 tracing::info!(%cause, "dialog ended");
                 state.keepalive = None;
-                crate::transfer::on_dialog_ended(state);
+                crate::call_control::transfer::on_dialog_ended(state);
                 let events = &state.ctx.events;
                 events.emit(&state.dialog, EventKind::Deleted, Some(cause));
                 if state.released_elsewhere {

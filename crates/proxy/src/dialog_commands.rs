@@ -73,16 +73,16 @@ pub enum DialogCommand {
         extra_headers: Vec<String>,
         reply: Reply<oneshot::Receiver<Outcome>>,
     },
-    /// Re-INVITE both legs to hold or resume ([`crate::hold`]); the answer is the receiver
+    /// Re-INVITE both legs to hold or resume ([`crate::call_control::hold`]); the answer is the receiver
     /// of each leg's outcome.
     Hold {
-        action: crate::hold::HoldAction,
-        reply: Reply<crate::hold::HoldStarted>,
+        action: crate::call_control::hold::HoldAction,
+        reply: Reply<crate::call_control::hold::HoldStarted>,
     },
-    /// Transfer a leg ([`crate::transfer`]); the answer is the Refer-To sent and the
+    /// Transfer a leg ([`crate::call_control::transfer`]); the answer is the Refer-To sent and the
     /// receiver of the REFER's outcome.
     Transfer {
-        spec: crate::transfer::TransferSpec,
+        spec: crate::call_control::transfer::TransferSpec,
         reply: Reply<(String, oneshot::Receiver<Outcome>)>,
     },
     /// Link the new call with this Call-ID to this dialog's transfer.
@@ -93,13 +93,13 @@ pub enum DialogCommand {
 pub async fn handle(state: &mut DialogActorState, cmd: DialogCommand) {
     match cmd {
         DialogCommand::Hold { action, reply } => {
-            let _ = reply.send(crate::hold::start(state, action));
+            let _ = reply.send(crate::call_control::hold::start(state, action));
         }
         DialogCommand::Transfer { spec, reply } => {
-            let _ = reply.send(crate::transfer::start(state, spec));
+            let _ = reply.send(crate::call_control::transfer::start(state, spec));
         }
         DialogCommand::LinkTransfer { call_id, reply } => {
-            let r = live(state).map(|()| crate::transfer::linked(state, call_id));
+            let r = live(state).map(|()| crate::call_control::transfer::linked(state, call_id));
             let _ = reply.send(r);
         }
         DialogCommand::SetVar { name, value, reply } => {

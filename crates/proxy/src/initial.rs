@@ -35,7 +35,7 @@ pub fn try_later() -> Plan {
 
 /// Handles an initial request; its server transaction already exists.
 pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, plan: PlanSender) {
-    let (msg, link) = crate::transfer_link::take(msg);
+    let (msg, link) = crate::call_control::transfer_link::take(msg);
     let decision = ctx.policy.evaluate(&msg, inbound.source);
     if let Some((code, reason)) = &decision.reject {
         tracing::info!(call_id = msg.call_id(), code, rules = ?decision.matched, "rejected by policy");
@@ -160,7 +160,8 @@ async fn invite(
     let now_ms = unix_ms();
     let settings = dialog_actor::settings_from(ctx, &decision);
     let mut dialog = dialog_actor::new_dialog(ctx, did, &msg, &inbound, settings, now_ms);
-    let old = link.and_then(|token| crate::transfer_link::resolve(ctx, &mut dialog, &token));
+    let old = link
+        .and_then(|token| crate::call_control::transfer_link::resolve(ctx, &mut dialog, &token));
     let record = dialog.record(
         u64::from(ctx.settings.node_id),
         std::time::Instant::now(),
@@ -213,7 +214,7 @@ async fn invite(
         handle.note_sdp(dialogd_dialog::Leg::Caller, sdp);
     }
     if let Some(old) = old {
-        crate::transfer_link::tell_old(ctx, old, msg.call_id());
+        crate::call_control::transfer_link::tell_old(ctx, old, msg.call_id());
     }
     for p in &decision.profiles {
         metrics::gauge!("dialogd_profile_size", "profile" => p.key.name.clone()).increment(1.0);

@@ -10,10 +10,7 @@
 //! [`policy::Policy`], [`transport::Transports`].
 
 pub mod adoption;
-pub mod bridge;
 pub mod call_control;
-pub mod call_control_msg;
-pub mod call_control_types;
 pub mod context;
 pub mod dialog_actor;
 pub mod dialog_commands;
@@ -27,7 +24,6 @@ pub mod events;
 pub mod facts;
 pub mod flood;
 pub mod forward;
-pub mod hold;
 pub mod in_dialog;
 pub mod initial;
 pub mod limits;
@@ -38,6 +34,4 @@ pub mod registry;
 pub mod relay;
 pub mod routing;
 pub mod transaction;
-pub mod transfer;
-pub mod transfer_link;
 pub mod transport;

@@ -14,7 +14,7 @@ use dialogd_api::{
     LinkModeSpec, TransferOutcome, TransferTargetSpec,
 };
 use dialogd_dialog::{BoxFuture, DialogId, DialogSnapshot, DialogState, KeepaliveConfig, Leg};
-use dialogd_proxy::call_control_types::{
+use dialogd_proxy::call_control::types::{
     BridgeRequest, HoldMode, LegResult, LinkMode, TransferTarget,
 };
 use dialogd_proxy::proxy::ControlError;

@@ -118,7 +118,7 @@ impl DialogHandle {
 
     /// Tells the dialog the SDP `leg` sent (kept for hold, [`dialogd_dialog::Media`]).
     pub fn note_sdp(&self, leg: dialogd_dialog::Leg, sdp: &[u8]) {
-        let note = crate::call_control_msg::CallControlMsg::Sdp(leg, sdp.to_vec());
+        let note = crate::call_control::msg::CallControlMsg::Sdp(leg, sdp.to_vec());
         self.cast(DialogMsg::CallControl(note));
     }
 }

@@ -25,8 +25,8 @@ use dialogd_sip::Method;
 use tokio::sync::oneshot;
 
 use crate::call_control::REFER_ANSWER_WAIT;
-use crate::call_control_msg::{CallControlMsg, send_and_report};
-use crate::call_control_types::{HoldMode, LegResult};
+use crate::call_control::msg::{CallControlMsg, send_and_report};
+use crate::call_control::types::{HoldMode, LegResult};
 use crate::dialog_actor::DialogActorState;
 use crate::dialog_commands::{DialogCommand, live};
 use crate::proxy::{ControlError, Proxy};

@@ -3,7 +3,7 @@
 //!
 //! | request from a leg | when | answer here |
 //! |---|---|---|
-//! | NOTIFY, `Event: refer` | the proxy transfers that leg ([`crate::transfer`]) | 200, progress read |
+//! | NOTIFY, `Event: refer` | the proxy transfers that leg ([`crate::call_control::transfer`]) | 200, progress read |
 //! | BYE | the proxy is the caller (bridge) | 200 (the dialog ended on it) |
 //! | NOTIFY, OPTIONS, INFO, UPDATE… | the proxy is the caller | 200 (NOTIFY: progress read) |
 //! | re-INVITE | the proxy is the caller | 488 (the proxy has no media to offer) |
@@ -14,12 +14,12 @@ use dialogd_dialog::Leg;
 use dialogd_sip::{Method, SipMessage};
 use tokio::sync::oneshot;
 
+use crate::call_control::hold::{self, HoldAction};
+use crate::call_control::transfer;
 use crate::dialog_actor::{DialogActorState, DialogMsg};
 use crate::dialog_requests::send_tracked;
 use crate::facts;
-use crate::hold::{self, HoldAction};
 use crate::transaction::generated::Outcome;
-use crate::transfer;
 
 /// Progress of the call control a dialog's actor runs.
 pub enum CallControlMsg {
@@ -54,7 +54,7 @@ pub(crate) async fn handle(state: &mut DialogActorState, msg: CallControlMsg) {
         CallControlMsg::ReferAnswered(outcome) => transfer::refer_answered(state, &outcome),
         CallControlMsg::Linked { call_id } => transfer::linked(state, call_id),
         CallControlMsg::TransferExpired(started) => transfer::expired(state, started),
-        CallControlMsg::BridgeAnswered => crate::bridge::answered(state).await,
+        CallControlMsg::BridgeAnswered => crate::call_control::bridge::answered(state).await,
     }
 }
 

@@ -1,8 +1,8 @@
 //! The link between a transferred party's new call and the call it was transferred from
-//! (mode `param` / `callid` of [`crate::transfer`]): the initial INVITE's request-URI brings
+//! (mode `param` / `callid` of [`crate::call_control::transfer`]): the initial INVITE's request-URI brings
 //! back [`dialogd_dialog::transfer::LINK_PARAM`]; it is stripped before anything else looks at
 //! the request (rules, forwarding), the new dialog gets the variable
-//! [`crate::transfer::LINK_VAR`], and the old dialog, when this node drives it, hears of the
+//! [`crate::call_control::transfer::LINK_VAR`], and the old dialog, when this node drives it, hears of the
 //! new Call-ID. A token that names no dialog (forged, stale, from another cluster) is still
 //! stripped and only logged: the call goes on unlinked.
 
@@ -11,10 +11,10 @@ use std::sync::Arc;
 use dialogd_dialog::{Dialog, DialogId};
 use dialogd_sip::SipMessage;
 
-use crate::call_control_msg::CallControlMsg;
+use crate::call_control::msg::CallControlMsg;
+use crate::call_control::transfer::LINK_VAR;
 use crate::context::ProxyContext;
 use crate::dialog_actor::DialogMsg;
-use crate::transfer::LINK_VAR;
 
 /// `msg` without the link parameter in its request-URI, and the parameter's value. Only
 /// INVITEs are looked at; a message that does not re-index after the edit is kept as it was.

@@ -28,9 +28,9 @@ use dialogd_dialog::{ControlEvent, DialogId, EndCause, EventKind, Leg, TransferS
 use dialogd_sip::{Method, SipMessage};
 use tokio::sync::oneshot;
 
+use crate::call_control::msg::{CallControlMsg, send_and_report};
+use crate::call_control::types::{LinkMode, TransferStarted, TransferTarget};
 use crate::call_control::wait_refer_answer;
-use crate::call_control_msg::{CallControlMsg, send_and_report};
-use crate::call_control_types::{LinkMode, TransferStarted, TransferTarget};
 use crate::dialog_actor::{DialogActorState, DialogMsg};
 use crate::dialog_commands::{DialogCommand, live};
 use crate::proxy::{ControlError, Proxy};

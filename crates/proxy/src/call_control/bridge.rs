@@ -3,7 +3,7 @@
 //! to `to` and leaves with BYE when the NOTIFYs report the new call answered (or failed). The
 //! call is a dialog like any other — admitted, listed, with events and an actor — whose
 //! caller is the proxy: its requests from the callee (NOTIFY, BYE, OPTIONS) are answered
-//! here ([`crate::call_control_msg::for_the_proxy`]).
+//! here ([`crate::call_control::msg::for_the_proxy`]).
 //!
 //! ```text
 //!  Proxy::bridge ─▶ Dialog (caller = sip:dialogd@<this node>) ─▶ admit, actor (BridgePlan)
@@ -28,8 +28,9 @@ use dialogd_sip::builder::{InDialogRequest, ViaSpec, build_request};
 use dialogd_sip::{Method, SipMessage};
 use tokio::sync::mpsc;
 
-use crate::call_control_msg::CallControlMsg;
-use crate::call_control_types::{BridgeRequest, BridgeStarted, LinkMode, TransferTarget};
+use crate::call_control::msg::CallControlMsg;
+use crate::call_control::transfer::TransferSpec;
+use crate::call_control::types::{BridgeRequest, BridgeStarted, LinkMode, TransferTarget};
 use crate::dialog_actor::{DialogActorState, DialogMsg, spawn_actor};
 use crate::dialog_requests::send_once;
 use crate::forward::new_branch;
@@ -37,7 +38,6 @@ use crate::proxy::{ControlError, Proxy};
 use crate::registry::DialogHandle;
 use crate::routing::resolve;
 use crate::transaction::generated::{self, GeneratedRequest, Outcome};
-use crate::transfer::TransferSpec;
 
 /// What a bridge does once its callee (`from`) answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -267,7 +267,7 @@ pub(crate) async fn answered(state: &mut DialogActorState) {
         mode: LinkMode::Param,
         extra_headers: Vec::new(),
     };
-    if let Err(e) = crate::transfer::start(state, spec) {
+    if let Err(e) = crate::call_control::transfer::start(state, spec) {
         tracing::warn!(error = %e, "bridge: REFER not sent; hanging up");
         state
             .dialog

@@ -15,6 +15,13 @@
 //! target must not change. Phase A does not intercept the NOTIFYs of the implicit
 //! subscription: they follow the route set to the other leg like any in-dialog request.
 
+pub mod bridge;
+pub mod hold;
+pub mod msg;
+pub mod transfer;
+pub mod transfer_link;
+pub mod types;
+
 use std::time::{Duration, Instant};
 
 use dialogd_dialog::{DialogId, DialogState, KeepaliveConfig, Leg};
