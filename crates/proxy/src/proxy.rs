@@ -1,6 +1,6 @@
 //! [`Proxy`]: starts the proxy on bound sockets and runs the dispatcher loop; the handle the
 //! node and the API use to look at and steer dialogs (end, timeout, vars, flags, profiles,
-//! triggers — the last four through [`crate::dialog_commands`]) and to plug in the trigger
+//! triggers — the last four through [`crate::dialog_actor::commands`]) and to plug in the trigger
 //! sink.
 
 use std::collections::BTreeMap;
@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 
 use crate::context::{ProxyContext, ProxySettings};
 use crate::dialog_actor::DialogMsg;
-use crate::dialog_commands::DialogCommand;
+use crate::dialog_actor::commands::DialogCommand;
 use crate::did::DidCodec;
 use crate::dispatch::dispatch;
 use crate::dns::Resolver;

@@ -28,7 +28,7 @@ use crate::call_control::REFER_ANSWER_WAIT;
 use crate::call_control::msg::{CallControlMsg, send_and_report};
 use crate::call_control::types::{HoldMode, LegResult};
 use crate::dialog_actor::DialogActorState;
-use crate::dialog_commands::{DialogCommand, live};
+use crate::dialog_actor::commands::{DialogCommand, live};
 use crate::proxy::{ControlError, Proxy};
 use crate::transaction::generated::Outcome;
 

@@ -7,7 +7,7 @@
 //!       ▲                                        Refer-To, Contact = the other leg's Contact
 //!       └──── outcome (first final response, at most REFER_ANSWER_WAIT) ◀── send_tracked
 //!  Proxy::set_keepalive ──DialogCommand::SetKeepalive──▶ actor: Dialog::set_keepalive,
-//!                                                        dialog_keepalive::sync, replicate
+//!                                                        keepalive::sync, replicate
 //! ```
 //!
 //! A REFER's Contact is the other leg's Contact: the proxy sends it on that leg's behalf, and
@@ -28,10 +28,10 @@ use dialogd_dialog::{DialogId, DialogState, KeepaliveConfig, Leg};
 use dialogd_sip::Method;
 use tokio::sync::oneshot;
 
+use crate::dialog_actor::commands::{DialogCommand, live};
+use crate::dialog_actor::keepalive;
+use crate::dialog_actor::requests::send_tracked;
 use crate::dialog_actor::{DialogActorState, replicate};
-use crate::dialog_commands::{DialogCommand, live};
-use crate::dialog_keepalive;
-use crate::dialog_requests::send_tracked;
 use crate::proxy::{ControlError, Proxy};
 use crate::transaction::generated::Outcome;
 
@@ -121,7 +121,7 @@ pub(crate) async fn set_keepalive(
         interval = ?on.map(|c| c.interval),
         "keep-alive set"
     );
-    dialog_keepalive::sync(state, Instant::now());
+    keepalive::sync(state, Instant::now());
     replicate(state).await;
     Ok(())
 }

@@ -16,8 +16,8 @@ use tokio::sync::oneshot;
 
 use crate::call_control::hold::{self, HoldAction};
 use crate::call_control::transfer;
+use crate::dialog_actor::requests::send_tracked;
 use crate::dialog_actor::{DialogActorState, DialogMsg};
-use crate::dialog_requests::send_tracked;
 use crate::facts;
 use crate::transaction::generated::Outcome;
 

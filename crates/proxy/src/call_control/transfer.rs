@@ -31,8 +31,8 @@ use tokio::sync::oneshot;
 use crate::call_control::msg::{CallControlMsg, send_and_report};
 use crate::call_control::types::{LinkMode, TransferStarted, TransferTarget};
 use crate::call_control::wait_refer_answer;
+use crate::dialog_actor::commands::{DialogCommand, live};
 use crate::dialog_actor::{DialogActorState, DialogMsg};
-use crate::dialog_commands::{DialogCommand, live};
 use crate::proxy::{ControlError, Proxy};
 use crate::transaction::generated::Outcome;
 

@@ -60,7 +60,7 @@ pub enum DialogCommand {
         triggers: Vec<String>,
         reply: Reply<()>,
     },
-    /// Set (`None`: clear) the keep-alive probing of the legs ([`crate::dialog_keepalive`]).
+    /// Set (`None`: clear) the keep-alive probing of the legs ([`crate::dialog_actor::keepalive`]).
     SetKeepalive {
         config: Option<KeepaliveConfig>,
         reply: Reply<()>,

@@ -2,7 +2,7 @@
 //! [`Keepalive`]. It is created when the dialog is answered (or adopted answered, or
 //! configured through the API on an answered dialog) from the dialog's
 //! [`KeepaliveConfig`]; each `SendProbe` becomes an in-dialog OPTIONS to that leg, numbered
-//! through the dialog's CSeq map and sent by [`crate::dialog_requests::send_tracked`], whose
+//! through the dialog's CSeq map and sent by [`crate::dialog_actor::requests::send_tracked`], whose
 //! outcome comes back as [`DialogMsg::ProbeOutcome`]. `Dead` ends the dialog with cause
 //! `keepalive` and a BYE to the **other** leg — after the same ownership check a due timeout
 //! makes, so a node that was frozen (its probes unanswered meanwhile) never ends a call
@@ -24,8 +24,8 @@ use dialogd_dialog::{
 };
 use dialogd_sip::Method;
 
+use crate::dialog_actor::requests::send_tracked;
 use crate::dialog_actor::{DialogActorState, DialogMsg, check_owner};
-use crate::dialog_requests::send_tracked;
 use crate::transaction::generated::Outcome;
 
 /// Starts, reconfigures or stops the actor's keep-alive to match the dialog's configuration;
