@@ -44,6 +44,17 @@ impl Gate {
             });
     }
 
+    /// Casts `msg`, counted in by a successful [`enter`](Gate::enter), to `actor`; on failure
+    /// (the actor stopped without parking: the dialog ended or moved) the count is taken
+    /// back and the answer is false.
+    pub(crate) fn deliver(&self, actor: &ActorRef<DialogMsg>, msg: DialogMsg) -> bool {
+        if actor.cast(msg).is_err() {
+            self.leave();
+            return false;
+        }
+        true
+    }
+
     /// Closes the gate if no message is on its way; true if it did. Called under the
     /// registry's lock by the parking actor.
     pub(crate) fn close_if_idle(&self) -> bool {
@@ -83,18 +94,10 @@ impl DialogHandle {
     /// Sends `msg` to the dialog, reviving it if it is parked; false if the dialog is gone
     /// (ended, detached).
     pub fn cast(&self, msg: DialogMsg) -> bool {
-        let msg = match &self.route {
-            Some((actor, gate)) if gate.enter() => match actor.cast(msg) {
-                Ok(()) => return true,
-                // The actor stopped without parking (the dialog ended or moved).
-                Err(_) => {
-                    gate.leave();
-                    return false;
-                }
-            },
-            _ => msg,
-        };
-        self.registry.send(self.did, msg)
+        match &self.route {
+            Some((actor, gate)) if gate.enter() => gate.deliver(actor, msg),
+            _ => self.registry.send(self.did, msg),
+        }
     }
 
     /// Sends the message `build` makes and waits for its answer; `None` if the dialog is gone

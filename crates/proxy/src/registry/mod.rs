@@ -185,19 +185,31 @@ impl Registry {
             return None;
         }
         let e = inner.by_did.remove(&did)?;
-        if let Some(list) = inner.by_call_id.get_mut(&e.call_id) {
-            list.retain(|d| *d != did);
-            if list.is_empty() {
-                inner.by_call_id.remove(&e.call_id);
-            }
-        }
-        drop(inner);
-        self.set_timer(did, None);
-        metrics::gauge!("dialogd_dialogs", "state" => gauge_label(e.state)).decrement(1.0);
+        self.unregister(inner, did, &e.call_id, e.state);
         if matches!(e.slot, Slot::Parked(_)) {
             metrics::gauge!("dialogd_dialogs_parked").decrement(1.0);
         }
         Some(e)
+    }
+
+    /// The rest of forgetting `did`, already out of `by_did`: its Call-ID index entry, its
+    /// timer and its count in the live gauge.
+    fn unregister(
+        &self,
+        mut inner: std::sync::MutexGuard<'_, Inner>,
+        did: DialogId,
+        call_id: &str,
+        state: DialogState,
+    ) {
+        if let Some(list) = inner.by_call_id.get_mut(call_id) {
+            list.retain(|d| *d != did);
+            if list.is_empty() {
+                inner.by_call_id.remove(call_id);
+            }
+        }
+        drop(inner);
+        self.set_timer(did, None);
+        metrics::gauge!("dialogd_dialogs", "state" => gauge_label(state)).decrement(1.0);
     }
 
     fn handle(self: &Arc<Self>, did: DialogId, e: &Entry) -> DialogHandle {
@@ -244,11 +256,7 @@ impl Registry {
             }
             let (actor, gate) = (actor.clone(), gate.clone());
             drop(inner);
-            if actor.cast(msg).is_err() {
-                gate.leave();
-                return false;
-            }
-            return true;
+            return gate.deliver(&actor, msg);
         }
         let Some(ctx) = self.context.get().and_then(Weak::upgrade) else {
             return false;
@@ -271,11 +279,7 @@ impl Registry {
             Err(e) => {
                 // Spawning without a name cannot fail in ractor; should it, the dialog is
                 // forgotten as if detached (the cluster's record remains for a takeover).
-                if let Some(list) = inner.by_call_id.get_mut(&call_id) {
-                    list.retain(|d| *d != did);
-                }
-                drop(inner);
-                metrics::gauge!("dialogd_dialogs", "state" => gauge_label(state)).decrement(1.0);
+                self.unregister(inner, did, &call_id, state);
                 tracing::error!(%did, error = %e, "parked dialog could not be revived; forgotten");
                 return false;
             }
@@ -283,7 +287,7 @@ impl Registry {
         let entry = Entry {
             slot: Slot::Running {
                 actor: actor.clone(),
-                gate,
+                gate: gate.clone(),
             },
             call_id,
             state,
@@ -291,7 +295,7 @@ impl Registry {
         inner.by_did.insert(did, entry);
         drop(inner);
         metrics::counter!("dialogd_dialogs_revived_total").increment(1);
-        actor.cast(msg).is_ok()
+        gate.deliver(&actor, msg)
     }
 
     /// Leaves a running dialog's state here and closes its actor's gate, if no message is on
