@@ -63,7 +63,7 @@ fn blind_transfer(node: &DialogdNode, ctl: &Dialogctl, link: &str) {
         .trace_messages(true)
         .spawn()
         .unwrap();
-    let call = common::confirmed(ctl);
+    let call = ctl.confirmed(Duration::from_secs(10)).unwrap();
     let id = call["id"].as_str().unwrap().to_owned();
     let call_id = call["call_id"].as_str().unwrap().to_owned();
 

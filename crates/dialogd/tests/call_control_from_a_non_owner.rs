@@ -52,13 +52,7 @@ fn refer_keepalive_and_end_towards_one_side_work_from_nodes_that_do_not_own_the_
         .trace_messages(true)
         .spawn()
         .unwrap();
-    let dialog = wait_until(Duration::from_secs(15), "the call confirmed", || {
-        let list = ctl2.dialogs()?;
-        list.into_iter()
-            .find(|d| d["state"] == "confirmed")
-            .ok_or_else(|| anyhow::anyhow!("no confirmed dialog"))
-    })
-    .unwrap();
+    let dialog = ctl2.confirmed(Duration::from_secs(15)).unwrap();
     let id = dialog["id"].as_str().unwrap().to_owned();
     assert_eq!(dialog["owner_node"], cluster.spec(0).node_id, "{dialog}");
 

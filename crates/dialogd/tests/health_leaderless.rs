@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use anyhow::{Result, bail};
-use dialogd_test_support::{DialogdCluster, http_get, wait_until};
+use dialogd_test_support::{DialogdCluster, http_get, metric_sum, wait_until};
 
 const CONFIG: &str = r#"
 [dialog]
@@ -23,14 +23,6 @@ leaderless_secs = 2
 
 /// How long a change of health may take to show (the threshold, an election, a restart).
 const SETTLE: Duration = Duration::from_secs(30);
-
-/// The value of the unlabelled metric `name` in a Prometheus text exposition.
-fn metric(exposition: &str, name: &str) -> Option<f64> {
-    exposition.lines().find_map(|line| {
-        let (key, value) = line.split_once(' ')?;
-        (key == name).then(|| value.trim().parse().ok())?
-    })
-}
 
 /// Member `i`'s health as each of its reports says it, in one line.
 fn reports(cluster: &DialogdCluster, i: usize) -> Result<String> {
@@ -45,7 +37,7 @@ fn reports(cluster: &DialogdCluster, i: usize) -> Result<String> {
          dialogd_healthy: {:?}",
         node_err.trim(),
         dialogs_err.trim(),
-        metric(&exposition, "dialogd_healthy")
+        metric_sum(&exposition, "dialogd_healthy")
     ))
 }
 

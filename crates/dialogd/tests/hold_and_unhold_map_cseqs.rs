@@ -69,7 +69,10 @@ fn hold_and_unhold(node: &DialogdNode, ctl: &Dialogctl) {
         .trace_messages(true)
         .spawn()
         .unwrap();
-    let id = common::confirmed(ctl)["id"].as_str().unwrap().to_owned();
+    let id = ctl.confirmed(Duration::from_secs(10)).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let held = ctl.json(&["call", "hold", &id]).unwrap();
     let legs = held["legs"].as_array().unwrap();

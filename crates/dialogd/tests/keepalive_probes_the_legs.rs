@@ -136,15 +136,10 @@ fn answered_probes_leave_the_call_untouched(config: &str, interval: Duration) ->
     let node = DialogdNode::start(config).unwrap();
     let ctl = node.dialogctl();
     let (uac, uas) = call(&node, "uas_keepalive.xml");
-    let id = wait_until(Duration::from_secs(10), "the call confirmed", || {
-        let dialogs = ctl.dialogs()?;
-        let d = dialogs
-            .iter()
-            .find(|d| d["state"] == "confirmed")
-            .ok_or_else(|| anyhow::anyhow!("no confirmed dialog: {dialogs:?}"))?;
-        Ok(d["id"].as_str().unwrap_or_default().to_owned())
-    })
-    .unwrap();
+    let id = ctl.confirmed(Duration::from_secs(10)).unwrap()["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
 
     std::thread::sleep(5 * interval + Duration::from_millis(500));
     let shown = ctl.dialog(&id).unwrap();

@@ -70,15 +70,10 @@ fn a_parked_dialog_revives_for_an_api_command_and_a_bye_and_is_listed_without_re
     let node = DialogdNode::start(CONFIG).unwrap();
     let ctl = node.dialogctl();
     let (uac, uas) = call(&node, "parked", Duration::from_secs(12));
-    let id = wait_until(Duration::from_secs(10), "the call confirmed", || {
-        let dialogs = ctl.dialogs()?;
-        let d = dialogs
-            .iter()
-            .find(|d| d["state"] == "confirmed")
-            .ok_or_else(|| anyhow::anyhow!("no confirmed dialog: {dialogs:?}"))?;
-        Ok(d["id"].as_str().unwrap_or_default().to_owned())
-    })
-    .unwrap();
+    let id = ctl.confirmed(Duration::from_secs(10)).unwrap()["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     wait_parked(&node, 1.0);
 
     // Read from the parked state.

@@ -35,15 +35,10 @@ fn set_timeout_through_the_api_ends_the_call_with_byes_to_both_legs() {
         .timeout(RUN)
         .spawn()
         .unwrap();
-    let id = wait_until(Duration::from_secs(10), "the call confirmed", || {
-        let dialogs = ctl.dialogs()?;
-        let d = dialogs
-            .iter()
-            .find(|d| d["state"] == "confirmed")
-            .ok_or_else(|| anyhow::anyhow!("no confirmed dialog: {dialogs:?}"))?;
-        Ok(d["id"].as_str().unwrap_or_default().to_owned())
-    })
-    .unwrap();
+    let id = ctl.confirmed(Duration::from_secs(10)).unwrap()["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
 
     let (code, _, err) = ctl.run(&["dialogs", "set-timeout", &id, "0"]).unwrap();
     assert_ne!(code, Some(0));

@@ -167,6 +167,18 @@ impl Dialogctl {
         }
     }
 
+    /// The first confirmed dialog `dialogs list` shows within `within` (its JSON object).
+    pub fn confirmed(&self, within: Duration) -> Result<Value> {
+        crate::wait::wait_until(within, "a confirmed call", || {
+            let dialogs = self.dialogs()?;
+            dialogs
+                .iter()
+                .find(|d| d["state"] == "confirmed")
+                .cloned()
+                .ok_or_else(|| anyhow!("no confirmed dialog: {dialogs:?}"))
+        })
+    }
+
     /// `dialogs show ID`.
     pub fn dialog(&self, id: &str) -> Result<Value> {
         self.json(&["dialogs", "show", id])

@@ -1,5 +1,5 @@
 //! Helpers shared by the call-control scenarios (`mod common;` in each): a node's Events
-//! stream read from a blocking test, and the answered call a node lists.
+//! stream read from a blocking test.
 
 #![allow(dead_code, clippy::unwrap_used)] // each test binary uses a part; test helpers
 
@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use dialogd_api::{Client, EventFilter, EventStream, WatchedEvent};
 use dialogd_dialog::{DialogEvent, EventKind};
-use dialogd_test_support::{Dialogctl, DialogdNode, wait_until};
+use dialogd_test_support::DialogdNode;
 
 /// How long a test waits for the next event before it fails.
 pub const EVENT_WAIT: Duration = Duration::from_secs(10);
@@ -56,17 +56,4 @@ impl Watch {
     pub fn take(&mut self, n: usize) -> Vec<DialogEvent> {
         self.until(|got| got.len() >= n)
     }
-}
-
-/// The first confirmed dialog `ctl` lists (as `dialogctl --json` shows it), within 10 s.
-pub fn confirmed(ctl: &Dialogctl) -> serde_json::Value {
-    wait_until(Duration::from_secs(10), "a confirmed call", || {
-        let dialogs = ctl.dialogs()?;
-        dialogs
-            .iter()
-            .find(|d| d["state"] == "confirmed")
-            .cloned()
-            .ok_or_else(|| anyhow::anyhow!("no confirmed dialog: {dialogs:?}"))
-    })
-    .unwrap()
 }
