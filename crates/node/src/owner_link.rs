@@ -5,7 +5,7 @@
 //! cluster's mutual TLS when on).
 //!
 //! An owner that does not answer within [`JUDGE_TIMEOUT`] counts as unreachable, and the
-//! proxy takes the dialog over ([`dialogd_proxy::in_dialog`]). A member found unreachable is
+//! proxy takes the dialog over ([`dialogd_proxy::message_path::in_dialog`]). A member found unreachable is
 //! not asked again for [`DOWN_FOR`]: while it stays dead, each request of each of its
 //! dialogs would otherwise wait for the timeout again (a host that vanished refuses nothing,
 //! its connections just time out).

@@ -12,8 +12,8 @@ use dialogd_cluster::network::tcp_connector;
 use dialogd_cluster::{ClusterNode, Ownership, RaftStore};
 use dialogd_dialog::Admission;
 use dialogd_proxy::context::{MatchMode, ProxySettings};
+use dialogd_proxy::message_path::routing::LocalIdentity;
 use dialogd_proxy::proxy::Proxy;
-use dialogd_proxy::routing::LocalIdentity;
 use dialogd_sip::transaction::TimerConfig;
 use tokio_util::sync::CancellationToken;
 

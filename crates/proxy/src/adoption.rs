@@ -1,7 +1,7 @@
 //! Adoption: this node starts driving a dialog the cluster says it owns — another member died
 //! and the leader reassigned the dialog here after the takeover grace, this node restarted
 //! and owns it still, or this node claimed it because a request of the dialog reached it and
-//! its owner could not judge it ([`crate::in_dialog`]).
+//! its owner could not judge it ([`crate::message_path::in_dialog`]).
 //!
 //! A confirmed dialog gets an actor restored from its record ([`Dialog::restore`]: same
 //! state, CSeqs jumped). One never confirmed cannot be continued (its INVITE transaction is
@@ -35,7 +35,11 @@ pub async fn adopt(ctx: &Arc<ProxyContext>, did: DialogId, record: Option<&Dialo
         }
         return;
     };
-    let dialog = Dialog::restore(record, Instant::now(), crate::initial::unix_ms());
+    let dialog = Dialog::restore(
+        record,
+        Instant::now(),
+        crate::message_path::initial::unix_ms(),
+    );
     tracing::info!(did = %record.did, call_id = %record.call_id, "dialog adopted");
     metrics::counter!("dialogd_dialogs_adopted_total").increment(1);
     if let Err(e) = crate::dialog_actor::spawn(ctx, dialog).await {

@@ -9,16 +9,16 @@ use dialogd_dialog::{Admission, TriggerSink};
 use dialogd_sip::ParseLimits;
 use dialogd_sip::transaction::TimerConfig;
 
-use crate::did::DidCodec;
 use crate::dns::{DnsConfig, Resolver};
 use crate::events::EventBus;
 use crate::flood::{FloodConfig, SharedFloodGuard};
 use crate::limits::{Limits, Load};
+use crate::message_path::did::DidCodec;
+use crate::message_path::relay::RelayPolicy;
+use crate::message_path::routing::LocalIdentity;
 use crate::owner_link::OwnerLink;
 use crate::policy::Policy;
 use crate::registry::Registry;
-use crate::relay::RelayPolicy;
-use crate::routing::LocalIdentity;
 use crate::transaction::finished::FinishedTransactions;
 use crate::transaction::table::TransactionTable;
 use crate::transport::{TransportConfig, Transports};
@@ -58,7 +58,7 @@ pub struct ProxySettings {
     /// The resolver of next-hop host names.
     pub dns: DnsConfig,
     /// Where initial requests and call-control targets may be relayed without a rule's
-    /// `next_hop` ([`crate::relay`]).
+    /// `next_hop` ([`crate::message_path::relay`]).
     pub relay: RelayPolicy,
     /// How long a confirmed dialog with nothing under way waits for a message before it
     /// parks (its actor stops, its state stays in the registry); `None`: never

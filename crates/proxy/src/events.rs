@@ -70,7 +70,7 @@ impl EventBus {
     fn event(&self, dialog: &Dialog, kind: EventKind) -> DialogEvent {
         DialogEvent {
             id: 0,
-            unix_ms: crate::initial::unix_ms(),
+            unix_ms: crate::message_path::initial::unix_ms(),
             node_id: self.node_id,
             did: dialog.did(),
             call_id: dialog.call_id().to_owned(),

@@ -8,7 +8,7 @@ use dialogd_sip::values::NameAddr;
 use dialogd_sip::{HeaderName, SipMessage};
 
 use crate::context::ProxyContext;
-use crate::forward::new_branch;
+use crate::message_path::forward::new_branch;
 use crate::transport::{Inbound, TransportKind};
 
 fn contact_uri(msg: &SipMessage) -> Option<String> {

@@ -16,7 +16,7 @@
 //!
 //! An owner that does not answer (dead, cut off) or does not drive the dialog any more is
 //! replaced: B claims the dialog in the cluster and drives it itself
-//! ([`crate::in_dialog`]).
+//! ([`crate::message_path::in_dialog`]).
 
 use bytes::Bytes;
 use dialogd_dialog::{DialogId, Leg};

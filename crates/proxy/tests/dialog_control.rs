@@ -18,9 +18,9 @@ use dialogd_dialog::{
 };
 use dialogd_proxy::context::{MatchMode, ProxySettings};
 use dialogd_proxy::dialog_actor;
+use dialogd_proxy::message_path::routing::LocalIdentity;
 use dialogd_proxy::policy::Policy;
 use dialogd_proxy::proxy::{ControlError, Proxy};
-use dialogd_proxy::routing::LocalIdentity;
 use dialogd_sip::Method;
 use dialogd_sip::transaction::TimerConfig;
 use tokio::net::{TcpListener, UdpSocket};

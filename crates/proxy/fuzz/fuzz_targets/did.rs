@@ -9,7 +9,7 @@
 
 use std::sync::OnceLock;
 
-use dialogd_proxy::did::DidCodec;
+use dialogd_proxy::message_path::did::DidCodec;
 use libfuzzer_sys::fuzz_target;
 
 fn codec() -> &'static DidCodec {

@@ -33,10 +33,10 @@ use crate::call_control::transfer::TransferSpec;
 use crate::call_control::types::{BridgeRequest, BridgeStarted, LinkMode, TransferTarget};
 use crate::dialog_actor::requests::send_once;
 use crate::dialog_actor::{DialogActorState, DialogMsg, spawn_actor};
-use crate::forward::new_branch;
+use crate::message_path::forward::new_branch;
+use crate::message_path::routing::resolve;
 use crate::proxy::{ControlError, Proxy};
 use crate::registry::DialogHandle;
-use crate::routing::resolve;
 use crate::transaction::generated::{self, GeneratedRequest, Outcome};
 
 /// What a bridge does once its callee (`from`) answers.
@@ -63,12 +63,12 @@ pub fn held_sdp(host: &str) -> Vec<u8> {
 
 /// Where a call-control request may send a call (Bridge's `from` or outbound proxy, the
 /// destination of a REFER or blind transfer): the relay policy of initial requests
-/// ([`crate::relay`]), so the API cannot place calls where SIP callers may not.
+/// ([`crate::message_path::relay`]), so the API cannot place calls where SIP callers may not.
 /// `InvalidArgument` names the destination and why.
 pub(crate) async fn check_destination(
     ctx: &crate::context::ProxyContext,
     uri: &str,
-) -> Result<Option<crate::routing::Target>, ControlError> {
+) -> Result<Option<crate::message_path::routing::Target>, ControlError> {
     // A Refer-To may carry brackets and URI headers (`<sip:b@h?Replaces=...>`).
     let bare = uri.trim().trim_start_matches('<').trim_end_matches('>');
     let bare = bare.split_once('?').map_or(bare, |(u, _)| u);
@@ -85,7 +85,7 @@ pub(crate) async fn check_destination(
     let target = resolve(&ctx.dns, bare)
         .await
         .map_err(|e| ControlError::InvalidArgument(format!("cannot route to {uri}: {e}")))?;
-    if !crate::initial::relay_allowed(ctx, bare, target) {
+    if !crate::message_path::initial::relay_allowed(ctx, bare, target) {
         return Err(ControlError::InvalidArgument(format!(
             "{uri} is outside [proxy] relay_allow: the proxy does not send calls there"
         )));
@@ -137,7 +137,7 @@ impl Proxy {
             source: None,
         };
         let did = ctx.registry.next_id();
-        let now_ms = crate::initial::unix_ms();
+        let now_ms = crate::message_path::initial::unix_ms();
         let settings = DialogSettings {
             bye_on_timeout: ctx.settings.bye_on_timeout,
             bye_extra_headers: ctx.settings.bye_extra_headers.clone(),

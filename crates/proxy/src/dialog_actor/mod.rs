@@ -304,7 +304,7 @@ fn record(state: &DialogActorState) -> dialogd_dialog::DialogRecord {
     state.dialog.record(
         u64::from(state.ctx.settings.node_id),
         Instant::now(),
-        crate::initial::unix_ms(),
+        crate::message_path::initial::unix_ms(),
     )
 }
 
@@ -422,9 +422,11 @@ impl Actor for DialogActor {
                         state.media.note(Leg::Callee, sdp);
                     }
                     let was_confirmed = state.dialog.state().is_confirmed();
-                    state
-                        .dialog
-                        .handle_response(now, crate::initial::unix_ms(), &facts);
+                    state.dialog.handle_response(
+                        now,
+                        crate::message_path::initial::unix_ms(),
+                        &facts,
+                    );
                     if !was_confirmed && state.dialog.state().is_confirmed() {
                         state.dialog.set_source(Leg::Callee, source);
                     }

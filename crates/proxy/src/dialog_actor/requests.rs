@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 
 use crate::context::ProxyContext;
 use crate::facts;
-use crate::routing::{Target, resolve};
+use crate::message_path::routing::{Target, resolve};
 use crate::transaction::generated::{self, GeneratedRequest, Outcome};
 
 /// Sends `req` (from the dialog) in the background; the receiver gets its outcome. A request

@@ -23,7 +23,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use dialogd_sip::transaction::TransactionKey;
 
-use crate::routing::Target;
+use crate::message_path::routing::Target;
 
 /// What a finished transaction keeps.
 #[derive(Debug, Clone, PartialEq, Eq)]

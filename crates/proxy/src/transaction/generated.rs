@@ -14,7 +14,7 @@ use dialogd_sip::transaction::{TransactionOutput, client_request_key};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::context::ProxyContext;
-use crate::routing::Target;
+use crate::message_path::routing::Target;
 use crate::transaction::ends::ClientTransaction;
 use crate::transaction::table::TransactionInput;
 

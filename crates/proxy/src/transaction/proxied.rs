@@ -22,10 +22,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::context::ProxyContext;
 use crate::dialog_actor::DialogMsg;
-use crate::forward::forward_response;
 use crate::limits::LoadSlot;
+use crate::message_path::forward::forward_response;
+use crate::message_path::routing::Target;
 use crate::registry::DialogHandle;
-use crate::routing::Target;
 use crate::transaction::ends::{ClientTransaction, Leftover, ServerTransaction};
 use crate::transaction::finished::Kept;
 use crate::transaction::generated::{self, GeneratedRequest};
@@ -467,7 +467,7 @@ impl Proxied {
         // The dialog may have shifted the request's CSeq (CseqMap): the response goes back
         // with the number its sender used.
         if resp.cseq().number != self.request.cseq().number {
-            bytes = crate::in_dialog::rewrite_cseq(bytes, self.request.cseq().number);
+            bytes = crate::message_path::in_dialog::rewrite_cseq(bytes, self.request.cseq().number);
         }
         self.server.send_response(Instant::now(), status, bytes);
     }

@@ -6,7 +6,7 @@
 //!
 //! A valid did is not an authorization: every party of a call sees its own in Record-Route.
 //! It only names the dialog; the request must still carry the dialog's identifiers
-//! (`crate::in_dialog`).
+//! (`crate::message_path::in_dialog`).
 
 use dialogd_dialog::DialogId;
 use hmac::{Hmac, Mac};

@@ -15,10 +15,10 @@ use dialogd_sip::{HeaderName, SipMessage};
 
 use crate::context::{MatchMode, ProxyContext};
 use crate::dialog_actor::{DialogAnswer, DialogMsg};
-use crate::forward::{RequestEdits, forward_request, new_branch};
+use crate::message_path::forward::{RequestEdits, forward_request, new_branch};
+use crate::message_path::routing::{OwnRoutes, next_hop_uri, own_routes, resolve};
 use crate::owner_link::OwnerAnswer;
 use crate::registry::DialogHandle;
-use crate::routing::{OwnRoutes, next_hop_uri, own_routes, resolve};
 use crate::transaction::proxied::{MediaNote, Plan, PlanSender};
 use crate::transport::Inbound;
 
@@ -293,14 +293,17 @@ pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, 
         }
     };
     let Some(uri) = next_hop_uri(&msg, &own) else {
-        plan.send(crate::dispatch::local_reply(400, "Bad Request"));
+        plan.send(crate::message_path::dispatch::local_reply(
+            400,
+            "Bad Request",
+        ));
         return;
     };
     // Neither a dialog of ours nor our Route: nothing entitles it to be relayed (an open
     // relay for in-dialog requests otherwise; Kamailio's loose_route/is_known_dlg say the same).
     if own.elements.is_empty() && !accepted.by_dialog() {
         metrics::counter!("dialogd_forged_requests_total", "reason" => "no_dialog").increment(1);
-        plan.send(crate::dispatch::local_reply(
+        plan.send(crate::message_path::dispatch::local_reply(
             481,
             "Call/Transaction Does Not Exist",
         ));
@@ -310,7 +313,7 @@ pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, 
         Ok(t) => t,
         Err(e) => {
             tracing::debug!(error = %e, source = %inbound.source, "in-dialog request unroutable");
-            plan.send(crate::dispatch::local_reply(404, "Not Found"));
+            plan.send(crate::message_path::dispatch::local_reply(404, "Not Found"));
             return;
         }
     };

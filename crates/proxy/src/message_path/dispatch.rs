@@ -15,11 +15,13 @@ use std::sync::Arc;
 use dialogd_sip::{HeaderName, Method, SipMessage, build_error_response, build_response};
 
 use crate::context::ProxyContext;
-use crate::forward::{RequestEdits, forward_request, forward_response, stateless_branch};
-use crate::in_dialog;
-use crate::initial;
 use crate::limits::Bound;
-use crate::routing::{Target, own_routes, resolve, via_target};
+use crate::message_path::forward::{
+    RequestEdits, forward_request, forward_response, stateless_branch,
+};
+use crate::message_path::in_dialog;
+use crate::message_path::initial;
+use crate::message_path::routing::{Target, own_routes, resolve, via_target};
 use crate::transaction::proxied::{self, Plan, Started, local_tag};
 use crate::transaction::table::TransactionInput;
 use crate::transport::Inbound;
@@ -271,11 +273,11 @@ async fn ack(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
         // Neither a dialog of ours nor our Route: not relayed (ACKs are never answered).
         Ok(a) if !a.by_dialog() && own.elements.is_empty() => return,
         // The ACK of a request whose CSeq the dialog mapped carries the same number
-        // (crate::in_dialog::rewrite_cseq, CseqMap).
+        // (crate::message_path::in_dialog::rewrite_cseq, CseqMap).
         Ok(a) => a.rewrite_cseq,
         Err(_) => return, // ACKs are never answered
     };
-    let Some(uri) = crate::routing::next_hop_uri(&msg, &own) else {
+    let Some(uri) = crate::message_path::routing::next_hop_uri(&msg, &own) else {
         return;
     };
     let Ok(target) = resolve(&ctx.dns, &uri).await else {

@@ -12,12 +12,12 @@ use dialogd_sip::{HeaderName, Method, SipMessage};
 
 use crate::context::ProxyContext;
 use crate::dialog_actor;
-use crate::dispatch::local_reply;
 use crate::dns::DnsError;
-use crate::forward::{RequestEdits, forward_request, new_branch};
-use crate::in_dialog::is_for_us;
+use crate::message_path::dispatch::local_reply;
+use crate::message_path::forward::{RequestEdits, forward_request, new_branch};
+use crate::message_path::in_dialog::is_for_us;
+use crate::message_path::routing::{RouteError, Target, next_hop_uri, own_routes, resolve};
 use crate::policy::Decision;
-use crate::routing::{RouteError, Target, next_hop_uri, own_routes, resolve};
 use crate::transaction::proxied::{Plan, PlanSender};
 use crate::transport::Inbound;
 
@@ -105,7 +105,7 @@ pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, 
     invite(ctx, msg, inbound, own, target, decision, link, plan).await;
 }
 
-/// True if `uri` (resolved to `target`) is inside `[proxy] relay_allow` ([`crate::relay`]).
+/// True if `uri` (resolved to `target`) is inside `[proxy] relay_allow` ([`crate::message_path::relay`]).
 pub fn relay_allowed(ctx: &ProxyContext, uri: &str, target: Target) -> bool {
     let host = dialogd_sip::values::Uri::parse(uri).map(|u| u.host);
     ctx.settings
@@ -139,7 +139,7 @@ async fn invite(
     ctx: &Arc<ProxyContext>,
     msg: SipMessage,
     inbound: Inbound,
-    own: crate::routing::OwnRoutes,
+    own: crate::message_path::routing::OwnRoutes,
     target: Target,
     decision: Decision,
     link: Option<String>,
@@ -226,7 +226,7 @@ fn forward(
     ctx: &ProxyContext,
     msg: &SipMessage,
     inbound: &Inbound,
-    own: &crate::routing::OwnRoutes,
+    own: &crate::message_path::routing::OwnRoutes,
     target: Target,
     dialog: Option<(DialogId, crate::registry::DialogHandle)>,
     plan: PlanSender,

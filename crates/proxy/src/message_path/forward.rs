@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use dialogd_sip::values::{NameAddr, Uri, Via};
 use dialogd_sip::{HeaderName, SipMessage, Splice};
 
-use crate::routing::{LocalIdentity, OwnRoutes};
+use crate::message_path::routing::{LocalIdentity, OwnRoutes};
 use crate::transport::TransportKind;
 
 /// Max-Forwards written when a request arrives without one (RFC 3261 §8.1.1.6).
