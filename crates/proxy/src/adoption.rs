@@ -10,7 +10,6 @@
 //! [`ProxyContext::adoptions`], so the takeover watcher and a claim never start two actors.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use dialogd_dialog::{Dialog, DialogId, DialogRecord};
 
@@ -37,7 +36,7 @@ pub async fn adopt(ctx: &Arc<ProxyContext>, did: DialogId, record: Option<&Dialo
     };
     let dialog = Dialog::restore(
         record,
-        Instant::now(),
+        crate::clock::now(),
         crate::message_path::initial::unix_ms(),
     );
     tracing::info!(did = %record.did, call_id = %record.call_id, "dialog adopted");

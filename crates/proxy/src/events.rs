@@ -109,7 +109,7 @@ mod tests {
         };
         let dialog = Dialog::new(
             dialogd_dialog::DialogId::new(7, 1),
-            std::time::Instant::now(),
+            crate::clock::now(),
             0,
             invite,
             dialogd_dialog::DialogSettings::default(),

@@ -11,6 +11,7 @@
 
 pub mod adoption;
 pub mod call_control;
+pub mod clock;
 pub mod context;
 pub mod dialog_actor;
 pub mod dns;

@@ -395,6 +395,6 @@ async fn expire_finished(ctx: std::sync::Weak<ProxyContext>) {
     loop {
         tick.tick().await;
         let Some(ctx) = ctx.upgrade() else { return };
-        ctx.finished.expire(std::time::Instant::now());
+        ctx.finished.expire(crate::clock::now());
     }
 }

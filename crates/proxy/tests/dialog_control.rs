@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use dialogd_dialog::{
     Admission, AdmitError, AdmitRequest, BoxFuture, Dialog, DialogEvent, DialogId, DialogRecord,
@@ -193,7 +193,7 @@ fn answered(proxy: &Proxy, settings: DialogSettings) -> Dialog {
         contact: Some("sip:alice@127.0.0.1:9".into()),
         ..Default::default()
     };
-    let now = Instant::now();
+    let now = dialogd_proxy::clock::now();
     let mut d = Dialog::new(did, now, 0, invite, settings, Duration::from_secs(3600));
     let ok = ResponseFacts {
         status: 200,
@@ -371,7 +371,7 @@ async fn answer_timeout_extension_expiry_and_hangup_reach_the_trigger_sink() {
     );
     assert_eq!(answered.triggers, ["prepaid"]);
 
-    let started = Instant::now();
+    let started = dialogd_proxy::clock::now();
     let (kind, _) = next_trigger(&mut seen).await;
     assert_eq!(kind, TriggerKind::OnTimeout, "first timeout");
     let changed = next_event(&mut events, EventKind::TimeoutChanged).await;

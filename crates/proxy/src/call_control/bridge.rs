@@ -19,8 +19,6 @@
 //! `match_mode = "did_only"` answers them 481. A node that adopts a bridge dialog (takeover)
 //! drives it as an ordinary call: its REFER, if not sent yet, is not sent.
 
-use std::time::Instant;
-
 use dialogd_dialog::{
     AdmitRequest, Dialog, DialogSettings, EndCause, EventKind, InitialInvite, Leg, RequestFacts,
 };
@@ -145,13 +143,13 @@ impl Proxy {
         };
         let dialog = Dialog::new(
             did,
-            Instant::now(),
+            crate::clock::now(),
             now_ms,
             invite.clone(),
             settings,
             ctx.settings.default_timeout,
         );
-        let record = dialog.record(u64::from(ctx.settings.node_id), Instant::now(), now_ms);
+        let record = dialog.record(u64::from(ctx.settings.node_id), crate::clock::now(), now_ms);
         ctx.admission
             .admit(AdmitRequest {
                 did,
@@ -253,7 +251,7 @@ pub(crate) async fn answered(state: &mut DialogActorState) {
             contact: None,
             matched_by_did: false,
         };
-        state.dialog.handle_request(Instant::now(), &facts);
+        state.dialog.handle_request(crate::clock::now(), &facts);
     }
     let Some(plan) = state.bridge.as_mut().filter(|p| !p.referred) else {
         return;
@@ -271,6 +269,6 @@ pub(crate) async fn answered(state: &mut DialogActorState) {
         tracing::warn!(error = %e, "bridge: REFER not sent; hanging up");
         state
             .dialog
-            .end(Instant::now(), EndCause::Api, &[Leg::Callee], &[]);
+            .end(crate::clock::now(), EndCause::Api, &[Leg::Callee], &[]);
     }
 }

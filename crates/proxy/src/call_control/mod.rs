@@ -22,7 +22,7 @@ pub mod transfer;
 pub mod transfer_link;
 pub mod types;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use dialogd_dialog::{DialogId, DialogState, KeepaliveConfig, Leg};
 use dialogd_sip::Method;
@@ -121,7 +121,7 @@ pub(crate) async fn set_keepalive(
         interval = ?on.map(|c| c.interval),
         "keep-alive set"
     );
-    keepalive::sync(state, Instant::now());
+    keepalive::sync(state, crate::clock::now());
     replicate(state).await;
     Ok(())
 }

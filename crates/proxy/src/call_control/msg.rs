@@ -38,8 +38,6 @@ pub enum CallControlMsg {
     Linked { call_id: String },
     /// The callee of a bridge answered with a 2xx (or retransmitted it).
     BridgeAnswered,
-    /// The wait for the final NOTIFY of the transfer started at this instant is over.
-    TransferExpired(std::time::Instant),
 }
 
 /// Carries out `msg`.
@@ -53,7 +51,6 @@ pub(crate) async fn handle(state: &mut DialogActorState, msg: CallControlMsg) {
         } => hold::answered(state, leg, action, &outcome),
         CallControlMsg::ReferAnswered(outcome) => transfer::refer_answered(state, &outcome),
         CallControlMsg::Linked { call_id } => transfer::linked(state, call_id),
-        CallControlMsg::TransferExpired(started) => transfer::expired(state, started),
         CallControlMsg::BridgeAnswered => crate::call_control::bridge::answered(state).await,
     }
 }

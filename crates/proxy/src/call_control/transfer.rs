@@ -31,8 +31,8 @@ use tokio::sync::oneshot;
 use crate::call_control::msg::{CallControlMsg, send_and_report};
 use crate::call_control::types::{LinkMode, TransferStarted, TransferTarget};
 use crate::call_control::wait_refer_answer;
+use crate::dialog_actor::DialogActorState;
 use crate::dialog_actor::commands::{DialogCommand, live};
-use crate::dialog_actor::{DialogActorState, DialogMsg};
 use crate::proxy::{ControlError, Proxy};
 use crate::transaction::generated::Outcome;
 
@@ -52,8 +52,17 @@ pub struct ActiveTransfer {
     pub destination: String,
     /// The linked new call's Call-ID, or an attended transfer's other Call-ID.
     pub other_call_id: String,
-    /// Tells this transfer's [`TRANSFER_WAIT`] timer from an earlier one's.
+    /// When the REFER was sent: the wait for the final NOTIFY counts from here.
     pub started: Instant,
+}
+
+impl ActiveTransfer {
+    /// When the wait for the final NOTIFY ends ([`TRANSFER_WAIT`] after the REFER), while
+    /// the transfer is under way; `None` once it has ended. The dialog's timer (one deadline
+    /// in the registry's queue) fires at the earliest of this and its other deadlines.
+    pub fn expires_at(&self) -> Option<Instant> {
+        (!self.state.is_final()).then_some(self.started + TRANSFER_WAIT)
+    }
 }
 
 /// What the actor needs to start a transfer.
@@ -161,7 +170,7 @@ pub(crate) fn start(
         .ok_or(ControlError::NotConfirmed(did))?;
     tracing::info!(leg = leg.as_str(), %refer_to, cseq = req.cseq, "transfer: REFER sent");
     metrics::counter!("dialogd_transfers_total").increment(1);
-    let started = Instant::now();
+    let started = crate::clock::now();
     state.transfer = Some(ActiveTransfer {
         leg,
         state: TransferState::Start,
@@ -170,13 +179,6 @@ pub(crate) fn start(
         started,
     });
     emit(state, TransferState::Start, String::new());
-    let me = state.me.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(TRANSFER_WAIT).await;
-        me.cast(DialogMsg::CallControl(CallControlMsg::TransferExpired(
-            started,
-        )));
-    });
     let rx = send_and_report(state, req, None, CallControlMsg::ReferAnswered);
     Ok((refer_to, rx))
 }
@@ -202,7 +204,7 @@ fn bridge_gives_up(state: &mut DialogActorState, next: TransferState) {
         tracing::info!("bridge: transfer failed; hanging up");
         state
             .dialog
-            .end(Instant::now(), EndCause::Api, &[Leg::Callee], &[]);
+            .end(crate::clock::now(), EndCause::Api, &[Leg::Callee], &[]);
     }
 }
 
@@ -232,7 +234,7 @@ pub(crate) fn notified(state: &mut DialogActorState, req: &SipMessage) {
             };
             let ended = state
                 .dialog
-                .end(Instant::now(), EndCause::Transfer, legs, &[]);
+                .end(crate::clock::now(), EndCause::Transfer, legs, &[]);
             tracing::info!(ended, "transfer done: the old call ends");
         }
     }
@@ -246,10 +248,14 @@ pub(crate) fn linked(state: &mut DialogActorState, call_id: String) {
     }
 }
 
-/// The [`TRANSFER_WAIT`] of the transfer started at `started` is over: if it is still under
-/// way it fails (`abandoned`); the call goes on (a bridge hangs up).
-pub(crate) fn expired(state: &mut DialogActorState, started: Instant) {
-    let Some(t) = state.transfer.as_mut().filter(|t| t.started == started) else {
+/// The dialog's timer fired: a transfer still under way [`TRANSFER_WAIT`] after its REFER
+/// is given up (`fail`, `abandoned`); the call stays up.
+pub(crate) fn on_timer(state: &mut DialogActorState, now: Instant) {
+    let Some(t) = state
+        .transfer
+        .as_mut()
+        .filter(|t| t.expires_at().is_some_and(|at| at <= now))
+    else {
         return;
     };
     if let Some(next) = t.state.abandon() {
@@ -292,4 +298,40 @@ fn emit(state: &DialogActorState, st: TransferState, status: String) {
             other_call_id: t.other_call_id.clone(),
         },
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transfer(started: Instant) -> ActiveTransfer {
+        ActiveTransfer {
+            leg: Leg::Callee,
+            state: TransferState::Start,
+            destination: "sip:c@example.com".to_owned(),
+            other_call_id: String::new(),
+            started,
+        }
+    }
+
+    #[test]
+    fn a_transfer_under_way_expires_transfer_wait_after_its_refer() {
+        let t0 = crate::clock::now();
+        let mut t = transfer(t0);
+        assert_eq!(t.expires_at(), Some(t0 + TRANSFER_WAIT));
+        // A provisional NOTIFY (100 Trying, 180 Ringing) does not restart the wait.
+        assert_eq!(t.state.on_notify(180), Some(TransferState::Notify(180)));
+        assert_eq!(t.expires_at(), Some(t0 + TRANSFER_WAIT));
+    }
+
+    #[test]
+    fn an_ended_transfer_has_no_deadline() {
+        let t0 = crate::clock::now();
+        let mut t = transfer(t0);
+        assert_eq!(t.state.on_notify(200), Some(TransferState::Ok));
+        assert_eq!(t.expires_at(), None);
+        let mut t = transfer(t0);
+        assert!(t.state.abandon().is_some());
+        assert_eq!(t.expires_at(), None);
+    }
 }

@@ -238,7 +238,7 @@ pub fn new_dialog(
     let facts = facts::initial_invite(invite, inbound);
     Dialog::new(
         did,
-        Instant::now(),
+        crate::clock::now(),
         unix_ms,
         facts,
         settings,
@@ -303,7 +303,7 @@ pub(crate) fn revive(
 fn record(state: &DialogActorState) -> dialogd_dialog::DialogRecord {
     state.dialog.record(
         u64::from(state.ctx.settings.node_id),
-        Instant::now(),
+        crate::clock::now(),
         crate::message_path::initial::unix_ms(),
     )
 }
@@ -353,7 +353,7 @@ impl Actor for DialogActor {
             me,
             gate,
             timer_at: parked.timer_at,
-            last_activity: Instant::now(),
+            last_activity: crate::clock::now(),
             parked: false,
             span,
             detached: false,
@@ -368,7 +368,7 @@ impl Actor for DialogActor {
         };
         if new {
             // An adopted dialog probes afresh if its record asks for keep-alive.
-            keepalive::sync(&mut state, Instant::now());
+            keepalive::sync(&mut state, crate::clock::now());
         }
         Ok(state)
     }
@@ -392,7 +392,7 @@ impl Actor for DialogActor {
         state.gate.leave();
         let span = state.span.clone();
         async {
-            let now = Instant::now();
+            let now = crate::clock::now();
             let timer = matches!(msg, DialogMsg::Timer);
             if !timer {
                 state.last_activity = now;
@@ -444,6 +444,7 @@ impl Actor for DialogActor {
                     // The queue let go of the deadline it fired.
                     state.timer_at = None;
                     keepalive::on_timer(state, now);
+                    crate::call_control::transfer::on_timer(state, now);
                     let due = state.dialog.state().is_confirmed()
                         && state.dialog.poll_timeout().is_some_and(|at| at <= now);
                     if due {
@@ -574,7 +575,7 @@ async fn drive(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
                 state.ctx.registry.set_state(did, to);
                 emit_state_change(state, from, to);
                 if !from.is_confirmed() && to.is_confirmed() {
-                    keepalive::sync(state, Instant::now());
+                    keepalive::sync(state, crate::clock::now());
                     replicate(state).await;
                     triggers::notify(&state.ctx, &state.dialog, TriggerKind::OnAnswer);
                 }
@@ -627,14 +628,15 @@ async fn drive(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
 }
 
 /// The dialog's next deadline: its timeout (none while the owner is being checked: the
-/// answer fires it) or its keep-alive's next probe.
+/// answer fires it), its keep-alive's next probe or the end of a transfer's wait.
 fn deadline(state: &DialogActorState) -> Option<Instant> {
     let timeout = if state.owner_check {
         None
     } else {
         state.dialog.poll_timeout()
     };
-    [timeout, keepalive::next_timeout(state)]
+    let transfer = state.transfer.as_ref().and_then(|t| t.expires_at());
+    [timeout, keepalive::next_timeout(state), transfer]
         .into_iter()
         .flatten()
         .min()
@@ -691,7 +693,7 @@ fn park(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
         state.parked = true;
         myself.stop(None);
     } else {
-        state.last_activity = Instant::now();
+        state.last_activity = crate::clock::now();
         let park_at = park_at(state);
         set_timer(state, [next, park_at].into_iter().flatten().min());
     }

@@ -11,8 +11,6 @@
 //!                            (no sink: Dialog::decide_timeout(now, Expire) at once)
 //! ```
 
-use std::time::Instant;
-
 use dialogd_dialog::{Dialog, TimeoutDecision, TriggerKind};
 use tracing::Instrument;
 
@@ -38,7 +36,7 @@ pub fn notify(ctx: &ProxyContext, dialog: &Dialog, kind: TriggerKind) {
 pub fn ask_on_timeout(ctx: &ProxyContext, dialog: &mut Dialog, me: &DialogHandle) {
     let Some(sink) = ctx.trigger_sink.get() else {
         tracing::info!("dialog timeout fired; no trigger sink: expired");
-        dialog.decide_timeout(Instant::now(), TimeoutDecision::Expire);
+        dialog.decide_timeout(crate::clock::now(), TimeoutDecision::Expire);
         return;
     };
     tracing::info!(triggers = ?dialog.triggers(), "dialog timeout fired; asking on_timeout");
@@ -56,5 +54,5 @@ pub fn ask_on_timeout(ctx: &ProxyContext, dialog: &mut Dialog, me: &DialogHandle
 }
 
 fn snapshot(ctx: &ProxyContext, dialog: &Dialog) -> dialogd_dialog::DialogSnapshot {
-    dialog.snapshot(Instant::now(), u64::from(ctx.settings.node_id))
+    dialog.snapshot(crate::clock::now(), u64::from(ctx.settings.node_id))
 }

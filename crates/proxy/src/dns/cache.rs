@@ -141,7 +141,7 @@ mod tests {
 
     #[test]
     fn entries_expire_at_their_time() {
-        let t0 = Instant::now();
+        let t0 = crate::clock::now();
         let mut c = DnsCache::new(10);
         c.insert("a.example".into(), addrs(&["192.0.2.1"]), t0 + secs(5));
         c.insert("b.example".into(), Answer::NotFound, t0 + secs(30));
@@ -158,7 +158,7 @@ mod tests {
 
     #[test]
     fn full_cache_evicts_the_oldest_insert() {
-        let t0 = Instant::now();
+        let t0 = crate::clock::now();
         let far = t0 + secs(3600);
         let mut c = DnsCache::new(3);
         for name in ["a", "b", "c"] {
@@ -175,7 +175,7 @@ mod tests {
 
     #[test]
     fn a_flood_of_names_stays_within_max_entries() {
-        let t0 = Instant::now();
+        let t0 = crate::clock::now();
         let mut c = DnsCache::new(100);
         for n in 0..10_000 {
             c.insert(format!("n{n}.example"), Answer::NotFound, t0 + secs(30));
@@ -188,7 +188,7 @@ mod tests {
 
     #[test]
     fn ttls_are_clamped() {
-        let t0 = Instant::now();
+        let t0 = crate::clock::now();
         let cfg = DnsConfig::default();
         let cases = [
             (secs(0), cfg.min_ttl),

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
@@ -134,7 +134,7 @@ impl Resolver {
         let key = normalise(host)?;
         let pending = {
             let mut state = self.inner.lock();
-            match state.cache.get(&key, Instant::now()) {
+            match state.cache.get(&key, crate::clock::now()) {
                 Some(Answer::Addresses(addrs)) => {
                     count("hit");
                     return Ok(addrs);
@@ -187,7 +187,7 @@ impl Resolver {
             return Some(Ok(SocketAddr::new(ip, port)));
         }
         let key = normalise(host).ok()?;
-        let answer = self.inner.lock().cache.get(&key, Instant::now())?;
+        let answer = self.inner.lock().cache.get(&key, crate::clock::now())?;
         Some(match answer {
             Answer::Addresses(addrs) => Ok(SocketAddr::new(*addrs.first()?, port)),
             Answer::NotFound => Err(DnsError::NotFound(key)),
@@ -213,7 +213,7 @@ async fn query(inner: Arc<Inner>, key: String, permit: OwnedSemaphorePermit) -> 
     let answer = tokio::time::timeout(inner.config.timeout, inner.backend.lookup_ip(key.as_str()));
     let answer = answer.await;
     drop(permit);
-    let now = Instant::now();
+    let now = crate::clock::now();
     let config = &inner.config;
     let (outcome, cache) = match answer {
         Err(_elapsed) => (Err(DnsError::Timeout(key.clone())), None),

@@ -42,7 +42,7 @@ fn newly(v: Verdict) -> Option<bool> {
 
 #[test]
 fn under_the_limit_passes() {
-    let t0 = Instant::now();
+    let t0 = crate::clock::now();
     let mut g = FloodGuard::new(config());
     pass_n(&mut g, ip("192.0.2.1"), t0, MAX);
     assert_eq!(g.blocked(), 0);
@@ -50,7 +50,7 @@ fn under_the_limit_passes() {
 
 #[test]
 fn over_the_limit_blocks_and_says_newly_once() {
-    let t0 = Instant::now();
+    let t0 = crate::clock::now();
     let mut g = FloodGuard::new(config());
     let src = ip("192.0.2.1");
     pass_n(&mut g, src, t0, MAX);
@@ -73,7 +73,7 @@ fn over_the_limit_blocks_and_says_newly_once() {
 
 #[test]
 fn stays_blocked_while_quiet_then_unblocks_and_counting_restarts() {
-    let t0 = Instant::now();
+    let t0 = crate::clock::now();
     let mut g = FloodGuard::new(config());
     let src = ip("192.0.2.1");
     pass_n(&mut g, src, t0, MAX);
@@ -88,7 +88,7 @@ fn stays_blocked_while_quiet_then_unblocks_and_counting_restarts() {
 
 #[test]
 fn a_new_window_restarts_the_count() {
-    let t0 = Instant::now();
+    let t0 = crate::clock::now();
     let mut g = FloodGuard::new(config());
     let src = ip("192.0.2.1");
     pass_n(&mut g, src, t0, MAX);
@@ -99,7 +99,7 @@ fn a_new_window_restarts_the_count() {
 
 #[test]
 fn the_window_is_fixed_from_its_first_request() {
-    let t0 = Instant::now();
+    let t0 = crate::clock::now();
     let mut g = FloodGuard::new(config());
     let src = ip("192.0.2.1");
     pass_n(&mut g, src, t0, MAX - 1);
@@ -109,7 +109,7 @@ fn the_window_is_fixed_from_its_first_request() {
 
 #[test]
 fn exempt_sources_and_a_disabled_guard_never_block() {
-    let t0 = Instant::now();
+    let t0 = crate::clock::now();
     let mut g = FloodGuard::new(FloodConfig {
         exempt: vec![policy_cidr("10.0.0.0/8"), policy_cidr("2001:db8:aaaa::/48")],
         ..config()
@@ -136,7 +136,7 @@ fn policy_cidr(s: &str) -> crate::policy::cidr::Cidr {
 
 #[test]
 fn ipv6_sources_share_the_budget_of_their_64() {
-    let t0 = Instant::now();
+    let t0 = crate::clock::now();
     let mut g = FloodGuard::new(config());
     for i in 0..MAX {
         let src = ip(&format!("2001:db8:1:2::{:x}", i + 1));
@@ -155,7 +155,7 @@ fn ipv6_sources_share_the_budget_of_their_64() {
 
 #[test]
 fn many_sources_are_counted_apart() {
-    let t0 = Instant::now();
+    let t0 = crate::clock::now();
     let mut g = FloodGuard::new(config());
     let sources: Vec<IpAddr> = (0..1000u32)
         .map(|n| IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 | n)))
@@ -173,7 +173,7 @@ fn many_sources_are_counted_apart() {
 
 #[test]
 fn a_spoofed_source_flood_stays_within_max_sources() {
-    let t0 = Instant::now();
+    let t0 = crate::clock::now();
     let mut g = FloodGuard::new(FloodConfig {
         max_sources: 100,
         ..config()
@@ -189,7 +189,7 @@ fn a_spoofed_source_flood_stays_within_max_sources() {
 
 #[test]
 fn a_blocked_source_outlives_a_spoofed_flood_while_counting_entries_remain() {
-    let t0 = Instant::now();
+    let t0 = crate::clock::now();
     let mut g = FloodGuard::new(FloodConfig {
         max_sources: 10,
         ..config()
@@ -206,7 +206,7 @@ fn a_blocked_source_outlives_a_spoofed_flood_while_counting_entries_remain() {
 
 #[test]
 fn when_blocked_sources_fill_the_table_the_earliest_block_gives_way() {
-    let t0 = Instant::now();
+    let t0 = crate::clock::now();
     let mut g = FloodGuard::new(FloodConfig {
         max_sources: 2,
         ..config()
@@ -231,7 +231,7 @@ fn when_blocked_sources_fill_the_table_the_earliest_block_gives_way() {
 
 #[test]
 fn ended_blocks_and_idle_sources_are_forgotten() {
-    let t0 = Instant::now();
+    let t0 = crate::clock::now();
     let mut g = FloodGuard::new(config());
     for n in 1..=3u8 {
         let src = IpAddr::from([192, 0, 2, n]);
@@ -305,7 +305,7 @@ fn validate_names_the_key() {
 fn shared_guard_blocks_across_threads() {
     let shared = std::sync::Arc::new(SharedFloodGuard::new(config()));
     let src = ip("192.0.2.9");
-    let t0 = Instant::now();
+    let t0 = crate::clock::now();
     let handles: Vec<_> = (0..4)
         .map(|_| {
             let shared = shared.clone();

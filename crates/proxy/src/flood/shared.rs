@@ -41,7 +41,7 @@ impl SharedFloodGuard {
         if !self.enabled || self.exempt.iter().any(|c| c.contains(source)) {
             return Verdict::Pass;
         }
-        self.check_at(source, Instant::now())
+        self.check_at(source, crate::clock::now())
     }
 
     /// [`Self::check`] at a given time (tests, or a caller that already read the clock).
@@ -91,7 +91,7 @@ impl SharedFloodGuard {
     pub fn sweep(&self) {
         let blocked = {
             let mut guard = self.lock();
-            guard.sweep(Instant::now());
+            guard.sweep(crate::clock::now());
             guard.blocked()
         };
         metrics::gauge!("dialogd_flood_sources_blocked").set(blocked as f64);

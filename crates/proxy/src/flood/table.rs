@@ -271,7 +271,7 @@ mod tests {
 
     #[test]
     fn lists_keep_time_order_through_moves_and_removals() {
-        let t0 = Instant::now();
+        let t0 = crate::clock::now();
         let mut t = SourceTable::new(8);
         let a = t.insert(key(1), t0);
         let b = t.insert(key(2), t0);

@@ -104,11 +104,7 @@ async fn response(ctx: &Arc<ProxyContext>, msg: SipMessage) {
     }
     // A retransmitted final response of a finished client transaction: absorbed (RFC 3261
     // §17.1.2.2, Completed).
-    if ctx
-        .finished
-        .absorb(std::time::Instant::now(), &key)
-        .is_some()
-    {
+    if ctx.finished.absorb(crate::clock::now(), &key).is_some() {
         return;
     }
     // No transaction (e.g. a 2xx retransmitted after ours ended): forward statelessly
@@ -153,7 +149,7 @@ async fn request(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
     // non-2xx final response reaches the live task (an INVITE server that sent a non-2xx keeps
     // its task until that ACK), and the ACK of a 2xx is its own transaction-less hop.
     if method != Method::Ack
-        && let Some(absorbed) = ctx.finished.absorb(std::time::Instant::now(), &key)
+        && let Some(absorbed) = ctx.finished.absorb(crate::clock::now(), &key)
     {
         if let crate::transaction::finished::Absorbed::Resend(to, bytes) = absorbed {
             let _ = ctx.transports.send(to.transport, to.addr, bytes).await;
@@ -176,10 +172,7 @@ async fn request(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
                     let _ = tx.send(TransactionInput::Cancel);
                 }
                 // Answered already (RFC 3261 §16.10: the CANCEL gets 200 and changes nothing).
-                None if ctx
-                    .finished
-                    .invite_answered(std::time::Instant::now(), &invite) =>
-                {
+                None if ctx.finished.invite_answered(crate::clock::now(), &invite) => {
                     reply_stateless(ctx, &msg, &inbound, 200, "OK", &[]).await;
                 }
                 None => {

@@ -263,7 +263,7 @@ async fn judged_by_owner(
     msg: &SipMessage,
 ) -> Option<Result<Accepted, (u16, String)>> {
     let link = ctx.owner_link.get()?;
-    let started = std::time::Instant::now();
+    let started = crate::clock::now();
     let r = link.judge(owner, did, msg.bytes().clone()).await;
     metrics::histogram!("dialogd_owner_judge_seconds").record(started.elapsed().as_secs_f64());
     match r {

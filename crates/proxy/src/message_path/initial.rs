@@ -162,11 +162,7 @@ async fn invite(
     let mut dialog = dialog_actor::new_dialog(ctx, did, &msg, &inbound, settings, now_ms);
     let old = link
         .and_then(|token| crate::call_control::transfer_link::resolve(ctx, &mut dialog, &token));
-    let record = dialog.record(
-        u64::from(ctx.settings.node_id),
-        std::time::Instant::now(),
-        now_ms,
-    );
+    let record = dialog.record(u64::from(ctx.settings.node_id), crate::clock::now(), now_ms);
     let admit = AdmitRequest {
         did,
         profiles: decision.profiles.clone(),

@@ -328,7 +328,7 @@ impl Registry {
             let inner = self.lock();
             let e = inner.by_did.get(&did)?;
             if let Slot::Parked(p) = &e.slot {
-                return Some(p.snapshot(Instant::now(), node_id));
+                return Some(p.snapshot(crate::clock::now(), node_id));
             }
             self.handle(did, e)
         };
@@ -425,7 +425,7 @@ async fn run_timers(registry: Weak<Registry>) {
     loop {
         let (next, changed) = {
             let Some(r) = registry.upgrade() else { return };
-            let due = r.timers().pop_due(Instant::now());
+            let due = r.timers().pop_due(crate::clock::now());
             for did in due {
                 r.send(did, DialogMsg::Timer);
             }
@@ -433,7 +433,7 @@ async fn run_timers(registry: Weak<Registry>) {
         };
         // `notify_one` keeps a permit when nobody waits: a `set` made since is not missed.
         // Wakes at least once a minute, to notice the registry is gone.
-        let cap = Instant::now() + std::time::Duration::from_secs(60);
+        let cap = crate::clock::now() + std::time::Duration::from_secs(60);
         let at = next.map_or(cap, |at| at.min(cap));
         tokio::select! {
             () = tokio::time::sleep_until(at.into()) => {}

@@ -81,7 +81,7 @@ mod tests {
 
     #[test]
     fn dialogs_fall_due_in_time_order_once() {
-        let t0 = Instant::now();
+        let t0 = crate::clock::now();
         let mut q = TimerQueue::default();
         assert!(q.set(did(1), Some(t0 + Duration::from_secs(30))));
         assert!(q.set(did(2), Some(t0 + Duration::from_secs(10))));
@@ -102,7 +102,7 @@ mod tests {
 
     #[test]
     fn a_dialog_has_one_deadline_which_set_replaces_or_clears() {
-        let t0 = Instant::now();
+        let t0 = crate::clock::now();
         let mut q = TimerQueue::default();
         q.set(did(1), Some(t0 + Duration::from_secs(10)));
         // Moved later: the old deadline no longer fires.
@@ -120,7 +120,7 @@ mod tests {
 
     #[test]
     fn equal_deadlines_of_different_dialogs_are_kept_apart() {
-        let t0 = Instant::now();
+        let t0 = crate::clock::now();
         let mut q = TimerQueue::default();
         for n in 0..100 {
             q.set(did(n), Some(t0));

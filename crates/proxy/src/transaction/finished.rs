@@ -181,7 +181,7 @@ mod tests {
     #[test]
     fn a_kept_response_is_resent_until_its_deadline() {
         let t = FinishedTransactions::new(10);
-        let now = Instant::now();
+        let now = crate::clock::now();
         let ok = Bytes::from_static(b"SIP/2.0 200 OK\r\n\r\n");
         let kept = Kept::Resend {
             to: target(),
@@ -211,7 +211,7 @@ mod tests {
     #[test]
     fn expire_drops_what_is_past_its_deadline_without_a_new_entry() {
         let t = FinishedTransactions::new(10);
-        let now = Instant::now();
+        let now = crate::clock::now();
         let s = Duration::from_secs;
         t.keep(now, key("a"), now + s(5), Kept::Absorb);
         t.keep(now, key("b"), now + s(32), Kept::Absorb);
@@ -226,7 +226,7 @@ mod tests {
     #[test]
     fn a_deadline_already_past_keeps_nothing() {
         let t = FinishedTransactions::new(10);
-        let now = Instant::now();
+        let now = crate::clock::now();
         t.keep(now, key("a"), now, Kept::Absorb);
         assert!(t.is_empty());
     }
@@ -234,7 +234,7 @@ mod tests {
     #[test]
     fn past_the_cap_the_nearest_deadlines_go_first() {
         let t = FinishedTransactions::new(2);
-        let now = Instant::now();
+        let now = crate::clock::now();
         let s = Duration::from_secs;
         t.keep(now, key("late"), now + s(30), Kept::Absorb);
         t.keep(now, key("soon"), now + s(5), Kept::Absorb);
@@ -248,7 +248,7 @@ mod tests {
     #[test]
     fn a_key_kept_again_keeps_its_new_deadline() {
         let t = FinishedTransactions::new(10);
-        let now = Instant::now();
+        let now = crate::clock::now();
         let s = Duration::from_secs;
         t.keep(now, key("a"), now + s(5), Kept::Absorb);
         t.keep(now, key("a"), now + s(30), Kept::InviteAnswered);

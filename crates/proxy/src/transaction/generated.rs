@@ -6,7 +6,6 @@
 //! a keep-alive every 2 s cannot wait for that).
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use bytes::Bytes;
 use dialogd_sip::SipMessage;
@@ -70,7 +69,7 @@ pub fn spawn(
             return;
         }
     };
-    let now = Instant::now();
+    let now = crate::clock::now();
     let reliable = req.target.transport.is_reliable();
     let timers = ctx.settings.timers;
     let machine = ClientTransaction::new(now, &msg, reliable, timers);
@@ -163,7 +162,7 @@ async fn run(
         tokio::select! {
             input = rx.recv() => match input {
                 Some(TransactionInput::Response(resp)) => {
-                    let now = Instant::now();
+                    let now = crate::clock::now();
                     machine.handle_response(now, &resp)
                 }
                 Some(TransactionInput::TransportFailed) if target.transport.is_reliable() => {
@@ -173,7 +172,7 @@ async fn run(
                 None => return outcome,
             },
             () = sleep => {
-                let now = Instant::now();
+                let now = crate::clock::now();
                 machine.handle_timeout(now)
             }
         }

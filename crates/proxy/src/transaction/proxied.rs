@@ -123,7 +123,7 @@ pub fn start(
         let _ = existing.send(TransactionInput::Request(Box::new(request)));
         return Started::Retransmission;
     }
-    let now = Instant::now();
+    let now = crate::clock::now();
     let reliable = upstream.transport.is_reliable();
     let timers = ctx.settings.timers;
     let mut server = ServerTransaction::new(now, &request, reliable, timers);
@@ -202,7 +202,7 @@ impl Proxied {
                     None => break,
                 },
                 () = sleep => {
-                    let now = Instant::now();
+                    let now = crate::clock::now();
                     if self.timer_c.is_some_and(|c| c <= now) {
                         self.timer_c = None;
                         self.timer_c_fired().await;
@@ -234,7 +234,7 @@ impl Proxied {
             },
             None => Leftover::Nothing,
         };
-        let now = Instant::now();
+        let now = crate::clock::now();
         let finished = &self.ctx.finished;
         if let Leftover::Absorb { until, response } = server {
             let kept = match (&self.server, response) {
@@ -275,7 +275,7 @@ impl Proxied {
                         return;
                     }
                 };
-                let now = Instant::now();
+                let now = crate::clock::now();
                 let reliable = target.transport.is_reliable();
                 let timers = self.ctx.settings.timers;
                 let client = ClientTransaction::new(now, &forwarded, reliable, timers);
@@ -297,7 +297,7 @@ impl Proxied {
     }
 
     async fn input(&mut self, input: TransactionInput) {
-        let now = Instant::now();
+        let now = crate::clock::now();
         match input {
             TransactionInput::Request(msg) => self.server.handle_request(now, &msg),
             TransactionInput::Response(msg) => match self.client.as_mut() {
@@ -350,7 +350,7 @@ impl Proxied {
     fn reply(&mut self, code: u16, reason: &str, extra: &[String]) {
         let to_tag = local_tag(&self.request);
         let bytes = build_response(&self.request, code, reason, Some(&to_tag), extra);
-        self.server.send_response(Instant::now(), code, bytes);
+        self.server.send_response(crate::clock::now(), code, bytes);
         if code >= 200 {
             self.final_sent = true;
         }
@@ -461,7 +461,7 @@ impl Proxied {
             // Nothing will be CANCELled any more: free the forwarded copy.
             self.forwarded = None;
         } else if self.timer_c.is_some() {
-            self.timer_c = Some(Instant::now() + TIMER_C);
+            self.timer_c = Some(crate::clock::now() + TIMER_C);
         }
         let mut bytes = forward_response(&resp);
         // The dialog may have shifted the request's CSeq (CseqMap): the response goes back
@@ -469,7 +469,8 @@ impl Proxied {
         if resp.cseq().number != self.request.cseq().number {
             bytes = crate::message_path::in_dialog::rewrite_cseq(bytes, self.request.cseq().number);
         }
-        self.server.send_response(Instant::now(), status, bytes);
+        self.server
+            .send_response(crate::clock::now(), status, bytes);
     }
 
     /// Timer C fired: give up on the branch (CANCEL it) and answer 408 upstream.
