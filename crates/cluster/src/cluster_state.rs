@@ -12,15 +12,38 @@ use std::collections::{BTreeMap, BTreeSet};
 use dialogd_dialog::{DialogId, DialogRecord, EndCause, ProfileKey, ProfileMembership};
 
 use crate::command::{Command, CommandResult};
+use crate::stored_record::StoredRecord;
 
 /// One admitted dialog.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DialogEntry {
     pub owner: u64,
     pub profiles: Vec<ProfileKey>,
-    pub record: Option<DialogRecord>,
+    /// The dialog's record, packed; [`DialogEntry::record`] reads it.
+    pub record: Option<StoredRecord>,
     /// Counted as processed (confirmed) once.
     pub confirmed: bool,
+}
+
+impl DialogEntry {
+    /// The dialog's record (none for an admission without one), with this entry's owner and
+    /// profiles. A record that cannot be unpacked (a bug, never input) is logged and read as
+    /// none.
+    pub fn record(&self) -> Option<DialogRecord> {
+        let stored = self.record.as_ref()?;
+        match stored.unpack(self.owner, &self.profiles) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                tracing::error!(call_id = stored.call_id(), error = %e, "dialog record unreadable");
+                None
+            }
+        }
+    }
+
+    /// The record's Call-ID, without unpacking it.
+    pub fn call_id(&self) -> Option<&str> {
+        self.record.as_ref().map(StoredRecord::call_id)
+    }
 }
 
 /// Cluster-wide counters, kept by the state machine.
@@ -153,9 +176,6 @@ impl ClusterState {
                         && from != to
                     {
                         e.owner = to;
-                        if let Some(r) = e.record.as_mut() {
-                            r.owner = to;
-                        }
                         moved.push(OwnerChange {
                             did,
                             from,
@@ -207,11 +227,7 @@ impl ClusterState {
                 keys.push(m.key);
             }
         }
-        let record = record.map(|mut r| {
-            r.owner = owner;
-            r.profiles.clone_from(&keys);
-            r
-        });
+        let record = record.map(StoredRecord::pack);
         self.dialogs.insert(
             did,
             DialogEntry {
@@ -224,18 +240,17 @@ impl ClusterState {
         CommandResult::Ok
     }
 
-    fn update(&mut self, mut record: DialogRecord) -> CommandResult {
+    fn update(&mut self, record: DialogRecord) -> CommandResult {
         let Some(e) = self.dialogs.get_mut(&record.did) else {
             return CommandResult::Unknown;
         };
-        // Owner and memberships are the state machine's: a stale writer cannot change them.
-        record.owner = e.owner;
-        record.profiles.clone_from(&e.profiles);
+        // Owner and memberships are the entry's (the stored record leaves them out): a stale
+        // writer cannot change them.
         if record.state.is_confirmed() && !e.confirmed {
             e.confirmed = true;
             self.counters.processed += 1;
         }
-        e.record = Some(record);
+        e.record = Some(StoredRecord::pack(record));
         CommandResult::Ok
     }
 
@@ -251,9 +266,6 @@ impl ClusterState {
         }
         self.members.entry(m.key.clone()).or_default().insert(did);
         if let Some(e) = self.dialogs.get_mut(&did) {
-            if let Some(r) = e.record.as_mut() {
-                r.profiles.push(m.key.clone());
-            }
             e.profiles.push(m.key);
         }
         CommandResult::Ok
@@ -264,9 +276,6 @@ impl ClusterState {
             return CommandResult::Unknown;
         };
         e.profiles.retain(|k| k != key);
-        if let Some(r) = e.record.as_mut() {
-            r.profiles.retain(|k| k != key);
-        }
         self.unlink(did, key);
         CommandResult::Ok
     }

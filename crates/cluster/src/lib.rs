@@ -27,6 +27,7 @@ pub mod raft_store;
 pub mod raft_types;
 pub mod settings;
 pub mod store;
+pub mod stored_record;
 pub mod takeover;
 pub mod write_queue;
 
@@ -39,3 +40,4 @@ pub use membership::{ClusterView, Member, Role};
 pub use pending::PendingReleases;
 pub use raft_store::RaftStore;
 pub use settings::{ClusterSettings, NoQuorum};
+pub use stored_record::StoredRecord;

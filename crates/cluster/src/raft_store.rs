@@ -17,6 +17,7 @@ use dialogd_dialog::{
 };
 
 use crate::cluster_node::{ClusterError, ClusterNode};
+use crate::cluster_state::DialogEntry;
 use crate::command::{Command, CommandResult};
 use crate::network::{ReadReply, ReadRequest};
 use crate::settings::NoQuorum;
@@ -171,7 +172,7 @@ impl Admission for RaftStore {
             let local = || {
                 let state = self.node.state();
                 let s = state.read().unwrap_or_else(|e| e.into_inner());
-                s.dialog(did).and_then(|e| e.record.clone())
+                s.dialog(did).and_then(DialogEntry::record)
             };
             if let Some(record) = local() {
                 return Some(record);
@@ -214,7 +215,7 @@ impl Admission for RaftStore {
             let Some(entry) = s.dialog(did) else {
                 return Ok(None);
             };
-            let mut record = entry.record.clone();
+            let mut record = entry.record();
             if let Some(r) = record.as_mut() {
                 r.owner = if moved == 1 { node } else { entry.owner };
             }

@@ -20,7 +20,7 @@ use dialogd_dialog::DialogId;
 use tokio::sync::mpsc;
 
 use crate::cluster_node::{ClusterNode, Ownership};
-use crate::cluster_state::OwnerChange;
+use crate::cluster_state::{DialogEntry, OwnerChange};
 use crate::command::Command;
 use crate::network::{ForwardError, Heartbeat, Rpc};
 use crate::raft_types::NodeId;
@@ -214,7 +214,7 @@ async fn adopt(node: &Arc<ClusterNode>, did: DialogId) {
     let record = {
         let state = node.sm.state();
         let s = state.read().unwrap_or_else(|e| e.into_inner());
-        s.dialog(did).map(|e| e.record.clone())
+        s.dialog(did).map(DialogEntry::record)
     };
     if let Some(record) = record {
         let _ = node

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use dialogd_api::{BackendError, DialogFilter, EndSide};
+use dialogd_cluster::DialogEntry;
 use dialogd_dialog::{DialogId, DialogSnapshot};
 use dialogd_proxy::proxy::ControlError;
 
@@ -61,8 +62,8 @@ impl NodeBackend {
         let state = self.cluster.state();
         let s = state.read().unwrap_or_else(|e| e.into_inner());
         s.owned_by(node)
-            .filter_map(|(_, e)| e.record.as_ref())
-            .map(|r| snapshot_of(r, now))
+            .filter_map(|(_, e)| e.record())
+            .map(|r| snapshot_of(&r, now))
             .filter(|d| filter.matches(d))
             .collect()
     }
@@ -141,8 +142,8 @@ impl NodeBackend {
         let state = self.cluster.state();
         let s = state.read().unwrap_or_else(|e| e.into_inner());
         s.dialog(id)
-            .and_then(|e| e.record.as_ref())
-            .map(|r| snapshot_of(r, unix_ms()))
+            .and_then(DialogEntry::record)
+            .map(|r| snapshot_of(&r, unix_ms()))
     }
 
     /// The ids of the dialogs with this Call-ID (and From tag, if given) any node knows.
@@ -158,9 +159,14 @@ impl NodeBackend {
         let state = self.cluster.state();
         let s = state.read().unwrap_or_else(|e| e.into_inner());
         ids.extend(s.dialogs().filter_map(|(did, e)| {
-            let r = e.record.as_ref()?;
-            (r.call_id == call_id && from_tag.is_none_or(|t| r.caller.tag.as_deref() == Some(t)))
-                .then_some(*did)
+            if e.call_id()? != call_id {
+                return None;
+            }
+            let tag_matches = from_tag.is_none_or(|t| {
+                e.record()
+                    .is_some_and(|r| r.caller.tag.as_deref() == Some(t))
+            });
+            tag_matches.then_some(*did)
         }));
         ids.sort_unstable();
         ids.dedup();
