@@ -26,6 +26,7 @@
 mod invite_client;
 mod invite_server;
 mod key;
+mod machine;
 mod non_invite_client;
 mod non_invite_server;
 mod output;
