@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use common::{
-    BYE, ClientMachine, FORWARDED_INVITE, INVITE, Machine, ServerMachine, client, indexed, outcome,
-    parse, response, response_bytes, server, state_change, summary, trace,
+    BYE, ClientMachine, FORWARDED_INVITE, INVITE, Machine, ServerMachine, client, indexed, ms,
+    outcome, parse, response, response_bytes, server, state_change, summary, trace,
 };
 use dialogd_sip::builder::{ack_for_non_2xx, cancel_for};
 use dialogd_sip::transaction::{
@@ -112,8 +112,7 @@ impl Wire {
     }
 
     fn note(&mut self, now: Instant, line: String) {
-        let at = u64::try_from((now - self.start).as_millis()).unwrap();
-        self.trace.push((at, line));
+        self.trace.push((ms(self.start, now), line));
     }
 
     /// Puts one transmission on the wire, or loses it.
