@@ -6,12 +6,12 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
-mod common;
+mod events_watch;
 
 use std::time::Duration;
 
 use dialogd_dialog::{EventKind, Leg};
-use dialogd_test_support::{DialogdNode, Direction, Sipp, SippProcess, wait_until};
+use dialogd_test_support::{DialogdNode, Direction, SippCall, SippPair, wait_until};
 
 const RUN: Duration = Duration::from_secs(60);
 
@@ -34,30 +34,22 @@ fn unescape(s: &str) -> String {
 }
 
 /// A call from `caller` (From user) to a fresh `uas_keepalive.xml` callee through `node`.
-fn call(node: &DialogdNode, caller: &str) -> (SippProcess, SippProcess) {
-    let uas = Sipp::uas("uas_keepalive.xml")
-        .calls(1)
-        .timeout(RUN)
-        .spawn()
-        .unwrap();
-    let uac = Sipp::uac("uac_keepalive.xml", node.sip_addr())
-        .uas_port(uas.port())
+fn call(node: &DialogdNode, caller: &str) -> SippPair {
+    SippCall::new(node.sip_addr(), "uac_keepalive.xml", "uas_keepalive.xml")
         .caller(caller)
-        .calls(1)
         .timeout(RUN)
-        .trace_messages(true)
+        .uac_with(|uac| uac.trace_messages(true))
         .spawn()
-        .unwrap();
-    (uac, uas)
+        .unwrap()
 }
 
 #[test]
 fn an_attended_transfer_refers_with_replaces_naming_the_other_calls_leg() {
     let node = DialogdNode::start("").unwrap();
     let ctl = node.dialogctl();
-    let mut watch = common::Watch::start(&node, &[EventKind::Transfer]);
-    let (a1, a2) = call(&node, "alice");
-    let (b1, b2) = call(&node, "bob");
+    let mut watch = events_watch::Watch::start(&node, &[EventKind::Transfer]);
+    let SippPair { uac: a1, uas: a2 } = call(&node, "alice");
+    let SippPair { uac: b1, uas: b2 } = call(&node, "bob");
     let (a, b) = wait_until(Duration::from_secs(10), "both calls confirmed", || {
         let dialogs = ctl.dialogs()?;
         let by = |user: &str| {

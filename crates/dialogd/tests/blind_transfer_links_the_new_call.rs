@@ -11,12 +11,14 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
-mod common;
+mod events_watch;
 
 use std::time::Duration;
 
 use dialogd_dialog::{DialogEvent, EndCause, EventKind, Leg};
-use dialogd_test_support::{Dialogctl, DialogdCluster, DialogdNode, Direction, Sipp};
+use dialogd_test_support::{
+    Dialogctl, DialogdCluster, DialogdNode, Direction, Sipp, SippCall, cluster_dialog,
+};
 
 const RUN: Duration = Duration::from_secs(60);
 
@@ -34,31 +36,22 @@ fn a_blind_transfer_in_callid_mode_links_by_the_old_call_id() {
 
 #[test]
 fn a_blind_transfer_works_from_a_node_that_does_not_own_the_call() {
-    let config = "[dialog]\nsecret = \"cluster-test-secret-0123456789\"\n";
-    let cluster = DialogdCluster::start(3, "", config).unwrap();
+    let cluster = DialogdCluster::start(3, "", &cluster_dialog("")).unwrap();
     blind_transfer(cluster.node(0).unwrap(), &cluster.dialogctl(2), "param");
 }
 
 /// The flow of the module doc: calls through `node` (which owns them, and whose events are
 /// watched), the transfer through `ctl` with link mode `link`.
 fn blind_transfer(node: &DialogdNode, ctl: &Dialogctl, link: &str) {
-    let mut watch = common::Watch::start(node, &[EventKind::Transfer, EventKind::Deleted]);
-    let callee = Sipp::uas("uas_keepalive.xml")
-        .calls(1)
-        .timeout(RUN)
-        .trace_messages(true)
-        .spawn()
-        .unwrap();
+    let mut watch = events_watch::Watch::start(node, &[EventKind::Transfer, EventKind::Deleted]);
     let target = Sipp::uas("uas_target.xml")
         .calls(1)
         .timeout(RUN)
         .trace_messages(true)
         .spawn()
         .unwrap();
-    let caller = Sipp::uac("uac_transferee.xml", node.sip_addr())
-        .uas_port(callee.port())
-        .calls(1)
-        .pause(Duration::from_millis(300))
+    let sipp = SippCall::new(node.sip_addr(), "uac_transferee.xml", "uas_keepalive.xml")
+        .hold(Duration::from_millis(300))
         .timeout(RUN)
         .trace_messages(true)
         .spawn()
@@ -85,9 +78,8 @@ fn blind_transfer(node: &DialogdNode, ctl: &Dialogctl, link: &str) {
         assert!(refer_to.ends_with(&format!("={escaped}>")), "{refer_to}");
     }
 
-    let caller = caller.wait().unwrap();
+    let (caller, callee) = sipp.finish().unwrap();
     let target = target.wait().unwrap();
-    let callee = callee.wait().unwrap();
     assert!(caller.all_successful(), "{}", caller.describe());
     assert!(target.all_successful(), "{}", target.describe());
     assert!(callee.all_successful(), "{}", callee.describe());

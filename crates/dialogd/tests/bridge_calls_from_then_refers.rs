@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
-mod common;
+mod events_watch;
 
 use std::time::Duration;
 
@@ -23,7 +23,7 @@ fn a_bridge_invites_from_refers_it_to_to_and_hangs_up() {
     let node =
         DialogdNode::start("[proxy]\nrelay_allow = [\"127.0.0.0/8\", \"example.com\"]\n").unwrap();
     let ctl = node.dialogctl();
-    let mut watch = common::Watch::start(&node, &[]);
+    let mut watch = events_watch::Watch::start(&node, &[]);
     let from_party = Sipp::uas("uas_bridged.xml")
         .calls(1)
         .pause(Duration::from_millis(1500))

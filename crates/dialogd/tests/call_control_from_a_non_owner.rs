@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use dialogd_test_support::{Dialogctl, DialogdCluster, Direction, Sipp, wait_until};
+use dialogd_test_support::{Dialogctl, DialogdCluster, Direction, SippCall, SippPair, wait_until};
 
 const TOKEN: &str = "api-test-token-0123456789";
 const RUN: Duration = Duration::from_secs(90);
@@ -40,16 +40,10 @@ fn fails(ctl: &Dialogctl, args: &[&str], code: &str, field: &str) {
 fn refer_keepalive_and_end_towards_one_side_work_from_nodes_that_do_not_own_the_call() {
     let cluster = DialogdCluster::start_with_token(3, "", CONFIG, Some(TOKEN)).unwrap();
     let (ctl2, ctl3) = (cluster.dialogctl(1), cluster.dialogctl(2));
-    let uas = Sipp::uas("uas_keepalive.xml")
-        .calls(1)
+    let entry = cluster.node(0).unwrap().sip_addr();
+    let SippPair { uac, uas } = SippCall::new(entry, "uac_keepalive.xml", "uas_keepalive.xml")
         .timeout(RUN)
-        .spawn()
-        .unwrap();
-    let uac = Sipp::uac("uac_keepalive.xml", cluster.node(0).unwrap().sip_addr())
-        .uas_port(uas.port())
-        .calls(1)
-        .timeout(RUN)
-        .trace_messages(true)
+        .uac_with(|uac| uac.trace_messages(true))
         .spawn()
         .unwrap();
     let dialog = ctl2.confirmed(Duration::from_secs(15)).unwrap();

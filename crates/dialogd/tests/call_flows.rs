@@ -7,35 +7,19 @@ use std::time::Duration;
 
 use anyhow::{Result, anyhow, ensure};
 use dialogd_test_support::{
-    Dialogctl, DialogdNode, Direction, RawCall, RawSipPeer, Sipp, SippOutcome, SippProcess, Stats,
-    uri_param, wait_until,
+    Dialogctl, DialogdNode, Direction, RawCall, RawSipPeer, Sipp, SippCall, SippOutcome,
+    SippProcess, uri_param, wait_until,
 };
 
 const RUN: Duration = Duration::from_secs(60);
 const RECV: Duration = Duration::from_secs(10);
 const SETTLE: Duration = Duration::from_secs(15);
 
-/// A callee (`uas`, one call) and a caller (`uac`, one call) through `node`.
-fn one_call(node: &DialogdNode, uac: Sipp, uas: Sipp) -> Result<(SippOutcome, SippOutcome)> {
-    let uas = uas.calls(1).timeout(RUN).trace_messages(true).spawn()?;
-    let caller = uac
-        .uas_port(uas.port())
-        .calls(1)
-        .timeout(RUN)
-        .trace_messages(true)
-        .run()?;
-    let callee = uas.finish_after(&caller)?;
+/// One traced call `call` through `node`.
+fn one_call(node: &DialogdNode, call: SippCall) -> Result<(SippOutcome, SippOutcome)> {
+    let outcomes = call.timeout(RUN).trace_messages(true).run()?;
     node.assert_alive();
-    Ok((caller, callee))
-}
-
-/// Polls stats until `wanted` holds.
-fn settled(ctl: &Dialogctl, what: &str, wanted: impl Fn(&Stats) -> bool) -> Result<Stats> {
-    wait_until(SETTLE, what, || {
-        let s = ctl.stats()?;
-        ensure!(wanted(&s), "stats {s:?}");
-        Ok(s)
-    })
+    Ok(outcomes)
 }
 
 /// States of a dialog that is not over.
@@ -49,12 +33,8 @@ fn is_live(state: &str) -> bool {
 #[test]
 fn cancel_of_a_ringing_call_fails_the_dialog_and_leaves_nothing_active() {
     let node = DialogdNode::start("").unwrap();
-    let (caller, callee) = one_call(
-        &node,
-        Sipp::uac("uac_cancel.xml", node.sip_addr()),
-        Sipp::uas("uas_ringing.xml"),
-    )
-    .unwrap();
+    let call = SippCall::new(node.sip_addr(), "uac_cancel.xml", "uas_ringing.xml");
+    let (caller, callee) = one_call(&node, call).unwrap();
     assert!(caller.all_successful(), "uac:\n{}", caller.describe());
     assert!(callee.all_successful(), "uas:\n{}", callee.describe());
     assert_eq!(caller.logged("cancelled").len(), 1, "{}", caller.describe());
@@ -66,7 +46,7 @@ fn cancel_of_a_ringing_call_fails_the_dialog_and_leaves_nothing_active() {
     );
 
     let ctl = node.dialogctl();
-    settled(&ctl, "1 failed, nothing active", |s| {
+    ctl.settled(SETTLE, "1 failed, nothing active", |s| {
         s.failed == 1 && s.active == 0 && s.early == 0
     })
     .unwrap();
@@ -82,12 +62,8 @@ fn cancel_of_a_ringing_call_fails_the_dialog_and_leaves_nothing_active() {
 #[test]
 fn busy_from_the_callee_is_relayed_to_the_caller_and_fails_the_dialog() {
     let node = DialogdNode::start("").unwrap();
-    let (caller, callee) = one_call(
-        &node,
-        Sipp::uac("uac_expect_486.xml", node.sip_addr()),
-        Sipp::uas("uas_busy.xml"),
-    )
-    .unwrap();
+    let call = SippCall::new(node.sip_addr(), "uac_expect_486.xml", "uas_busy.xml");
+    let (caller, callee) = one_call(&node, call).unwrap();
     assert!(caller.all_successful(), "uac:\n{}", caller.describe());
     assert!(
         callee.all_successful(),
@@ -103,7 +79,7 @@ fn busy_from_the_callee_is_relayed_to_the_caller_and_fails_the_dialog() {
     assert_eq!(callee.logged("busy").len(), 1);
 
     let ctl = node.dialogctl();
-    settled(&ctl, "1 failed, nothing active", |s| {
+    ctl.settled(SETTLE, "1 failed, nothing active", |s| {
         s.failed == 1 && s.active == 0 && s.early == 0 && s.processed == 0
     })
     .unwrap();
@@ -112,12 +88,9 @@ fn busy_from_the_callee_is_relayed_to_the_caller_and_fails_the_dialog() {
 #[test]
 fn reinvite_mid_call_is_proxied_in_the_dialog_and_the_call_ends_processed() {
     let node = DialogdNode::start("").unwrap();
-    let (caller, callee) = one_call(
-        &node,
-        Sipp::uac("uac_reinvite.xml", node.sip_addr()).pause(Duration::from_millis(500)),
-        Sipp::uas("uas_reinvite.xml"),
-    )
-    .unwrap();
+    let call = SippCall::new(node.sip_addr(), "uac_reinvite.xml", "uas_reinvite.xml")
+        .hold(Duration::from_millis(500));
+    let (caller, callee) = one_call(&node, call).unwrap();
     assert!(caller.all_successful(), "uac:\n{}", caller.describe());
     assert!(callee.all_successful(), "uas:\n{}", callee.describe());
     assert_eq!(
@@ -150,7 +123,7 @@ fn reinvite_mid_call_is_proxied_in_the_dialog_and_the_call_ends_processed() {
         reinvite.text()
     );
     let ctl = node.dialogctl();
-    settled(&ctl, "1 processed, nothing active", |s| {
+    ctl.settled(SETTLE, "1 processed, nothing active", |s| {
         s.processed == 1 && s.active == 0 && s.early == 0 && s.failed == 0
     })
     .unwrap();
@@ -159,12 +132,10 @@ fn reinvite_mid_call_is_proxied_in_the_dialog_and_the_call_ends_processed() {
 #[test]
 fn bye_from_the_callee_side_ends_the_dialog() {
     let node = DialogdNode::start("").unwrap();
-    let (caller, callee) = one_call(
-        &node,
-        Sipp::uac("uac_long.xml", node.sip_addr()).pause(RUN),
-        Sipp::uas("uas_bye.xml").pause(Duration::from_millis(500)),
-    )
-    .unwrap();
+    let call = SippCall::new(node.sip_addr(), "uac_long.xml", "uas_bye.xml")
+        .hold(RUN)
+        .callee_hold(Duration::from_millis(500));
+    let (caller, callee) = one_call(&node, call).unwrap();
     assert!(caller.all_successful(), "uac:\n{}", caller.describe());
     assert!(callee.all_successful(), "uas:\n{}", callee.describe());
     assert_eq!(
@@ -185,7 +156,7 @@ fn bye_from_the_callee_side_ends_the_dialog() {
         bye.text()
     );
     let ctl = node.dialogctl();
-    settled(&ctl, "1 processed, nothing active", |s| {
+    ctl.settled(SETTLE, "1 processed, nothing active", |s| {
         s.processed == 1 && s.active == 0 && s.early == 0
     })
     .unwrap();
@@ -277,9 +248,10 @@ impl RawCallUp {
             "{}",
             callee.describe()
         );
-        settled(&self.ctl, "1 processed, nothing active", |s| {
-            s.processed == 1 && s.active == 0
-        })?;
+        self.ctl
+            .settled(SETTLE, "1 processed, nothing active", |s| {
+                s.processed == 1 && s.active == 0
+            })?;
         Ok(())
     }
 }

@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use dialogd_test_support::serde_json::Value;
-use dialogd_test_support::{Dialogctl, DialogdCluster, Sipp, wait_until};
+use dialogd_test_support::{Dialogctl, DialogdCluster, SippCall, wait_until};
 
 const TOKEN: &str = "api-test-token-0123456789";
 
@@ -58,19 +58,10 @@ fn every_dialogs_rpc_works_from_a_node_that_does_not_own_the_dialog() {
     let wrong = Dialogctl::new(cluster.spec(1).grpc_url()).with_token(Some("nope"));
     fails(&wrong, &["dialogs", "list"], "UNAUTHENTICATED");
 
-    let uas = Sipp::uas("uas_long.xml")
-        .calls(CALLS)
-        .pause(HOLD)
-        .timeout(RUN)
-        .spawn()
-        .unwrap();
-    let uac = Sipp::uac("uac_long.xml", cluster.node(0).unwrap().sip_addr())
-        .uas_port(uas.port())
+    let calls = SippCall::long(cluster.node(0).unwrap().sip_addr(), HOLD)
         .caller("api")
         .calls(CALLS)
-        .rate(CALLS as f64)
-        .limit(CALLS)
-        .pause(HOLD)
+        .all_at_once()
         .timeout(RUN)
         .spawn()
         .unwrap();
@@ -227,8 +218,7 @@ fn every_dialogs_rpc_works_from_a_node_that_does_not_own_the_dialog() {
         .unwrap();
     assert_eq!(changed["changed"], 1, "{changed}");
 
-    let caller = uac.wait().unwrap();
-    let callee = uas.finish_after(&caller).unwrap();
+    let (caller, callee) = calls.finish().unwrap();
     assert!(caller.all_successful(), "{}", caller.describe());
     assert!(callee.all_successful(), "{}", callee.describe());
     for side in [&caller, &callee] {

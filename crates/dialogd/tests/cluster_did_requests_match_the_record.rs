@@ -13,19 +13,16 @@
 
 use std::time::Duration;
 
-use dialogd_test_support::{DialogdCluster, RawCall, RawCallee, RawSipPeer, wait_until};
-
-const CONFIG: &str = r#"
-[dialog]
-secret = "record-check-test-secret-0123456789"
-
-[[rules]]
-name = "counted"
-match = { method = "INVITE" }
-profiles = [{ name = "caller", value = "${from_user}", limit = 5 }]
-"#;
+use dialogd_test_support::{
+    DialogdCluster, RawCall, RawCallee, RawSipPeer, counted_calls_config, wait_until,
+};
 
 const RECV: Duration = Duration::from_secs(10);
+
+/// Each call counted in profile `caller`, at most 5 a caller.
+fn start_cluster() -> DialogdCluster {
+    DialogdCluster::start(2, "", &counted_calls_config("", Some(5))).unwrap()
+}
 
 /// A call from a raw caller through node 0 to a raw callee, answered and ACKed.
 fn call_through(cluster: &DialogdCluster, peer: &mut RawSipPeer) -> (RawCall, RawCallee) {
@@ -77,7 +74,7 @@ fn via_node1(cluster: &DialogdCluster, call: &RawCall) -> RawCall {
 
 #[test]
 fn a_known_did_with_made_up_identifiers_releases_nothing_on_another_node() {
-    let cluster = DialogdCluster::start(2, "", CONFIG).unwrap();
+    let cluster = start_cluster();
     let mut peer = RawSipPeer::udp().unwrap();
     let (call, mut callee) = call_through(&cluster, &mut peer);
 
@@ -115,7 +112,7 @@ fn a_known_did_with_made_up_identifiers_releases_nothing_on_another_node() {
 
 #[test]
 fn the_real_bye_sent_to_another_node_ends_the_call_once_everywhere() {
-    let cluster = DialogdCluster::start(2, "", CONFIG).unwrap();
+    let cluster = start_cluster();
     let mut peer = RawSipPeer::udp().unwrap();
     let (call, mut callee) = call_through(&cluster, &mut peer);
 

@@ -25,19 +25,16 @@ use std::time::Duration;
 
 use dialogd_test_support::serde_json::Value;
 use dialogd_test_support::{
-    DialogdCluster, RawCall, RawCallee, RawSipPeer, Sipp, SippProcess, scrape, wait_until,
+    DialogdCluster, RawCall, RawCallee, RawSipPeer, SippCall, SippPair, counted_calls_config,
+    scrape, wait_until,
 };
 
-const CONFIG: &str = r#"
-[dialog]
-secret = "cluster-test-secret-0123456789"
-passivate_after = 1
-
-[[rules]]
-name = "counted"
-match = { method = "INVITE" }
-profiles = [{ name = "caller", value = "${from_user}" }]
-"#;
+/// Members that count their calls in profile `caller`, dialogs parking after a second idle,
+/// and member `SHARED`'s address as every member's Record-Route.
+fn start_cluster(n: usize, cluster_keys: &str) -> DialogdCluster {
+    let config = counted_calls_config("passivate_after = 1\n", None);
+    DialogdCluster::start_sharing_record_route(n, cluster_keys, &config, SHARED).unwrap()
+}
 
 const CALLS: u64 = 4;
 const RUN: Duration = Duration::from_secs(120);
@@ -46,33 +43,20 @@ const RUN: Duration = Duration::from_secs(120);
 const ENTRY: usize = 0;
 const SHARED: usize = 1;
 
-struct Calls {
-    uas: SippProcess,
-    uac: SippProcess,
-}
-
 /// Starts `CALLS` calls through member 1, each held `hold` by the caller before its BYE, and
 /// waits until all are answered and member 1 owns them.
-fn place_calls(cluster: &DialogdCluster, hold: Duration) -> Calls {
-    let uas = Sipp::uas("uas_follow_via.xml")
-        .calls(CALLS)
-        .timeout(RUN)
-        .trace_messages(true)
-        .spawn()
-        .unwrap();
-    let uac = Sipp::uac("uac_follow_rr.xml", cluster.node(ENTRY).unwrap().sip_addr())
-        .uas_port(uas.port())
+fn place_calls(cluster: &DialogdCluster, hold: Duration) -> SippPair {
+    let entry = cluster.node(ENTRY).unwrap().sip_addr();
+    let calls = SippCall::new(entry, "uac_follow_rr.xml", "uas_follow_via.xml")
         .caller("failover")
         .calls(CALLS)
-        .rate(CALLS as f64)
-        .limit(CALLS)
-        .pause(hold)
+        .all_at_once()
+        .hold(hold)
         .timeout(RUN)
         .trace_messages(true)
-        .spawn()
+        .spawn_answered(Duration::from_secs(15))
         .unwrap();
-    uac.wait_logged("answered", CALLS as usize, Duration::from_secs(15))
-        .unwrap();
+    let uac = &calls.uac;
     // Every 200 carried the shared Record-Route, not member 1's address.
     let shared = cluster.node(SHARED).unwrap().sip_addr().to_string();
     let entries = uac.logs_so_far();
@@ -102,7 +86,7 @@ fn place_calls(cluster: &DialogdCluster, hold: Duration) -> Calls {
         },
     )
     .unwrap();
-    Calls { uas, uac }
+    calls
 }
 
 /// The owner of each dialog, as a member lists them.
@@ -114,9 +98,8 @@ fn owners(dialogs: &[Value]) -> Vec<u64> {
 }
 
 /// Both SIPp sides end well: every BYE answered 200 by its callee, through member 2.
-fn hang_ups_complete(cluster: &DialogdCluster, calls: Calls) {
-    let caller = calls.uac.wait().unwrap();
-    let callee = calls.uas.finish_after(&caller).unwrap();
+fn hang_ups_complete(cluster: &DialogdCluster, calls: SippPair) {
+    let (caller, callee) = calls.finish().unwrap();
     assert!(caller.all_successful(), "uac:\n{}", caller.describe());
     assert!(callee.all_successful(), "uas:\n{}", callee.describe());
     assert_eq!(
@@ -161,9 +144,7 @@ fn nothing_left(cluster: &DialogdCluster) {
 
 #[test]
 fn byes_before_the_grace_reach_the_callees_through_a_member_that_takes_the_dialogs_over() {
-    let mut cluster =
-        DialogdCluster::start_sharing_record_route(3, "takeover_grace_secs = 60\n", CONFIG, SHARED)
-            .unwrap();
+    let mut cluster = start_cluster(3, "takeover_grace_secs = 60\n");
     let calls = place_calls(&cluster, Duration::from_secs(8));
     cluster.kill9(ENTRY).unwrap();
     hang_ups_complete(&cluster, calls);
@@ -177,9 +158,7 @@ fn byes_before_the_grace_reach_the_callees_through_a_member_that_takes_the_dialo
 
 #[test]
 fn byes_after_the_grace_reach_the_callees_through_any_member() {
-    let mut cluster =
-        DialogdCluster::start_sharing_record_route(3, "takeover_grace_secs = 2\n", CONFIG, SHARED)
-            .unwrap();
+    let mut cluster = start_cluster(3, "takeover_grace_secs = 2\n");
     let calls = place_calls(&cluster, Duration::from_secs(20));
     cluster.kill9(ENTRY).unwrap();
     let ctl = cluster.dialogctl(SHARED);
@@ -232,7 +211,7 @@ const CALLEE_SDP: &str = "v=0\r\no=bob 7 8 IN IP4 192.0.2.77\r\ns=-\r\nc=IN IP4 
 
 #[test]
 fn a_reinvite_through_another_member_is_judged_by_the_owner_which_keeps_both_offers() {
-    let cluster = DialogdCluster::start_sharing_record_route(2, "", CONFIG, SHARED).unwrap();
+    let cluster = start_cluster(2, "");
     let (entry, shared) = (
         cluster.node(ENTRY).unwrap().sip_addr(),
         cluster.node(SHARED).unwrap().sip_addr(),

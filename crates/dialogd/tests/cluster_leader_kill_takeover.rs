@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use dialogd_test_support::{DialogdCluster, Sipp, wait_until};
+use dialogd_test_support::{DialogdCluster, SippCall, wait_until};
 
 const CONFIG: &str = r#"
 [dialog]
@@ -35,23 +35,12 @@ const RUN: Duration = Duration::from_secs(100);
 fn killed_leaders_dialogs_are_taken_over_and_still_time_out_with_byes_to_both_legs() {
     let mut cluster = DialogdCluster::start(3, CLUSTER_KEYS, CONFIG).unwrap();
     let leader = cluster.wait_voters(3).unwrap();
-    let uas = Sipp::uas("uas_long.xml")
-        .calls(CALLS)
-        .pause(HOLD)
-        .timeout(RUN)
-        .spawn()
-        .unwrap();
-    let uac = Sipp::uac("uac_long.xml", cluster.node(leader).unwrap().sip_addr())
-        .uas_port(uas.port())
+    let calls = SippCall::long(cluster.node(leader).unwrap().sip_addr(), HOLD)
         .caller("timed")
         .calls(CALLS)
-        .rate(CALLS as f64)
-        .limit(CALLS)
-        .pause(HOLD)
+        .all_at_once()
         .timeout(RUN)
-        .spawn()
-        .unwrap();
-    uac.wait_logged("answered", CALLS as usize, Duration::from_secs(10))
+        .spawn_answered(Duration::from_secs(10))
         .unwrap();
 
     cluster.kill9(leader).unwrap();
@@ -61,20 +50,16 @@ fn killed_leaders_dialogs_are_taken_over_and_still_time_out_with_byes_to_both_le
     println!("new leader after {:?}", killed.elapsed());
 
     // New calls are admitted again, through a survivor.
-    let uas2 = Sipp::uas("uas.xml").calls(3).timeout(RUN).spawn().unwrap();
-    let after = Sipp::uac("uac.xml", cluster.node(new_leader).unwrap().sip_addr())
-        .uas_port(uas2.port())
+    let (after, _) = SippCall::basic(cluster.node(new_leader).unwrap().sip_addr())
         .caller("after")
         .calls(3)
         .timeout(RUN)
         .run()
         .unwrap();
     assert!(after.all_successful(), "{}", after.describe());
-    uas2.finish_after(&after).unwrap();
 
     // The dead leader's dialogs time out on the survivors: one BYE to each leg of each call.
-    let caller = uac.wait().unwrap();
-    let callee = uas.finish_after(&caller).unwrap();
+    let (caller, callee) = calls.finish().unwrap();
     assert!(caller.all_successful(), "uac:\n{}", caller.describe());
     assert!(callee.all_successful(), "uas:\n{}", callee.describe());
     assert_eq!(

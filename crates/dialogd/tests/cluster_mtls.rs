@@ -19,7 +19,7 @@ use dialogd_cluster::network::pb::Payload;
 use dialogd_cluster::network::pb::cluster_internal_client::ClusterInternalClient;
 use dialogd_test_support::serde_json::Value;
 use dialogd_test_support::tls::{CertPair, NodeTlsFiles, TestCa};
-use dialogd_test_support::{DialogdCluster, DialogdNode, Sipp, binary, wait_until};
+use dialogd_test_support::{DialogdCluster, DialogdNode, SippCall, binary, wait_until};
 use tonic::Code;
 
 const TOKEN: &str = "mtls-test-token-0123456789";
@@ -83,19 +83,10 @@ fn a_cluster_with_mutual_tls_forms_replicates_and_serves_clients_without_certifi
         "{members}"
     );
 
-    let uas = Sipp::uas("uas_long.xml")
-        .calls(CALLS)
-        .pause(HOLD)
-        .timeout(RUN)
-        .spawn()
-        .unwrap();
-    let uac = Sipp::uac("uac_long.xml", cluster.node(0).unwrap().sip_addr())
-        .uas_port(uas.port())
+    let calls = SippCall::long(cluster.node(0).unwrap().sip_addr(), HOLD)
         .caller("mtls")
         .calls(CALLS)
-        .rate(CALLS as f64)
-        .limit(CALLS)
-        .pause(HOLD)
+        .all_at_once()
         .timeout(RUN)
         .spawn()
         .unwrap();
@@ -139,10 +130,9 @@ fn a_cluster_with_mutual_tls_forms_replicates_and_serves_clients_without_certifi
     for id in &ids {
         cluster.dialogctl(2).end_dialog(id).unwrap();
     }
-    let outcome = uac.wait().unwrap();
+    let (outcome, _) = calls.finish().unwrap();
     assert!(outcome.all_successful(), "uac:\n{}", outcome.describe());
     assert_eq!(outcome.logged("bye_received").len() as u64, CALLS);
-    uas.finish_after(&outcome).unwrap();
     wait_until(Duration::from_secs(20), "the profile to empty", || {
         let size = cluster.dialogctl(2).profile_size("caller", Some("mtls"))?;
         anyhow::ensure!(size == 0, "size {size}");

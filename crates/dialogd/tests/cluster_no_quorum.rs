@@ -11,17 +11,9 @@
 
 use std::time::Duration;
 
-use dialogd_test_support::{DialogdCluster, RawCall, RawSipPeer, Sipp, wait_until};
-
-const CONFIG: &str = r#"
-[dialog]
-secret = "cluster-test-secret-0123456789"
-
-[[rules]]
-name = "counted"
-match = { method = "INVITE" }
-profiles = [{ name = "caller", value = "${from_user}", limit = 5 }]
-"#;
+use dialogd_test_support::{
+    DialogdCluster, RawCall, RawSipPeer, SippCall, counted_calls_config, wait_until,
+};
 
 const RECV: Duration = Duration::from_secs(10);
 
@@ -48,7 +40,8 @@ fn restart_others(cluster: &mut DialogdCluster, survivor: usize) {
 
 #[test]
 fn without_quorum_a_new_call_gets_503_with_retry_after_and_no_dialog() {
-    let mut cluster = DialogdCluster::start(3, "write_timeout_ms = 500\n", CONFIG).unwrap();
+    let config = counted_calls_config("", Some(5));
+    let mut cluster = DialogdCluster::start(3, "write_timeout_ms = 500\n", &config).unwrap();
     let survivor = isolate(&mut cluster);
     let sip = cluster.node(survivor).unwrap().sip_addr();
     let mut peer = RawSipPeer::udp().unwrap();
@@ -61,20 +54,12 @@ fn without_quorum_a_new_call_gets_503_with_retry_after_and_no_dialog() {
     assert!(cluster.dialogctl(survivor).dialogs().unwrap().is_empty());
 
     restart_others(&mut cluster, survivor);
-    let uas = Sipp::uas("uas.xml")
-        .calls(1)
-        .timeout(RECV * 6)
-        .spawn()
-        .unwrap();
-    let caller = Sipp::uac("uac.xml", sip)
-        .uas_port(uas.port())
+    let (caller, _) = SippCall::basic(sip)
         .caller("alice")
-        .calls(1)
         .timeout(RECV * 6)
         .run()
         .unwrap();
     assert!(caller.all_successful(), "{}", caller.describe());
-    uas.finish_after(&caller).unwrap();
 }
 
 #[test]
@@ -82,30 +67,17 @@ fn admit_local_admits_without_quorum_and_commits_when_quorum_returns() {
     let mut cluster = DialogdCluster::start(
         3,
         "write_timeout_ms = 500\non_no_quorum = \"admit_local\"\n",
-        CONFIG,
+        &counted_calls_config("", Some(5)),
     )
     .unwrap();
     let survivor = isolate(&mut cluster);
     let sip = cluster.node(survivor).unwrap().sip_addr();
-    let uas = Sipp::uas("uas_long.xml")
-        .calls(1)
-        .pause(Duration::from_secs(60))
-        .timeout(Duration::from_secs(90))
-        .spawn()
-        .unwrap();
-    let uac = Sipp::uac("uac_long.xml", sip)
-        .uas_port(uas.port())
+    let call = SippCall::long(sip, Duration::from_secs(15))
+        .callee_hold(Duration::from_secs(60))
         .caller("zoe")
-        .calls(1)
-        .pause(Duration::from_secs(15))
         .timeout(Duration::from_secs(90))
-        .spawn()
+        .spawn_answered(RECV)
         .unwrap();
-    wait_until(RECV, "the call answered without quorum", || {
-        anyhow::ensure!(uac.logged_so_far("answered").len() == 1);
-        Ok(())
-    })
-    .unwrap();
 
     restart_others(&mut cluster, survivor);
     wait_until(
@@ -127,8 +99,7 @@ fn admit_local_admits_without_quorum_and_commits_when_quorum_returns() {
     )
     .unwrap();
 
-    let caller = uac.wait().unwrap();
-    let callee = uas.finish_after(&caller).unwrap();
+    let (caller, callee) = call.finish().unwrap();
     assert!(caller.all_successful(), "{}", caller.describe());
     assert!(callee.all_successful(), "{}", callee.describe());
     wait_until(Duration::from_secs(15), "counts back to zero", || {

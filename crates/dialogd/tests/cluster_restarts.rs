@@ -11,21 +11,16 @@
 
 use std::time::Duration;
 
-use dialogd_test_support::{DialogdCluster, Sipp, SippProcess, wait_until};
-
-const CONFIG: &str = r#"
-[dialog]
-secret = "cluster-test-secret-0123456789"
-
-[[rules]]
-name = "counted"
-match = { method = "INVITE" }
-profiles = [{ name = "caller", value = "${from_user}" }]
-"#;
+use dialogd_test_support::{DialogdCluster, SippCall, SippPair, counted_calls_config, wait_until};
 
 /// Long enough that no takeover happens while a node restarts.
 const CLUSTER_KEYS: &str = "takeover_grace_secs = 60\n";
 const RUN: Duration = Duration::from_secs(120);
+
+/// Three members counting their calls in profile `caller`.
+fn start_cluster() -> DialogdCluster {
+    DialogdCluster::start(3, CLUSTER_KEYS, &counted_calls_config("", None)).unwrap()
+}
 
 fn size_on(cluster: &DialogdCluster, i: usize, user: &str, stale: bool) -> anyhow::Result<u64> {
     let mut args = vec!["profile", "size", "caller", user];
@@ -38,37 +33,19 @@ fn size_on(cluster: &DialogdCluster, i: usize, user: &str, stale: bool) -> anyho
         .ok_or_else(|| anyhow::anyhow!("no size in {v}"))
 }
 
-fn calls(
-    cluster: &DialogdCluster,
-    node: usize,
-    user: &str,
-    n: u64,
-    hold: Duration,
-) -> (SippProcess, SippProcess) {
-    let uas = Sipp::uas("uas_long.xml")
-        .calls(n)
-        .pause(Duration::from_secs(90))
-        .timeout(RUN)
-        .spawn()
-        .unwrap();
-    let uac = Sipp::uac("uac_long.xml", cluster.node(node).unwrap().sip_addr())
-        .uas_port(uas.port())
+fn calls(cluster: &DialogdCluster, node: usize, user: &str, n: u64, hold: Duration) -> SippPair {
+    SippCall::long(cluster.node(node).unwrap().sip_addr(), hold)
+        .callee_hold(Duration::from_secs(90))
         .caller(user)
         .calls(n)
-        .rate(n as f64)
-        .limit(n)
-        .pause(hold)
+        .all_at_once()
         .timeout(RUN)
-        .spawn()
-        .unwrap();
-    uac.wait_logged("answered", n as usize, Duration::from_secs(10))
-        .unwrap();
-    (uac, uas)
+        .spawn_answered(Duration::from_secs(10))
+        .unwrap()
 }
 
-fn finish(uac: SippProcess, uas: SippProcess, n: u64) {
-    let caller = uac.wait().unwrap();
-    let callee = uas.finish_after(&caller).unwrap();
+fn finish(calls: SippPair, n: u64) {
+    let (caller, callee) = calls.finish().unwrap();
     assert!(caller.all_successful(), "uac:\n{}", caller.describe());
     assert!(callee.all_successful(), "uas:\n{}", callee.describe());
     assert_eq!(caller.sent("BYE").len() as u64, n, "{}", caller.describe());
@@ -82,17 +59,19 @@ fn finish(uac: SippProcess, uas: SippProcess, n: u64) {
 
 #[test]
 fn killed_follower_restarts_catches_up_and_keeps_driving_its_calls() {
-    let mut cluster = DialogdCluster::start(3, CLUSTER_KEYS, CONFIG).unwrap();
+    let mut cluster = start_cluster();
     let leader = cluster.wait_voters(3).unwrap();
     let follower = (leader + 1) % 3;
     // Calls through the follower, hung up by the caller after 12 s (through the follower).
-    let (uac_f, uas_f) = calls(&cluster, follower, "bob", 3, Duration::from_secs(12));
+    let on_follower = calls(&cluster, follower, "bob", 3, Duration::from_secs(12));
     cluster.kill9(follower).unwrap();
 
     // While it is down: calls through the leader come and go, one stays up.
-    let (uac_l, uas_l) = calls(&cluster, leader, "carol", 2, Duration::from_secs(3));
-    finish(uac_l, uas_l, 2);
-    let (uac_up, uas_up) = calls(&cluster, leader, "dave", 1, Duration::from_secs(8));
+    finish(
+        calls(&cluster, leader, "carol", 2, Duration::from_secs(3)),
+        2,
+    );
+    let still_up = calls(&cluster, leader, "dave", 1, Duration::from_secs(8));
 
     cluster.restart(follower).unwrap();
     wait_until(Duration::from_secs(15), "the follower to catch up", || {
@@ -114,8 +93,8 @@ fn killed_follower_restarts_catches_up_and_keeps_driving_its_calls() {
         .unwrap();
     assert_eq!(listed.as_array().map(Vec::len), Some(3), "{listed}");
 
-    finish(uac_f, uas_f, 3);
-    finish(uac_up, uas_up, 1);
+    finish(on_follower, 3);
+    finish(still_up, 1);
     wait_until(
         Duration::from_secs(15),
         "counts back to zero everywhere",
@@ -136,7 +115,7 @@ fn killed_follower_restarts_catches_up_and_keeps_driving_its_calls() {
 
 #[test]
 fn whole_cluster_restart_brings_records_and_counts_back_from_disk() {
-    let mut cluster = DialogdCluster::start(3, CLUSTER_KEYS, CONFIG).unwrap();
+    let mut cluster = start_cluster();
     let mut running = Vec::new();
     for (i, user) in ["erin", "frank", "grace"].iter().enumerate() {
         running.push(calls(&cluster, i, user, 2, Duration::from_secs(20)));
@@ -184,8 +163,8 @@ fn whole_cluster_restart_brings_records_and_counts_back_from_disk() {
     })
     .unwrap();
 
-    for (uac, uas) in running {
-        finish(uac, uas, 2);
+    for calls in running {
+        finish(calls, 2);
     }
     wait_until(Duration::from_secs(15), "counts back to zero", || {
         for i in 0..3 {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use dialogd_api::{Client, EventFilter, WatchedEvent};
 use dialogd_dialog::{DialogId, EndCause, EventKind};
-use dialogd_test_support::{DialogdNode, Sipp};
+use dialogd_test_support::{DialogdNode, SippCall};
 
 const CALLS: u64 = 100;
 const RATE: f64 = 50.0;
@@ -40,20 +40,13 @@ fn watch_events_sees_every_transition_of_100_calls_in_order() {
         events
     });
 
-    let uas = Sipp::uas("uas.xml")
-        .calls(CALLS)
-        .timeout(Duration::from_secs(120))
-        .spawn()
-        .unwrap();
-    let caller = Sipp::uac("uac.xml", node.sip_addr())
-        .uas_port(uas.port())
+    let (caller, callee) = SippCall::basic(node.sip_addr())
         .calls(CALLS)
         .rate(RATE)
-        .pause(Duration::from_millis(100))
+        .hold(Duration::from_millis(100))
         .timeout(Duration::from_secs(120))
         .run()
         .unwrap();
-    let callee = uas.finish_after(&caller).unwrap();
     node.assert_alive();
     assert!(caller.all_successful(), "uac:\n{}", caller.describe());
     assert_eq!(caller.successful, CALLS, "uac:\n{}", caller.describe());

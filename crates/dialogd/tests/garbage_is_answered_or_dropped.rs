@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use dialogd_test_support::{
-    DialogdNode, RawSipPeer, SipMessage, Sipp, Transport, wait_until, workspace_root,
+    DialogdNode, RawSipPeer, SipMessage, SippCall, Transport, wait_until, workspace_root,
 };
 
 const REPLY: Duration = Duration::from_secs(5);
@@ -201,19 +201,11 @@ fn send_and_forget(node: &DialogdNode, transport: Transport, messages: &[Vec<u8>
 }
 
 fn normal_call_still_works(node: &DialogdNode, transport: Transport) -> Result<()> {
-    let uas = Sipp::uas("uas.xml")
+    let (caller, callee) = SippCall::basic(node.sip_addr())
         .transport(transport)
-        .calls(1)
-        .timeout(RUN)
-        .spawn()?;
-    let caller = Sipp::uac("uac.xml", node.sip_addr())
-        .transport(transport)
-        .uas_port(uas.port())
-        .calls(1)
-        .pause(Duration::from_millis(100))
+        .hold(Duration::from_millis(100))
         .timeout(RUN)
         .run()?;
-    let callee = uas.finish_after(&caller)?;
     ensure!(
         caller.all_successful(),
         "uac over {transport}:\n{}",

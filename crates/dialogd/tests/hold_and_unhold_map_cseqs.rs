@@ -10,12 +10,14 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
-mod common;
+mod events_watch;
 
 use std::time::Duration;
 
 use dialogd_dialog::{EventKind, Leg};
-use dialogd_test_support::{Dialogctl, DialogdCluster, DialogdNode, Direction, SipMessage, Sipp};
+use dialogd_test_support::{
+    Dialogctl, DialogdCluster, DialogdNode, Direction, SipMessage, SippCall, cluster_dialog,
+};
 
 const RUN: Duration = Duration::from_secs(60);
 
@@ -46,25 +48,16 @@ fn hold_and_unhold_reinvite_both_legs_and_the_callers_later_requests_stay_in_ord
 
 #[test]
 fn hold_and_unhold_work_from_a_node_that_does_not_own_the_call() {
-    let config = "[dialog]\nsecret = \"cluster-test-secret-0123456789\"\n";
-    let cluster = DialogdCluster::start(3, "", config).unwrap();
+    let cluster = DialogdCluster::start(3, "", &cluster_dialog("")).unwrap();
     hold_and_unhold(cluster.node(0).unwrap(), &cluster.dialogctl(1));
 }
 
 /// The flow of the module doc: calls through `node` (which owns them, and whose events are
 /// watched), every command through `ctl`.
 fn hold_and_unhold(node: &DialogdNode, ctl: &Dialogctl) {
-    let mut watch = common::Watch::start(node, &[EventKind::Hold]);
-    let uas = Sipp::uas("uas_hold.xml")
-        .calls(1)
-        .timeout(RUN)
-        .trace_messages(true)
-        .spawn()
-        .unwrap();
-    let uac = Sipp::uac("uac_hold.xml", node.sip_addr())
-        .uas_port(uas.port())
-        .calls(1)
-        .pause(Duration::from_millis(300))
+    let mut watch = events_watch::Watch::start(node, &[EventKind::Hold]);
+    let call = SippCall::new(node.sip_addr(), "uac_hold.xml", "uas_hold.xml")
+        .hold(Duration::from_millis(300))
         .timeout(RUN)
         .trace_messages(true)
         .spawn()
@@ -92,8 +85,7 @@ fn hold_and_unhold(node: &DialogdNode, ctl: &Dialogctl) {
     assert_ne!(status, Some(0));
     assert!(err.contains("not on hold"), "{err}");
 
-    let caller = uac.wait().unwrap();
-    let callee = uas.wait().unwrap();
+    let (caller, callee) = call.finish().unwrap();
     assert!(caller.all_successful(), "{}", caller.describe());
     assert!(callee.all_successful(), "{}", callee.describe());
 

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use dialogd_test_support::attack::ForgedResponses;
-use dialogd_test_support::{DialogdNode, Sipp, netns};
+use dialogd_test_support::{DialogdNode, SippCall, netns};
 
 const CALLS: u64 = 300;
 const RATE: f64 = 20.0;
@@ -34,26 +34,21 @@ fn forged_responses_towards_a_tcp_blackhole_do_not_stop_clean_calls() {
         "[cluster]\nfsync = \"never\"\n",
     )
     .unwrap();
-    let uas = Sipp::uas("uas.xml")
-        .calls(CALLS)
-        .timeout(SIPP_BOUND)
-        .spawn()
-        .unwrap();
     let forged = ForgedResponses::new(node.sip_addr(), &format!("TCP {BLACKHOLE}:5060"))
         .rate(2.0)
         .source(Ipv4Addr::new(127, 0, 0, 2).into())
         .start()
         .unwrap();
-    let caller = Sipp::uac("uac.xml", node.sip_addr())
-        .uas_port(uas.port())
+    let calls = SippCall::basic(node.sip_addr())
         .calls(CALLS)
         .rate(RATE)
-        .pause(HOLD)
+        .hold(HOLD)
         .timeout(SIPP_BOUND)
-        .run()
+        .spawn()
         .unwrap();
+    let caller = calls.uac.wait().unwrap();
     let sent = forged.stop();
-    let callee = uas.finish_after(&caller).unwrap();
+    let callee = calls.uas.finish_after(&caller).unwrap();
     node.assert_alive();
 
     eprintln!(

@@ -27,7 +27,7 @@ use dialogd_test_support::attack::oversized::{
     many_headers, one_long_header, over_64k_tcp, send_over_tcp,
 };
 use dialogd_test_support::attack::{Garbage, InviteFlood, NonReadingPeer, SlowTcp, TcpVerdict};
-use dialogd_test_support::{DialogdNode, RawSipPeer, Sipp, Transport, netns};
+use dialogd_test_support::{DialogdNode, RawSipPeer, SippCall, Transport, netns};
 
 const BLACKHOLE: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 99);
 /// Between ACK and BYE of a clean call.
@@ -56,22 +56,14 @@ fn loopback(last: u8) -> IpAddr {
 /// Runs `calls` clean calls at `rate` through `node` (uac → node → uas) over `transport` and
 /// asserts every one succeeded.
 fn clean_calls(node: &DialogdNode, transport: Transport, calls: u64, rate: f64) {
-    let uas = Sipp::uas("uas.xml")
+    let (caller, callee) = SippCall::basic(node.sip_addr())
         .transport(transport)
-        .calls(calls)
-        .timeout(SIPP_BOUND)
-        .spawn()
-        .unwrap();
-    let caller = Sipp::uac("uac.xml", node.sip_addr())
-        .transport(transport)
-        .uas_port(uas.port())
         .calls(calls)
         .rate(rate)
-        .pause(HOLD)
+        .hold(HOLD)
         .timeout(SIPP_BOUND)
         .run()
         .unwrap();
-    let callee = uas.finish_after(&caller).unwrap();
     node.assert_alive();
     assert!(
         caller.all_successful() && caller.successful == calls,

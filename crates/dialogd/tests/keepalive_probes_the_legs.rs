@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use dialogd_api::{Client, EventFilter, WatchedEvent};
 use dialogd_dialog::{DialogEvent, EndCause, EventKind};
-use dialogd_test_support::{DialogdNode, Sipp, SippProcess, scrape, wait_until};
+use dialogd_test_support::{DialogdNode, SippCall, SippPair, SippProcess, scrape, wait_until};
 
 const INTERVAL: Duration = Duration::from_secs(2);
 const RUN: Duration = Duration::from_secs(60);
@@ -24,16 +24,12 @@ keepalive = { caller = true, callee = true, interval = 2 }
 "#;
 
 /// Starts the callee `uas` and the caller (`uac_keepalive.xml`, From user `ka`) through `node`.
-fn call(node: &DialogdNode, uas: &str) -> (SippProcess, SippProcess) {
-    let uas = Sipp::uas(uas).calls(1).timeout(RUN).spawn().unwrap();
-    let uac = Sipp::uac("uac_keepalive.xml", node.sip_addr())
-        .uas_port(uas.port())
+fn call(node: &DialogdNode, uas: &str) -> SippPair {
+    SippCall::new(node.sip_addr(), "uac_keepalive.xml", uas)
         .caller("ka")
-        .calls(1)
         .timeout(RUN)
         .spawn()
-        .unwrap();
-    (uac, uas)
+        .unwrap()
 }
 
 /// When `p` first logged `event`, polled every 50 ms.
@@ -62,7 +58,7 @@ fn a_callee_that_stops_answering_options_gets_its_call_ended_with_bye_to_the_cal
         client.watch_events(&filter).await.unwrap()
     });
 
-    let (uac, uas) = call(&node, "uas_keepalive_mute.xml");
+    let SippPair { uac, uas } = call(&node, "uas_keepalive_mute.xml");
     let ignored = when_logged(&uas, "options_ignored", Duration::from_secs(15));
     let bye = when_logged(&uac, "bye_received", 3 * INTERVAL);
     let took = bye - ignored;
@@ -135,7 +131,8 @@ fn a_dialog_that_parks_between_probes_is_revived_by_each_and_the_call_is_untouch
 fn answered_probes_leave_the_call_untouched(config: &str, interval: Duration) -> DialogdNode {
     let node = DialogdNode::start(config).unwrap();
     let ctl = node.dialogctl();
-    let (uac, uas) = call(&node, "uas_keepalive.xml");
+    let call = call(&node, "uas_keepalive.xml");
+    let (uac, uas) = (&call.uac, &call.uas);
     let id = ctl.confirmed(Duration::from_secs(10)).unwrap()["id"]
         .as_str()
         .unwrap_or_default()
@@ -144,7 +141,7 @@ fn answered_probes_leave_the_call_untouched(config: &str, interval: Duration) ->
     std::thread::sleep(5 * interval + Duration::from_millis(500));
     let shown = ctl.dialog(&id).unwrap();
     assert_eq!(shown["state"], "confirmed", "{shown}");
-    for (side, p) in [("caller", &uac), ("callee", &uas)] {
+    for (side, p) in [("caller", uac), ("callee", uas)] {
         let answered = p
             .logs_so_far()
             .iter()
@@ -160,8 +157,7 @@ fn answered_probes_leave_the_call_untouched(config: &str, interval: Duration) ->
     // Probes shifted the CSeq spaces: the API's BYEs still reach both legs.
     let ended = ctl.json(&["call", "end", &id]).unwrap();
     assert_eq!(ended["side"], "both", "{ended}");
-    let caller = uac.wait().unwrap();
-    let callee = uas.finish_after(&caller).unwrap();
+    let (caller, callee) = call.finish().unwrap();
     for side in [&caller, &callee] {
         assert!(side.all_successful(), "{}", side.describe());
         assert_eq!(side.logged("bye_received").len(), 1, "{}", side.describe());

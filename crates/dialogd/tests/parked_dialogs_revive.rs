@@ -15,7 +15,7 @@
 
 use std::time::Duration;
 
-use dialogd_test_support::{DialogdNode, Sipp, SippProcess, scrape, wait_until};
+use dialogd_test_support::{DialogdNode, SippCall, SippPair, scrape, wait_until};
 
 const CONFIG: &str = r#"
 [dialog]
@@ -34,22 +34,13 @@ const REVIVED: &str = "dialogd_dialogs_revived_total";
 
 /// One SIPp call from `caller`, held `hold` by the caller before its BYE (the callee would
 /// hold it longer).
-fn call(node: &DialogdNode, caller: &str, hold: Duration) -> (SippProcess, SippProcess) {
-    let uas = Sipp::uas("uas_long.xml")
-        .calls(1)
-        .pause(hold + Duration::from_secs(30))
-        .timeout(RUN)
-        .spawn()
-        .unwrap();
-    let uac = Sipp::uac("uac_long.xml", node.sip_addr())
-        .uas_port(uas.port())
+fn call(node: &DialogdNode, caller: &str, hold: Duration) -> SippPair {
+    SippCall::long(node.sip_addr(), hold)
+        .callee_hold(hold + Duration::from_secs(30))
         .caller(caller)
-        .calls(1)
-        .pause(hold)
         .timeout(RUN)
         .spawn()
-        .unwrap();
-    (uac, uas)
+        .unwrap()
 }
 
 fn metric(node: &DialogdNode, name: &str) -> f64 {
@@ -69,7 +60,7 @@ fn wait_parked(node: &DialogdNode, count: f64) {
 fn a_parked_dialog_revives_for_an_api_command_and_a_bye_and_is_listed_without_reviving() {
     let node = DialogdNode::start(CONFIG).unwrap();
     let ctl = node.dialogctl();
-    let (uac, uas) = call(&node, "parked", Duration::from_secs(12));
+    let call = call(&node, "parked", Duration::from_secs(12));
     let id = ctl.confirmed(Duration::from_secs(10)).unwrap()["id"]
         .as_str()
         .unwrap_or_default()
@@ -102,8 +93,7 @@ fn a_parked_dialog_revives_for_an_api_command_and_a_bye_and_is_listed_without_re
     );
 
     // The caller's BYE revives it and reaches the callee.
-    let caller = uac.wait().unwrap();
-    let callee = uas.finish_after(&caller).unwrap();
+    let (caller, callee) = call.finish().unwrap();
     assert!(caller.all_successful(), "{}", caller.describe());
     assert!(callee.all_successful(), "{}", callee.describe());
     assert_eq!(
@@ -128,9 +118,9 @@ fn a_timeout_due_while_parked_revives_the_dialog_and_byes_both_legs() {
     let node = DialogdNode::start(CONFIG).unwrap();
     let ctl = node.dialogctl();
     // Held a minute by SIPp; the rule's 4 s timeout ends it first.
-    let (uac, uas) = call(&node, "expire", Duration::from_secs(60));
-    let caller = uac.wait().unwrap();
-    let callee = uas.finish_after(&caller).unwrap();
+    let (caller, callee) = call(&node, "expire", Duration::from_secs(60))
+        .finish()
+        .unwrap();
     assert!(caller.all_successful(), "{}", caller.describe());
     assert!(callee.all_successful(), "{}", callee.describe());
     for side in [&caller, &callee] {
@@ -142,14 +132,10 @@ fn a_timeout_due_while_parked_revives_the_dialog_and_byes_both_legs() {
         "the dialog parked before its timeout"
     );
     assert!(metric(&node, REVIVED) >= 1.0, "its timer revived it");
-    wait_until(
+    ctl.settled(
         Duration::from_secs(10),
         "the dialog to end as expired",
-        || {
-            let s = ctl.stats()?;
-            anyhow::ensure!(s.expired == 1 && s.active == 0, "stats {s:?}");
-            Ok(())
-        },
+        |s| s.expired == 1 && s.active == 0,
     )
     .unwrap();
     node.assert_alive();

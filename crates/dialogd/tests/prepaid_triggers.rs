@@ -18,7 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use dialogd_test_support::serde_json::{self, Value};
-use dialogd_test_support::{DialogdCluster, Sipp, binary, wait_until};
+use dialogd_test_support::{DialogdCluster, SippCall, binary, wait_until};
 
 const CONFIG: &str = r#"
 [dialog]
@@ -80,29 +80,15 @@ fn start_controller(addr: &str, ledger: &Path) -> Controller {
 /// One SIPp call from `caller` through member 0 that neither side hangs up; returns how long
 /// it lasted from its answer until SIPp saw it end, and both sides' BYE counts.
 fn timed_call(cluster: &DialogdCluster, caller: &str) -> (Duration, usize, usize) {
-    let uas = Sipp::uas("uas_long.xml")
-        .calls(1)
-        .pause(HOLD)
-        .timeout(RUN)
-        .spawn()
-        .unwrap();
-    let uac = Sipp::uac("uac_long.xml", cluster.node(0).unwrap().sip_addr())
-        .uas_port(uas.port())
+    let call = SippCall::long(cluster.node(0).unwrap().sip_addr(), HOLD)
         .caller(caller)
-        .calls(1)
-        .pause(HOLD)
         .timeout(RUN)
-        .spawn()
+        .spawn_answered(Duration::from_secs(10))
         .unwrap();
-    wait_until(Duration::from_secs(10), "the call answered", || {
-        anyhow::ensure!(!uac.logged_so_far("answered").is_empty(), "not yet");
-        Ok(())
-    })
-    .unwrap();
     let answered = Instant::now();
-    let caller_side = uac.wait().unwrap();
+    let caller_side = call.uac.wait().unwrap();
     let lasted = answered.elapsed();
-    let callee_side = uas.finish_after(&caller_side).unwrap();
+    let callee_side = call.uas.finish_after(&caller_side).unwrap();
     assert!(caller_side.all_successful(), "{}", caller_side.describe());
     assert!(callee_side.all_successful(), "{}", callee_side.describe());
     assert!(caller_side.sent("BYE").is_empty() && callee_side.sent("BYE").is_empty());

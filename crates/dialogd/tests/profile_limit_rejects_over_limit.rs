@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use dialogd_test_support::{DialogdNode, Sipp, wait_until};
+use dialogd_test_support::{DialogdNode, SippCall, wait_until};
 
 const CONFIG: &str = r#"
 [[rules]]
@@ -24,21 +24,16 @@ const RUN: Duration = Duration::from_secs(90);
 fn profile_limit_of_five_answers_five_and_rejects_fifteen_with_486() {
     let node = DialogdNode::start(CONFIG).unwrap();
     let ctl = node.dialogctl();
-    let uas = Sipp::uas("uas.xml")
-        .calls(LIMIT)
-        .timeout(RUN)
-        .spawn()
-        .unwrap();
-    let uac = Sipp::uac("uac_expect_486.xml", node.sip_addr())
-        .uas_port(uas.port())
+    let calls = SippCall::new(node.sip_addr(), "uac_expect_486.xml", "uas.xml")
         .caller("alice")
         .calls(CALLS)
-        .rate(CALLS as f64)
-        .limit(CALLS)
-        .pause(HOLD)
+        .all_at_once()
+        .uas_with(|uas| uas.calls(LIMIT))
+        .hold(HOLD)
         .timeout(RUN)
         .spawn()
         .unwrap();
+    let uac = &calls.uac;
 
     // While the 5 answered calls are up: every INVITE has its final answer, 5 dialogs active.
     let during = wait_until(Duration::from_secs(10), "5 answered, 15 rejected", || {
@@ -59,8 +54,7 @@ fn profile_limit_of_five_answers_five_and_rejects_fifteen_with_486() {
     let confirmed = dialogs.iter().filter(|d| d["state"] == "confirmed").count() as u64;
     assert_eq!(confirmed, LIMIT, "dialogs: {dialogs:?}");
 
-    let caller = uac.wait().unwrap();
-    let callee = uas.finish_after(&caller).unwrap();
+    let (caller, callee) = calls.finish().unwrap();
     node.assert_alive();
     assert!(caller.all_successful(), "uac:\n{}", caller.describe());
     assert_eq!(caller.successful, CALLS, "uac:\n{}", caller.describe());

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use dialogd_test_support::{
-    Dialogctl, DialogdNode, Direction, RawCall, RawSipPeer, SipMessage, Sipp, Stats, http_get,
-    metric_sum, param, uri_param, wait_until,
+    DialogdNode, Direction, RawCall, RawSipPeer, SipMessage, Sipp, SippCall, http_get, metric_sum,
+    param, uri_param, wait_until,
 };
 
 /// Bound on one expected SIP message.
@@ -132,15 +132,6 @@ impl Crafted {
 /// The final response among `responses` (the last one).
 fn final_of(responses: &[SipMessage]) -> Result<&SipMessage> {
     responses.last().context("no response at all")
-}
-
-/// Polls `dialogctl stats` until `wanted` holds.
-fn settled(ctl: &Dialogctl, what: &str, wanted: impl Fn(&Stats) -> bool) -> Result<Stats> {
-    wait_until(SETTLE, what, || {
-        let s = ctl.stats()?;
-        ensure!(wanted(&s), "stats {s:?}");
-        Ok(s)
-    })
 }
 
 /// The node created no dialog at all: nothing listed, every counter 0.
@@ -433,10 +424,11 @@ fn spiralled_invite_is_forwarded_again_without_a_second_dialog_and_the_call_comp
         .collect();
     assert_eq!(dids.len(), 1, "{}", arrived.text());
 
-    let s = settled(&ctl, "1 processed, nothing active", |s| {
-        s.processed == 1 && s.active == 0 && s.early == 0
-    })
-    .unwrap();
+    let s = ctl
+        .settled(SETTLE, "1 processed, nothing active", |s| {
+            s.processed == 1 && s.active == 0 && s.early == 0
+        })
+        .unwrap();
     assert_eq!(s.failed, 0, "{s:?}");
     node.assert_alive();
 }
@@ -487,7 +479,7 @@ fn unanswered_invite_gets_100_then_408_on_timer_b_and_the_dialog_fails() {
     );
 
     let ctl = node.dialogctl();
-    settled(&ctl, "the dialog failed", |s| {
+    ctl.settled(SETTLE, "the dialog failed", |s| {
         s.failed == 1 && s.early == 0 && s.active == 0 && s.processed == 0
     })
     .unwrap();
@@ -556,10 +548,12 @@ fn reject_rule_answers_403_to_mallory_and_lets_alices_call_through() {
         arrived.text()
     );
 
-    let s = settled(&node.dialogctl(), "alice's call processed", |s| {
-        s.processed == 1 && s.active == 0 && s.early == 0
-    })
-    .unwrap();
+    let s = node
+        .dialogctl()
+        .settled(SETTLE, "alice's call processed", |s| {
+            s.processed == 1 && s.active == 0 && s.early == 0
+        })
+        .unwrap();
     assert_eq!(s.failed, 0, "a policy reject is no failed dialog: {s:?}");
     node.assert_alive();
 }
@@ -614,10 +608,12 @@ fn next_hop_rule_routes_an_invite_for_elsewhere_to_the_uas_and_the_call_complete
         arrived.text()
     );
 
-    let s = settled(&node.dialogctl(), "1 processed, nothing active", |s| {
-        s.processed == 1 && s.active == 0 && s.early == 0
-    })
-    .unwrap();
+    let s = node
+        .dialogctl()
+        .settled(SETTLE, "1 processed, nothing active", |s| {
+            s.processed == 1 && s.active == 0 && s.early == 0
+        })
+        .unwrap();
     assert_eq!(s.failed, 0, "{s:?}");
     node.assert_alive();
 }
@@ -661,27 +657,21 @@ fn message_addressed_to_the_node_itself_is_answered_404() {
 fn metrics_count_answered_calls_and_received_messages_and_healthz_says_ok() {
     const CALLS: u64 = 3;
     let node = DialogdNode::start("").unwrap();
-    let uas = Sipp::uas("uas.xml")
-        .calls(CALLS)
-        .timeout(RUN)
-        .spawn()
-        .unwrap();
-    let caller = Sipp::uac("uac.xml", node.sip_addr())
-        .uas_port(uas.port())
+    let (caller, callee) = SippCall::basic(node.sip_addr())
         .calls(CALLS)
         .rate(10.0)
-        .pause(HOLD)
+        .hold(HOLD)
         .timeout(RUN)
         .run()
         .unwrap();
-    let callee = uas.finish_after(&caller).unwrap();
     assert!(caller.all_successful(), "uac:\n{}", caller.describe());
     assert_eq!(caller.successful, CALLS, "{}", caller.describe());
     assert!(callee.all_successful(), "uas:\n{}", callee.describe());
-    settled(&node.dialogctl(), "every call processed", |s| {
-        s.processed == CALLS && s.active == 0
-    })
-    .unwrap();
+    node.dialogctl()
+        .settled(SETTLE, "every call processed", |s| {
+            s.processed == CALLS && s.active == 0
+        })
+        .unwrap();
 
     let metrics = node.endpoints().metrics;
     let (status, body) = http_get(metrics, "/metrics").unwrap();

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use dialogd_test_support::{DialogdNode, Sipp, wait_until};
+use dialogd_test_support::{DialogdNode, SippCall};
 
 const CONFIG: &str = r#"
 [[rules]]
@@ -21,17 +21,8 @@ const RUN: Duration = Duration::from_secs(100);
 fn set_timeout_through_the_api_ends_the_call_with_byes_to_both_legs() {
     let node = DialogdNode::start(CONFIG).unwrap();
     let ctl = node.dialogctl();
-    let uas = Sipp::uas("uas_long.xml")
-        .calls(1)
-        .pause(HOLD)
-        .timeout(RUN)
-        .spawn()
-        .unwrap();
-    let uac = Sipp::uac("uac_long.xml", node.sip_addr())
-        .uas_port(uas.port())
+    let call = SippCall::long(node.sip_addr(), HOLD)
         .caller("settimeout")
-        .calls(1)
-        .pause(HOLD)
         .timeout(RUN)
         .spawn()
         .unwrap();
@@ -57,8 +48,7 @@ fn set_timeout_through_the_api_ends_the_call_with_byes_to_both_legs() {
     let shown = ctl.dialog(&id).unwrap();
     assert_eq!(shown["timeout_secs"], 2, "{shown}");
 
-    let caller = uac.wait().unwrap();
-    let callee = uas.finish_after(&caller).unwrap();
+    let (caller, callee) = call.finish().unwrap();
     assert!(caller.all_successful(), "{}", caller.describe());
     assert!(callee.all_successful(), "{}", callee.describe());
     assert_eq!(
@@ -74,14 +64,10 @@ fn set_timeout_through_the_api_ends_the_call_with_byes_to_both_legs() {
         callee.describe()
     );
     assert!(caller.sent("BYE").is_empty() && callee.sent("BYE").is_empty());
-    wait_until(
+    ctl.settled(
         Duration::from_secs(10),
         "the dialog to end as expired",
-        || {
-            let s = ctl.stats()?;
-            anyhow::ensure!(s.expired == 1 && s.active == 0, "stats {s:?}");
-            Ok(())
-        },
+        |s| s.expired == 1 && s.active == 0,
     )
     .unwrap();
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use dialogd_test_support::{DialogdNode, Direction, Sipp, Transport, uri_param, wait_until};
+use dialogd_test_support::{DialogdNode, Direction, SippCall, Transport, uri_param};
 
 const CALLS: u64 = 200;
 
@@ -15,25 +15,16 @@ const HOLD: Duration = Duration::from_millis(100);
 #[test]
 fn tcp_calls_are_record_routed_and_counted_as_processed() {
     let node = DialogdNode::start("").unwrap();
-    let uas = Sipp::uas("uas.xml")
+    let (caller, callee) = SippCall::basic(node.sip_addr())
         .transport(Transport::Tcp)
-        .calls(CALLS)
-        .timeout(Duration::from_secs(120))
-        .trace_messages(true)
-        .spawn()
-        .unwrap();
-    let caller = Sipp::uac("uac.xml", node.sip_addr())
-        .transport(Transport::Tcp)
-        .uas_port(uas.port())
         .calls(CALLS)
         .rate(50.0)
-        .pause(HOLD)
+        .hold(HOLD)
         .limit(200)
         .timeout(Duration::from_secs(120))
         .trace_messages(true)
         .run()
         .unwrap();
-    let callee = uas.finish_after(&caller).unwrap();
     node.assert_alive();
 
     assert!(caller.all_successful(), "uac:\n{}", caller.describe());
@@ -65,18 +56,12 @@ fn tcp_calls_are_record_routed_and_counted_as_processed() {
     );
 
     let ctl = node.dialogctl();
-    let stats = wait_until(
-        Duration::from_secs(30),
-        "the last BYEs to be counted",
-        || {
-            let s = ctl.stats()?;
-            anyhow::ensure!(
-                s.processed == CALLS && s.active == 0 && s.early == 0,
-                "stats {s:?}"
-            );
-            Ok(s)
-        },
-    )
-    .unwrap();
+    let stats = ctl
+        .settled(
+            Duration::from_secs(30),
+            "the last BYEs to be counted",
+            |s| s.processed == CALLS && s.active == 0 && s.early == 0,
+        )
+        .unwrap();
     assert_eq!(stats.failed, 0, "{stats:?}");
 }

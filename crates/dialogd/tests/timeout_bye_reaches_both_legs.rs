@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use dialogd_test_support::{DialogdNode, Direction, SipMessage, Sipp, wait_until};
+use dialogd_test_support::{DialogdNode, Direction, SipMessage, SippCall};
 
 const CONFIG: &str = r#"
 [[rules]]
@@ -31,23 +31,12 @@ fn request_uri(request: &SipMessage) -> String {
 #[test]
 fn bye_on_timeout_reaches_both_legs_through_record_routes() {
     let node = DialogdNode::start(CONFIG).unwrap();
-    let uas = Sipp::uas("uas_long.xml")
-        .calls(1)
-        .pause(HOLD)
-        .timeout(RUN)
-        .trace_messages(true)
-        .spawn()
-        .unwrap();
-    let caller = Sipp::uac("uac_long.xml", node.sip_addr())
-        .uas_port(uas.port())
+    let (caller, callee) = SippCall::long(node.sip_addr(), HOLD)
         .caller("shortcall")
-        .calls(1)
-        .pause(HOLD)
         .timeout(RUN)
         .trace_messages(true)
         .run()
         .unwrap();
-    let callee = uas.finish_after(&caller).unwrap();
     node.assert_alive();
 
     assert!(caller.all_successful(), "uac:\n{}", caller.describe());
@@ -106,18 +95,10 @@ fn bye_on_timeout_reaches_both_legs_through_record_routes() {
     assert_eq!(bye_to_callee.to_tag().as_deref(), Some(callee_tag.as_str()));
 
     let ctl = node.dialogctl();
-    wait_until(
+    ctl.settled(
         Duration::from_secs(15),
         "the dialog to end as expired",
-        || {
-            let s = ctl.stats()?;
-            anyhow::ensure!(
-                s.expired == 1 && s.active == 0 && s.early == 0,
-                "stats {s:?}"
-            );
-            anyhow::ensure!(s.failed == 0, "stats {s:?}");
-            Ok(())
-        },
+        |s| s.expired == 1 && s.active == 0 && s.early == 0 && s.failed == 0,
     )
     .unwrap();
 }

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use dialogd_test_support::{DialogdNode, Direction, SipMessage, Sipp, uri_param, wait_until};
+use dialogd_test_support::{DialogdNode, Direction, SipMessage, SippCall, uri_param};
 
 const CALLS: u64 = 2_000;
 const RATE: f64 = 200.0;
@@ -32,23 +32,15 @@ fn our_record_route(message: &SipMessage, node: &DialogdNode) -> String {
 #[test]
 fn two_thousand_udp_calls_are_record_routed_and_counted_as_processed() {
     let node = DialogdNode::start("").unwrap();
-    let uas = Sipp::uas("uas.xml")
-        .calls(CALLS)
-        .timeout(Duration::from_secs(180))
-        .trace_messages(true)
-        .spawn()
-        .unwrap();
-    let caller = Sipp::uac("uac.xml", node.sip_addr())
-        .uas_port(uas.port())
+    let (caller, callee) = SippCall::basic(node.sip_addr())
         .calls(CALLS)
         .rate(RATE)
-        .pause(HOLD)
+        .hold(HOLD)
         .limit(1_000)
         .timeout(Duration::from_secs(180))
         .trace_messages(true)
         .run()
         .unwrap();
-    let callee = uas.finish_after(&caller).unwrap();
     node.assert_alive();
 
     assert!(caller.all_successful(), "uac:\n{}", caller.describe());
@@ -78,19 +70,13 @@ fn two_thousand_udp_calls_are_record_routed_and_counted_as_processed() {
     }
 
     let ctl = node.dialogctl();
-    let stats = wait_until(
-        Duration::from_secs(30),
-        "the last BYEs to be counted",
-        || {
-            let s = ctl.stats()?;
-            anyhow::ensure!(
-                s.processed == CALLS && s.active == 0 && s.early == 0,
-                "stats {s:?}"
-            );
-            Ok(s)
-        },
-    )
-    .unwrap();
+    let stats = ctl
+        .settled(
+            Duration::from_secs(30),
+            "the last BYEs to be counted",
+            |s| s.processed == CALLS && s.active == 0 && s.early == 0,
+        )
+        .unwrap();
     assert_eq!(stats.failed, 0, "{stats:?}");
     assert_eq!(stats.expired, 0, "{stats:?}");
 }

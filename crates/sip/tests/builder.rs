@@ -127,97 +127,73 @@ fn every_builder_output_indexes_with_its_fields() {
     let invite = parse(&Bytes::from_static(INVITE.as_bytes()));
     let busy = parse(&Bytes::from_static(BUSY.as_bytes()));
 
-    // (name, bytes, method, CSeq number, top Via, Max-Forwards, Contact, Content-Type, body)
-    type Row<'a> = (
-        &'a str,
-        Bytes,
-        Method,
-        u32,
-        &'a str,
-        u32,
-        Option<&'a str>,
-        Option<&'a str>,
-        &'a [u8],
-    );
     let via = "SIP/2.0/UDP 198.51.100.1:5060;branch=z9hG4bK00000000000000ff";
     let proxy_via = "SIP/2.0/UDP 198.51.100.1:5060;branch=z9hG4bKproxy1";
-    let rows: Vec<Row> = vec![
-        (
-            "bye, no routes",
-            bye(&base(&[], &[])),
-            Method::Bye,
-            42,
-            via,
-            70,
-            None,
-            None,
-            b"",
-        ),
+    let contact = Some("<sip:proxy@198.51.100.1:5060>");
+    // An in-dialog request built from `base`: CSeq 42, our Via, Max-Forwards 70, no Contact,
+    // no body.
+    let plain = |method: Method| Want {
+        method,
+        cseq: 42,
+        top_via: via,
+        max_forwards: 70,
+        contact: None,
+        content_type: None,
+        body: b"",
+    };
+    let with_sdp = |method: Method| Want {
+        content_type: Some("application/sdp"),
+        body: sdp,
+        ..plain(method)
+    };
+    // CANCEL and ACK of the INVITE above: its CSeq number and top Via.
+    let of_invite = |method: Method| Want {
+        cseq: 7,
+        top_via: proxy_via,
+        ..plain(method)
+    };
+    let rows: Vec<(&str, Bytes, Want)> = vec![
+        ("bye, no routes", bye(&base(&[], &[])), plain(Method::Bye)),
         (
             "bye, loose routes, extra",
             bye(&base(&loose, &extra)),
-            Method::Bye,
-            42,
-            via,
-            70,
-            None,
-            None,
-            b"",
+            plain(Method::Bye),
         ),
         (
             "bye over tcp, IPv6 sent-by",
             bye(&tcp6),
-            Method::Bye,
-            42,
-            "SIP/2.0/TCP [2001:db8::1]:5060;branch=z9hG4bK1",
-            70,
-            None,
-            None,
-            b"",
+            Want {
+                top_via: "SIP/2.0/TCP [2001:db8::1]:5060;branch=z9hG4bK1",
+                ..plain(Method::Bye)
+            },
         ),
         (
             "bye ignores a body given to it",
             bye(&late_offer),
-            Method::Bye,
-            42,
-            via,
-            70,
-            None,
-            None,
-            b"",
+            plain(Method::Bye),
         ),
         (
             "options",
             options(&with_contact),
-            Method::Options,
-            42,
-            via,
-            10,
-            Some("<sip:proxy@198.51.100.1:5060>"),
-            None,
-            b"",
+            Want {
+                max_forwards: 10,
+                contact,
+                ..plain(Method::Options)
+            },
         ),
         (
             "re-INVITE with SDP",
             reinvite(&with_contact, sdp),
-            Method::Invite,
-            42,
-            via,
-            10,
-            Some("<sip:proxy@198.51.100.1:5060>"),
-            Some("application/sdp"),
-            sdp,
+            Want {
+                max_forwards: 10,
+                contact,
+                ..with_sdp(Method::Invite)
+            },
         ),
         (
             "re-INVITE, lying extra lines",
             reinvite(&base(&[], &lying), sdp),
-            Method::Invite,
-            42,
-            via,
-            70,
-            None,
-            Some("application/sdp"),
-            sdp,
+            with_sdp(Method::Invite),
         ),
         (
             "build_request, no body, lying extra lines",
@@ -225,13 +201,10 @@ fn every_builder_output_indexes_with_its_fields() {
                 method: Method::Info,
                 ..base(&[], &lying)
             }),
-            Method::Info,
-            42,
-            via,
-            70,
-            None,
-            Some("text/plain"),
-            b"",
+            Want {
+                content_type: Some("text/plain"),
+                ..plain(Method::Info)
+            },
         ),
         (
             "build_request, extension method with a body",
@@ -240,85 +213,68 @@ fn every_builder_output_indexes_with_its_fields() {
                 body: Some(("application/pidf+xml", b"<presence/>")),
                 ..base(&[], &[])
             }),
-            Method::parse("PUBLISH").unwrap(),
-            42,
-            via,
-            70,
-            None,
-            Some("application/pidf+xml"),
-            b"<presence/>",
+            Want {
+                content_type: Some("application/pidf+xml"),
+                body: b"<presence/>",
+                ..plain(Method::parse("PUBLISH").unwrap())
+            },
         ),
         (
             "refer",
             refer(&with_contact, "<sip:carol@c.example>", None),
-            Method::Refer,
-            42,
-            via,
-            10,
-            Some("<sip:proxy@198.51.100.1:5060>"),
-            None,
-            b"",
+            Want {
+                max_forwards: 10,
+                contact,
+                ..plain(Method::Refer)
+            },
         ),
         (
             "ACK for a 2xx",
             ack_2xx(&base(&loose, &[])),
-            Method::Ack,
-            42,
-            via,
-            70,
-            None,
-            None,
-            b"",
+            plain(Method::Ack),
         ),
         (
             "ACK for a 2xx with a late-offer answer",
             ack_2xx(&late_offer),
-            Method::Ack,
-            42,
-            via,
-            70,
-            None,
-            Some("application/sdp"),
-            sdp,
+            with_sdp(Method::Ack),
         ),
-        (
-            "CANCEL",
-            cancel_for(&invite),
-            Method::Cancel,
-            7,
-            proxy_via,
-            70,
-            None,
-            None,
-            b"",
-        ),
+        ("CANCEL", cancel_for(&invite), of_invite(Method::Cancel)),
         (
             "ACK for a 486",
             ack_for_non_2xx(&invite, &busy),
-            Method::Ack,
-            7,
-            proxy_via,
-            70,
-            None,
-            None,
-            b"",
+            of_invite(Method::Ack),
         ),
     ];
-    for (name, bytes, method, cseq, top_via, max_forwards, contact, ctype, body) in rows {
+    for (name, bytes, want) in rows {
         let m = indexed(name, &bytes);
-        assert_eq!(m.method(), Some(&method), "{name}");
-        assert_eq!(m.cseq().method, method, "{name}");
-        assert_eq!(m.cseq().number, cseq, "{name}");
-        assert_eq!(m.top_via(), Via::parse(top_via).unwrap(), "{name}");
-        assert_eq!(m.max_forwards(), Some(max_forwards), "{name}");
-        assert_eq!(m.header(&HeaderName::Contact).as_deref(), contact, "{name}");
+        assert_eq!(m.method(), Some(&want.method), "{name}");
+        assert_eq!(m.cseq().method, want.method, "{name}");
+        assert_eq!(m.cseq().number, want.cseq, "{name}");
+        assert_eq!(m.top_via(), Via::parse(want.top_via).unwrap(), "{name}");
+        assert_eq!(m.max_forwards(), Some(want.max_forwards), "{name}");
         assert_eq!(
-            m.header(&HeaderName::ContentType).as_deref(),
-            ctype,
+            m.header(&HeaderName::Contact).as_deref(),
+            want.contact,
             "{name}"
         );
-        assert_eq!(m.body(), body, "{name}");
+        assert_eq!(
+            m.header(&HeaderName::ContentType).as_deref(),
+            want.content_type,
+            "{name}"
+        );
+        assert_eq!(m.body(), want.body, "{name}");
     }
+}
+
+/// What one builder output must index to.
+struct Want<'a> {
+    method: Method,
+    cseq: u32,
+    top_via: &'a str,
+    max_forwards: u32,
+    contact: Option<&'a str>,
+    content_type: Option<&'a str>,
+    body: &'a [u8],
 }
 
 /// In-dialog requests carry the dialog's identifiers and the extra lines as given.

@@ -4,40 +4,16 @@
 //!
 //! Timer values are `TimerConfig::default()`: T1 = 500 ms, T2 = 4 s, T4 = 5 s, so 64·T1 = 32 s.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
+mod common;
 
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use dialogd_sip::transaction::{
-    InviteClientTransaction, NonInviteClientTransaction, TimerConfig, TransactionOutput,
-};
+use common::{BYE, FORWARDED_INVITE, INVITE, Scenario, TO_TAG, client, parse, response, run};
+use dialogd_sip::transaction::{InviteClientTransaction, TimerConfig, TransactionOutput};
 use dialogd_sip::values::NameAddr;
-use dialogd_sip::{HeaderName, Method, SipMessage, build_response};
-
-const INVITE: &str = "INVITE sip:bob@biloxi.example SIP/2.0\r\n\
-Via: SIP/2.0/UDP client.atlanta.example:5060;branch=z9hG4bK74bf9\r\n\
-Max-Forwards: 70\r\n\
-From: Alice <sip:alice@atlanta.example>;tag=9fxced76sl\r\n\
-To: Bob <sip:bob@biloxi.example>\r\n\
-Call-ID: 3848276298220188511@atlanta.example\r\n\
-CSeq: 1 INVITE\r\n\
-Contact: <sip:alice@client.atlanta.example>\r\n\
-Content-Length: 0\r\n\r\n";
-
-/// An INVITE the proxy forwards: its own Via on top of two upstream Via lines, and a Route.
-const FORWARDED_INVITE: &str = "INVITE sip:bob@192.0.2.4 SIP/2.0\r\n\
-Via: SIP/2.0/UDP proxy.example:5060;branch=z9hG4bKproxy1\r\n\
-Via: SIP/2.0/UDP edge.example;branch=z9hG4bKedge1, SIP/2.0/UDP 10.1.1.1;branch=z9hG4bKua\r\n\
-Via: SIP/2.0/TCP 10.1.1.0;branch=z9hG4bKfirst\r\n\
-Max-Forwards: 68\r\n\
-Route: <sip:next.example;lr>\r\n\
-Route: <sip:last.example;lr>\r\n\
-From: <sip:alice@atlanta.example>;tag=aaa\r\n\
-To: <sip:bob@biloxi.example>\r\n\
-Call-ID: fwd-1@atlanta.example\r\n\
-CSeq: 314159 INVITE\r\n\
-Content-Length: 0\r\n\r\n";
+use dialogd_sip::{HeaderName, Method, SipMessage};
 
 /// The same kind of INVITE written with compact header names (RFC 3261 §7.3.3).
 const COMPACT_INVITE: &str = "INVITE sip:bob@biloxi.example SIP/2.0\r\n\
@@ -49,234 +25,18 @@ i: compact-1@atlanta.example\r\n\
 CSeq: 7 INVITE\r\n\
 l: 0\r\n\r\n";
 
-const BYE: &str = "BYE sip:alice@client.atlanta.example SIP/2.0\r\n\
-Via: SIP/2.0/UDP bob.biloxi.example:5060;branch=z9hG4bKnashds7\r\n\
-Max-Forwards: 70\r\n\
-From: Bob <sip:bob@biloxi.example>;tag=8321234356\r\n\
-To: Alice <sip:alice@atlanta.example>;tag=9fxced76sl\r\n\
-Call-ID: 3848276298220188511@atlanta.example\r\n\
-CSeq: 1 BYE\r\n\
-Content-Length: 0\r\n\r\n";
-
-const TO_TAG: &str = "8321234356";
-
-fn parse(text: &str) -> SipMessage {
-    SipMessage::parse(Bytes::from(text.to_owned())).unwrap()
-}
-
-fn reason(code: u16) -> &'static str {
-    match code {
-        100 => "Trying",
-        180 => "Ringing",
-        200 => "OK",
-        404 => "Not Found",
-        481 => "Call/Transaction Does Not Exist",
-        480 => "Temporarily Unavailable",
-        486 => "Busy Here",
-        603 => "Decline",
-        _ => "Whatever",
-    }
-}
-
-/// A response to `req` as the next hop would write it (To tag added above 100).
-fn response(req: &SipMessage, code: u16) -> SipMessage {
-    SipMessage::parse(build_response(req, code, reason(code), Some(TO_TAG), &[])).unwrap()
-}
-
-/// What the tests need from both client machines.
-trait ClientMachine {
-    fn feed(&mut self, now: Instant, resp: &SipMessage);
-    fn timeout(&mut self, now: Instant);
-    fn output(&mut self) -> Option<TransactionOutput>;
-    fn next_timeout(&self) -> Option<Instant>;
-    fn state_name(&self) -> String;
-}
-
-impl ClientMachine for InviteClientTransaction {
-    fn feed(&mut self, now: Instant, resp: &SipMessage) {
-        self.handle_response(now, resp);
-    }
-    fn timeout(&mut self, now: Instant) {
-        self.handle_timeout(now);
-    }
-    fn output(&mut self) -> Option<TransactionOutput> {
-        self.poll_output()
-    }
-    fn next_timeout(&self) -> Option<Instant> {
-        self.poll_timeout()
-    }
-    fn state_name(&self) -> String {
-        format!("{:?}", self.state())
-    }
-}
-
-impl ClientMachine for NonInviteClientTransaction {
-    fn feed(&mut self, now: Instant, resp: &SipMessage) {
-        self.handle_response(now, resp);
-    }
-    fn timeout(&mut self, now: Instant) {
-        self.handle_timeout(now);
-    }
-    fn output(&mut self) -> Option<TransactionOutput> {
-        self.poll_output()
-    }
-    fn next_timeout(&self) -> Option<Instant> {
-        self.poll_timeout()
-    }
-    fn state_name(&self) -> String {
-        format!("{:?}", self.state())
-    }
-}
-
-/// `tx INVITE`, `tx 486`: what a transmitted message is, read back with the indexer.
-fn summary(bytes: &Bytes) -> String {
-    let m = SipMessage::parse(bytes.clone()).expect("transmitted bytes must index");
-    match (m.method(), m.status()) {
-        (Some(method), _) => format!("tx {}", method.as_str()),
-        (None, Some(code)) => format!("tx {code}"),
-        (None, None) => unreachable!("a message is a request or a response"),
-    }
-}
-
-/// One run: the trace and the timer still armed at the horizon.
-struct Run {
-    trace: Vec<(u64, String)>,
-    sent: Vec<Bytes>,
-    next_timer_ms: Option<u64>,
-}
-
-fn ms(start: Instant, t: Instant) -> u64 {
-    u64::try_from((t - start).as_millis()).unwrap()
-}
-
-/// Drains every output at `now` into the trace, then notes a state change.
-fn drain(
-    m: &mut dyn ClientMachine,
-    start: Instant,
-    now: Instant,
-    state: &mut String,
-    run: &mut Run,
-) {
-    let at = ms(start, now);
-    while let Some(out) = m.output() {
-        let line = match out {
-            TransactionOutput::Transmit(bytes) => {
-                let line = summary(&bytes);
-                run.sent.push(bytes);
-                line
-            }
-            TransactionOutput::Deliver(resp) => format!("deliver {}", resp.status().unwrap()),
-            TransactionOutput::TimedOut => "timed out".to_owned(),
-            TransactionOutput::Terminated => "terminated".to_owned(),
-        };
-        run.trace.push((at, line));
-    }
-    let now_state = m.state_name();
-    if now_state != *state {
-        run.trace.push((at, format!("state {now_state}")));
-        *state = now_state;
-    }
-}
-
-/// Feeds `responses` (offset ms, response) and fires every timer due up to `horizon_ms`;
-/// a timer due at the same instant as a response fires after it.
-fn run(
-    m: &mut dyn ClientMachine,
-    start: Instant,
-    responses: &[(u64, SipMessage)],
-    horizon_ms: u64,
-) -> Run {
-    let horizon = start + Duration::from_millis(horizon_ms);
-    let mut run = Run {
-        trace: Vec::new(),
-        sent: Vec::new(),
-        next_timer_ms: None,
-    };
-    let mut state = m.state_name();
-    drain(m, start, start, &mut state, &mut run);
-    let mut inputs = responses.iter().peekable();
-    for _ in 0..10_000 {
-        let next_input = inputs
-            .peek()
-            .map(|(at, _)| start + Duration::from_millis(*at));
-        let next_timer = m.next_timeout().filter(|t| *t <= horizon);
-        match (next_timer, next_input) {
-            (Some(t), i) if i.is_none_or(|i| t < i) => {
-                m.timeout(t);
-                drain(m, start, t, &mut state, &mut run);
-            }
-            (_, Some(i)) => {
-                let (_, resp) = inputs.next().unwrap();
-                m.feed(i, resp);
-                drain(m, start, i, &mut state, &mut run);
-            }
-            _ => {
-                run.next_timer_ms = m.next_timeout().map(|t| ms(start, t));
-                return run;
-            }
-        }
-    }
-    panic!("the machine keeps asking for timers that do not advance");
-}
-
-fn trace(expected: &[(u64, &str)]) -> Vec<(u64, String)> {
-    expected
-        .iter()
-        .map(|(at, s)| (*at, (*s).to_owned()))
-        .collect()
-}
-
-struct Scenario {
-    name: &'static str,
-    reliable: bool,
-    /// (offset ms, status code) of responses to the request.
-    responses: &'static [(u64, u16)],
-    horizon_ms: u64,
-    expected: &'static [(u64, &'static str)],
-    /// The timer still armed at the horizon (`None`: nothing left to fire).
-    next_timer_ms: Option<u64>,
-}
-
-fn check(
-    scenarios: &[Scenario],
-    request: &str,
-    new: fn(Instant, &SipMessage, bool) -> Box<dyn ClientMachine>,
-) {
+/// Each scenario's responses (offset ms, status code) to `request`, fed to its client
+/// transaction, with the trace and leftover timer asserted.
+fn check(scenarios: &[Scenario<u16>], request: &str) {
     for s in scenarios {
         let req = parse(request);
         let start = Instant::now();
-        let responses: Vec<(u64, SipMessage)> = s
-            .responses
-            .iter()
-            .map(|(at, code)| (*at, response(&req, *code)))
-            .collect();
-        let mut m = new(start, &req, s.reliable);
-        let r = run(m.as_mut(), start, &responses, s.horizon_ms);
-        assert_eq!(r.trace, trace(s.expected), "{}", s.name);
-        assert_eq!(
-            r.next_timer_ms, s.next_timer_ms,
-            "{}: timer left at the horizon",
-            s.name
-        );
+        let mut m = client(start, &req, s.reliable);
+        let r = run(m.as_mut(), start, s.inputs, s.horizon_ms, |m, now, code| {
+            m.feed(now, &response(&req, *code));
+        });
+        s.assert_run(&r);
     }
-}
-
-fn new_ict(now: Instant, req: &SipMessage, reliable: bool) -> Box<dyn ClientMachine> {
-    Box::new(InviteClientTransaction::new(
-        now,
-        req,
-        reliable,
-        TimerConfig::default(),
-    ))
-}
-
-fn new_nict(now: Instant, req: &SipMessage, reliable: bool) -> Box<dyn ClientMachine> {
-    Box::new(NonInviteClientTransaction::new(
-        now,
-        req,
-        reliable,
-        TimerConfig::default(),
-    ))
 }
 
 const INVITE_RETRANSMITS_OVER_UDP: &[(u64, &str)] = &[
@@ -298,7 +58,7 @@ fn invite_client_follows_rfc3261_and_rfc6026_timers() {
         Scenario {
             name: "udp, no answer: timer A doubles from T1 without cap until B times out at 64·T1",
             reliable: false,
-            responses: &[],
+            inputs: &[],
             horizon_ms: 60_000,
             expected: INVITE_RETRANSMITS_OVER_UDP,
             next_timer_ms: None,
@@ -306,7 +66,7 @@ fn invite_client_follows_rfc3261_and_rfc6026_timers() {
         Scenario {
             name: "tcp, no answer: nothing retransmitted, B still times out",
             reliable: true,
-            responses: &[],
+            inputs: &[],
             horizon_ms: 60_000,
             expected: &[
                 (0, "tx INVITE"),
@@ -319,7 +79,7 @@ fn invite_client_follows_rfc3261_and_rfc6026_timers() {
         Scenario {
             name: "udp, 180: delivered, Proceeding, A stops and B is cancelled (none armed)",
             reliable: false,
-            responses: &[(1000, 180), (2000, 180)],
+            inputs: &[(1000, 180), (2000, 180)],
             horizon_ms: 20_000,
             expected: &[
                 (0, "tx INVITE"),
@@ -333,7 +93,7 @@ fn invite_client_follows_rfc3261_and_rfc6026_timers() {
         Scenario {
             name: "udp, 180 then 404 long after B would have fired: ACKed and Completed",
             reliable: false,
-            responses: &[(100, 180), (40_000, 404)],
+            inputs: &[(100, 180), (40_000, 404)],
             horizon_ms: 80_000,
             expected: &[
                 (0, "tx INVITE"),
@@ -350,7 +110,7 @@ fn invite_client_follows_rfc3261_and_rfc6026_timers() {
         Scenario {
             name: "udp, 200: Accepted, retransmitted 2xx delivered again, late 486 dropped, M ends",
             reliable: false,
-            responses: &[(700, 200), (1700, 200), (2000, 486)],
+            inputs: &[(700, 200), (1700, 200), (2000, 486)],
             horizon_ms: 60_000,
             expected: &[
                 (0, "tx INVITE"),
@@ -366,7 +126,7 @@ fn invite_client_follows_rfc3261_and_rfc6026_timers() {
         Scenario {
             name: "tcp, 180 then 200: Proceeding then Accepted, M still runs over tcp",
             reliable: true,
-            responses: &[(1000, 180), (3000, 200)],
+            inputs: &[(1000, 180), (3000, 200)],
             horizon_ms: 60_000,
             expected: &[
                 (0, "tx INVITE"),
@@ -382,7 +142,7 @@ fn invite_client_follows_rfc3261_and_rfc6026_timers() {
         Scenario {
             name: "udp, 486: ACK then delivered, Completed, retransmitted 486 ACKed again, D = 32 s",
             reliable: false,
-            responses: &[(700, 486), (1700, 486), (20_000, 200)],
+            inputs: &[(700, 486), (1700, 486), (20_000, 200)],
             horizon_ms: 60_000,
             expected: &[
                 (0, "tx INVITE"),
@@ -399,7 +159,7 @@ fn invite_client_follows_rfc3261_and_rfc6026_timers() {
         Scenario {
             name: "tcp, 486: ACK, delivered, D = 0 ends it at once",
             reliable: true,
-            responses: &[(700, 486)],
+            inputs: &[(700, 486)],
             horizon_ms: 60_000,
             expected: &[
                 (0, "tx INVITE"),
@@ -414,7 +174,7 @@ fn invite_client_follows_rfc3261_and_rfc6026_timers() {
         Scenario {
             name: "udp, horizon before B: the next A is still armed at 8·T1 doubling",
             reliable: false,
-            responses: &[],
+            inputs: &[],
             horizon_ms: 5_000,
             expected: &[
                 (0, "tx INVITE"),
@@ -425,7 +185,7 @@ fn invite_client_follows_rfc3261_and_rfc6026_timers() {
             next_timer_ms: Some(7500),
         },
     ];
-    check(&scenarios, INVITE, new_ict);
+    check(&scenarios, INVITE);
 }
 
 #[test]
@@ -434,7 +194,7 @@ fn non_invite_client_follows_rfc3261_timers() {
         Scenario {
             name: "udp, no answer: E doubles from T1 capped at T2 until F times out",
             reliable: false,
-            responses: &[],
+            inputs: &[],
             horizon_ms: 60_000,
             expected: &[
                 (0, "tx BYE"),
@@ -457,7 +217,7 @@ fn non_invite_client_follows_rfc3261_timers() {
         Scenario {
             name: "tcp, no answer: nothing retransmitted, F times out",
             reliable: true,
-            responses: &[],
+            inputs: &[],
             horizon_ms: 60_000,
             expected: &[
                 (0, "tx BYE"),
@@ -470,7 +230,7 @@ fn non_invite_client_follows_rfc3261_timers() {
         Scenario {
             name: "udp, 100 before the first E: Proceeding retransmits every T2 until F",
             reliable: false,
-            responses: &[(200, 100)],
+            inputs: &[(200, 100)],
             horizon_ms: 60_000,
             expected: &[
                 (0, "tx BYE"),
@@ -493,7 +253,7 @@ fn non_invite_client_follows_rfc3261_timers() {
         Scenario {
             name: "udp, 180 then 481: the E armed in Trying fires, then T2; final completes",
             reliable: false,
-            responses: &[(600, 180), (5000, 481)],
+            inputs: &[(600, 180), (5000, 481)],
             horizon_ms: 60_000,
             expected: &[
                 (0, "tx BYE"),
@@ -511,7 +271,7 @@ fn non_invite_client_follows_rfc3261_timers() {
         Scenario {
             name: "udp, 200: delivered, Completed, retransmitted 200 absorbed, K = T4",
             reliable: false,
-            responses: &[(1000, 200), (2000, 200)],
+            inputs: &[(1000, 200), (2000, 200)],
             horizon_ms: 60_000,
             expected: &[
                 (0, "tx BYE"),
@@ -526,7 +286,7 @@ fn non_invite_client_follows_rfc3261_timers() {
         Scenario {
             name: "tcp, 200: delivered, K = 0 ends it at once",
             reliable: true,
-            responses: &[(1000, 200)],
+            inputs: &[(1000, 200)],
             horizon_ms: 60_000,
             expected: &[
                 (0, "tx BYE"),
@@ -538,23 +298,23 @@ fn non_invite_client_follows_rfc3261_timers() {
             next_timer_ms: None,
         },
     ];
-    check(&scenarios, BYE, new_nict);
+    check(&scenarios, BYE);
 }
 
 /// Every transmission of the request is the request's bytes, unchanged.
 #[test]
 fn retransmissions_are_the_request_bytes() {
-    for (request, new) in [
-        (
-            INVITE,
-            new_ict as fn(Instant, &SipMessage, bool) -> Box<dyn ClientMachine>,
-        ),
-        (BYE, new_nict),
-    ] {
+    for request in [INVITE, BYE] {
         let req = parse(request);
         let start = Instant::now();
-        let mut m = new(start, &req, false);
-        let r = run(m.as_mut(), start, &[], 10_000);
+        let mut m = client(start, &req, false);
+        let r = run(
+            m.as_mut(),
+            start,
+            &[] as &[(u64, ())],
+            10_000,
+            |_, _, ()| {},
+        );
         assert!(r.sent.len() > 3, "{request}");
         for bytes in &r.sent {
             assert_eq!(bytes, &req.wire_bytes(), "{request}");

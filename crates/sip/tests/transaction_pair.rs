@@ -6,71 +6,26 @@
 //!
 //! Timer values are `TimerConfig::default()`: T1 = 500 ms, T2 = 4 s, T4 = 5 s, so 64·T1 = 32 s.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
+mod common;
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use common::{
+    BYE, ClientMachine, FORWARDED_INVITE, INVITE, Machine, ServerMachine, client, indexed, ms,
+    outcome, parse, response, response_bytes, server, state_change, summary, trace,
+};
 use dialogd_sip::builder::{ack_for_non_2xx, cancel_for};
 use dialogd_sip::transaction::{
-    InviteClientTransaction, InviteServerTransaction, NonInviteClientTransaction,
-    NonInviteServerTransaction, TimerConfig, TransactionKey, TransactionOutput,
-    cancelled_invite_key, client_key, client_request_key, server_key,
+    TransactionKey, TransactionOutput, cancelled_invite_key, client_key, client_request_key,
+    server_key,
 };
-use dialogd_sip::{HeaderName, Method, SipMessage, build_response};
+use dialogd_sip::{HeaderName, Method, SipMessage};
 
-const INVITE: &str = "INVITE sip:bob@biloxi.example SIP/2.0\r\n\
-Via: SIP/2.0/UDP client.atlanta.example:5060;branch=z9hG4bK74bf9\r\n\
-Max-Forwards: 70\r\n\
-From: Alice <sip:alice@atlanta.example>;tag=9fxced76sl\r\n\
-To: Bob <sip:bob@biloxi.example>\r\n\
-Call-ID: 3848276298220188511@atlanta.example\r\n\
-CSeq: 1 INVITE\r\n\
-Contact: <sip:alice@client.atlanta.example>\r\n\
-Content-Length: 0\r\n\r\n";
-
-const BYE: &str = "BYE sip:alice@client.atlanta.example SIP/2.0\r\n\
-Via: SIP/2.0/UDP bob.biloxi.example:5060;branch=z9hG4bKnashds7\r\n\
-Max-Forwards: 70\r\n\
-From: Bob <sip:bob@biloxi.example>;tag=8321234356\r\n\
-To: Alice <sip:alice@atlanta.example>;tag=9fxced76sl\r\n\
-Call-ID: 3848276298220188511@atlanta.example\r\n\
-CSeq: 1 BYE\r\n\
-Content-Length: 0\r\n\r\n";
-
-/// An INVITE a proxy forwards: its Via on top of upstream Via lines.
-const FORWARDED_INVITE: &str = "INVITE sip:bob@192.0.2.4 SIP/2.0\r\n\
-Via: SIP/2.0/UDP proxy.example:5060;branch=z9hG4bKproxy1\r\n\
-Via: SIP/2.0/UDP edge.example;branch=z9hG4bKedge1, SIP/2.0/UDP 10.1.1.1;branch=z9hG4bKua\r\n\
-Max-Forwards: 69\r\n\
-Route: <sip:next.example;lr>\r\n\
-From: <sip:alice@atlanta.example>;tag=aaa\r\n\
-To: <sip:bob@biloxi.example>\r\n\
-Call-ID: fwd-1@atlanta.example\r\n\
-CSeq: 314159 INVITE\r\n\
-Content-Length: 0\r\n\r\n";
-
-const TO_TAG: &str = "8321234356";
 const LATENCY: Duration = Duration::from_millis(10);
-
-fn parse(text: &str) -> SipMessage {
-    SipMessage::parse(Bytes::from(text.to_owned())).unwrap()
-}
-
-fn reason(code: u16) -> &'static str {
-    match code {
-        100 => "Trying",
-        180 => "Ringing",
-        200 => "OK",
-        486 => "Busy Here",
-        _ => "Whatever",
-    }
-}
-
-fn response(req: &SipMessage, code: u16) -> Bytes {
-    build_response(req, code, reason(code), Some(TO_TAG), &[])
-}
 
 /// `text` with the first occurrence of each `from` replaced by its `to`.
 fn with(text: &str, edits: &[(&str, &str)]) -> SipMessage {
@@ -97,104 +52,13 @@ impl Side {
     }
 }
 
-enum Client {
-    Invite(InviteClientTransaction),
-    NonInvite(NonInviteClientTransaction),
-}
-
-enum Server {
-    Invite(InviteServerTransaction),
-    NonInvite(NonInviteServerTransaction),
-}
-
-impl Client {
-    fn handle_response(&mut self, now: Instant, msg: &SipMessage) {
-        match self {
-            Client::Invite(t) => t.handle_response(now, msg),
-            Client::NonInvite(t) => t.handle_response(now, msg),
-        }
-    }
-    fn handle_timeout(&mut self, now: Instant) {
-        match self {
-            Client::Invite(t) => t.handle_timeout(now),
-            Client::NonInvite(t) => t.handle_timeout(now),
-        }
-    }
-    fn poll_output(&mut self) -> Option<TransactionOutput> {
-        match self {
-            Client::Invite(t) => t.poll_output(),
-            Client::NonInvite(t) => t.poll_output(),
-        }
-    }
-    fn poll_timeout(&self) -> Option<Instant> {
-        match self {
-            Client::Invite(t) => t.poll_timeout(),
-            Client::NonInvite(t) => t.poll_timeout(),
-        }
-    }
-    fn state_name(&self) -> String {
-        match self {
-            Client::Invite(t) => format!("{:?}", t.state()),
-            Client::NonInvite(t) => format!("{:?}", t.state()),
-        }
-    }
-}
-
-impl Server {
-    fn handle_request(&mut self, now: Instant, msg: &SipMessage) {
-        match self {
-            Server::Invite(t) => t.handle_request(now, msg),
-            Server::NonInvite(t) => t.handle_request(now, msg),
-        }
-    }
-    fn send_response(&mut self, now: Instant, code: u16, bytes: Bytes) {
-        match self {
-            Server::Invite(t) => t.send_response(now, code, bytes),
-            Server::NonInvite(t) => t.send_response(now, code, bytes),
-        }
-    }
-    fn handle_timeout(&mut self, now: Instant) {
-        match self {
-            Server::Invite(t) => t.handle_timeout(now),
-            Server::NonInvite(t) => t.handle_timeout(now),
-        }
-    }
-    fn poll_output(&mut self) -> Option<TransactionOutput> {
-        match self {
-            Server::Invite(t) => t.poll_output(),
-            Server::NonInvite(t) => t.poll_output(),
-        }
-    }
-    fn poll_timeout(&self) -> Option<Instant> {
-        match self {
-            Server::Invite(t) => t.poll_timeout(),
-            Server::NonInvite(t) => t.poll_timeout(),
-        }
-    }
-    fn state_name(&self) -> String {
-        match self {
-            Server::Invite(t) => format!("{:?}", t.state()),
-            Server::NonInvite(t) => format!("{:?}", t.state()),
-        }
-    }
-}
-
 /// The server side: its transaction, filed under the key of the request that created it.
 struct ServerSide {
     key: TransactionKey,
-    txn: Server,
+    txn: Box<dyn ServerMachine>,
     request: SipMessage,
     created: Instant,
     tu_done: usize,
-}
-
-/// `INVITE`, `486`: what a message is.
-fn summary(msg: &SipMessage) -> String {
-    match (msg.method(), msg.status()) {
-        (Some(m), _) => m.as_str().to_owned(),
-        (None, Some(code)) => code.to_string(),
-        (None, None) => unreachable!("a message is a request or a response"),
-    }
 }
 
 struct Scenario {
@@ -212,7 +76,7 @@ struct Scenario {
 struct Wire {
     start: Instant,
     reliable: bool,
-    client: Client,
+    client: Box<dyn ClientMachine>,
     client_key: TransactionKey,
     client_state: String,
     server: Option<ServerSide>,
@@ -228,16 +92,7 @@ struct Wire {
 impl Wire {
     fn new(start: Instant, s: &Scenario) -> Wire {
         let req = parse(s.request);
-        let config = TimerConfig::default();
-        let client = if req.method() == Some(&Method::Invite) {
-            Client::Invite(InviteClientTransaction::new(
-                start, &req, s.reliable, config,
-            ))
-        } else {
-            Client::NonInvite(NonInviteClientTransaction::new(
-                start, &req, s.reliable, config,
-            ))
-        };
+        let client = client(start, &req, s.reliable);
         let mut w = Wire {
             start,
             reliable: s.reliable,
@@ -257,13 +112,12 @@ impl Wire {
     }
 
     fn note(&mut self, now: Instant, line: String) {
-        let at = u64::try_from((now - self.start).as_millis()).unwrap();
-        self.trace.push((at, line));
+        self.trace.push((ms(self.start, now), line));
     }
 
     /// Puts one transmission on the wire, or loses it.
     fn transmit(&mut self, now: Instant, from: Side, bytes: Bytes) {
-        let msg = SipMessage::parse(bytes.clone()).expect("transmitted bytes must index");
+        let msg = indexed(&bytes);
         let n = &mut self.sent[from as usize];
         *n += 1;
         let lost = self.lost.contains(&(from, *n));
@@ -281,40 +135,24 @@ impl Wire {
 
     /// Collects both machines' outputs at `now`, then notes state changes.
     fn drain(&mut self, now: Instant) {
-        while let Some(out) = self.client.poll_output() {
-            match out {
-                TransactionOutput::Transmit(b) => self.transmit(now, Side::Client, b),
-                TransactionOutput::Deliver(m) => {
-                    self.note(now, format!("client deliver {}", summary(&m)))
-                }
-                TransactionOutput::TimedOut => self.note(now, "client timed out".to_owned()),
-                TransactionOutput::Terminated => self.note(now, "client terminated".to_owned()),
-            }
+        let client = outputs(self.client.as_mut(), &mut self.client_state);
+        self.note_outputs(now, Side::Client, client);
+        if let Some(server) = self.server.as_mut() {
+            let server = outputs(server.txn.as_mut(), &mut self.server_state);
+            self.note_outputs(now, Side::Server, server);
         }
-        let state = self.client.state_name();
-        if state != self.client_state {
-            self.note(now, format!("client state {state}"));
-            self.client_state = state;
-        }
-        let Some(server) = self.server.as_mut() else {
-            return;
-        };
-        let mut outs = Vec::new();
-        while let Some(out) = server.txn.poll_output() {
-            outs.push(out);
-        }
-        let state = server.txn.state_name();
+    }
+
+    /// Notes what `side`'s machine put out (transmissions go on the wire), then its new state.
+    fn note_outputs(&mut self, now: Instant, side: Side, (outs, state): Drained) {
         for out in outs {
             match out {
-                TransactionOutput::Transmit(b) => self.transmit(now, Side::Server, b),
-                TransactionOutput::Deliver(m) => panic!("a server transaction delivered {m:?}"),
-                TransactionOutput::TimedOut => self.note(now, "server timed out".to_owned()),
-                TransactionOutput::Terminated => self.note(now, "server terminated".to_owned()),
+                TransactionOutput::Transmit(b) => self.transmit(now, side, b),
+                other => self.note(now, format!("{} {}", side.name(), outcome(&other))),
             }
         }
-        if state != self.server_state {
-            self.note(now, format!("server state {state}"));
-            self.server_state = state;
+        if let Some(state) = state {
+            self.note(now, format!("{} state {state}", side.name()));
         }
     }
 
@@ -328,7 +166,7 @@ impl Wire {
                 self.client_key,
                 "a response finds its client transaction"
             );
-            self.client.handle_response(now, &msg);
+            self.client.feed(now, &msg);
             return;
         }
         let key = server_key(&msg);
@@ -338,7 +176,7 @@ impl Wire {
                     key, s.key,
                     "a retransmission or ACK finds its server transaction"
                 );
-                s.txn.handle_request(now, &msg);
+                s.txn.request(now, &msg);
             }
             None => {
                 assert_ne!(
@@ -346,22 +184,7 @@ impl Wire {
                     Some(&Method::Ack),
                     "an ACK without its INVITE"
                 );
-                let config = TimerConfig::default();
-                let txn = if msg.method() == Some(&Method::Invite) {
-                    Server::Invite(InviteServerTransaction::new(
-                        now,
-                        &msg,
-                        self.reliable,
-                        config,
-                    ))
-                } else {
-                    Server::NonInvite(NonInviteServerTransaction::new(
-                        now,
-                        &msg,
-                        self.reliable,
-                        config,
-                    ))
-                };
+                let txn = server(now, &msg, self.reliable);
                 self.server = Some(ServerSide {
                     key,
                     txn,
@@ -384,8 +207,8 @@ impl Wire {
     fn step(&mut self, horizon: Instant) -> bool {
         let arrival = self.flight.front().map(|(at, _, _)| *at);
         let tu = self.next_tu().map(|(at, _)| at);
-        let client_timer = self.client.poll_timeout();
-        let server_timer = self.server.as_ref().and_then(|s| s.txn.poll_timeout());
+        let client_timer = self.client.next_timeout();
+        let server_timer = self.server.as_ref().and_then(|s| s.txn.next_timeout());
         let candidates = [arrival, tu, client_timer, server_timer];
         let Some((which, now)) = candidates
             .iter()
@@ -405,15 +228,23 @@ impl Wire {
                 let (_, code) = self.next_tu().unwrap();
                 let s = self.server.as_mut().unwrap();
                 s.tu_done += 1;
-                let bytes = response(&s.request, code);
-                s.txn.send_response(now, code, bytes);
+                let bytes = response_bytes(&s.request, code);
+                s.txn.respond(now, code, bytes);
             }
-            2 => self.client.handle_timeout(now),
-            _ => self.server.as_mut().unwrap().txn.handle_timeout(now),
+            2 => self.client.timeout(now),
+            _ => self.server.as_mut().unwrap().txn.timeout(now),
         }
         self.drain(now);
         true
     }
+}
+
+/// A machine's outputs in order, and its state if it changed.
+type Drained = (Vec<TransactionOutput>, Option<String>);
+
+fn outputs(m: &mut (impl Machine + ?Sized), last_state: &mut String) -> Drained {
+    let outs = std::iter::from_fn(|| m.output()).collect();
+    (outs, state_change(m, last_state))
 }
 
 fn run(s: &Scenario) -> Wire {
@@ -697,12 +528,7 @@ fn client_and_server_transactions_talk_over_a_lossy_wire() {
     ];
     for s in &scenarios {
         let w = run(s);
-        let expected: Vec<(u64, String)> = s
-            .expected
-            .iter()
-            .map(|(at, line)| (*at, (*line).to_owned()))
-            .collect();
-        assert_eq!(w.trace, expected, "{}", s.name);
+        assert_eq!(w.trace, trace(s.expected), "{}", s.name);
         assert!(w.flight.is_empty(), "{}: nothing left in flight", s.name);
         // The client's TU hears exactly one final response, however often it was sent.
         let finals = w.trace.iter().filter(|(_, l)| {
@@ -718,17 +544,14 @@ fn client_and_server_transactions_talk_over_a_lossy_wire() {
 #[test]
 fn keys_match_what_the_rfc_matches() {
     let invite = parse(INVITE);
-    let busy = parse(std::str::from_utf8(&response(&invite, 486)).unwrap());
+    let busy = response(&invite, 486);
     let ack = SipMessage::parse(ack_for_non_2xx(&invite, &busy)).unwrap();
     let cancel = SipMessage::parse(cancel_for(&invite)).unwrap();
     let bye = parse(BYE);
     let forwarded = parse(FORWARDED_INVITE);
     let forwarded_cancel = SipMessage::parse(cancel_for(&forwarded)).unwrap();
-    let forwarded_ack = SipMessage::parse(ack_for_non_2xx(
-        &forwarded,
-        &SipMessage::parse(response(&forwarded, 603)).unwrap(),
-    ))
-    .unwrap();
+    let forwarded_ack =
+        SipMessage::parse(ack_for_non_2xx(&forwarded, &response(&forwarded, 603))).unwrap();
     let hand_ack = with(
         INVITE,
         &[
@@ -743,8 +566,8 @@ fn keys_match_what_the_rfc_matches() {
     let other_port = with(INVITE, &[(sent_by, "client.atlanta.example:5070")]);
     let upper_host = with(INVITE, &[(sent_by, "CLIENT.Atlanta.example:5060")]);
     let bye_same_branch = with(BYE, &[("z9hG4bKnashds7", "z9hG4bK74bf9")]);
-    let bye_ok = SipMessage::parse(response(&bye, 200)).unwrap();
-    let cancel_ok = SipMessage::parse(response(&cancel, 200)).unwrap();
+    let bye_ok = response(&bye, 200);
+    let cancel_ok = response(&cancel, 200);
 
     let rows: Vec<(&str, TransactionKey, TransactionKey, bool)> = vec![
         (

@@ -5,57 +5,16 @@
 //!
 //! Timer values are `TimerConfig::default()`: T1 = 500 ms, T2 = 4 s, T4 = 5 s, so 64·T1 = 32 s.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
-use std::time::{Duration, Instant};
+mod common;
 
-use bytes::Bytes;
+use std::time::Instant;
+
+use common::{BYE, INVITE, Scenario, ServerMachine, parse, response, response_bytes, run, server};
 use dialogd_sip::builder::ack_for_non_2xx;
-use dialogd_sip::transaction::{
-    InviteServerTransaction, NonInviteServerTransaction, TimerConfig, TransactionOutput,
-};
-use dialogd_sip::{HeaderName, SipMessage, build_response};
-
-const INVITE: &str = "INVITE sip:bob@biloxi.example SIP/2.0\r\n\
-Via: SIP/2.0/UDP client.atlanta.example:5060;branch=z9hG4bK74bf9\r\n\
-Max-Forwards: 70\r\n\
-From: Alice <sip:alice@atlanta.example>;tag=9fxced76sl\r\n\
-To: Bob <sip:bob@biloxi.example>\r\n\
-Call-ID: 3848276298220188511@atlanta.example\r\n\
-CSeq: 1 INVITE\r\n\
-Contact: <sip:alice@client.atlanta.example>\r\n\
-Content-Length: 0\r\n\r\n";
-
-const BYE: &str = "BYE sip:alice@client.atlanta.example SIP/2.0\r\n\
-Via: SIP/2.0/UDP bob.biloxi.example:5060;branch=z9hG4bKnashds7\r\n\
-Max-Forwards: 70\r\n\
-From: Bob <sip:bob@biloxi.example>;tag=8321234356\r\n\
-To: Alice <sip:alice@atlanta.example>;tag=9fxced76sl\r\n\
-Call-ID: 3848276298220188511@atlanta.example\r\n\
-CSeq: 1 BYE\r\n\
-Content-Length: 0\r\n\r\n";
-
-const TO_TAG: &str = "8321234356";
-
-fn parse(text: &str) -> SipMessage {
-    SipMessage::parse(Bytes::from(text.to_owned())).unwrap()
-}
-
-fn reason(code: u16) -> &'static str {
-    match code {
-        100 => "Trying",
-        180 => "Ringing",
-        200 => "OK",
-        481 => "Call/Transaction Does Not Exist",
-        486 => "Busy Here",
-        _ => "Whatever",
-    }
-}
-
-/// The TU's response to `req` (To tag added above 100).
-fn response_bytes(req: &SipMessage, code: u16) -> Bytes {
-    build_response(req, code, reason(code), Some(TO_TAG), &[])
-}
+use dialogd_sip::transaction::{InviteServerTransaction, TimerConfig, TransactionOutput};
+use dialogd_sip::{HeaderName, SipMessage};
 
 /// What happens to the server transaction at one offset.
 #[derive(Debug, Clone, Copy)]
@@ -70,219 +29,38 @@ enum In {
     Trying,
 }
 
-/// What the tests need from both server machines.
-trait ServerMachine {
-    fn request(&mut self, now: Instant, msg: &SipMessage);
-    fn respond(&mut self, now: Instant, code: u16, bytes: Bytes);
-    fn trying(&mut self, now: Instant, req: &SipMessage);
-    fn timeout(&mut self, now: Instant);
-    fn output(&mut self) -> Option<TransactionOutput>;
-    fn next_timeout(&self) -> Option<Instant>;
-    fn state_name(&self) -> String;
-}
-
-impl ServerMachine for InviteServerTransaction {
-    fn request(&mut self, now: Instant, msg: &SipMessage) {
-        self.handle_request(now, msg);
-    }
-    fn respond(&mut self, now: Instant, code: u16, bytes: Bytes) {
-        self.send_response(now, code, bytes);
-    }
-    fn trying(&mut self, now: Instant, req: &SipMessage) {
-        self.send_trying(now, req);
-    }
-    fn timeout(&mut self, now: Instant) {
-        self.handle_timeout(now);
-    }
-    fn output(&mut self) -> Option<TransactionOutput> {
-        self.poll_output()
-    }
-    fn next_timeout(&self) -> Option<Instant> {
-        self.poll_timeout()
-    }
-    fn state_name(&self) -> String {
-        format!("{:?}", self.state())
-    }
-}
-
-impl ServerMachine for NonInviteServerTransaction {
-    fn request(&mut self, now: Instant, msg: &SipMessage) {
-        self.handle_request(now, msg);
-    }
-    fn respond(&mut self, now: Instant, code: u16, bytes: Bytes) {
-        self.send_response(now, code, bytes);
-    }
-    fn trying(&mut self, _now: Instant, _req: &SipMessage) {
-        panic!("a non-INVITE server transaction sends no 100 on its own");
-    }
-    fn timeout(&mut self, now: Instant) {
-        self.handle_timeout(now);
-    }
-    fn output(&mut self) -> Option<TransactionOutput> {
-        self.poll_output()
-    }
-    fn next_timeout(&self) -> Option<Instant> {
-        self.poll_timeout()
-    }
-    fn state_name(&self) -> String {
-        format!("{:?}", self.state())
-    }
-}
-
-/// One run: the trace, the bytes transmitted, and the timer still armed at the horizon.
-struct Run {
-    trace: Vec<(u64, String)>,
-    sent: Vec<Bytes>,
-    next_timer_ms: Option<u64>,
-}
-
-fn ms(start: Instant, t: Instant) -> u64 {
-    u64::try_from((t - start).as_millis()).unwrap()
-}
-
-/// Drains every output at `now` into the trace, then notes a state change.
-fn drain(
-    m: &mut dyn ServerMachine,
-    start: Instant,
-    now: Instant,
-    state: &mut String,
-    run: &mut Run,
-) {
-    let at = ms(start, now);
-    while let Some(out) = m.output() {
-        let line = match out {
-            TransactionOutput::Transmit(bytes) => {
-                let resp = SipMessage::parse(bytes.clone()).expect("transmitted bytes must index");
-                run.sent.push(bytes);
-                format!(
-                    "tx {}",
-                    resp.status().expect("a server transmits responses")
-                )
-            }
-            TransactionOutput::Deliver(msg) => format!(
-                "deliver {}",
-                msg.method()
-                    .expect("a server transaction delivers requests")
-            ),
-            TransactionOutput::TimedOut => "timed out".to_owned(),
-            TransactionOutput::Terminated => "terminated".to_owned(),
-        };
-        run.trace.push((at, line));
-    }
-    let now_state = m.state_name();
-    if now_state != *state {
-        run.trace.push((at, format!("state {now_state}")));
-        *state = now_state;
-    }
-}
-
-/// Applies `inputs` (offset ms, input) to a server transaction for `request` and fires every
-/// timer due up to `horizon_ms`; a timer due at the same instant as an input fires after it.
-fn run(
-    m: &mut dyn ServerMachine,
-    request: &SipMessage,
-    start: Instant,
-    inputs: &[(u64, In)],
-    horizon_ms: u64,
-) -> Run {
-    let horizon = start + Duration::from_millis(horizon_ms);
-    let ack = SipMessage::parse(ack_for_non_2xx(
-        request,
-        &SipMessage::parse(response_bytes(request, 486)).unwrap(),
-    ))
-    .unwrap();
-    let mut run = Run {
-        trace: Vec::new(),
-        sent: Vec::new(),
-        next_timer_ms: None,
-    };
-    let mut state = m.state_name();
-    drain(m, start, start, &mut state, &mut run);
-    let mut inputs = inputs.iter().peekable();
-    for _ in 0..10_000 {
-        let next_input = inputs
-            .peek()
-            .map(|(at, _)| start + Duration::from_millis(*at));
-        let next_timer = m.next_timeout().filter(|t| *t <= horizon);
-        match (next_timer, next_input) {
-            (Some(t), i) if i.is_none_or(|i| t < i) => {
-                m.timeout(t);
-                drain(m, start, t, &mut state, &mut run);
-            }
-            (_, Some(i)) => {
-                let (_, input) = inputs.next().unwrap();
-                match *input {
-                    In::Retransmit => m.request(i, request),
-                    In::Ack => m.request(i, &ack),
-                    In::Respond(code) => m.respond(i, code, response_bytes(request, code)),
-                    In::Trying => m.trying(i, request),
-                }
-                drain(m, start, i, &mut state, &mut run);
-            }
-            _ => {
-                run.next_timer_ms = m.next_timeout().map(|t| ms(start, t));
-                return run;
-            }
-        }
-    }
-    panic!("the machine keeps asking for timers that do not advance");
-}
-
-struct Scenario {
-    name: &'static str,
-    reliable: bool,
-    inputs: &'static [(u64, In)],
-    horizon_ms: u64,
-    expected: &'static [(u64, &'static str)],
-    /// The timer still armed at the horizon (`None`: nothing left to fire).
-    next_timer_ms: Option<u64>,
-}
-
+/// Each scenario's inputs applied to a server transaction for `request` made by `new`, with
+/// the trace and leftover timer asserted, and every (re)transmission checked to be one of the
+/// TU's responses.
 fn check(
-    scenarios: &[Scenario],
+    scenarios: &[Scenario<In>],
     request: &str,
     new: fn(Instant, &SipMessage, bool) -> Box<dyn ServerMachine>,
 ) {
     for s in scenarios {
         let req = parse(request);
+        let ack = SipMessage::parse(ack_for_non_2xx(&req, &response(&req, 486))).unwrap();
         let start = Instant::now();
         let mut m = new(start, &req, s.reliable);
-        let r = run(m.as_mut(), &req, start, s.inputs, s.horizon_ms);
-        let expected: Vec<(u64, String)> = s
-            .expected
-            .iter()
-            .map(|(at, line)| (*at, (*line).to_owned()))
-            .collect();
-        assert_eq!(r.trace, expected, "{}", s.name);
-        assert_eq!(
-            r.next_timer_ms, s.next_timer_ms,
-            "{}: timer left at the horizon",
-            s.name
+        let r = run(
+            m.as_mut(),
+            start,
+            s.inputs,
+            s.horizon_ms,
+            |m, now, input| match *input {
+                In::Retransmit => m.request(now, &req),
+                In::Ack => m.request(now, &ack),
+                In::Respond(code) => m.respond(now, code, response_bytes(&req, code)),
+                In::Trying => m.trying(now, &req),
+            },
         );
+        s.assert_run(&r);
         // Whatever is (re)transmitted is one of the TU's responses, byte for byte.
         for bytes in &r.sent {
             let code = SipMessage::parse(bytes.clone()).unwrap().status().unwrap();
             assert_eq!(bytes, &response_bytes(&req, code), "{}", s.name);
         }
     }
-}
-
-fn new_ist(now: Instant, req: &SipMessage, reliable: bool) -> Box<dyn ServerMachine> {
-    Box::new(InviteServerTransaction::new(
-        now,
-        req,
-        reliable,
-        TimerConfig::default(),
-    ))
-}
-
-fn new_nist(now: Instant, req: &SipMessage, reliable: bool) -> Box<dyn ServerMachine> {
-    Box::new(NonInviteServerTransaction::new(
-        now,
-        req,
-        reliable,
-        TimerConfig::default(),
-    ))
 }
 
 #[test]
@@ -458,7 +236,7 @@ fn invite_server_follows_rfc3261_and_rfc6026_timers() {
             next_timer_ms: None,
         },
     ];
-    check(&scenarios, INVITE, new_ist);
+    check(&scenarios, INVITE, server);
 }
 
 fn new_ist_with_trying(now: Instant, req: &SipMessage, reliable: bool) -> Box<dyn ServerMachine> {
@@ -607,5 +385,5 @@ fn non_invite_server_follows_rfc3261_timers() {
             next_timer_ms: None,
         },
     ];
-    check(&scenarios, BYE, new_nist);
+    check(&scenarios, BYE, server);
 }

@@ -22,6 +22,27 @@ use crate::free_port::free_udp_tcp_port;
 use crate::node::DialogdNode;
 use crate::wait::wait_until;
 
+/// The `did` secret the members of a test cluster share (`[dialog] secret`): a member checks
+/// the `did` MACs the others issued.
+pub const CLUSTER_SECRET: &str = "cluster-test-secret-0123456789";
+
+/// A `[dialog]` table with [`CLUSTER_SECRET`], then `keys` (more keys of that table).
+pub fn cluster_dialog(keys: &str) -> String {
+    format!("[dialog]\nsecret = \"{CLUSTER_SECRET}\"\n{keys}")
+}
+
+/// Config of cluster members that count their calls: [`cluster_dialog`] with `dialog_keys`, then
+/// a rule `counted` putting every INVITE in profile `caller` under its From user
+/// (`caller/alice`), at most `limit` calls a user when given.
+pub fn counted_calls_config(dialog_keys: &str, limit: Option<u64>) -> String {
+    let limit = limit.map(|l| format!(", limit = {l}")).unwrap_or_default();
+    format!(
+        "{}\n[[rules]]\nname = \"counted\"\nmatch = {{ method = \"INVITE\" }}\n\
+         profiles = [{{ name = \"caller\", value = \"${{from_user}}\"{limit} }}]\n",
+        cluster_dialog(dialog_keys)
+    )
+}
+
 /// How long forming the cluster (or a member catching up) may take.
 pub const FORM_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -375,5 +396,25 @@ impl Drop for DialogdCluster {
                 self.root.path().display()
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counted_calls_config_writes_the_secret_the_keys_and_the_rule() {
+        assert_eq!(
+            counted_calls_config("passivate_after = 1\n", Some(5)),
+            "[dialog]\nsecret = \"cluster-test-secret-0123456789\"\npassivate_after = 1\n\n\
+             [[rules]]\nname = \"counted\"\nmatch = { method = \"INVITE\" }\n\
+             profiles = [{ name = \"caller\", value = \"${from_user}\", limit = 5 }]\n"
+        );
+        assert!(
+            counted_calls_config("", None).ends_with("value = \"${from_user}\" }]\n"),
+            "{}",
+            counted_calls_config("", None)
+        );
     }
 }

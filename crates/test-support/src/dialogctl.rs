@@ -149,6 +149,23 @@ impl Dialogctl {
         Stats::from_json(&self.json(&["stats"])?)
     }
 
+    /// `stats` once `wanted` holds of them, polled for at most `within`: counters settle a little
+    /// after the last message of a call. The timeout error names `what` and the last stats.
+    pub fn settled(
+        &self,
+        within: Duration,
+        what: &str,
+        wanted: impl Fn(&Stats) -> bool,
+    ) -> Result<Stats> {
+        crate::wait::wait_until(within, what, || {
+            let stats = self.stats()?;
+            if !wanted(&stats) {
+                bail!("stats {stats:?}");
+            }
+            Ok(stats)
+        })
+    }
+
     /// `profile size NAME [VALUE]`: the size.
     pub fn profile_size(&self, name: &str, value: Option<&str>) -> Result<u64> {
         let mut args = vec!["profile", "size", name];

@@ -6,9 +6,14 @@
 //!   executable, for binaries of other packages (`dialogctl` from `crates/dialogd/tests`);
 //! - [`DialogdNode`]: one `dialogd` process on loopback with ports chosen by the OS, its config
 //!   and data in a temporary directory, its log captured, killed on drop;
-//! - [`Dialogctl`]: the operator CLI run with `--addr` and `--json`, parsed;
+//! - [`DialogdCluster`]: several nodes forming one cluster, and the config most cluster tests
+//!   share ([`cluster_dialog`], [`counted_calls_config`]);
+//! - [`Dialogctl`]: the operator CLI run with `--addr` and `--json`, parsed, and
+//!   [`Dialogctl::settled`], its stats polled until they hold what a test waits for;
 //! - [`Sipp`]: a SIPp driver (uac or uas, UDP or TCP) running the scenarios of
 //!   `crates/test-support/scenarios/`, with its traces parsed into a [`SippOutcome`];
+//! - [`SippCall`]: a SIPp callee and caller set up together, the caller's calls sent through
+//!   a proxy (dialogd) to the callee's port;
 //! - [`RawSipPeer`], [`SipMessage`], [`RawCall`] and [`RawCallee`]: a tiny UDP/TCP SIP peer for
 //!   crafted (forged, malformed) messages, a header lookup over the bytes it receives, a
 //!   caller-side dialog written by hand so a test can forge its tags or its Route, and a callee
@@ -46,6 +51,7 @@ mod raw_callee;
 mod raw_sip;
 mod sip_message;
 mod sipp;
+mod sipp_call;
 mod sipp_outcome;
 mod sipp_process;
 pub mod tls;
@@ -53,7 +59,10 @@ mod transport;
 mod wait;
 
 pub use binary::{binary, try_binary, workspace_root};
-pub use cluster::{DialogdCluster, MemberSpec, voters_and_leader};
+pub use cluster::{
+    CLUSTER_SECRET, DialogdCluster, MemberSpec, cluster_dialog, counted_calls_config,
+    voters_and_leader,
+};
 pub use dialogctl::{Dialogctl, Stats};
 pub use free_port::free_udp_tcp_port;
 pub use http::{http_get, metric_sum, scrape};
@@ -63,6 +72,7 @@ pub use raw_callee::{CALLEE_TAG, RawCallee};
 pub use raw_sip::RawSipPeer;
 pub use sip_message::{SipMessage, param, uri_param};
 pub use sipp::{Sipp, scenario};
+pub use sipp_call::{SippCall, SippPair};
 pub use sipp_outcome::{Direction, SippOutcome, TracedMessage};
 pub use sipp_process::SippProcess;
 pub use transport::Transport;

@@ -106,6 +106,12 @@ impl Sipp {
         }
     }
 
+    /// Where the calls go (the first argument of a uac).
+    pub(crate) fn remote(mut self, remote: SocketAddr) -> Sipp {
+        self.remote = Some(remote);
+        self
+    }
+
     /// `-t u1` (default) or `-t t1`.
     pub fn transport(mut self, transport: Transport) -> Sipp {
         self.transport = transport;
@@ -211,7 +217,7 @@ impl Sipp {
         self.spawn()?.wait()
     }
 
-    fn args(&self, port: u16) -> Vec<String> {
+    pub(crate) fn args(&self, port: u16) -> Vec<String> {
         let mut args: Vec<String> = Vec::new();
         if let Some(remote) = self.remote {
             args.push(remote.to_string());

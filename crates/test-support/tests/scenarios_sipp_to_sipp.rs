@@ -6,28 +6,15 @@ use std::time::Duration;
 
 use anyhow::{Result, ensure};
 
-use dialogd_test_support::{RawCall, RawSipPeer, Sipp, SippOutcome, Transport};
+use dialogd_test_support::{RawCall, RawSipPeer, Sipp, SippCall, SippOutcome, Transport};
 
 const RUN: Duration = Duration::from_secs(60);
 const RECV: Duration = Duration::from_secs(10);
 
-/// Starts `uas` (answering `calls`), runs `uac_scenario` straight at it (`shape` sets rate,
-/// pause...), both on `transport`; checks every call of both sides succeeded.
-fn direct(
-    uac_scenario: &str,
-    shape: impl FnOnce(Sipp) -> Sipp,
-    uas: Sipp,
-    calls: u64,
-    transport: Transport,
-) -> Result<(SippOutcome, SippOutcome)> {
-    let uas = uas.transport(transport).calls(calls).timeout(RUN).spawn()?;
-    let caller = shape(Sipp::uac(uac_scenario, uas.addr()))
-        .transport(transport)
-        .uas_port(uas.port())
-        .calls(calls)
-        .timeout(RUN)
-        .run()?;
-    let callee = uas.finish_after(&caller)?;
+/// Runs `calls` calls of `call` (its caller straight at its callee), both sides on
+/// `transport`; checks every call of both sides succeeded.
+fn direct(call: SippCall, calls: u64, transport: Transport) -> Result<(SippOutcome, SippOutcome)> {
+    let (caller, callee) = call.transport(transport).calls(calls).timeout(RUN).run()?;
     ensure!(caller.all_successful(), "uac:\n{}", caller.describe());
     ensure!(callee.all_successful(), "uas:\n{}", callee.describe());
     ensure!(caller.successful == calls, "uac:\n{}", caller.describe());
@@ -39,9 +26,9 @@ fn direct(
 fn uac_and_uas_complete_calls_over_udp_and_tcp() {
     for (transport, calls) in [(Transport::Udp, 20), (Transport::Tcp, 10)] {
         let (caller, callee) = direct(
-            "uac.xml",
-            |s| s.rate(50.0).caller("alice"),
-            Sipp::uas("uas.xml"),
+            SippCall::direct("uac.xml", "uas.xml")
+                .rate(50.0)
+                .caller("alice"),
             calls,
             transport,
         )
@@ -64,9 +51,9 @@ fn uac_and_uas_complete_calls_over_udp_and_tcp() {
 fn uac_long_accepts_a_bye_from_the_callee_side() {
     for transport in [Transport::Udp, Transport::Tcp] {
         let (caller, callee) = direct(
-            "uac_long.xml",
-            |s| s.pause(Duration::from_secs(30)),
-            Sipp::uas("uas_bye.xml").pause(Duration::from_millis(300)),
+            SippCall::direct("uac_long.xml", "uas_bye.xml")
+                .hold(Duration::from_secs(30))
+                .callee_hold(Duration::from_millis(300)),
             1,
             transport,
         )
@@ -86,9 +73,9 @@ fn uac_long_accepts_a_bye_from_the_callee_side() {
 fn uas_long_accepts_a_bye_while_pausing_or_hangs_up_itself() {
     // The caller hangs up first: the callee's BYE recv (optional="global") takes it.
     let (caller, callee) = direct(
-        "uac_long.xml",
-        |s| s.pause(Duration::from_millis(300)),
-        Sipp::uas("uas_long.xml").pause(Duration::from_secs(30)),
+        SippCall::direct("uac_long.xml", "uas_long.xml")
+            .hold(Duration::from_millis(300))
+            .callee_hold(Duration::from_secs(30)),
         2,
         Transport::Udp,
     )
@@ -103,9 +90,9 @@ fn uas_long_accepts_a_bye_while_pausing_or_hangs_up_itself() {
 
     // The callee hangs up first.
     let (caller, callee) = direct(
-        "uac_long.xml",
-        |s| s.pause(Duration::from_secs(30)),
-        Sipp::uas("uas_long.xml").pause(Duration::from_millis(300)),
+        SippCall::direct("uac_long.xml", "uas_long.xml")
+            .hold(Duration::from_secs(30))
+            .callee_hold(Duration::from_millis(300)),
         2,
         Transport::Udp,
     )
@@ -123,9 +110,7 @@ fn uas_long_accepts_a_bye_while_pausing_or_hangs_up_itself() {
 fn uac_cancel_cancels_a_ringing_uas() {
     for transport in [Transport::Udp, Transport::Tcp] {
         let (caller, callee) = direct(
-            "uac_cancel.xml",
-            |s| s,
-            Sipp::uas("uas_ringing.xml"),
+            SippCall::direct("uac_cancel.xml", "uas_ringing.xml"),
             1,
             transport,
         )
@@ -143,9 +128,7 @@ fn uac_cancel_cancels_a_ringing_uas() {
 #[test]
 fn uac_expect_486_counts_rejected_and_answered_calls() {
     let (caller, _) = direct(
-        "uac_expect_486.xml",
-        |s| s.rate(20.0),
-        Sipp::uas("uas_busy.xml"),
+        SippCall::direct("uac_expect_486.xml", "uas_busy.xml").rate(20.0),
         3,
         Transport::Udp,
     )
@@ -154,9 +137,7 @@ fn uac_expect_486_counts_rejected_and_answered_calls() {
     assert!(caller.logged("answered").is_empty());
 
     let (caller, _) = direct(
-        "uac_expect_486.xml",
-        |s| s.rate(20.0),
-        Sipp::uas("uas.xml"),
+        SippCall::direct("uac_expect_486.xml", "uas.xml").rate(20.0),
         2,
         Transport::Udp,
     )
@@ -169,9 +150,8 @@ fn uac_expect_486_counts_rejected_and_answered_calls() {
 fn uac_reinvite_is_answered_by_uas_reinvite() {
     for transport in [Transport::Udp, Transport::Tcp] {
         let (caller, callee) = direct(
-            "uac_reinvite.xml",
-            |s| s.pause(Duration::from_millis(200)),
-            Sipp::uas("uas_reinvite.xml"),
+            SippCall::direct("uac_reinvite.xml", "uas_reinvite.xml")
+                .hold(Duration::from_millis(200)),
             1,
             transport,
         )

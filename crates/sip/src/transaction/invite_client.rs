@@ -8,13 +8,13 @@
 //! The ACK for a non-2xx final response is built here (§17.1.1.3); the ACK for a 2xx is the
 //! transaction user's business.
 
-use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use super::machine::{Machine, MachineState, driver_methods};
 use super::output::TransactionOutput;
-use super::timers::{TimerConfig, Timers};
+use super::timers::TimerConfig;
 use crate::builder::ack_for_non_2xx;
 use crate::message::SipMessage;
 
@@ -28,6 +28,10 @@ pub enum InviteClientState {
     Terminated,
 }
 
+impl MachineState for InviteClientState {
+    const TERMINATED: Self = InviteClientState::Terminated;
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Timer {
     A,
@@ -39,127 +43,83 @@ enum Timer {
 /// An INVITE client transaction.
 #[derive(Debug)]
 pub struct InviteClientTransaction {
-    state: InviteClientState,
+    machine: Machine<InviteClientState, Timer>,
     /// The INVITE, kept while it may be retransmitted or ACKed; dropped once a final
     /// response arrived (a proxy holds many finished transactions for 64·T1).
     request: Option<SipMessage>,
     ack: Option<Bytes>,
-    reliable: bool,
-    config: TimerConfig,
     interval_a: Duration,
-    timers: Timers<Timer>,
-    out: VecDeque<TransactionOutput>,
 }
 
 impl InviteClientTransaction {
     /// Starts the transaction: the request is transmitted at once.
     pub fn new(now: Instant, request: &SipMessage, reliable: bool, config: TimerConfig) -> Self {
-        let mut t = InviteClientTransaction {
-            state: InviteClientState::Calling,
+        let mut machine = Machine::new(InviteClientState::Calling, reliable, config);
+        machine.transmit(request.wire_bytes());
+        machine.arm_retransmit(Timer::A, now, config.timer_a());
+        machine.timers.set(Timer::B, now + config.timer_b());
+        InviteClientTransaction {
+            machine,
             request: Some(request.clone()),
             ack: None,
-            reliable,
-            config,
             interval_a: config.timer_a(),
-            timers: Timers::default(),
-            out: VecDeque::new(),
-        };
-        t.out
-            .push_back(TransactionOutput::Transmit(request.wire_bytes()));
-        if !reliable {
-            t.timers.set(Timer::A, now + config.timer_a());
         }
-        t.timers.set(Timer::B, now + config.timer_b());
-        t
     }
 
-    /// The current state.
-    pub fn state(&self) -> InviteClientState {
-        self.state
-    }
-
-    /// True once terminated.
-    pub fn is_terminated(&self) -> bool {
-        self.state == InviteClientState::Terminated
-    }
+    driver_methods!(InviteClientState);
 
     /// A response matched to this transaction.
     pub fn handle_response(&mut self, now: Instant, resp: &SipMessage) {
         let Some(status) = resp.status() else { return };
+        let m = &mut self.machine;
         use InviteClientState::*;
-        match (self.state, status) {
+        match (m.state, status) {
             (Calling | Proceeding, 100..=199) => {
-                self.state = Proceeding;
-                self.timers.cancel(Timer::A);
-                self.timers.cancel(Timer::B);
-                self.out.push_back(TransactionOutput::Deliver(resp.clone()));
+                m.state = Proceeding;
+                m.timers.cancel(Timer::A);
+                m.timers.cancel(Timer::B);
+                m.deliver(resp);
             }
             (Calling | Proceeding, 200..=299) => {
-                self.state = Accepted;
-                self.timers.clear();
-                self.timers.set(Timer::M, now + self.config.timer_m());
+                m.linger(Accepted, Timer::M, now, m.config.timer_m());
                 self.request = None;
-                self.out.push_back(TransactionOutput::Deliver(resp.clone()));
+                m.deliver(resp);
             }
             (Calling | Proceeding, _) => {
-                self.state = Completed;
-                self.timers.clear();
+                m.linger(Completed, Timer::D, now, m.config.timer_d(m.reliable));
                 if let Some(request) = self.request.take() {
                     let ack = ack_for_non_2xx(&request, resp);
-                    self.out.push_back(TransactionOutput::Transmit(ack.clone()));
+                    m.transmit(ack.clone());
                     self.ack = Some(ack);
                 }
-                self.out.push_back(TransactionOutput::Deliver(resp.clone()));
-                let d = self.config.timer_d(self.reliable);
-                self.timers.set(Timer::D, now + d);
+                m.deliver(resp);
             }
             (Completed, 300..=699) => {
                 if let Some(ack) = &self.ack {
-                    self.out.push_back(TransactionOutput::Transmit(ack.clone()));
+                    m.transmit(ack.clone());
                 }
             }
-            (Accepted, 200..=299) => self.out.push_back(TransactionOutput::Deliver(resp.clone())),
+            (Accepted, 200..=299) => m.deliver(resp),
             _ => {}
         }
     }
 
     /// Fires due timers.
     pub fn handle_timeout(&mut self, now: Instant) {
-        while let Some(timer) = self.timers.pop_due(now) {
+        let m = &mut self.machine;
+        while let Some(timer) = m.timers.pop_due(now) {
             match timer {
-                Timer::A if self.state == InviteClientState::Calling => {
+                Timer::A if m.state == InviteClientState::Calling => {
                     if let Some(request) = &self.request {
-                        self.out
-                            .push_back(TransactionOutput::Transmit(request.wire_bytes()));
+                        m.transmit(request.wire_bytes());
                     }
                     self.interval_a *= 2;
-                    self.timers.set(Timer::A, now + self.interval_a);
+                    m.timers.set(Timer::A, now + self.interval_a);
                 }
-                Timer::B if self.state == InviteClientState::Calling => {
-                    self.out.push_back(TransactionOutput::TimedOut);
-                    self.terminate();
-                }
-                Timer::D | Timer::M => self.terminate(),
+                Timer::B if m.state == InviteClientState::Calling => m.time_out(),
+                Timer::D | Timer::M => m.terminate(),
                 _ => {}
             }
         }
-    }
-
-    fn terminate(&mut self) {
-        if self.state != InviteClientState::Terminated {
-            self.state = InviteClientState::Terminated;
-            self.timers.clear();
-            self.out.push_back(TransactionOutput::Terminated);
-        }
-    }
-
-    /// The next output, if any.
-    pub fn poll_output(&mut self) -> Option<TransactionOutput> {
-        self.out.pop_front()
-    }
-
-    /// When `handle_timeout` must be called next.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.next()
     }
 }

@@ -19,13 +19,13 @@
 //! and passes an ACK that matches it up as [`TransactionOutput::Deliver`]. It never
 //! retransmits a 2xx on its own.
 
-use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use super::machine::{Machine, MachineState, driver_methods};
 use super::output::TransactionOutput;
-use super::timers::{TimerConfig, Timers};
+use super::timers::TimerConfig;
 use crate::header_name::HeaderName;
 use crate::message::SipMessage;
 use crate::method::Method;
@@ -41,6 +41,10 @@ pub enum InviteServerState {
     Terminated,
 }
 
+impl MachineState for InviteServerState {
+    const TERMINATED: Self = InviteServerState::Terminated;
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Timer {
     G,
@@ -52,13 +56,9 @@ enum Timer {
 /// An INVITE server transaction.
 #[derive(Debug)]
 pub struct InviteServerTransaction {
-    state: InviteServerState,
-    reliable: bool,
-    config: TimerConfig,
+    machine: Machine<InviteServerState, Timer>,
     last_response: Option<Bytes>,
     interval_g: Duration,
-    timers: Timers<Timer>,
-    out: VecDeque<TransactionOutput>,
 }
 
 impl InviteServerTransaction {
@@ -66,13 +66,9 @@ impl InviteServerTransaction {
     /// 100 with [`Self::send_trying`]).
     pub fn new(_now: Instant, _request: &SipMessage, reliable: bool, config: TimerConfig) -> Self {
         InviteServerTransaction {
-            state: InviteServerState::Proceeding,
-            reliable,
-            config,
+            machine: Machine::new(InviteServerState::Proceeding, reliable, config),
             last_response: None,
             interval_g: config.timer_g(),
-            timers: Timers::default(),
-            out: VecDeque::new(),
         }
     }
 
@@ -93,7 +89,7 @@ impl InviteServerTransaction {
     /// Timestamp copied, §8.2.6.1) unless a response was already sent. Retransmissions of the
     /// INVITE are then answered with it until the TU sends another response.
     pub fn send_trying(&mut self, now: Instant, request: &SipMessage) {
-        if self.state != InviteServerState::Proceeding || self.last_response.is_some() {
+        if self.machine.state != InviteServerState::Proceeding || self.last_response.is_some() {
             return;
         }
         let timestamp: Vec<String> = request
@@ -105,103 +101,69 @@ impl InviteServerTransaction {
         self.send_response(now, 100, trying);
     }
 
-    /// The current state.
-    pub fn state(&self) -> InviteServerState {
-        self.state
-    }
-
-    /// True once terminated.
-    pub fn is_terminated(&self) -> bool {
-        self.state == InviteServerState::Terminated
-    }
+    driver_methods!(InviteServerState);
 
     /// A request matched to this transaction: an INVITE retransmission or the ACK of a
     /// non-2xx final response.
     pub fn handle_request(&mut self, now: Instant, msg: &SipMessage) {
+        let m = &mut self.machine;
         use InviteServerState::*;
-        match (msg.method(), self.state) {
+        match (msg.method(), m.state) {
             (Some(Method::Invite), Proceeding | Completed) => {
                 if let Some(r) = &self.last_response {
-                    self.out.push_back(TransactionOutput::Transmit(r.clone()));
+                    m.transmit(r.clone());
                 }
             }
             (Some(Method::Ack), Completed) => {
-                self.state = Confirmed;
-                self.timers.clear();
-                let i = self.config.timer_i(self.reliable);
-                self.timers.set(Timer::I, now + i);
+                m.linger(Confirmed, Timer::I, now, m.config.timer_i(m.reliable));
             }
-            (Some(Method::Ack), Accepted) => {
-                self.out.push_back(TransactionOutput::Deliver(msg.clone()));
-            }
+            (Some(Method::Ack), Accepted) => m.deliver(msg),
             _ => {}
         }
     }
 
     /// A response from the TU.
     pub fn send_response(&mut self, now: Instant, status: u16, bytes: Bytes) {
+        let m = &mut self.machine;
         use InviteServerState::*;
-        match (self.state, status) {
+        match (m.state, status) {
             (Proceeding, 100..=199) => {
                 self.last_response = Some(bytes.clone());
-                self.out.push_back(TransactionOutput::Transmit(bytes));
+                m.transmit(bytes);
             }
             (Proceeding, 200..=299) => {
-                self.state = Accepted;
+                m.linger(Accepted, Timer::L, now, m.config.timer_l());
                 self.last_response = None;
-                self.out.push_back(TransactionOutput::Transmit(bytes));
-                self.timers.set(Timer::L, now + self.config.timer_l());
+                m.transmit(bytes);
             }
             (Proceeding, 300..=699) => {
-                self.state = Completed;
+                m.state = Completed;
                 self.last_response = Some(bytes.clone());
-                self.out.push_back(TransactionOutput::Transmit(bytes));
-                if !self.reliable {
-                    self.timers.set(Timer::G, now + self.interval_g);
-                }
-                self.timers.set(Timer::H, now + self.config.timer_h());
+                m.transmit(bytes);
+                m.arm_retransmit(Timer::G, now, self.interval_g);
+                m.timers.set(Timer::H, now + m.config.timer_h());
             }
-            (Accepted, 200..=299) => self.out.push_back(TransactionOutput::Transmit(bytes)),
+            (Accepted, 200..=299) => m.transmit(bytes),
             _ => {}
         }
     }
 
     /// Fires due timers.
     pub fn handle_timeout(&mut self, now: Instant) {
-        while let Some(timer) = self.timers.pop_due(now) {
+        let m = &mut self.machine;
+        while let Some(timer) = m.timers.pop_due(now) {
             match timer {
-                Timer::G if self.state == InviteServerState::Completed => {
+                Timer::G if m.state == InviteServerState::Completed => {
                     if let Some(r) = &self.last_response {
-                        self.out.push_back(TransactionOutput::Transmit(r.clone()));
+                        m.transmit(r.clone());
                     }
-                    self.interval_g = self.config.capped_double(self.interval_g);
-                    self.timers.set(Timer::G, now + self.interval_g);
+                    self.interval_g = m.config.capped_double(self.interval_g);
+                    m.timers.set(Timer::G, now + self.interval_g);
                 }
-                Timer::H if self.state == InviteServerState::Completed => {
-                    self.out.push_back(TransactionOutput::TimedOut);
-                    self.terminate();
-                }
-                Timer::I | Timer::L => self.terminate(),
+                Timer::H if m.state == InviteServerState::Completed => m.time_out(),
+                Timer::I | Timer::L => m.terminate(),
                 _ => {}
             }
         }
-    }
-
-    fn terminate(&mut self) {
-        if self.state != InviteServerState::Terminated {
-            self.state = InviteServerState::Terminated;
-            self.timers.clear();
-            self.out.push_back(TransactionOutput::Terminated);
-        }
-    }
-
-    /// The next output, if any.
-    pub fn poll_output(&mut self) -> Option<TransactionOutput> {
-        self.out.pop_front()
-    }
-
-    /// When `handle_timeout` must be called next.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.next()
     }
 }

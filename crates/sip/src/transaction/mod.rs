@@ -19,6 +19,11 @@
 //! are absorbed instead of looking like new requests. The ACK for a non-2xx is built by the
 //! INVITE client itself (§17.1.1.3); the ACK for a 2xx is the TU's (see [`crate::builder`]).
 //!
+//! Each machine's module holds its states and transitions with the RFC's diagram; what all four
+//! do alike (queueing outputs, retransmitting only over unreliable transports, lingering under
+//! one final timer, reporting `Terminated` once) is `machine.rs`, and the timer values are
+//! `timers.rs`.
+//!
 //! Main types: [`InviteClientTransaction`], [`NonInviteClientTransaction`],
 //! [`InviteServerTransaction`], [`NonInviteServerTransaction`], [`TransactionKey`],
 //! [`TimerConfig`], [`TransactionOutput`].
@@ -26,6 +31,7 @@
 mod invite_client;
 mod invite_server;
 mod key;
+mod machine;
 mod non_invite_client;
 mod non_invite_server;
 mod output;

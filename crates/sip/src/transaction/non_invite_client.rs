@@ -6,11 +6,11 @@
 //!     └ F: TimedOut ────────────────────────────────────────▶ Terminated
 //! ```
 
-use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use super::machine::{Machine, MachineState, driver_methods};
 use super::output::TransactionOutput;
-use super::timers::{TimerConfig, Timers};
+use super::timers::TimerConfig;
 use crate::message::SipMessage;
 
 /// States of [`NonInviteClientTransaction`].
@@ -20,6 +20,10 @@ pub enum NonInviteClientState {
     Proceeding,
     Completed,
     Terminated,
+}
+
+impl MachineState for NonInviteClientState {
+    const TERMINATED: Self = NonInviteClientState::Terminated;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,63 +36,42 @@ enum Timer {
 /// A non-INVITE client transaction.
 #[derive(Debug)]
 pub struct NonInviteClientTransaction {
-    state: NonInviteClientState,
+    machine: Machine<NonInviteClientState, Timer>,
     /// The request, kept while it may be retransmitted; dropped at the final response.
     request: Option<SipMessage>,
-    reliable: bool,
-    config: TimerConfig,
     interval_e: Duration,
-    timers: Timers<Timer>,
-    out: VecDeque<TransactionOutput>,
 }
 
 impl NonInviteClientTransaction {
     /// Starts the transaction: the request is transmitted at once.
     pub fn new(now: Instant, request: &SipMessage, reliable: bool, config: TimerConfig) -> Self {
-        let mut t = NonInviteClientTransaction {
-            state: NonInviteClientState::Trying,
+        let mut machine = Machine::new(NonInviteClientState::Trying, reliable, config);
+        machine.transmit(request.wire_bytes());
+        machine.arm_retransmit(Timer::E, now, config.timer_e());
+        machine.timers.set(Timer::F, now + config.timer_f());
+        NonInviteClientTransaction {
+            machine,
             request: Some(request.clone()),
-            reliable,
-            config,
             interval_e: config.timer_e(),
-            timers: Timers::default(),
-            out: VecDeque::new(),
-        };
-        t.out
-            .push_back(TransactionOutput::Transmit(request.wire_bytes()));
-        if !reliable {
-            t.timers.set(Timer::E, now + config.timer_e());
         }
-        t.timers.set(Timer::F, now + config.timer_f());
-        t
     }
 
-    /// The current state.
-    pub fn state(&self) -> NonInviteClientState {
-        self.state
-    }
-
-    /// True once terminated.
-    pub fn is_terminated(&self) -> bool {
-        self.state == NonInviteClientState::Terminated
-    }
+    driver_methods!(NonInviteClientState);
 
     /// A response matched to this transaction.
     pub fn handle_response(&mut self, now: Instant, resp: &SipMessage) {
         let Some(status) = resp.status() else { return };
+        let m = &mut self.machine;
         use NonInviteClientState::*;
-        match (self.state, status) {
+        match (m.state, status) {
             (Trying | Proceeding, 100..=199) => {
-                self.state = Proceeding;
-                self.out.push_back(TransactionOutput::Deliver(resp.clone()));
+                m.state = Proceeding;
+                m.deliver(resp);
             }
             (Trying | Proceeding, _) => {
-                self.state = Completed;
-                self.timers.clear();
+                m.linger(Completed, Timer::K, now, m.config.timer_k(m.reliable));
                 self.request = None;
-                self.out.push_back(TransactionOutput::Deliver(resp.clone()));
-                let k = self.config.timer_k(self.reliable);
-                self.timers.set(Timer::K, now + k);
+                m.deliver(resp);
             }
             _ => {}
         }
@@ -96,55 +79,25 @@ impl NonInviteClientTransaction {
 
     /// Fires due timers.
     pub fn handle_timeout(&mut self, now: Instant) {
-        while let Some(timer) = self.timers.pop_due(now) {
+        use NonInviteClientState::*;
+        let m = &mut self.machine;
+        while let Some(timer) = m.timers.pop_due(now) {
             match timer {
-                Timer::E
-                    if matches!(
-                        self.state,
-                        NonInviteClientState::Trying | NonInviteClientState::Proceeding
-                    ) =>
-                {
+                Timer::E if matches!(m.state, Trying | Proceeding) => {
                     if let Some(request) = &self.request {
-                        self.out
-                            .push_back(TransactionOutput::Transmit(request.wire_bytes()));
+                        m.transmit(request.wire_bytes());
                     }
-                    self.interval_e = if self.state == NonInviteClientState::Trying {
-                        self.config.capped_double(self.interval_e)
+                    self.interval_e = if m.state == Trying {
+                        m.config.capped_double(self.interval_e)
                     } else {
-                        self.config.t2
+                        m.config.t2
                     };
-                    self.timers.set(Timer::E, now + self.interval_e);
+                    m.timers.set(Timer::E, now + self.interval_e);
                 }
-                Timer::F
-                    if matches!(
-                        self.state,
-                        NonInviteClientState::Trying | NonInviteClientState::Proceeding
-                    ) =>
-                {
-                    self.out.push_back(TransactionOutput::TimedOut);
-                    self.terminate();
-                }
-                Timer::K => self.terminate(),
+                Timer::F if matches!(m.state, Trying | Proceeding) => m.time_out(),
+                Timer::K => m.terminate(),
                 _ => {}
             }
         }
-    }
-
-    fn terminate(&mut self) {
-        if self.state != NonInviteClientState::Terminated {
-            self.state = NonInviteClientState::Terminated;
-            self.timers.clear();
-            self.out.push_back(TransactionOutput::Terminated);
-        }
-    }
-
-    /// The next output, if any.
-    pub fn poll_output(&mut self) -> Option<TransactionOutput> {
-        self.out.pop_front()
-    }
-
-    /// When `handle_timeout` must be called next.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.next()
     }
 }

@@ -5,13 +5,13 @@
 //!   request retransmissions: absorbed in Trying, last response sent again afterwards
 //! ```
 
-use std::collections::VecDeque;
 use std::time::Instant;
 
 use bytes::Bytes;
 
+use super::machine::{Machine, MachineState, driver_methods};
 use super::output::TransactionOutput;
-use super::timers::{TimerConfig, Timers};
+use super::timers::TimerConfig;
 use crate::message::SipMessage;
 
 /// States of [`NonInviteServerTransaction`].
@@ -23,6 +23,10 @@ pub enum NonInviteServerState {
     Terminated,
 }
 
+impl MachineState for NonInviteServerState {
+    const TERMINATED: Self = NonInviteServerState::Terminated;
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Timer {
     J,
@@ -31,36 +35,20 @@ enum Timer {
 /// A non-INVITE server transaction.
 #[derive(Debug)]
 pub struct NonInviteServerTransaction {
-    state: NonInviteServerState,
-    reliable: bool,
-    config: TimerConfig,
+    machine: Machine<NonInviteServerState, Timer>,
     last_response: Option<Bytes>,
-    timers: Timers<Timer>,
-    out: VecDeque<TransactionOutput>,
 }
 
 impl NonInviteServerTransaction {
     /// A transaction for a received request.
     pub fn new(_now: Instant, _request: &SipMessage, reliable: bool, config: TimerConfig) -> Self {
         NonInviteServerTransaction {
-            state: NonInviteServerState::Trying,
-            reliable,
-            config,
+            machine: Machine::new(NonInviteServerState::Trying, reliable, config),
             last_response: None,
-            timers: Timers::default(),
-            out: VecDeque::new(),
         }
     }
 
-    /// The current state.
-    pub fn state(&self) -> NonInviteServerState {
-        self.state
-    }
-
-    /// True once terminated.
-    pub fn is_terminated(&self) -> bool {
-        self.state == NonInviteServerState::Terminated
-    }
+    driver_methods!(NonInviteServerState);
 
     /// The last response sent (what a retransmitted request gets again).
     pub fn last_response(&self) -> Option<&Bytes> {
@@ -69,30 +57,28 @@ impl NonInviteServerTransaction {
 
     /// A retransmission of the request.
     pub fn handle_request(&mut self, _now: Instant, _msg: &SipMessage) {
-        if matches!(
-            self.state,
-            NonInviteServerState::Proceeding | NonInviteServerState::Completed
-        ) && let Some(r) = &self.last_response
+        use NonInviteServerState::*;
+        if matches!(self.machine.state, Proceeding | Completed)
+            && let Some(r) = &self.last_response
         {
-            self.out.push_back(TransactionOutput::Transmit(r.clone()));
+            self.machine.transmit(r.clone());
         }
     }
 
     /// A response from the TU.
     pub fn send_response(&mut self, now: Instant, status: u16, bytes: Bytes) {
+        let m = &mut self.machine;
         use NonInviteServerState::*;
-        match (self.state, status) {
+        match (m.state, status) {
             (Trying | Proceeding, 100..=199) => {
-                self.state = Proceeding;
+                m.state = Proceeding;
                 self.last_response = Some(bytes.clone());
-                self.out.push_back(TransactionOutput::Transmit(bytes));
+                m.transmit(bytes);
             }
             (Trying | Proceeding, 200..=699) => {
-                self.state = Completed;
+                m.linger(Completed, Timer::J, now, m.config.timer_j(m.reliable));
                 self.last_response = Some(bytes.clone());
-                self.out.push_back(TransactionOutput::Transmit(bytes));
-                let j = self.config.timer_j(self.reliable);
-                self.timers.set(Timer::J, now + j);
+                m.transmit(bytes);
             }
             _ => {}
         }
@@ -100,22 +86,8 @@ impl NonInviteServerTransaction {
 
     /// Fires due timers.
     pub fn handle_timeout(&mut self, now: Instant) {
-        while let Some(Timer::J) = self.timers.pop_due(now) {
-            if self.state != NonInviteServerState::Terminated {
-                self.state = NonInviteServerState::Terminated;
-                self.timers.clear();
-                self.out.push_back(TransactionOutput::Terminated);
-            }
+        while let Some(Timer::J) = self.machine.timers.pop_due(now) {
+            self.machine.terminate();
         }
-    }
-
-    /// The next output, if any.
-    pub fn poll_output(&mut self) -> Option<TransactionOutput> {
-        self.out.pop_front()
-    }
-
-    /// When `handle_timeout` must be called next.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.next()
     }
 }

@@ -91,57 +91,60 @@ pub(crate) fn parse_params(s: &str) -> Option<Vec<Param>> {
     Some(out)
 }
 
+/// Follows quoted strings (RFC 3261 §25.1 quoted-string, with quoted-pair escapes inside them)
+/// byte by byte, for the scanners below.
+#[derive(Default)]
+struct Quotes {
+    quoted: bool,
+    escaped: bool,
+}
+
+impl Quotes {
+    /// Takes the next byte; true if it stands outside a quoted string and is not a quote.
+    fn outside(&mut self, b: u8) -> bool {
+        if self.escaped {
+            self.escaped = false;
+        } else if self.quoted && b == b'\\' {
+            self.escaped = true;
+        } else if b == b'"' {
+            self.quoted = !self.quoted;
+        } else {
+            return !self.quoted;
+        }
+        false
+    }
+}
+
 /// The first `needle` outside a quoted string; `None` also when a quote is left open.
 pub(crate) fn find_unquoted(s: &str, needle: u8) -> Option<usize> {
-    let mut quoted = false;
-    let mut escaped = false;
-    for (i, b) in s.bytes().enumerate() {
-        if escaped {
-            escaped = false;
-        } else if quoted && b == b'\\' {
-            escaped = true;
-        } else if b == b'"' {
-            quoted = !quoted;
-        } else if !quoted && b == needle {
-            return Some(i);
-        }
-    }
-    None
+    let mut quotes = Quotes::default();
+    s.bytes().position(|b| quotes.outside(b) && b == needle)
 }
 
 /// True if every quoted string in `s` is closed.
 pub(crate) fn quotes_balanced(s: &str) -> bool {
-    let mut quoted = false;
-    let mut escaped = false;
+    let mut quotes = Quotes::default();
     for b in s.bytes() {
-        if escaped {
-            escaped = false;
-        } else if quoted && b == b'\\' {
-            escaped = true;
-        } else if b == b'"' {
-            quoted = !quoted;
-        }
+        quotes.outside(b);
     }
-    !quoted
+    !quotes.quoted
 }
 
 /// Splits on `sep` outside quotes and angle brackets; returns the trimmed ranges of the parts
 /// (whitespace includes folded line breaks).
 pub(crate) fn split_unquoted(s: &[u8], sep: u8) -> Vec<Range<usize>> {
     let mut out = Vec::new();
-    let (mut quoted, mut escaped, mut angle) = (false, false, false);
+    let mut quotes = Quotes::default();
+    let mut angle = false;
     let mut start = 0;
     for (i, &b) in s.iter().enumerate() {
-        if escaped {
-            escaped = false;
+        if !quotes.outside(b) {
             continue;
         }
         match b {
-            b'\\' if quoted => escaped = true,
-            b'"' => quoted = !quoted,
-            b'<' if !quoted => angle = true,
-            b'>' if !quoted => angle = false,
-            _ if b == sep && !quoted && !angle => {
+            b'<' => angle = true,
+            b'>' => angle = false,
+            _ if b == sep && !angle => {
                 out.push(trim_range(s, start..i));
                 start = i + 1;
             }

@@ -1,5 +1,5 @@
-//! Helpers shared by the call-control scenarios (`mod common;` in each): a node's Events
-//! stream read from a blocking test.
+//! [`Watch`]: a node's Events stream read from a blocking test, for the call-control scenarios
+//! (`mod events_watch;` in each).
 
 #![allow(dead_code, clippy::unwrap_used)] // each test binary uses a part; test helpers
 
