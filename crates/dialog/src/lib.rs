@@ -26,6 +26,7 @@
 
 pub mod admission;
 pub mod branches;
+pub mod call_control;
 pub mod config;
 pub mod cseq;
 pub mod cseq_map;
@@ -54,6 +55,9 @@ mod test_call;
 
 pub use admission::{Admission, AdmitError, AdmitRequest, BoxFuture, ProfileValues};
 pub use branches::{BranchRole, Branches};
+pub use call_control::{
+    BridgeRequest, BridgeStarted, HoldMode, LegResult, LinkMode, TransferStarted,
+};
 pub use config::{DEFAULT_TIMEOUT, DialogConfig, MatchMode};
 pub use cseq::{CseqFault, CseqTracker};
 pub use cseq_map::CseqMap;

@@ -1,23 +1,13 @@
 //! The values of the call-control calls that act inside a call: what [`crate::Proxy::transfer`],
 //! [`crate::Proxy::hold`], [`crate::Proxy::unhold`] and [`crate::Proxy::bridge`] take and
-//! answer. Plain data: the node's `CallControl` backend builds them from gRPC requests.
+//! answer. Plain data. The ones the API shares are [`dialogd_dialog::call_control`]'s; the
+//! proxy's own transfer target carries the other dialog's Call-ID and tags.
 
 use dialogd_dialog::{DialogSnapshot, Leg};
 
-pub use dialogd_sip::sdp::HoldMode;
-
-/// How the transferred party's new call is linked to the old one (OpenSIPS callops `mode`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum LinkMode {
-    /// `dlgd_xfer=<did>.<mac>` on the Refer-To URI; the new INVITE's request-URI brings it
-    /// back, the proxy links and strips it.
-    #[default]
-    Param,
-    /// `dlgd_xfer=<old Call-ID>` (escaped) on the Refer-To URI.
-    CallId,
-    /// No parameter: the application links with [`crate::Proxy::link_transfer`].
-    Manual,
-}
+pub use dialogd_dialog::call_control::{
+    BridgeRequest, BridgeStarted, HoldMode, LegResult, LinkMode, TransferStarted,
+};
 
 /// Where a transferred leg is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,43 +62,4 @@ impl TransferTarget {
             leg,
         })
     }
-}
-
-/// A transfer whose REFER was accepted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TransferStarted {
-    /// The REFER's 2xx status (202).
-    pub status: u16,
-    /// The Refer-To value sent.
-    pub refer_to: String,
-}
-
-/// One leg's answer to a hold or unhold re-INVITE.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LegResult {
-    pub leg: Leg,
-    /// The final status; 0 when none came in time or nothing was sent.
-    pub status: u16,
-    /// `None` when the leg accepted; else why not.
-    pub error: Option<String>,
-}
-
-/// A click-to-dial call ([`crate::Proxy::bridge`], Kamailio `dlg_bridge`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BridgeRequest {
-    /// The party called first (a sip: or sips: URI).
-    pub from: String,
-    /// Where it is REFERred once it answers.
-    pub to: String,
-    /// The URI of the proxy the INVITE goes through; `None`: resolved from `from`.
-    pub outbound_proxy: Option<String>,
-    /// Header lines added to the INVITE.
-    pub extra_headers: Vec<String>,
-}
-
-/// The dialog a bridge created.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BridgeStarted {
-    pub did: dialogd_dialog::DialogId,
-    pub call_id: String,
 }

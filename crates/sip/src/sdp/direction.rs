@@ -46,12 +46,23 @@ pub enum Direction {
 
 /// How a held party's streams are offered: `sendonly` (music on hold still flows) or
 /// `inactive` (nothing flows).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum HoldMode {
     /// `sendrecv` becomes `sendonly`, `recvonly` becomes `inactive` (RFC 3264 §8.4).
+    #[default]
     SendOnly,
     /// Every stream becomes `inactive`.
     Inactive,
+}
+
+impl HoldMode {
+    /// Lower-case name for logs and the CLI (`sendonly`, `inactive`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HoldMode::SendOnly => "sendonly",
+            HoldMode::Inactive => "inactive",
+        }
+    }
 }
 
 impl Direction {
