@@ -5,7 +5,7 @@
 
 use tonic::{Code, Status};
 
-use crate::backend::BackendError;
+use crate::dialogs::backend::BackendError;
 
 impl From<BackendError> for Status {
     fn from(err: BackendError) -> Status {

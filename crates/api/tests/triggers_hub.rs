@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use dialogd_api::triggers_hub::CONTROLLER_BUFFER;
+use dialogd_api::triggers::hub::CONTROLLER_BUFFER;
 use dialogd_api::{Offer, TriggerHub};
 use dialogd_dialog::{
     DialogId, DialogSnapshot, DialogState, LegView, TimeoutDecision, TriggerKind,

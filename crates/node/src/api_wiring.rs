@@ -58,7 +58,7 @@ pub fn api_parts(
     };
     // An unusable API certificate stops the start here, named, not the server later.
     if let Some(api) = &tls {
-        dialogd_api::server_tls::server_config(Some(api), None)
+        dialogd_api::server::tls::server_config(Some(api), None)
             .map_err(|e| ConfigError::invalid("api.tls_cert", e.to_string()))?;
     }
     let node_tls = cluster_node.settings().tls.as_ref().map(|t| NodeTls {

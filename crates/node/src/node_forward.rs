@@ -3,16 +3,16 @@
 //! a dialog to judge an in-dialog request it received for it ([`crate::owner_link`]). The cluster secret is
 //! checked by the API's auth layer before a call reaches this service, and with the cluster's
 //! mutual TLS the caller's node certificate by its node-identity layer
-//! (`dialogd_api::node_identity`); the caller reaches it through `Owners::client`.
+//! (`dialogd_api::server::node_identity`); the caller reaches it through `Owners::client`.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use dialogd_api::call_control_convert::leg_of_side;
+use dialogd_api::call_control::convert::leg_of_side;
 use dialogd_api::pb::node_forward_server::{NodeForward, NodeForwardServer};
 use dialogd_api::pb::{self, OfferOutcome};
-use dialogd_api::triggers_hub::{Offer, TriggerHub};
+use dialogd_api::triggers::hub::{Offer, TriggerHub};
 use dialogd_dialog::DialogId;
 use dialogd_dialog::DialogSnapshot;
 use dialogd_proxy::proxy::Proxy;
@@ -21,7 +21,7 @@ use tonic::{Request, Response, Status};
 
 use crate::owner_link::answer_to_proto;
 
-use dialogd_api::triggers_convert::{kind_from_proto, timeout_decision_to_proto};
+use dialogd_api::triggers::convert::{kind_from_proto, timeout_decision_to_proto};
 
 /// Serves offers on this node's hub, and judgements by this node's dialog actors.
 pub struct NodeForwardService {

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use dialogd_api::call_control_convert::{leg_of_side, side_of_leg};
+use dialogd_api::call_control::convert::{leg_of_side, side_of_leg};
 use dialogd_api::pb::{self, JudgeOutcome};
 use dialogd_dialog::{DialogId, Leg};
 use dialogd_proxy::dialog_actor::DialogAnswer;

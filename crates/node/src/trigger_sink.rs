@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use dialogd_api::pb::{self, OfferOutcome};
-use dialogd_api::triggers_convert::{decision_from_proto, kind_to_proto, unix_ms};
-use dialogd_api::triggers_hub::{Offer, TriggerHub};
+use dialogd_api::triggers::convert::{decision_from_proto, kind_to_proto, unix_ms};
+use dialogd_api::triggers::hub::{Offer, TriggerHub};
 use dialogd_dialog::{BoxFuture, DialogSnapshot, TimeoutDecision, TriggerKind, TriggerSink};
 
 use crate::owners::Owners;

@@ -2,8 +2,8 @@
 //! forwarded to the leader, joins and liveness heartbeats, all authenticated with the cluster
 //! secret and, with `[cluster] tls_*`, carried over mutual TLS ([`tls`]: the node presents
 //! its certificate and verifies the member's against the cluster CA; the serving side, which
-//! requires a verified client certificate, is the API's listener, `dialogd_api::server_tls`
-//! and `dialogd_api::node_identity`).
+//! requires a verified client certificate, is the API's listener, `dialogd_api::server::tls`
+//! and `dialogd_api::server::node_identity`).
 //!
 //! ```text
 //!  node A                                   node B (leader)

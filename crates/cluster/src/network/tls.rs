@@ -11,7 +11,7 @@
 //! node's certificate against, whatever address it dialled. What makes a peer a member is a
 //! certificate signed by `tls_ca` carrying that name; the CA must sign node certificates only.
 //! Nodes may share one certificate or each have their own, and a new address needs no new
-//! certificate. (The server side, `dialogd_api::server_tls`, presents the node certificate to
+//! certificate. (The server side, `dialogd_api::server::tls`, presents the node certificate to
 //! a client sending that SNI and requires a verified client certificate on node-to-node
 //! services.)
 //!

@@ -15,7 +15,7 @@ pub const DEFAULT_DECISION_TIMEOUT_MS: u64 = 2_000;
 
 /// `[api]`.
 ///
-/// Tokens have roles (`dialogd_api::auth`): `read_token` reads (stats, lists, views, events),
+/// Tokens have roles (`dialogd_api::server::auth`): `read_token` reads (stats, lists, views, events),
 /// `token` also ends, steers and places calls, `admin_token` also changes the membership
 /// (without one, `token` does). With none set the API is open: a node refuses to start so
 /// unless its gRPC port is on a loopback address or `allow_unauthenticated` says so.
