@@ -68,7 +68,7 @@ pub mod pb {
 pub use call_control::backend::CallControlBackend;
 pub use call_control::service::CallControlService;
 pub use call_control::types::{
-    BridgeOutcome, BridgeSpec, HoldModeSpec, LegOutcome, LinkModeSpec, TransferOutcome,
+    BridgeRequest, BridgeStarted, HoldMode, LegResult, LinkMode, TransferStarted,
     TransferTargetSpec,
 };
 pub use client::events::EventStream;

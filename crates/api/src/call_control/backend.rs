@@ -9,7 +9,7 @@
 use dialogd_dialog::{BoxFuture, DialogId, KeepaliveConfig, Leg};
 
 use crate::call_control::types::{
-    BridgeOutcome, BridgeSpec, HoldModeSpec, LegOutcome, LinkModeSpec, TransferOutcome,
+    BridgeRequest, BridgeStarted, HoldMode, LegResult, LinkMode, TransferStarted,
     TransferTargetSpec,
 };
 use crate::dialogs::backend::{BackendError, DialogsBackend};
@@ -64,9 +64,9 @@ pub trait CallControlBackend: DialogsBackend {
         id: DialogId,
         leg: Leg,
         target: TransferTargetSpec,
-        mode: LinkModeSpec,
+        mode: LinkMode,
         extra_headers: Vec<String>,
-    ) -> BoxFuture<'_, Result<TransferOutcome, BackendError>> {
+    ) -> BoxFuture<'_, Result<TransferStarted, BackendError>> {
         let _ = (leg, target, mode, extra_headers);
         cannot(format!("dialog {id}: this backend cannot transfer"))
     }
@@ -85,19 +85,19 @@ pub trait CallControlBackend: DialogsBackend {
     fn hold(
         &self,
         id: DialogId,
-        mode: HoldModeSpec,
-    ) -> BoxFuture<'_, Result<Vec<LegOutcome>, BackendError>> {
+        mode: HoldMode,
+    ) -> BoxFuture<'_, Result<Vec<LegResult>, BackendError>> {
         let _ = mode;
         cannot(format!("dialog {id}: this backend cannot hold calls"))
     }
 
     /// Resumes a dialog put on hold by [`CallControlBackend::hold`]; each leg's answer.
-    fn unhold(&self, id: DialogId) -> BoxFuture<'_, Result<Vec<LegOutcome>, BackendError>> {
+    fn unhold(&self, id: DialogId) -> BoxFuture<'_, Result<Vec<LegResult>, BackendError>> {
         cannot(format!("dialog {id}: this backend cannot resume calls"))
     }
 
     /// Starts a click-to-dial call (checked spec); the new dialog, once its INVITE is sent.
-    fn bridge(&self, spec: BridgeSpec) -> BoxFuture<'_, Result<BridgeOutcome, BackendError>> {
+    fn bridge(&self, spec: BridgeRequest) -> BoxFuture<'_, Result<BridgeStarted, BackendError>> {
         cannot(format!("{}: this backend cannot bridge calls", spec.from))
     }
 }

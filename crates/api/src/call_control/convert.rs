@@ -5,7 +5,7 @@
 
 use dialogd_dialog::Leg;
 
-use crate::call_control::types::{HoldModeSpec, LegOutcome, LinkModeSpec};
+use crate::call_control::types::{HoldMode, LegResult, LinkMode};
 use crate::error::Error;
 use crate::pb;
 
@@ -27,24 +27,24 @@ pub fn leg_of_side(value: i32) -> Option<Leg> {
 }
 
 /// The proto enum value of a link mode.
-pub fn link_mode_to_proto(mode: LinkModeSpec) -> pb::LinkMode {
+pub fn link_mode_to_proto(mode: LinkMode) -> pb::LinkMode {
     match mode {
-        LinkModeSpec::Param => pb::LinkMode::Param,
-        LinkModeSpec::CallId => pb::LinkMode::Callid,
-        LinkModeSpec::Manual => pb::LinkMode::Manual,
+        LinkMode::Param => pb::LinkMode::Param,
+        LinkMode::CallId => pb::LinkMode::Callid,
+        LinkMode::Manual => pb::LinkMode::Manual,
     }
 }
 
 /// The proto enum value of a hold mode.
-pub fn hold_mode_to_proto(mode: HoldModeSpec) -> pb::HoldMode {
+pub fn hold_mode_to_proto(mode: HoldMode) -> pb::HoldMode {
     match mode {
-        HoldModeSpec::SendOnly => pb::HoldMode::Sendonly,
-        HoldModeSpec::Inactive => pb::HoldMode::Inactive,
+        HoldMode::SendOnly => pb::HoldMode::Sendonly,
+        HoldMode::Inactive => pb::HoldMode::Inactive,
     }
 }
 
-impl From<LegOutcome> for pb::LegResult {
-    fn from(o: LegOutcome) -> pb::LegResult {
+impl From<LegResult> for pb::LegResult {
+    fn from(o: LegResult) -> pb::LegResult {
         pb::LegResult {
             side: side_of_leg(o.leg) as i32,
             status: u32::from(o.status),
@@ -53,10 +53,10 @@ impl From<LegOutcome> for pb::LegResult {
     }
 }
 
-impl TryFrom<pb::LegResult> for LegOutcome {
+impl TryFrom<pb::LegResult> for LegResult {
     type Error = Error;
 
-    fn try_from(r: pb::LegResult) -> Result<LegOutcome, Error> {
+    fn try_from(r: pb::LegResult) -> Result<LegResult, Error> {
         let leg = leg_of_side(r.side).ok_or_else(|| Error::BadReply {
             field: "leg side",
             value: r.side.to_string(),
@@ -65,7 +65,7 @@ impl TryFrom<pb::LegResult> for LegOutcome {
             field: "leg status",
             value: r.status.to_string(),
         })?;
-        Ok(LegOutcome {
+        Ok(LegResult {
             leg,
             status,
             error: (!r.error.is_empty()).then_some(r.error),
@@ -80,19 +80,19 @@ mod tests {
     #[test]
     fn leg_outcomes_round_trip_and_bad_sides_are_refused() {
         for o in [
-            LegOutcome {
+            LegResult {
                 leg: Leg::Caller,
                 status: 200,
                 error: None,
             },
-            LegOutcome {
+            LegResult {
                 leg: Leg::Callee,
                 status: 0,
                 error: Some("no answer within 4 s".into()),
             },
         ] {
             assert_eq!(
-                LegOutcome::try_from(pb::LegResult::from(o.clone())).unwrap(),
+                LegResult::try_from(pb::LegResult::from(o.clone())).unwrap(),
                 o
             );
         }
@@ -103,7 +103,7 @@ mod tests {
                 error: String::new(),
             };
             assert!(matches!(
-                LegOutcome::try_from(r),
+                LegResult::try_from(r),
                 Err(Error::BadReply { .. })
             ));
         }
@@ -111,11 +111,11 @@ mod tests {
 
     #[test]
     fn modes_have_their_proto_numbers() {
-        assert_eq!(link_mode_to_proto(LinkModeSpec::Param) as i32, 1);
-        assert_eq!(link_mode_to_proto(LinkModeSpec::CallId) as i32, 2);
-        assert_eq!(link_mode_to_proto(LinkModeSpec::Manual) as i32, 3);
-        assert_eq!(hold_mode_to_proto(HoldModeSpec::SendOnly) as i32, 1);
-        assert_eq!(hold_mode_to_proto(HoldModeSpec::Inactive) as i32, 2);
+        assert_eq!(link_mode_to_proto(LinkMode::Param) as i32, 1);
+        assert_eq!(link_mode_to_proto(LinkMode::CallId) as i32, 2);
+        assert_eq!(link_mode_to_proto(LinkMode::Manual) as i32, 3);
+        assert_eq!(hold_mode_to_proto(HoldMode::SendOnly) as i32, 1);
+        assert_eq!(hold_mode_to_proto(HoldMode::Inactive) as i32, 2);
         assert_eq!(
             leg_of_side(side_of_leg(Leg::Callee) as i32),
             Some(Leg::Callee)

@@ -12,7 +12,7 @@ use dialogd_dialog::DialogId;
 use tonic::{Request, Response, Status};
 
 use crate::call_control::backend::CallControlBackend;
-use crate::call_control::types::{LegOutcome, TransferTargetSpec};
+use crate::call_control::types::{LegResult, TransferTargetSpec};
 use crate::call_control::validate::{self as validate, DialogRef, TransferTo};
 use crate::dialogs::backend::BackendError;
 use crate::dialogs::validate::extra_headers;
@@ -216,14 +216,14 @@ impl CallControl for CallControlService {
         );
         let started = self.backend.bridge(spec).await?;
         Ok(Response::new(pb::BridgeResponse {
-            id: started.id.to_string(),
+            id: started.did.to_string(),
             call_id: started.call_id,
         }))
     }
 }
 
 /// The reply of `Hold` and `Unhold`: one entry per leg the backend reported.
-fn hold_response(id: DialogId, legs: Vec<LegOutcome>) -> pb::HoldResponse {
+fn hold_response(id: DialogId, legs: Vec<LegResult>) -> pb::HoldResponse {
     pb::HoldResponse {
         id: id.to_string(),
         legs: legs.into_iter().map(pb::LegResult::from).collect(),

@@ -10,7 +10,7 @@ use dialogd_dialog::{
 };
 use dialogd_sip::values::Uri;
 
-use crate::call_control::types::{BridgeSpec, HoldModeSpec, LinkModeSpec};
+use crate::call_control::types::{BridgeRequest, HoldMode, LinkMode};
 use crate::dialogs::backend::{BackendError, EndSide};
 use crate::dialogs::validate::{dialog_id, extra_headers, invalid, required_text};
 use crate::pb;
@@ -143,7 +143,7 @@ pub struct Transfer {
     /// The leg transferred (receives the REFER).
     pub leg: Leg,
     pub to: TransferTo,
-    pub mode: LinkModeSpec,
+    pub mode: LinkMode,
     pub extra_headers: Vec<String>,
 }
 
@@ -182,11 +182,11 @@ pub fn transfer(req: &pb::TransferRequest) -> Result<Transfer> {
 }
 
 /// The `link_mode` of a `Transfer`: unspecified means PARAM.
-pub fn link_mode(value: i32) -> Result<LinkModeSpec> {
+pub fn link_mode(value: i32) -> Result<LinkMode> {
     match pb::LinkMode::try_from(value) {
-        Ok(pb::LinkMode::Unspecified | pb::LinkMode::Param) => Ok(LinkModeSpec::Param),
-        Ok(pb::LinkMode::Callid) => Ok(LinkModeSpec::CallId),
-        Ok(pb::LinkMode::Manual) => Ok(LinkModeSpec::Manual),
+        Ok(pb::LinkMode::Unspecified | pb::LinkMode::Param) => Ok(LinkMode::Param),
+        Ok(pb::LinkMode::Callid) => Ok(LinkMode::CallId),
+        Ok(pb::LinkMode::Manual) => Ok(LinkMode::Manual),
         Err(_) => Err(invalid(
             "link_mode",
             format_args!("{value} is not a link mode (0 to 3)"),
@@ -195,10 +195,10 @@ pub fn link_mode(value: i32) -> Result<LinkModeSpec> {
 }
 
 /// The `mode` of a `Hold`: unspecified means SENDONLY.
-pub fn hold_mode(value: i32) -> Result<HoldModeSpec> {
+pub fn hold_mode(value: i32) -> Result<HoldMode> {
     match pb::HoldMode::try_from(value) {
-        Ok(pb::HoldMode::Unspecified | pb::HoldMode::Sendonly) => Ok(HoldModeSpec::SendOnly),
-        Ok(pb::HoldMode::Inactive) => Ok(HoldModeSpec::Inactive),
+        Ok(pb::HoldMode::Unspecified | pb::HoldMode::Sendonly) => Ok(HoldMode::SendOnly),
+        Ok(pb::HoldMode::Inactive) => Ok(HoldMode::Inactive),
         Err(_) => Err(invalid(
             "mode",
             format_args!("{value} is not a hold mode (0 to 2)"),
@@ -208,12 +208,12 @@ pub fn hold_mode(value: i32) -> Result<HoldModeSpec> {
 
 /// The arguments of a `Bridge`: `from` a sip:/sips: URI, `to` also tel:, `outbound_proxy`
 /// empty or sip:/sips:.
-pub fn bridge(req: &pb::BridgeRequest) -> Result<BridgeSpec> {
+pub fn bridge(req: &pb::BridgeRequest) -> Result<BridgeRequest> {
     let outbound_proxy = match req.outbound_proxy.trim() {
         "" => None,
         _ => Some(uri("outbound_proxy", &req.outbound_proxy, false)?),
     };
-    Ok(BridgeSpec {
+    Ok(BridgeRequest {
         from: uri("from", &req.from, false)?,
         to: uri("to", &req.to, true)?,
         outbound_proxy,

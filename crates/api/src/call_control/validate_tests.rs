@@ -110,7 +110,7 @@ fn a_blind_transfer_needs_one_leg_and_a_destination_uri() {
         Transfer {
             leg: Leg::Caller,
             to: TransferTo::Blind("sip:carol@example.com".into()),
-            mode: LinkModeSpec::Param,
+            mode: LinkMode::Param,
             extra_headers: vec![],
         }
     );
@@ -169,7 +169,7 @@ fn an_attended_transfer_names_the_other_dialog_and_its_leg() {
             destination: Some("sips:dave@example.com".into()),
         }
     );
-    assert_eq!(t.mode, LinkModeSpec::Manual);
+    assert_eq!(t.mode, LinkMode::Manual);
 
     let cases = [
         (attended(None, pb::CallSide::Callee), "replaces.dialog: "),
@@ -194,12 +194,12 @@ fn an_attended_transfer_names_the_other_dialog_and_its_leg() {
 
 #[test]
 fn link_and_hold_modes_default_and_refuse_unknown_numbers() {
-    assert_eq!(link_mode(0).unwrap(), LinkModeSpec::Param);
-    assert_eq!(link_mode(2).unwrap(), LinkModeSpec::CallId);
+    assert_eq!(link_mode(0).unwrap(), LinkMode::Param);
+    assert_eq!(link_mode(2).unwrap(), LinkMode::CallId);
     assert!(message(link_mode(4).unwrap_err()).starts_with("link_mode: "));
-    assert_eq!(hold_mode(0).unwrap(), HoldModeSpec::SendOnly);
-    assert_eq!(hold_mode(1).unwrap(), HoldModeSpec::SendOnly);
-    assert_eq!(hold_mode(2).unwrap(), HoldModeSpec::Inactive);
+    assert_eq!(hold_mode(0).unwrap(), HoldMode::SendOnly);
+    assert_eq!(hold_mode(1).unwrap(), HoldMode::SendOnly);
+    assert_eq!(hold_mode(2).unwrap(), HoldMode::Inactive);
     assert!(message(hold_mode(3).unwrap_err()).starts_with("mode: "));
     let m = message(dialog_ref_at("new_dialog", None).unwrap_err());
     assert!(m.starts_with("new_dialog: give new_dialog.id"), "{m}");
@@ -215,7 +215,7 @@ fn a_bridge_calls_a_sip_uri_and_sends_it_to_any_uri() {
     };
     assert_eq!(
         bridge(&req("sip:alice@a.example", "tel:+15551234", "")).unwrap(),
-        BridgeSpec {
+        BridgeRequest {
             from: "sip:alice@a.example".into(),
             to: "tel:+15551234".into(),
             outbound_proxy: None,

@@ -8,7 +8,7 @@ use dialogd_dialog::{DialogId, KeepaliveConfig, Leg};
 
 use crate::call_control::convert::{hold_mode_to_proto, link_mode_to_proto, side_of_leg};
 use crate::call_control::types::{
-    BridgeOutcome, BridgeSpec, HoldModeSpec, LegOutcome, LinkModeSpec, TransferOutcome,
+    BridgeRequest, BridgeStarted, HoldMode, LegResult, LinkMode, TransferStarted,
     TransferTargetSpec,
 };
 use crate::client::Client;
@@ -95,9 +95,9 @@ impl Client {
         id: DialogId,
         leg: Leg,
         target: &TransferTargetSpec,
-        mode: LinkModeSpec,
+        mode: LinkMode,
         extra_headers: Vec<String>,
-    ) -> Result<TransferOutcome> {
+    ) -> Result<TransferStarted> {
         let (destination, replaces) = match target {
             TransferTargetSpec::Blind { destination } => (destination.clone(), None),
             TransferTargetSpec::Attended {
@@ -121,7 +121,7 @@ impl Client {
             extra_headers,
         };
         let reply = self.raw_call_control().transfer(req).await?.into_inner();
-        Ok(TransferOutcome {
+        Ok(TransferStarted {
             status: u16::try_from(reply.status).unwrap_or(u16::MAX),
             refer_to: reply.refer_to,
         })
@@ -138,7 +138,7 @@ impl Client {
     }
 
     /// Puts both legs of an answered call on hold (`CallControl.Hold`); each leg's answer.
-    pub async fn call_hold(&self, id: DialogId, mode: HoldModeSpec) -> Result<Vec<LegOutcome>> {
+    pub async fn call_hold(&self, id: DialogId, mode: HoldMode) -> Result<Vec<LegResult>> {
         let req = pb::HoldRequest {
             dialog: by_id(id),
             mode: hold_mode_to_proto(mode).into(),
@@ -147,13 +147,13 @@ impl Client {
     }
 
     /// Resumes a call put on hold (`CallControl.Unhold`); each leg's answer.
-    pub async fn call_unhold(&self, id: DialogId) -> Result<Vec<LegOutcome>> {
+    pub async fn call_unhold(&self, id: DialogId) -> Result<Vec<LegResult>> {
         let req = pb::UnholdRequest { dialog: by_id(id) };
         legs(self.raw_call_control().unhold(req).await?.into_inner())
     }
 
     /// Starts a click-to-dial call (`CallControl.Bridge`); the new dialog's id and Call-ID.
-    pub async fn call_bridge(&self, spec: &BridgeSpec) -> Result<BridgeOutcome> {
+    pub async fn call_bridge(&self, spec: &BridgeRequest) -> Result<BridgeStarted> {
         let req = pb::BridgeRequest {
             from: spec.from.clone(),
             to: spec.to.clone(),
@@ -161,17 +161,17 @@ impl Client {
             extra_headers: spec.extra_headers.clone(),
         };
         let reply = self.raw_call_control().bridge(req).await?.into_inner();
-        Ok(BridgeOutcome {
-            id: parse_reply_id("dialog id", &reply.id)?,
+        Ok(BridgeStarted {
+            did: parse_reply_id("dialog id", &reply.id)?,
             call_id: reply.call_id,
         })
     }
 }
 
-fn legs(reply: pb::HoldResponse) -> Result<Vec<LegOutcome>> {
+fn legs(reply: pb::HoldResponse) -> Result<Vec<LegResult>> {
     reply
         .legs
         .into_iter()
-        .map(LegOutcome::try_from)
+        .map(LegResult::try_from)
         .collect::<Result<Vec<_>, Error>>()
 }

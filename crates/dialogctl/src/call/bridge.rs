@@ -2,7 +2,7 @@
 //! sends it to `--to`. Arguments (clap), the API call, and the new call's id and Call-ID.
 
 use clap::Args;
-use dialogd_api::{BridgeOutcome, BridgeSpec, Client};
+use dialogd_api::{BridgeRequest, BridgeStarted, Client};
 use serde_json::json;
 
 use crate::commands::Failure;
@@ -25,7 +25,7 @@ pub struct BridgeArgs {
 }
 
 pub async fn bridge(client: &Client, args: BridgeArgs, json: bool) -> Result<String, Failure> {
-    let spec = BridgeSpec {
+    let spec = BridgeRequest {
         from: args.from,
         to: args.to,
         outbound_proxy: args.outbound_proxy.filter(|p| !p.is_empty()),
@@ -35,10 +35,10 @@ pub async fn bridge(client: &Client, args: BridgeArgs, json: bool) -> Result<Str
     Ok(bridged(&spec, &outcome, json))
 }
 
-pub(super) fn bridged(spec: &BridgeSpec, outcome: &BridgeOutcome, as_json: bool) -> String {
+pub(super) fn bridged(spec: &BridgeRequest, outcome: &BridgeStarted, as_json: bool) -> String {
     if as_json {
         return json_line(&json!({
-            "id": outcome.id.to_string(),
+            "id": outcome.did.to_string(),
             "call_id": outcome.call_id,
             "from": spec.from,
             "to": spec.to,
@@ -46,7 +46,7 @@ pub(super) fn bridged(spec: &BridgeSpec, outcome: &BridgeOutcome, as_json: bool)
     }
     format!(
         "call {} (Call-ID {}): calling {}, then sending it to {}\n",
-        outcome.id, outcome.call_id, spec.from, spec.to
+        outcome.did, outcome.call_id, spec.from, spec.to
     )
 }
 
@@ -58,14 +58,14 @@ mod tests {
 
     #[test]
     fn a_bridge_prints_the_new_call() {
-        let spec = BridgeSpec {
+        let spec = BridgeRequest {
             from: "sip:alice@a.example".into(),
             to: "tel:+15551234".into(),
             outbound_proxy: None,
             extra_headers: vec![],
         };
-        let outcome = BridgeOutcome {
-            id: DialogId::new(1, 7),
+        let outcome = BridgeStarted {
+            did: DialogId::new(1, 7),
             call_id: "b1@dialogd".into(),
         };
         assert_eq!(

@@ -3,7 +3,7 @@
 //! the text to print: one line per leg with its status or why it did not accept.
 
 use clap::Args;
-use dialogd_api::{Client, HoldModeSpec, LegOutcome};
+use dialogd_api::{Client, HoldMode, LegResult};
 use dialogd_dialog::DialogId;
 use serde_json::json;
 
@@ -32,9 +32,9 @@ pub async fn hold(
     json: bool,
 ) -> Result<String, Failure> {
     let mode = if args.inactive {
-        HoldModeSpec::Inactive
+        HoldMode::Inactive
     } else {
-        HoldModeSpec::SendOnly
+        HoldMode::SendOnly
     };
     let legs = client.call_hold(id, mode).await?;
     Ok(leg_lines(id, "hold", Some(mode), &legs, json))
@@ -49,8 +49,8 @@ pub async fn unhold(client: &Client, id: DialogId, json: bool) -> Result<String,
 pub(super) fn leg_lines(
     id: DialogId,
     action: &str,
-    mode: Option<HoldModeSpec>,
-    legs: &[LegOutcome],
+    mode: Option<HoldMode>,
+    legs: &[LegResult],
     as_json: bool,
 ) -> String {
     if as_json {
@@ -61,7 +61,7 @@ pub(super) fn leg_lines(
         return json_line(&json!({
             "id": id.to_string(),
             "action": action,
-            "mode": mode.map(HoldModeSpec::as_str),
+            "mode": mode.map(HoldMode::as_str),
             "legs": legs,
         }));
     }
@@ -90,14 +90,14 @@ mod tests {
 
     use super::*;
 
-    fn legs() -> Vec<LegOutcome> {
+    fn legs() -> Vec<LegResult> {
         vec![
-            LegOutcome {
+            LegResult {
                 leg: Leg::Caller,
                 status: 200,
                 error: None,
             },
-            LegOutcome {
+            LegResult {
                 leg: Leg::Callee,
                 status: 0,
                 error: Some("no final response within 4 s".into()),
@@ -109,11 +109,11 @@ mod tests {
     fn one_line_per_leg_for_people_one_object_for_scripts() {
         let id = DialogId::new(1, 2);
         assert_eq!(
-            leg_lines(id, "hold", Some(HoldModeSpec::Inactive), &legs(), false),
+            leg_lines(id, "hold", Some(HoldMode::Inactive), &legs(), false),
             "call 0001000000000002: caller held (inactive) (200)\n\
              call 0001000000000002: callee not held (inactive): no final response within 4 s\n"
         );
-        let refused = [LegOutcome {
+        let refused = [LegResult {
             leg: Leg::Callee,
             status: 488,
             error: Some("refused".into()),
@@ -125,7 +125,7 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&leg_lines(
             id,
             "hold",
-            Some(HoldModeSpec::SendOnly),
+            Some(HoldMode::SendOnly),
             &legs(),
             true,
         ))

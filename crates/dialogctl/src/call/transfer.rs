@@ -3,7 +3,7 @@
 //! call it transfers. Arguments (clap), the one API call, and the text to print.
 
 use clap::{Args, ValueEnum};
-use dialogd_api::{Client, LinkModeSpec, TransferOutcome, TransferTargetSpec};
+use dialogd_api::{Client, LinkMode, TransferStarted, TransferTargetSpec};
 use dialogd_dialog::{DialogId, Leg};
 use serde_json::json;
 
@@ -22,12 +22,12 @@ pub enum LinkArg {
     Manual,
 }
 
-impl From<LinkArg> for LinkModeSpec {
-    fn from(link: LinkArg) -> LinkModeSpec {
+impl From<LinkArg> for LinkMode {
+    fn from(link: LinkArg) -> LinkMode {
         match link {
-            LinkArg::Param => LinkModeSpec::Param,
-            LinkArg::Callid => LinkModeSpec::CallId,
-            LinkArg::Manual => LinkModeSpec::Manual,
+            LinkArg::Param => LinkMode::Param,
+            LinkArg::Callid => LinkMode::CallId,
+            LinkArg::Manual => LinkMode::Manual,
         }
     }
 }
@@ -93,7 +93,7 @@ pub async fn transfer(
 ) -> Result<String, Failure> {
     let target = args.target()?;
     let leg: Leg = args.side.into();
-    let mode: LinkModeSpec = args.link.into();
+    let mode: LinkMode = args.link.into();
     let outcome = client
         .call_transfer(id, leg, &target, mode, args.headers)
         .await?;
@@ -110,8 +110,8 @@ pub(super) fn transferred(
     id: DialogId,
     leg: Leg,
     target: &TransferTargetSpec,
-    mode: LinkModeSpec,
-    outcome: &TransferOutcome,
+    mode: LinkMode,
+    outcome: &TransferStarted,
     as_json: bool,
 ) -> String {
     let leg = leg.as_str();
@@ -155,7 +155,7 @@ mod tests {
     #[test]
     fn a_transfer_says_who_accepted_what() {
         let id = DialogId::new(1, 2);
-        let outcome = TransferOutcome {
+        let outcome = TransferStarted {
             status: 202,
             refer_to: "<sip:carol@example.com;dlgd_xfer=x>".into(),
         };
@@ -163,14 +163,7 @@ mod tests {
             destination: "sip:carol@example.com".into(),
         };
         assert_eq!(
-            transferred(
-                id,
-                Leg::Caller,
-                &blind,
-                LinkModeSpec::Param,
-                &outcome,
-                false
-            ),
+            transferred(id, Leg::Caller, &blind, LinkMode::Param, &outcome, false),
             "call 0001000000000002: the caller accepted the transfer (blind) with 202; \
              Refer-To <sip:carol@example.com;dlgd_xfer=x>\n"
         );
@@ -179,14 +172,7 @@ mod tests {
             leg: Leg::Callee,
             destination: None,
         };
-        let line = transferred(
-            id,
-            Leg::Callee,
-            &attended,
-            LinkModeSpec::Manual,
-            &outcome,
-            true,
-        );
+        let line = transferred(id, Leg::Callee, &attended, LinkMode::Manual, &outcome, true);
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["status"], 202);
         assert_eq!(v["link"], "manual");

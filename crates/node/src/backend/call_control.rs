@@ -6,46 +6,18 @@
 //!
 //! An attended transfer names a leg of another call, which may be driven by a third node: its
 //! view is fetched cluster-wide ([`NodeBackend::replaced_dialog`]) and turned into the
-//! proxy's [`TransferTarget`] where the transfer runs. This file converts the API's plain
-//! values to the proxy's and back; the proxy does the SIP.
+//! proxy's [`TransferTarget`] where the transfer runs. The other values are the same types on
+//! both sides ([`dialogd_dialog::call_control`]); the proxy does the SIP.
 
 use dialogd_api::{
-    BackendError, BridgeOutcome, BridgeSpec, CallControlBackend, HoldModeSpec, LegOutcome,
-    LinkModeSpec, TransferOutcome, TransferTargetSpec,
+    BackendError, BridgeRequest, BridgeStarted, CallControlBackend, HoldMode, LegResult, LinkMode,
+    TransferStarted, TransferTargetSpec,
 };
 use dialogd_dialog::{BoxFuture, DialogId, DialogSnapshot, DialogState, KeepaliveConfig, Leg};
-use dialogd_proxy::call_control::types::{
-    BridgeRequest, HoldMode, LegResult, LinkMode, TransferTarget,
-};
-use dialogd_proxy::proxy::ControlError;
+use dialogd_proxy::call_control::types::TransferTarget;
 
 use crate::backend::{NodeBackend, control_error};
 use crate::owners::remote_error;
-
-fn link_mode(mode: LinkModeSpec) -> LinkMode {
-    match mode {
-        LinkModeSpec::Param => LinkMode::Param,
-        LinkModeSpec::CallId => LinkMode::CallId,
-        LinkModeSpec::Manual => LinkMode::Manual,
-    }
-}
-
-fn hold_mode(mode: HoldModeSpec) -> HoldMode {
-    match mode {
-        HoldModeSpec::SendOnly => HoldMode::SendOnly,
-        HoldModeSpec::Inactive => HoldMode::Inactive,
-    }
-}
-
-fn leg_outcomes(legs: Vec<LegResult>) -> Vec<LegOutcome> {
-    legs.into_iter()
-        .map(|r| LegOutcome {
-            leg: r.leg,
-            status: r.status,
-            error: r.error,
-        })
-        .collect()
-}
 
 /// The proxy's attended target: leg `leg` of the dialog `other` (its view), sent to
 /// `destination` if given. FAILED_PRECONDITION if `other` has ended or is not answered.
@@ -134,9 +106,9 @@ impl CallControlBackend for NodeBackend {
         id: DialogId,
         leg: Leg,
         target: TransferTargetSpec,
-        mode: LinkModeSpec,
+        mode: LinkMode,
         extra_headers: Vec<String>,
-    ) -> BoxFuture<'_, Result<TransferOutcome, BackendError>> {
+    ) -> BoxFuture<'_, Result<TransferStarted, BackendError>> {
         Box::pin(async move {
             // An attended target is a leg of one of our own dialogs; a blind one is anywhere.
             if let TransferTargetSpec::Blind { destination } = &target {
@@ -160,14 +132,9 @@ impl CallControlBackend for NodeBackend {
             };
             let headers = extra_headers.clone();
             let local = async move {
-                let started = self
-                    .proxy
-                    .transfer(id, leg, proxy_target, link_mode(mode), extra_headers)
-                    .await?;
-                Ok::<_, ControlError>(TransferOutcome {
-                    status: started.status,
-                    refer_to: started.refer_to,
-                })
+                self.proxy
+                    .transfer(id, leg, proxy_target, mode, extra_headers)
+                    .await
             };
             self.at_owner(id, local, move |c| async move {
                 c.call_transfer(id, leg, &target, mode, headers).await
@@ -193,13 +160,10 @@ impl CallControlBackend for NodeBackend {
     fn hold(
         &self,
         id: DialogId,
-        mode: HoldModeSpec,
-    ) -> BoxFuture<'_, Result<Vec<LegOutcome>, BackendError>> {
+        mode: HoldMode,
+    ) -> BoxFuture<'_, Result<Vec<LegResult>, BackendError>> {
         Box::pin(async move {
-            let local = async move {
-                let legs = self.proxy.hold(id, hold_mode(mode)).await?;
-                Ok::<_, ControlError>(leg_outcomes(legs))
-            };
+            let local = async move { self.proxy.hold(id, mode).await };
             self.at_owner(
                 id,
                 local,
@@ -209,30 +173,15 @@ impl CallControlBackend for NodeBackend {
         })
     }
 
-    fn unhold(&self, id: DialogId) -> BoxFuture<'_, Result<Vec<LegOutcome>, BackendError>> {
+    fn unhold(&self, id: DialogId) -> BoxFuture<'_, Result<Vec<LegResult>, BackendError>> {
         Box::pin(async move {
-            let local = async move {
-                let legs = self.proxy.unhold(id).await?;
-                Ok::<_, ControlError>(leg_outcomes(legs))
-            };
+            let local = async move { self.proxy.unhold(id).await };
             self.at_owner(id, local, move |c| async move { c.call_unhold(id).await })
                 .await
         })
     }
 
-    fn bridge(&self, spec: BridgeSpec) -> BoxFuture<'_, Result<BridgeOutcome, BackendError>> {
-        Box::pin(async move {
-            let req = BridgeRequest {
-                from: spec.from,
-                to: spec.to,
-                outbound_proxy: spec.outbound_proxy,
-                extra_headers: spec.extra_headers,
-            };
-            let started = self.proxy.bridge(req).await.map_err(control_error)?;
-            Ok(BridgeOutcome {
-                id: started.did,
-                call_id: started.call_id,
-            })
-        })
+    fn bridge(&self, spec: BridgeRequest) -> BoxFuture<'_, Result<BridgeStarted, BackendError>> {
+        Box::pin(async move { self.proxy.bridge(spec).await.map_err(control_error) })
     }
 }
