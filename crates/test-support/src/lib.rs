@@ -4,6 +4,7 @@
 //! Owns:
 //! - [`binary`]: finding (and building once, if missing) a workspace binary next to the test
 //!   executable, for binaries of other packages (`dialogctl` from `crates/dialogd/tests`);
+//!   [`release_binary`] and [`build_release`] for the benchmarks, which run release binaries;
 //! - [`DialogdNode`]: one `dialogd` process on loopback with ports chosen by the OS, its config
 //!   and data in a temporary directory, its log captured, killed on drop;
 //! - [`Dialogctl`]: the operator CLI run with `--addr` and `--json`, parsed;
@@ -52,8 +53,8 @@ pub mod tls;
 mod transport;
 mod wait;
 
-pub use binary::{binary, try_binary, workspace_root};
-pub use cluster::{DialogdCluster, MemberSpec, voters_and_leader};
+pub use binary::{binary, build_release, release_binary, try_binary, workspace_root};
+pub use cluster::{ClusterOptions, DialogdCluster, MemberSpec, voters_and_leader};
 pub use dialogctl::{Dialogctl, Stats};
 pub use free_port::free_udp_tcp_port;
 pub use http::{http_get, metric_sum, scrape};
