@@ -18,6 +18,8 @@
 //! - [`figures`]: counts, the failure rate around a leader loss and the lost member's calls hung
 //!   up after it; [`report`]: JSON and tables;
 //! - [`scenarios`]: one file per scenario; [`run`]: one scenario from start to report;
+//! - [`bench`]: the benchmark driver of `scripts/bench` (`--bin bench`): call rates and held
+//!   calls through release dialogd (one node or a cluster) and Kamailio, Markdown tables;
 //! - [`hostile`]: the hostile-traffic benchmark (`--bin hostile`): clean calls through one node
 //!   beside each attack of `dialogd_test_support::attack`, a phase per attack.
 //!
@@ -25,6 +27,7 @@
 //! decide pass or fail on anything but the invariants.
 
 pub mod backend;
+pub mod bench;
 pub mod calls;
 pub mod config;
 pub mod docker;

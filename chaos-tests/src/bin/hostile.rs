@@ -16,15 +16,14 @@
 //! Everything is stopped at the end, or on Ctrl-C: the terminal's SIGINT reaches the whole
 //! process group (dialogd and SIPp with it), and a namespace ends with its last process.
 
-use std::env;
 use std::path::PathBuf;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use dialogd_chaos_tests::hostile::{self, Options, attackers, table};
 use dialogd_test_support::attack::raise_open_files_limit;
-use dialogd_test_support::{netns, workspace_root};
+use dialogd_test_support::{build_release, netns, release_binary};
 
 /// Open files wanted: the slow connections on both sides, plus room for everything else.
 const OPEN_FILES: u64 = 2 * attackers::SLOW_CONNECTIONS as u64 + 4_096;
@@ -106,25 +105,13 @@ fn run(cli: Cli) -> Result<()> {
 
 /// `target/release/dialogd` of the workspace (or of `CARGO_TARGET_DIR`), built if missing.
 fn release_dialogd() -> Result<PathBuf> {
-    let root = workspace_root();
-    let target = env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let path = target.join("release").join("dialogd");
-    if path.is_file() {
-        return Ok(path);
-    }
-    eprintln!(
-        "[hostile] {} missing: cargo build --release --bin dialogd",
-        path.display()
-    );
-    let status = Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["build", "--release", "--bin", "dialogd"])
-        .current_dir(&root)
-        .status()
-        .context("cannot run cargo")?;
-    if !status.success() || !path.is_file() {
-        bail!("cargo build --release --bin dialogd failed ({status})");
+    let path = release_binary("dialogd");
+    if !path.is_file() {
+        eprintln!(
+            "[hostile] {} missing: cargo build --release --bin dialogd",
+            path.display()
+        );
+        build_release(&["dialogd"])?;
     }
     Ok(path)
 }

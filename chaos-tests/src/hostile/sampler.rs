@@ -16,7 +16,7 @@ use anyhow::{Context, Result};
 /// Time between two samples.
 pub const INTERVAL: Duration = Duration::from_millis(500);
 /// Clock ticks per second of /proc's CPU times (USER_HZ: 100 on every Linux ABI dialogd runs on).
-const USER_HZ: f64 = 100.0;
+pub const USER_HZ: f64 = 100.0;
 
 /// Figures over a phase.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -118,13 +118,23 @@ fn sample(pid: u32, stop: &AtomicBool) -> Samples {
 
 /// `VmRSS:   12345 kB` of /proc/<pid>/status.
 pub fn vm_rss_kb(status: &str) -> Option<u64> {
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
+    kb_field(status, "VmRSS")
+}
+
+/// The kB figure of line `key:` in /proc text of that shape (`status`, `smaps_rollup`).
+pub fn kb_field(text: &str, key: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))?
         .split_whitespace()
         .next()?
         .parse()
         .ok()
+}
+
+/// The parent pid (field 4) of /proc/<pid>/stat.
+pub fn parent_pid(stat: &str) -> Option<u32> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// `utime + stime` (fields 14 and 15) of /proc/<pid>/stat; read after the command name's `)`,
@@ -147,8 +157,13 @@ mod tests {
         let status = "Name:\tdialogd\nVmPeak:\t  999 kB\nVmRSS:\t   45678 kB\nThreads:\t9\n";
         assert_eq!(vm_rss_kb(status), Some(45_678));
         assert_eq!(vm_rss_kb("Name: x\n"), None);
+        let rollup = "55d0-7ffd ---p 00000000 00:00 0 [rollup]\nRss:  9000 kB\nPss:   3072 kB\nPss_Anon:  100 kB\n";
+        assert_eq!(kb_field(rollup, "Pss"), Some(3072));
+        assert_eq!(kb_field(rollup, "Swap"), None);
         let stat = "4242 (dial ogd) S 1 4242 4242 0 -1 4194560 900 0 0 0 250 75 0 0 20 0 9 0";
         assert_eq!(cpu_ticks(stat), Some(325));
+        assert_eq!(parent_pid(stat), Some(1));
+        assert_eq!(parent_pid("4242 (x"), None);
         assert_eq!(cpu_ticks("4242 (x) S 1"), None);
     }
 

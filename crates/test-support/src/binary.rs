@@ -59,6 +59,39 @@ pub fn try_binary(name: &str) -> Result<PathBuf> {
     result.clone().map_err(|e| anyhow!(e))
 }
 
+/// `target/release/<name>` of the workspace (or of `CARGO_TARGET_DIR`): where
+/// [`build_release`] puts it. Not built here.
+pub fn release_binary(name: &str) -> PathBuf {
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    target.join("release").join(name)
+}
+
+/// `cargo build --release --bin <name>...` in the workspace, its output on the terminal; an
+/// error when cargo fails or a binary is not at [`release_binary`] afterwards.
+pub fn build_release(names: &[&str]) -> Result<()> {
+    let mut command = Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command
+        .arg("build")
+        .arg("--release")
+        .current_dir(workspace_root());
+    for name in names {
+        command.arg("--bin").arg(name);
+    }
+    let status = command.status().context("cannot run cargo")?;
+    if !status.success() {
+        bail!("{command:?} failed ({status})");
+    }
+    for name in names {
+        let path = release_binary(name);
+        if !path.is_file() {
+            bail!("{command:?} made no {}", path.display());
+        }
+    }
+    Ok(())
+}
+
 /// `target/<profile>`: the directory of the test executable, above `deps/` or `examples/`.
 fn profile_dir() -> Result<PathBuf> {
     let exe = env::current_exe().context("cannot find the test executable")?;

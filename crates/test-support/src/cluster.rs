@@ -71,6 +71,10 @@ impl MemberSpec {
 pub struct DialogdCluster {
     root: TempDir,
     binary: PathBuf,
+    /// The `dialogctl` of the harness's own calls (None: the workspace's).
+    dialogctl: Option<PathBuf>,
+    /// `RUST_LOG` of every member (None: the runner's, else the harness's default).
+    rust_log: Option<String>,
     extra_toml: String,
     cluster_keys: String,
     specs: Vec<MemberSpec>,
@@ -107,13 +111,36 @@ fn port_addr() -> Result<SocketAddr> {
     Ok(SocketAddr::from(([127, 0, 0, 1], free_udp_tcp_port()?)))
 }
 
+/// How [`DialogdCluster::start_with`] starts the members; the default is what the tests use.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterOptions {
+    /// The `dialogd` binary; default: the workspace's, next to the running executable
+    /// ([`binary`]).
+    pub dialogd: Option<PathBuf>,
+    /// The `dialogctl` the harness asks the members with; default: the workspace's.
+    pub dialogctl: Option<PathBuf>,
+    /// `RUST_LOG` of every member; default: the runner's, else `info,openraft=warn`.
+    pub rust_log: Option<String>,
+    /// Where the cluster's directory is made; it is then left there when the handle drops (the
+    /// caller owns `parent` and removes it). Default: a temporary directory removed on drop.
+    pub dir_in: Option<PathBuf>,
+    /// `[api] token` of every member (`extra_toml` must not have an `[api]` table then);
+    /// [`DialogdCluster::dialogctl`] sends it.
+    pub api_token: Option<String>,
+    /// The CA of the members' gRPC certificate: the ports speak TLS (`cluster_keys` or
+    /// `extra_toml` set the certificates), and the harness's `dialogctl` uses `https://`.
+    pub tls_ca: Option<PathBuf>,
+    /// Every member's `sip_record_route` is this member's (0-based) SIP address.
+    pub record_route_member: Option<usize>,
+}
+
 impl DialogdCluster {
     /// Starts `n` members with `extra_toml` appended to each config (it must not hold the
     /// keys the harness writes: node_id, data_dir, the listen addresses, a `[cluster]` table)
     /// and `cluster_keys` written into the `[cluster]` table after `join`, and waits until
     /// every member sees `n` voters and one leader.
     pub fn start(n: usize, cluster_keys: &str, extra_toml: &str) -> Result<DialogdCluster> {
-        DialogdCluster::start_with_token(n, cluster_keys, extra_toml, None)
+        DialogdCluster::start_with(n, cluster_keys, extra_toml, ClusterOptions::default())
     }
 
     /// [`DialogdCluster::start`] with `[api] token` set on every member (`extra_toml` must not
@@ -124,7 +151,11 @@ impl DialogdCluster {
         extra_toml: &str,
         api_token: Option<&str>,
     ) -> Result<DialogdCluster> {
-        DialogdCluster::start_inner(n, cluster_keys, extra_toml, api_token, None, None)
+        let options = ClusterOptions {
+            api_token: api_token.map(str::to_owned),
+            ..ClusterOptions::default()
+        };
+        DialogdCluster::start_with(n, cluster_keys, extra_toml, options)
     }
 
     /// [`DialogdCluster::start`] with every member's `sip_record_route` set to member
@@ -136,7 +167,11 @@ impl DialogdCluster {
         extra_toml: &str,
         member: usize,
     ) -> Result<DialogdCluster> {
-        DialogdCluster::start_inner(n, cluster_keys, extra_toml, None, None, Some(member))
+        let options = ClusterOptions {
+            record_route_member: Some(member),
+            ..ClusterOptions::default()
+        };
+        DialogdCluster::start_with(n, cluster_keys, extra_toml, options)
     }
 
     /// [`DialogdCluster::start_with_token`] for members whose gRPC ports speak TLS (`cluster_keys`
@@ -149,28 +184,38 @@ impl DialogdCluster {
         api_token: Option<&str>,
         tls_ca: &Path,
     ) -> Result<DialogdCluster> {
-        DialogdCluster::start_inner(
-            n,
-            cluster_keys,
-            extra_toml,
-            api_token,
-            Some(tls_ca.to_path_buf()),
-            None,
-        )
+        let options = ClusterOptions {
+            api_token: api_token.map(str::to_owned),
+            tls_ca: Some(tls_ca.to_path_buf()),
+            ..ClusterOptions::default()
+        };
+        DialogdCluster::start_with(n, cluster_keys, extra_toml, options)
     }
 
-    fn start_inner(
+    /// [`DialogdCluster::start`] with the binaries, log filter, directory, token, TLS and
+    /// Record-Route of `options`.
+    pub fn start_with(
         n: usize,
         cluster_keys: &str,
         extra_toml: &str,
-        api_token: Option<&str>,
-        tls_ca: Option<PathBuf>,
-        record_route: Option<usize>,
+        options: ClusterOptions,
     ) -> Result<DialogdCluster> {
-        let root = tempfile::Builder::new()
-            .prefix("dialogd-cluster-")
-            .tempdir()
-            .context("cannot create the cluster directory")?;
+        let root = match &options.dir_in {
+            Some(parent) => {
+                let mut dir = tempfile::Builder::new()
+                    .prefix("dialogd-cluster-")
+                    .tempdir_in(parent)
+                    .with_context(|| {
+                        format!("cannot create a directory in {}", parent.display())
+                    })?;
+                dir.disable_cleanup(true);
+                dir
+            }
+            None => tempfile::Builder::new()
+                .prefix("dialogd-cluster-")
+                .tempdir()
+                .context("cannot create the cluster directory")?,
+        };
         let mut specs = Vec::new();
         for i in 0..n {
             let dir = root.path().join(format!("node{}", i + 1));
@@ -183,7 +228,7 @@ impl DialogdCluster {
                 dir,
             });
         }
-        let record_route = match record_route {
+        let record_route = match options.record_route_member {
             Some(m) => Some(
                 specs
                     .get(m)
@@ -194,13 +239,15 @@ impl DialogdCluster {
         };
         let mut cluster = DialogdCluster {
             root,
-            binary: binary("dialogd"),
+            binary: options.dialogd.unwrap_or_else(|| binary("dialogd")),
+            dialogctl: options.dialogctl,
+            rust_log: options.rust_log,
             extra_toml: extra_toml.to_owned(),
             cluster_keys: cluster_keys.to_owned(),
             specs,
             nodes: (0..n).map(|_| None).collect(),
-            api_token: api_token.map(str::to_owned),
-            tls_ca,
+            api_token: options.api_token,
+            tls_ca: options.tls_ca,
             record_route,
         };
         for i in 0..n {
@@ -250,8 +297,14 @@ impl DialogdCluster {
     fn start_member(&mut self, i: usize) -> Result<()> {
         let spec = self.specs[i].clone();
         let text = self.config(i);
-        let node = DialogdNode::start_in(&self.binary, &spec.dir, &spec.data_dir(), &text)
-            .with_context(|| format!("member {} did not start", spec.node_id))?;
+        let node = DialogdNode::start_in_with_log(
+            &self.binary,
+            &spec.dir,
+            &spec.data_dir(),
+            &text,
+            self.rust_log.as_deref(),
+        )
+        .with_context(|| format!("member {} did not start", spec.node_id))?;
         self.nodes[i] = Some(node);
         Ok(())
     }
@@ -293,8 +346,11 @@ impl DialogdCluster {
 
     /// `dialogctl` against member `i`.
     pub fn dialogctl(&self, i: usize) -> Dialogctl {
-        Dialogctl::new(self.grpc_url(i))
-            .with_token(self.api_token.as_deref())
+        let ctl = match &self.dialogctl {
+            Some(path) => Dialogctl::with_binary(path.clone(), self.grpc_url(i)),
+            None => Dialogctl::new(self.grpc_url(i)),
+        };
+        ctl.with_token(self.api_token.as_deref())
             .with_tls_ca(self.tls_ca.as_deref())
     }
 

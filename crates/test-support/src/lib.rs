@@ -4,6 +4,7 @@
 //! Owns:
 //! - [`binary`]: finding (and building once, if missing) a workspace binary next to the test
 //!   executable, for binaries of other packages (`dialogctl` from `crates/dialogd/tests`);
+//!   [`release_binary`] and [`build_release`] for the benchmarks, which run release binaries;
 //! - [`DialogdNode`]: one `dialogd` process on loopback with ports chosen by the OS, its config
 //!   and data in a temporary directory, its log captured, killed on drop;
 //! - [`DialogdCluster`]: several nodes forming one cluster, and the config most cluster tests
@@ -58,10 +59,10 @@ pub mod tls;
 mod transport;
 mod wait;
 
-pub use binary::{binary, try_binary, workspace_root};
+pub use binary::{binary, build_release, release_binary, try_binary, workspace_root};
 pub use cluster::{
-    CLUSTER_SECRET, DialogdCluster, MemberSpec, cluster_dialog, counted_calls_config,
-    voters_and_leader,
+    CLUSTER_SECRET, ClusterOptions, DialogdCluster, MemberSpec, cluster_dialog,
+    counted_calls_config, voters_and_leader,
 };
 pub use dialogctl::{Dialogctl, Stats};
 pub use free_port::free_udp_tcp_port;

@@ -100,6 +100,7 @@ impl DialogdNode {
             Some(dir),
             &data_dir,
             &text,
+            None,
         )
     }
 
@@ -108,8 +109,20 @@ impl DialogdNode {
     /// from an earlier run is removed first; logs are appended to `dir/stdout.log`,
     /// `dir/stderr.log`.
     pub fn start_in(binary: &Path, dir: &Path, data_dir: &Path, text: &str) -> Result<DialogdNode> {
+        DialogdNode::start_in_with_log(binary, dir, data_dir, text, None)
+    }
+
+    /// [`DialogdNode::start_in`] with `RUST_LOG` set to `rust_log` (None: the runner's
+    /// `RUST_LOG`, else `info,openraft=warn`).
+    pub fn start_in_with_log(
+        binary: &Path,
+        dir: &Path,
+        data_dir: &Path,
+        text: &str,
+        rust_log: Option<&str>,
+    ) -> Result<DialogdNode> {
         let _ = fs::remove_file(data_dir.join("endpoints.json"));
-        DialogdNode::spawn(binary, dir.to_path_buf(), None, data_dir, text)
+        DialogdNode::spawn(binary, dir.to_path_buf(), None, data_dir, text, rust_log)
     }
 
     fn spawn(
@@ -118,6 +131,7 @@ impl DialogdNode {
         owned_dir: Option<TempDir>,
         data_dir: &Path,
         text: &str,
+        rust_log: Option<&str>,
     ) -> Result<DialogdNode> {
         let data_dir = data_dir.to_path_buf();
         fs::create_dir_all(&data_dir)
@@ -143,8 +157,14 @@ impl DialogdNode {
                 command.env_remove(key);
             }
         }
-        if std::env::var_os("RUST_LOG").is_none() {
-            command.env("RUST_LOG", "info,openraft=warn");
+        match rust_log {
+            Some(filter) => {
+                command.env("RUST_LOG", filter);
+            }
+            None if std::env::var_os("RUST_LOG").is_none() => {
+                command.env("RUST_LOG", "info,openraft=warn");
+            }
+            None => {}
         }
         command.env("RUST_BACKTRACE", "1").env("NO_COLOR", "1");
         let child = command

@@ -64,6 +64,8 @@ pub struct Sipp {
     keys: BTreeMap<String, String>,
     timeout: Duration,
     trace_messages: bool,
+    light_traces: bool,
+    dir_in: Option<PathBuf>,
     extra: Vec<String>,
 }
 
@@ -102,6 +104,8 @@ impl Sipp {
             keys,
             timeout: DEFAULT_TIMEOUT,
             trace_messages: false,
+            light_traces: false,
+            dir_in: None,
             extra: Vec::new(),
         }
     }
@@ -183,6 +187,21 @@ impl Sipp {
         self
     }
 
+    /// Only the statistics CSV, the error log and the scenario's `<log>` lines: no short
+    /// message log and no screen dump, which cost SIPp CPU and disk at thousands of messages a
+    /// second (a load run). [`SippOutcome::messages`] is empty then.
+    pub fn light_traces(mut self) -> Sipp {
+        self.light_traces = true;
+        self
+    }
+
+    /// Makes the run's directory inside `parent` and leaves it there when the run ends (the
+    /// caller owns `parent` and removes it); default: a temporary directory removed on drop.
+    pub fn dir_in(mut self, parent: &Path) -> Sipp {
+        self.dir_in = Some(parent.to_path_buf());
+        self
+    }
+
     /// Any other SIPp argument.
     pub fn arg(mut self, arg: &str) -> Sipp {
         self.extra.push(arg.to_string());
@@ -246,10 +265,12 @@ impl Sipp {
         push("-timeout", format!("{}s", self.timeout.as_secs().max(1)));
         push("-stf", STAT_FILE.into());
         push("-fd", "1".into());
-        push("-screen_file", SCREEN_FILE.into());
         push("-error_file", ERROR_FILE.into());
-        push("-shortmessage_file", SHORT_MESSAGE_FILE.into());
         push("-log_file", LOG_FILE.into());
+        if !self.light_traces {
+            push("-screen_file", SCREEN_FILE.into());
+            push("-shortmessage_file", SHORT_MESSAGE_FILE.into());
+        }
         if self.trace_messages {
             push("-message_file", MESSAGE_FILE.into());
             args.push("-trace_msg".into());
@@ -258,12 +279,13 @@ impl Sipp {
             "-nostdin",
             "-timeout_error",
             "-trace_stat",
-            "-trace_screen",
             "-trace_err",
-            "-trace_shortmsg",
             "-trace_logs",
         ] {
             args.push(flag.into());
+        }
+        if !self.light_traces {
+            args.extend(["-trace_screen".into(), "-trace_shortmsg".into()]);
         }
         for (name, value) in &self.keys {
             args.extend(["-key".to_string(), name.clone(), value.clone()]);
@@ -278,10 +300,21 @@ impl Sipp {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("sipp-{name}-"))
-            .tempdir()
-            .context("cannot create a SIPp run directory")?;
+        let prefix = format!("sipp-{name}-");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix);
+        let dir = match &self.dir_in {
+            Some(parent) => {
+                let mut dir = builder.tempdir_in(parent).with_context(|| {
+                    format!("cannot create a SIPp run directory in {}", parent.display())
+                })?;
+                dir.disable_cleanup(true);
+                dir
+            }
+            None => builder
+                .tempdir()
+                .context("cannot create a SIPp run directory")?,
+        };
         let args = self.args(port);
         let command_line = format!("sipp {}", args.join(" "));
         let child = Command::new("sipp")

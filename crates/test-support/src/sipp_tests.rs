@@ -36,6 +36,17 @@ fn uac_arguments_carry_remote_port_transport_keys_and_traces() {
 }
 
 #[test]
+fn light_traces_drop_the_short_messages_and_the_screen() {
+    let args = Sipp::uas("uas.xml").light_traces().args(5090).join(" ");
+    for want in ["-trace_stat", "-trace_err", "-trace_logs"] {
+        assert!(args.contains(want), "{want:?} missing in {args}");
+    }
+    for unwanted in ["-trace_shortmsg", "-trace_screen"] {
+        assert!(!args.contains(unwanted), "{unwanted:?} in {args}");
+    }
+}
+
+#[test]
 fn uas_arguments_have_no_remote() {
     let args = Sipp::uas("uas.xml").args(5090);
     assert_eq!(args[0], "-sf");
