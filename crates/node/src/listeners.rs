@@ -102,21 +102,22 @@ impl Endpoints {
     }
 }
 
+/// The error of binding `what` on `addr`.
+fn bind_failed(what: &'static str, addr: SocketAddr) -> impl FnOnce(std::io::Error) -> NodeError {
+    move |source| NodeError::Bind { what, addr, source }
+}
+
 async fn bind_tcp(what: &'static str, addr: SocketAddr) -> Result<TcpListener, NodeError> {
     TcpListener::bind(addr)
         .await
-        .map_err(|source| NodeError::Bind { what, addr, source })
+        .map_err(bind_failed(what, addr))
 }
 
 async fn bind_sip(addr: SocketAddr) -> Result<(UdpSocket, TcpListener), NodeError> {
     if addr.port() != 0 {
         let udp = UdpSocket::bind(addr)
             .await
-            .map_err(|source| NodeError::Bind {
-                what: "sip udp",
-                addr,
-                source,
-            })?;
+            .map_err(bind_failed("sip udp", addr))?;
         let tcp = bind_tcp("sip tcp", addr).await?;
         return Ok((udp, tcp));
     }
@@ -124,25 +125,11 @@ async fn bind_sip(addr: SocketAddr) -> Result<(UdpSocket, TcpListener), NodeErro
     for _ in 0..SIP_PORT_ATTEMPTS {
         let udp = UdpSocket::bind(addr)
             .await
-            .map_err(|source| NodeError::Bind {
-                what: "sip udp",
-                addr,
-                source,
-            })?;
-        let got = udp.local_addr().map_err(|source| NodeError::Bind {
-            what: "sip udp",
-            addr,
-            source,
-        })?;
+            .map_err(bind_failed("sip udp", addr))?;
+        let got = udp.local_addr().map_err(bind_failed("sip udp", addr))?;
         match TcpListener::bind(got).await {
             Ok(tcp) => return Ok((udp, tcp)),
-            Err(source) => {
-                last = Some(NodeError::Bind {
-                    what: "sip tcp",
-                    addr: got,
-                    source,
-                })
-            }
+            Err(source) => last = Some(bind_failed("sip tcp", got)(source)),
         }
     }
     Err(last.unwrap_or_else(|| NodeError::Bind {
@@ -185,29 +172,30 @@ mod tests {
 
     #[tokio::test]
     async fn fixed_port_in_use_names_the_listener_and_address() {
-        let taken = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = taken.local_addr().unwrap();
-        let config = Config {
-            grpc_listen: addr,
-            ..any_port_config()
-        };
-        let err = Listeners::bind(&config).await.unwrap_err().to_string();
-        assert!(
-            err.starts_with(&format!("cannot bind grpc on {addr}:")),
-            "{err}"
-        );
-
+        let tcp_taken = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let tcp = tcp_taken.local_addr().unwrap();
         let udp_taken = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        let addr = udp_taken.local_addr().unwrap();
-        let config = Config {
-            sip_listen: addr,
-            ..any_port_config()
-        };
-        let err = Listeners::bind(&config).await.unwrap_err().to_string();
-        assert!(
-            err.starts_with(&format!("cannot bind sip udp on {addr}:")),
-            "{err}"
-        );
+        let udp = udp_taken.local_addr().unwrap();
+        let cases = [
+            (
+                Config {
+                    grpc_listen: tcp,
+                    ..any_port_config()
+                },
+                format!("cannot bind grpc on {tcp}:"),
+            ),
+            (
+                Config {
+                    sip_listen: udp,
+                    ..any_port_config()
+                },
+                format!("cannot bind sip udp on {udp}:"),
+            ),
+        ];
+        for (config, want) in cases {
+            let err = Listeners::bind(&config).await.unwrap_err().to_string();
+            assert!(err.starts_with(&want), "{err}");
+        }
     }
 
     #[test]

@@ -244,6 +244,42 @@ mod tests {
         out
     }
 
+    /// The metrics endpoint served on 127.0.0.1:0 until [`Served::stop`].
+    struct Served {
+        addr: std::net::SocketAddr,
+        health: tokio::sync::watch::Sender<Health>,
+        stop: tokio::sync::oneshot::Sender<()>,
+        server: tokio::task::JoinHandle<std::io::Result<()>>,
+    }
+
+    async fn serve(handle: PrometheusHandle) -> Served {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (health, watched) = tokio::sync::watch::channel(Health::Serving);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve_metrics(listener, handle, watched, async {
+            let _ = stopped.await;
+        }));
+        Served {
+            addr,
+            health,
+            stop,
+            server,
+        }
+    }
+
+    impl Served {
+        /// Stops the server and checks it ended cleanly within 5 s.
+        async fn stop(self) {
+            self.stop.send(()).unwrap();
+            tokio::time::timeout(std::time::Duration::from_secs(5), self.server)
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+        }
+    }
+
     #[tokio::test]
     async fn serves_healthz_and_metrics_then_stops_on_shutdown() {
         let (recorder, handle) = build_recorder();
@@ -252,13 +288,8 @@ mod tests {
             metrics::counter!("dialogd_calls_total").increment(3);
             metrics::gauge!("dialogd_dialogs", "state" => "confirmed").set(2.0);
         });
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (_health_tx, health) = tokio::sync::watch::channel(Health::Serving);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(serve_metrics(listener, handle, health, async {
-            let _ = stopped.await;
-        }));
+        let served = serve(handle).await;
+        let addr = served.addr;
 
         let health = get_raw(addr, "/healthz").await;
         assert!(health.starts_with("HTTP/1.1 200"), "{health}");
@@ -285,28 +316,20 @@ mod tests {
         let missing = get_raw(addr, "/nope").await;
         assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
 
-        stop.send(()).unwrap();
-        tokio::time::timeout(std::time::Duration::from_secs(5), server)
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
+        served.stop().await;
     }
 
     #[tokio::test]
     async fn healthz_is_503_with_the_reason_while_not_serving_and_ok_again_after() {
         let (_recorder, handle) = build_recorder();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (health_tx, health) = tokio::sync::watch::channel(Health::Serving);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(serve_metrics(listener, handle, health, async {
-            let _ = stopped.await;
-        }));
+        let served = serve(handle).await;
+        let addr = served.addr;
 
-        health_tx.send_replace(Health::NotServing(Reason::Leaderless {
-            after: std::time::Duration::from_secs(10),
-        }));
+        served
+            .health
+            .send_replace(Health::NotServing(Reason::Leaderless {
+                after: std::time::Duration::from_secs(10),
+            }));
         let down = get_raw(addr, "/healthz").await;
         assert!(down.starts_with("HTTP/1.1 503"), "{down}");
         assert!(
@@ -314,17 +337,12 @@ mod tests {
             "{down}"
         );
 
-        health_tx.send_replace(Health::Serving);
+        served.health.send_replace(Health::Serving);
         let up = get_raw(addr, "/healthz").await;
         assert!(up.starts_with("HTTP/1.1 200"), "{up}");
         assert!(up.ends_with("\r\n\r\nok"), "{up}");
 
-        stop.send(()).unwrap();
-        tokio::time::timeout(std::time::Duration::from_secs(5), server)
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
+        served.stop().await;
     }
 
     #[test]
