@@ -7,16 +7,7 @@ fn admit(did: u64, owner: u64, profiles: &[(&str, Option<&str>, Option<u32>)]) -
     Command::Admit {
         did: DialogId(did),
         owner,
-        profiles: profiles
-            .iter()
-            .map(|(n, v, l)| ProfileMembership {
-                key: ProfileKey {
-                    name: (*n).into(),
-                    value: v.map(Into::into),
-                },
-                limit: *l,
-            })
-            .collect(),
+        profiles: crate::test_fixtures::memberships(profiles),
         record: None,
     }
 }

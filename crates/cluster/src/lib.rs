@@ -29,6 +29,8 @@ pub mod settings;
 pub mod store;
 pub mod stored_record;
 pub mod takeover;
+#[cfg(test)]
+mod test_fixtures;
 pub mod write_queue;
 
 pub use cluster_node::{ClusterError, ClusterNode, Ownership};

@@ -212,16 +212,7 @@ mod tests {
     fn req(id: u64, profiles: &[(&str, Option<&str>, Option<u32>)]) -> AdmitRequest {
         AdmitRequest {
             did: DialogId(id),
-            profiles: profiles
-                .iter()
-                .map(|(n, v, l)| ProfileMembership {
-                    key: ProfileKey {
-                        name: (*n).into(),
-                        value: v.map(Into::into),
-                    },
-                    limit: *l,
-                })
-                .collect(),
+            profiles: crate::test_fixtures::memberships(profiles),
             record: None,
         }
     }
