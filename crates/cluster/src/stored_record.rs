@@ -74,8 +74,9 @@ impl StoredRecord {
         Ok(record)
     }
 
-    /// Bytes held (the packed buffer and the Call-ID), for tests and figures.
-    pub fn packed_len(&self) -> Option<usize> {
+    /// Bytes held (the packed buffer and the Call-ID); `None` for a record kept unpacked.
+    #[cfg(test)]
+    pub(crate) fn packed_len(&self) -> Option<usize> {
         match &self.0 {
             Repr::Packed { call_id, rest } => Some(call_id.len() + rest.len()),
             Repr::Plain(_) => None,
