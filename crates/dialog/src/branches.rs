@@ -20,7 +20,7 @@ use crate::cseq::CseqTracker;
 pub const MAX_BRANCHES: usize = 16;
 
 /// An early dialog: one To tag and the CSeq order of both sides within it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EarlyBranch {
     pub tag: String,
     pub caller: CseqTracker,
@@ -39,7 +39,7 @@ pub enum BranchRole {
 }
 
 /// The branches of one dialog.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Branches {
     early: Vec<EarlyBranch>,
     answered: Option<String>,

@@ -25,7 +25,7 @@ pub enum CseqFault {
 }
 
 /// The CSeq order of one side.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CseqTracker {
     /// Last CSeq of a request other than ACK and CANCEL.
     last: Option<u32>,

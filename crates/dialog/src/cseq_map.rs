@@ -30,7 +30,7 @@ use crate::state::Leg;
 
 /// Marks per sending side, kept as runs (the proxy's requests in its space, counted by the
 /// side's last raw CSeq when each was numbered), plus the takeover jumps.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CseqMap {
     /// Requests the proxy sent towards the callee, numbered in the caller's space.
     caller: Marks,
@@ -43,7 +43,7 @@ pub struct CseqMap {
 }
 
 /// `by` marks at raw CSeq `after`, set by a takeover ([`CseqMap::taken_over`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Jump {
     after: u32,
     by: u32,
@@ -53,10 +53,10 @@ struct Jump {
 /// below `after`. Marks land at the peer's last CSeq, which only rises, so a run grows for
 /// every request the proxy sends while the peer is quiet: keep-alive probes every 30 s over
 /// a 12-hour idle call stay one run (8 bytes), not 1,440 marks.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Marks(Vec<Run>);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Run {
     after: u32,
     total: u32,

@@ -54,7 +54,7 @@ use crate::state::{DialogState, EndCause, Leg};
 use crate::timeout::TimeoutClock;
 
 /// The answering side, known from the first 2xx on.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct CalleeLeg {
     /// The 2xx's To value (with the callee's tag).
     to: String,
@@ -64,7 +64,10 @@ struct CalleeLeg {
 }
 
 /// One dialog.
-#[derive(Debug, Clone)]
+///
+/// Its serde form is the parked dialog's ([`crate::PackedDialog`]), local to a node and never
+/// a wire format: what the cluster replicates is [`crate::DialogRecord`].
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Dialog {
     did: DialogId,
     state: DialogState,
@@ -79,7 +82,7 @@ pub struct Dialog {
     caller_cseq: CseqTracker,
     callee_cseq: CseqTracker,
     cseq_map: CseqMap,
-    clock: TimeoutClock,
+    pub(crate) clock: TimeoutClock,
     bye_on_timeout: bool,
     bye_extra_headers: Vec<String>,
     flags: DialogFlags,
@@ -92,7 +95,9 @@ pub struct Dialog {
     /// ([`Dialog::decide_timeout`]): the timer rests meanwhile.
     timeout_pending: bool,
     end_cause: Option<EndCause>,
-    out: VecDeque<DialogOutput>,
+    /// Drained after every input, so empty whenever the dialog is packed.
+    #[serde(skip)]
+    pub(crate) out: VecDeque<DialogOutput>,
 }
 
 impl Dialog {

@@ -20,7 +20,7 @@ use crate::keepalive::KeepaliveConfig;
 use crate::profile::ProfileKey;
 
 /// The initial INVITE as the proxy received it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct InitialInvite {
     pub call_id: String,
     /// From header value (with the caller's tag).

@@ -4,7 +4,9 @@
 use crate::error::Error;
 
 /// 32 flags in one word.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct DialogFlags(pub u32);
 
 impl DialogFlags {

@@ -40,6 +40,7 @@ pub mod keepalive;
 pub mod matching;
 pub mod media;
 pub mod output;
+pub mod packed;
 pub mod profile;
 pub mod record;
 pub mod record_match;
@@ -74,6 +75,7 @@ pub use keepalive::{
 pub use matching::{DialogKey, DidCookie, Lookup, MatchOutcome};
 pub use media::{Media, MediaError};
 pub use output::{Body, DialogOutput, GeneratedRequest, RequestVerdict};
+pub use packed::{PackedDialog, UnpackError};
 pub use profile::{ProfileKey, ProfileMembership};
 pub use record::{CSEQ_TAKEOVER_JUMP, DialogRecord, LegRecord};
 pub use record_match::{RecordMismatch, RequestIds};

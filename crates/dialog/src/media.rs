@@ -53,17 +53,18 @@ impl fmt::Display for MediaError {
 }
 
 /// One leg put on hold.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct HeldLeg {
     leg: Leg,
     /// The body of the hold re-INVITE.
     sent: Vec<u8>,
     /// Each media section's direction before.
+    #[serde(with = "direction_codes")]
     original: Vec<Direction>,
 }
 
 /// The media side of one dialog.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Media {
     caller_sdp: Option<Vec<u8>>,
     callee_sdp: Option<Vec<u8>>,
@@ -158,6 +159,45 @@ impl Media {
             }
         }
         Ok(bodies)
+    }
+}
+
+/// [`Direction`]s as one byte each (the SDP crate's type carries no serde), for the packed
+/// form of a held call ([`crate::PackedDialog`]).
+mod direction_codes {
+    use dialogd_sip::sdp::Direction;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    const ALL: [Direction; 4] = [
+        Direction::SendRecv,
+        Direction::SendOnly,
+        Direction::RecvOnly,
+        Direction::Inactive,
+    ];
+
+    fn code(d: Direction) -> u8 {
+        match d {
+            Direction::SendRecv => 0,
+            Direction::SendOnly => 1,
+            Direction::RecvOnly => 2,
+            Direction::Inactive => 3,
+        }
+    }
+
+    pub fn serialize<S: Serializer>(dirs: &[Direction], s: S) -> Result<S::Ok, S::Error> {
+        let codes: Vec<u8> = dirs.iter().map(|d| code(*d)).collect();
+        codes.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Direction>, D::Error> {
+        Vec::<u8>::deserialize(d)?
+            .into_iter()
+            .map(|c| {
+                ALL.get(usize::from(c))
+                    .copied()
+                    .ok_or_else(|| serde::de::Error::custom(format!("no direction {c}")))
+            })
+            .collect()
     }
 }
 

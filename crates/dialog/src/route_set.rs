@@ -16,7 +16,7 @@
 //! since RFC 3261 does.
 
 /// Route values towards one leg, nearest hop first.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RouteSet(Vec<String>);
 
 impl RouteSet {

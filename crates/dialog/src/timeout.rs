@@ -15,11 +15,14 @@
 use std::time::{Duration, Instant};
 
 /// A dialog's timeout and deadline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TimeoutClock {
     timeout: Duration,
     noreset: bool,
     running: bool,
+    /// Not serialized: an `Instant` has no portable encoding ([`crate::PackedDialog`] keeps
+    /// it beside its bytes).
+    #[serde(skip)]
     deadline: Option<Instant>,
 }
 
@@ -43,6 +46,12 @@ impl TimeoutClock {
             running: true,
             deadline,
         }
+    }
+
+    /// Puts back the deadline the packed form keeps beside its bytes
+    /// ([`crate::PackedDialog`]).
+    pub(crate) fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.deadline = deadline;
     }
 
     /// Starts the clock (the dialog was answered).

@@ -123,45 +123,120 @@ pub struct DialogActorArgs {
 
 /// A new dialog's actor, or a parked dialog's revived.
 pub(crate) enum Start {
-    /// A dialog that starts here or is adopted: its state as [`Parked::new`] makes it.
-    New(Box<Parked>),
-    Revived(Box<Parked>),
+    /// A dialog that starts here or is adopted: its state as [`Owned::new`] makes it.
+    New(Box<Owned>),
+    Revived(Box<Owned>),
 }
 
-/// A parked dialog: what its actor owned, kept in the registry while no actor runs.
-#[derive(Debug)]
-pub struct Parked {
+/// What a dialog's actor owns besides its context and run-time marks: what it starts with
+/// and what parking keeps.
+pub(crate) struct Owned {
     dialog: Dialog,
+    media: dialogd_dialog::Media,
     replicated_deadline: Option<Instant>,
     keepalive: Option<dialogd_dialog::Keepalive>,
-    media: dialogd_dialog::Media,
     transfer: Option<crate::call_control::transfer::ActiveTransfer>,
     bridge: Option<crate::call_control::bridge::BridgePlan>,
     /// The deadline left in the registry's timer queue.
     timer_at: Option<Instant>,
 }
 
-impl Parked {
+impl Owned {
     /// The state of a dialog's first actor; `bridge` when the proxy is its caller
     /// ([`crate::call_control::bridge`]).
-    fn new(dialog: Dialog, bridge: Option<crate::call_control::bridge::BridgePlan>) -> Parked {
+    fn new(dialog: Dialog, bridge: Option<crate::call_control::bridge::BridgePlan>) -> Owned {
         // An adopted dialog's record carries its current deadline already.
         let replicated_deadline = dialog.poll_timeout();
-        Parked {
+        Owned {
             dialog,
+            media: dialogd_dialog::Media::default(),
             replicated_deadline,
             keepalive: None,
-            media: dialogd_dialog::Media::default(),
             transfer: None,
             bridge,
             timer_at: None,
         }
     }
+}
 
-    /// The dialog's view for the API, as its actor would give it.
-    pub fn snapshot(&self, now: Instant, node_id: u64) -> DialogSnapshot {
-        self.dialog.snapshot(now, node_id)
+/// A parked dialog: what its actor owned, kept in the registry while no actor runs. The
+/// dialog and its media, most of the bytes, are packed into one buffer
+/// ([`dialogd_dialog::PackedDialog`]); keep-alive, transfer and bridge state, which few idle
+/// calls have, are boxed apart so a plain parked call does not carry their room.
+#[derive(Debug)]
+pub struct Parked {
+    packed: dialogd_dialog::PackedDialog,
+    replicated_deadline: Option<Instant>,
+    timer_at: Option<Instant>,
+    call_control: Option<Box<ParkedCallControl>>,
+}
+
+#[derive(Debug)]
+struct ParkedCallControl {
+    keepalive: Option<dialogd_dialog::Keepalive>,
+    transfer: Option<crate::call_control::transfer::ActiveTransfer>,
+    bridge: Option<crate::call_control::bridge::BridgePlan>,
+}
+
+impl Parked {
+    /// The parked copy of a running dialog's state, its timer at `timer_at`.
+    fn pack(state: &DialogActorState, timer_at: Option<Instant>) -> Parked {
+        let call_control = (state.keepalive.is_some()
+            || state.transfer.is_some()
+            || state.bridge.is_some())
+        .then(|| {
+            Box::new(ParkedCallControl {
+                keepalive: state.keepalive.clone(),
+                transfer: state.transfer.clone(),
+                bridge: state.bridge.clone(),
+            })
+        });
+        Parked {
+            packed: dialogd_dialog::PackedDialog::pack(&state.dialog, &state.media),
+            replicated_deadline: state.replicated_deadline,
+            timer_at,
+            call_control,
+        }
     }
+
+    fn unpack(self) -> Result<Owned, dialogd_dialog::UnpackError> {
+        let (dialog, media) = self.packed.unpack()?;
+        let c = self.call_control.map_or(
+            ParkedCallControl {
+                keepalive: None,
+                transfer: None,
+                bridge: None,
+            },
+            |c| *c,
+        );
+        Ok(Owned {
+            dialog,
+            media,
+            replicated_deadline: self.replicated_deadline,
+            keepalive: c.keepalive,
+            transfer: c.transfer,
+            bridge: c.bridge,
+            timer_at: self.timer_at,
+        })
+    }
+
+    /// The dialog's view for the API, as its actor would give it; `None` if its packed state
+    /// cannot be read (logged: a bug, never input).
+    pub fn snapshot(&self, now: Instant, node_id: u64) -> Option<DialogSnapshot> {
+        self.packed
+            .snapshot(now, node_id)
+            .inspect_err(|e| tracing::error!(error = %e, "parked dialog"))
+            .ok()
+    }
+}
+
+/// A parked dialog could not be started again.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ReviveError {
+    #[error(transparent)]
+    Unpack(#[from] dialogd_dialog::UnpackError),
+    #[error("actor: {0}")]
+    Spawn(#[from] ractor::SpawnErr),
 }
 
 /// The actor's state.
@@ -270,7 +345,7 @@ pub(crate) async fn spawn_actor(
         DialogActorArgs {
             ctx: ctx.clone(),
             gate: gate.clone(),
-            start: Start::New(Box::new(Parked::new(dialog, bridge))),
+            start: Start::New(Box::new(Owned::new(dialog, bridge))),
         },
     )
     .await?;
@@ -289,11 +364,12 @@ pub(crate) fn revive(
     ctx: Arc<ProxyContext>,
     parked: Box<Parked>,
     gate: Arc<Gate>,
-) -> Result<ActorRef<DialogMsg>, ractor::SpawnErr> {
+) -> Result<ActorRef<DialogMsg>, ReviveError> {
+    let owned = parked.unpack()?;
     let args = DialogActorArgs {
         ctx,
         gate,
-        start: Start::Revived(parked),
+        start: Start::Revived(Box::new(owned)),
     };
     let (actor, _) = ractor::ActorRuntime::spawn_instant(None, DialogActor, args)?;
     Ok(actor)
@@ -340,31 +416,31 @@ impl Actor for DialogActor {
         args: Self::Arguments,
     ) -> Result<Self::State, ActorProcessingErr> {
         let DialogActorArgs { ctx, gate, start } = args;
-        let (parked, new) = match start {
-            Start::New(parked) => (*parked, true),
-            Start::Revived(parked) => (*parked, false),
+        let (owned, new) = match start {
+            Start::New(owned) => (*owned, true),
+            Start::Revived(owned) => (*owned, false),
         };
-        let did = parked.dialog.did();
-        let span = tracing::info_span!("dialog", %did, call_id = %parked.dialog.call_id());
+        let did = owned.dialog.did();
+        let span = tracing::info_span!("dialog", %did, call_id = %owned.dialog.call_id());
         let me = DialogHandle::new(did, Some((myself, gate.clone())), ctx.registry.clone());
         let mut state = DialogActorState {
             ctx,
-            dialog: parked.dialog,
+            dialog: owned.dialog,
             me,
             gate,
-            timer_at: parked.timer_at,
+            timer_at: owned.timer_at,
             last_activity: crate::clock::now(),
             parked: false,
             span,
             detached: false,
             released_elsewhere: false,
             owner_check: false,
-            replicated_deadline: parked.replicated_deadline,
-            keepalive: parked.keepalive,
+            replicated_deadline: owned.replicated_deadline,
+            keepalive: owned.keepalive,
             keepalive_dead: None,
-            media: parked.media,
-            transfer: parked.transfer,
-            bridge: parked.bridge,
+            media: owned.media,
+            transfer: owned.transfer,
+            bridge: owned.bridge,
         };
         if new {
             // An adopted dialog probes afresh if its record asks for keep-alive.
@@ -678,15 +754,7 @@ fn park_due(state: &DialogActorState, now: Instant) -> bool {
 fn park(myself: &ActorRef<DialogMsg>, state: &mut DialogActorState) {
     let next = deadline(state);
     set_timer(state, next);
-    let parked = Box::new(Parked {
-        dialog: state.dialog.clone(),
-        replicated_deadline: state.replicated_deadline,
-        keepalive: state.keepalive.clone(),
-        media: state.media.clone(),
-        transfer: state.transfer.clone(),
-        bridge: state.bridge.clone(),
-        timer_at: next,
-    });
+    let parked = Box::new(Parked::pack(state, next));
     let did = state.dialog.did();
     if state.ctx.registry.park(did, &state.gate, parked).is_ok() {
         tracing::debug!("dialog parked");

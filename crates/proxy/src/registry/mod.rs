@@ -12,6 +12,7 @@
 //! Timers: one [`TimerQueue`] holds each dialog's next deadline and one task sends `Timer`
 //! to the dialogs that fall due.
 
+mod call_ids;
 mod handle;
 mod timers;
 
@@ -23,6 +24,7 @@ use std::time::Instant;
 use dialogd_dialog::{DialogId, DialogSnapshot, DialogState, EndCause, Stats};
 use ractor::ActorRef;
 
+use self::call_ids::CallIdIndex;
 use crate::context::ProxyContext;
 use crate::dialog_actor::{DialogMsg, Parked};
 
@@ -50,14 +52,14 @@ impl std::fmt::Debug for Slot {
 #[derive(Debug)]
 struct Entry {
     slot: Slot,
-    call_id: String,
+    call_id: Box<str>,
     state: DialogState,
 }
 
 #[derive(Debug, Default)]
 struct Inner {
     by_did: HashMap<DialogId, Entry>,
-    by_call_id: HashMap<String, Vec<DialogId>>,
+    by_call_id: CallIdIndex,
 }
 
 /// The `state` label of the `dialogd_dialogs` gauge a dialog in `state` is counted under.
@@ -144,16 +146,12 @@ impl Registry {
         state: DialogState,
     ) {
         let mut inner = self.lock();
-        inner
-            .by_call_id
-            .entry(call_id.to_owned())
-            .or_default()
-            .push(did);
+        inner.by_call_id.insert(call_id, did);
         inner.by_did.insert(
             did,
             Entry {
                 slot: Slot::Running { actor, gate },
-                call_id: call_id.to_owned(),
+                call_id: call_id.into(),
                 state,
             },
         );
@@ -201,12 +199,7 @@ impl Registry {
         call_id: &str,
         state: DialogState,
     ) {
-        if let Some(list) = inner.by_call_id.get_mut(call_id) {
-            list.retain(|d| *d != did);
-            if list.is_empty() {
-                inner.by_call_id.remove(call_id);
-            }
-        }
+        inner.by_call_id.remove(call_id, did);
         drop(inner);
         self.set_timer(did, None);
         metrics::gauge!("dialogd_dialogs", "state" => gauge_label(state)).decrement(1.0);
@@ -232,13 +225,13 @@ impl Registry {
         let inner = self.lock();
         inner
             .by_call_id
-            .get(call_id)
-            .map(|dids| {
-                dids.iter()
-                    .filter_map(|d| inner.by_did.get(d).map(|e| self.handle(*d, e)))
-                    .collect()
+            .candidates(call_id)
+            .iter()
+            .filter_map(|d| {
+                let e = inner.by_did.get(d)?;
+                (*e.call_id == *call_id).then(|| self.handle(*d, e))
             })
-            .unwrap_or_default()
+            .collect()
     }
 
     /// Delivers `msg` to `did`'s actor, reviving the dialog if it is parked; false if the
@@ -277,8 +270,9 @@ impl Registry {
         let actor = match revived {
             Ok(actor) => actor,
             Err(e) => {
-                // Spawning without a name cannot fail in ractor; should it, the dialog is
-                // forgotten as if detached (the cluster's record remains for a takeover).
+                // Neither can happen (spawning without a name does not fail in ractor, and
+                // only parking wrote the packed state); should one, the dialog is forgotten
+                // as if detached (the cluster's record remains for a takeover).
                 self.unregister(inner, did, &call_id, state);
                 tracing::error!(%did, error = %e, "parked dialog could not be revived; forgotten");
                 return false;
@@ -328,7 +322,7 @@ impl Registry {
             let inner = self.lock();
             let e = inner.by_did.get(&did)?;
             if let Slot::Parked(p) = &e.slot {
-                return Some(p.snapshot(crate::clock::now(), node_id));
+                return p.snapshot(crate::clock::now(), node_id);
             }
             self.handle(did, e)
         };
