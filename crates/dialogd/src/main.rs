@@ -13,6 +13,8 @@
 /// call (messages, transactions) between long-lived ones (dialogs); glibc keeps the freed
 /// holes of that interleaving as resident memory, while jemalloc's size classes and its
 /// decay-based purging give them back (docs/benchmarks.md, "Memory per held dialog").
+/// The `system-alloc` feature keeps glibc's, for heap profilers that hook malloc (heaptrack).
+#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

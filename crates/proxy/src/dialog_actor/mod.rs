@@ -220,6 +220,12 @@ impl Parked {
         })
     }
 
+    /// Bytes of the packed dialog and media (0 when kept unpacked), for the
+    /// `dialogd_dialogs_parked_bytes` gauge.
+    pub fn packed_len(&self) -> usize {
+        self.packed.packed_len().unwrap_or(0)
+    }
+
     /// The dialog's view for the API, as its actor would give it; `None` if its packed state
     /// cannot be read (logged: a bug, never input).
     pub fn snapshot(&self, now: Instant, node_id: u64) -> Option<DialogSnapshot> {

@@ -71,6 +71,12 @@ fn gauge_label(state: DialogState) -> &'static str {
     }
 }
 
+/// Counts `parked` in (`sign` 1) or out (-1) of the parked dialogs' gauges.
+fn parked_gauges(parked: &Parked, sign: f64) {
+    metrics::gauge!("dialogd_dialogs_parked").increment(sign);
+    metrics::gauge!("dialogd_dialogs_parked_bytes").increment(sign * parked.packed_len() as f64);
+}
+
 /// Every dialog of this node.
 #[derive(Debug)]
 pub struct Registry {
@@ -184,8 +190,8 @@ impl Registry {
         }
         let e = inner.by_did.remove(&did)?;
         self.unregister(inner, did, &e.call_id, e.state);
-        if matches!(e.slot, Slot::Parked(_)) {
-            metrics::gauge!("dialogd_dialogs_parked").decrement(1.0);
+        if let Slot::Parked(p) = &e.slot {
+            parked_gauges(p, -1.0);
         }
         Some(e)
     }
@@ -265,8 +271,8 @@ impl Registry {
         };
         let gate = Arc::new(Gate::default());
         gate.enter();
+        parked_gauges(&parked, -1.0);
         let revived = crate::dialog_actor::revive(ctx, parked, gate.clone());
-        metrics::gauge!("dialogd_dialogs_parked").decrement(1.0);
         let actor = match revived {
             Ok(actor) => actor,
             Err(e) => {
@@ -308,9 +314,9 @@ impl Registry {
             Slot::Running { gate: g, .. } if Arc::ptr_eq(g, gate) && gate.close_if_idle() => {}
             _ => return Err(parked),
         }
+        parked_gauges(&parked, 1.0);
         e.slot = Slot::Parked(parked);
         drop(inner);
-        metrics::gauge!("dialogd_dialogs_parked").increment(1.0);
         metrics::counter!("dialogd_dialogs_parked_total").increment(1);
         Ok(())
     }
