@@ -167,6 +167,13 @@ impl Admission for RaftStore {
         })
     }
 
+    fn record_bytes(&self, did: DialogId) -> Option<dialogd_dialog::RecordBytes> {
+        let state = self.node.state();
+        let s = state.read().unwrap_or_else(|e| e.into_inner());
+        let stored = s.dialog(did)?.record.as_ref()?;
+        stored.bytes().cloned()
+    }
+
     fn record(&self, did: DialogId) -> BoxFuture<'_, Option<DialogRecord>> {
         Box::pin(async move {
             let local = || {

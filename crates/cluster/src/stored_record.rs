@@ -3,10 +3,11 @@
 //!
 //! A [`DialogRecord`] is some 25 heap allocations (URIs, tags, headers, route sets, vars):
 //! about 2.4 KB per dialog as the allocator counts it. Kept packed — the Call-ID apart,
-//! because lookups by Call-ID scan it, and the rest as one postcard buffer ([`crate::codec`]'s
-//! encoding) — the same record costs its bytes plus two allocations, a third of that. It is
-//! unpacked only when read (takeover, the record view of a dialog whose owner cannot answer,
-//! a lookup whose Call-ID matched), which is rare next to the writes.
+//! because lookups by Call-ID scan it, and the rest as one shared postcard buffer
+//! ([`RecordBytes`], which a parked dialog on the owner shares) — the same record costs its
+//! bytes plus two allocations, a third of that. It is unpacked only when read (takeover, the
+//! record view of a dialog whose owner cannot answer, a lookup whose Call-ID matched), which
+//! is rare next to the writes.
 //!
 //! The owner and the profile memberships are not stored here: the entry holds them
 //! ([`crate::DialogEntry`]) and [`StoredRecord::unpack`] puts them back, so a `Reassign` or a
@@ -14,7 +15,7 @@
 //!
 //! Serialized (Raft snapshots) as the plain record, the format earlier builds wrote.
 
-use dialogd_dialog::{DialogRecord, ProfileKey};
+use dialogd_dialog::{DialogRecord, ProfileKey, RecordBytes};
 
 use crate::codec::CodecError;
 
@@ -26,7 +27,7 @@ pub struct StoredRecord(Repr);
 enum Repr {
     Packed {
         call_id: Box<str>,
-        rest: Box<[u8]>,
+        rest: RecordBytes,
     },
     /// A record that could not be packed (postcard refused it): kept as it is, never lost.
     Plain(Box<DialogRecord>),
@@ -35,19 +36,25 @@ enum Repr {
 impl StoredRecord {
     /// Packs `record` (its owner and profiles are dropped: the entry has them).
     pub fn pack(mut record: DialogRecord) -> StoredRecord {
-        let call_id = std::mem::take(&mut record.call_id);
-        record.owner = 0;
-        record.profiles = Vec::new();
-        match postcard::to_allocvec(&record) {
+        match RecordBytes::pack(&mut record) {
             Ok(rest) => StoredRecord(Repr::Packed {
-                call_id: call_id.into_boxed_str(),
-                rest: rest.into_boxed_slice(),
+                call_id: record.call_id.into_boxed_str(),
+                rest,
             }),
             Err(e) => {
                 tracing::warn!(did = %record.did, error = %e, "dialog record kept unpacked");
-                record.call_id = call_id;
+                record.owner = 0;
+                record.profiles = Vec::new();
                 StoredRecord(Repr::Plain(Box::new(record)))
             }
+        }
+    }
+
+    /// The packed bytes, to share (`None` for a record kept unpacked).
+    pub fn bytes(&self) -> Option<&RecordBytes> {
+        match &self.0 {
+            Repr::Packed { rest, .. } => Some(rest),
+            Repr::Plain(_) => None,
         }
     }
 
@@ -61,17 +68,15 @@ impl StoredRecord {
 
     /// The record, with the owner and profiles its entry holds.
     pub fn unpack(&self, owner: u64, profiles: &[ProfileKey]) -> Result<DialogRecord, CodecError> {
-        let mut record = match &self.0 {
-            Repr::Packed { call_id, rest } => {
-                let mut r: DialogRecord = postcard::from_bytes(rest)?;
-                r.call_id = call_id.to_string();
-                r
+        match &self.0 {
+            Repr::Packed { call_id, rest } => Ok(rest.unpack(call_id, owner, profiles)?),
+            Repr::Plain(r) => {
+                let mut record = (**r).clone();
+                record.owner = owner;
+                record.profiles = profiles.to_vec();
+                Ok(record)
             }
-            Repr::Plain(r) => (**r).clone(),
-        };
-        record.owner = owner;
-        record.profiles = profiles.to_vec();
-        Ok(record)
+        }
     }
 
     /// Bytes held (the packed buffer and the Call-ID); `None` for a record kept unpacked.

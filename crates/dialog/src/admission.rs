@@ -73,6 +73,14 @@ pub trait Admission: Send + Sync + 'static {
         let _ = did;
         Box::pin(async { None })
     }
+    /// The dialog's record as this node's copy holds it, packed, for a parked dialog to share
+    /// instead of keeping a copy ([`crate::PackedDialog`]). Local and immediate: no
+    /// catch-up. A store that keeps no packed records: `None` (the parked dialog keeps its
+    /// own bytes).
+    fn record_bytes(&self, did: DialogId) -> Option<crate::RecordBytes> {
+        let _ = did;
+        None
+    }
     /// Makes `node` the dialog's owner if `from` still owns it: a member that received a
     /// request of the dialog and could not have it judged by `from` (dead, cut off, or not
     /// driving it) takes it over at once instead of after the takeover grace. Answers the

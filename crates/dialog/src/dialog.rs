@@ -54,7 +54,7 @@ use crate::state::{DialogState, EndCause, Leg};
 use crate::timeout::TimeoutClock;
 
 /// The answering side, known from the first 2xx on.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct CalleeLeg {
     /// The 2xx's To value (with the callee's tag).
     to: String,
@@ -67,7 +67,7 @@ struct CalleeLeg {
 ///
 /// Its serde form is the parked dialog's ([`crate::PackedDialog`]), local to a node and never
 /// a wire format: what the cluster replicates is [`crate::DialogRecord`].
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Dialog {
     did: DialogId,
     state: DialogState,
@@ -439,6 +439,7 @@ fn fault_verdict(fault: CseqFault) -> RequestVerdict {
 mod control;
 #[path = "dialog_record.rs"]
 mod record_conv;
+pub(crate) use record_conv::BeyondRecord;
 #[path = "dialog_triggers.rs"]
 mod triggers;
 #[path = "dialog_view.rs"]

@@ -101,6 +101,14 @@ impl Dialog {
     /// The dialog `record` describes, adopted at `now` (`unix_ms` on the wall clock) by a
     /// node that did not create it; see the module doc for what changes on the way.
     pub fn restore(record: &DialogRecord, now: Instant, unix_ms: u64) -> Dialog {
+        let mut dialog = Dialog::from_record(record);
+        dialog.clock = resumed_clock(record, now, unix_ms);
+        dialog
+    }
+
+    /// What `record` says of the dialog, with the takeover's CSeq orders and marks and a clock
+    /// that does not run yet.
+    pub(crate) fn from_record(record: &DialogRecord) -> Dialog {
         let (caller, callee) = (&record.caller, &record.callee);
         let invite = InitialInvite {
             call_id: record.call_id.clone(),
@@ -139,7 +147,10 @@ impl Dialog {
             caller_cseq: resumed_order(caller.cseq),
             callee_cseq: resumed_order(callee.cseq),
             cseq_map: CseqMap::taken_over(caller.cseq, callee.cseq, CSEQ_TAKEOVER_JUMP),
-            clock: resumed_clock(record, now, unix_ms),
+            clock: TimeoutClock::new(
+                Duration::from_secs(u64::from(record.timeout_secs)),
+                record.timeout_noreset,
+            ),
             bye_on_timeout: record.bye_on_timeout,
             bye_extra_headers: record.bye_extra_headers.clone(),
             flags: DialogFlags(record.flags),
@@ -186,4 +197,64 @@ fn resumed_clock(record: &DialogRecord, now: Instant, unix_ms: u64) -> TimeoutCl
         .map(|at| Duration::from_millis(at.saturating_sub(unix_ms)))
         .and_then(|left| now.checked_add(left));
     TimeoutClock::resumed(timeout, record.timeout_noreset, deadline)
+}
+
+/// What a dialog holds beyond its record, or other than what [`Dialog::from_record`] makes
+/// of it: with the record, the whole dialog of its own node (a parked dialog that shares the
+/// state machine's record, [`crate::PackedDialog`]). The Call-ID and profiles are here
+/// because the shared bytes leave them out ([`crate::RecordBytes`]).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub(crate) struct BeyondRecord {
+    call_id: String,
+    profiles: Vec<crate::profile::ProfileKey>,
+    to_uri: String,
+    branches: Branches,
+    caller_cseq: CseqTracker,
+    callee_cseq: CseqTracker,
+    cseq_map: CseqMap,
+    /// Without its deadline, which is kept beside the bytes.
+    clock: TimeoutClock,
+    timeout_pending: bool,
+    end_cause: Option<crate::state::EndCause>,
+    keepalive: Option<KeepaliveConfig>,
+}
+
+impl Dialog {
+    /// See [`BeyondRecord`].
+    pub(crate) fn beyond_record(&self) -> BeyondRecord {
+        BeyondRecord {
+            call_id: self.invite.call_id.clone(),
+            profiles: self.profiles.clone(),
+            to_uri: self.invite.to_uri.clone(),
+            branches: self.branches.clone(),
+            caller_cseq: self.caller_cseq,
+            callee_cseq: self.callee_cseq,
+            cseq_map: self.cseq_map.clone(),
+            clock: self.clock,
+            timeout_pending: self.timeout_pending,
+            end_cause: self.end_cause,
+            keepalive: self.keepalive,
+        }
+    }
+
+    /// The dialog `record` and `beyond` describe, its timeout due at `deadline`.
+    pub(crate) fn from_parts(
+        record: &crate::RecordBytes,
+        beyond: BeyondRecord,
+        deadline: Option<Instant>,
+    ) -> Result<Dialog, postcard::Error> {
+        let record = record.unpack(&beyond.call_id, 0, &beyond.profiles)?;
+        let mut dialog = Dialog::from_record(&record);
+        dialog.invite.to_uri = beyond.to_uri;
+        dialog.branches = beyond.branches;
+        dialog.caller_cseq = beyond.caller_cseq;
+        dialog.callee_cseq = beyond.callee_cseq;
+        dialog.cseq_map = beyond.cseq_map;
+        dialog.clock = beyond.clock;
+        dialog.clock.set_deadline(deadline);
+        dialog.timeout_pending = beyond.timeout_pending;
+        dialog.end_cause = beyond.end_cause;
+        dialog.keepalive = beyond.keepalive;
+        Ok(dialog)
+    }
 }

@@ -20,8 +20,9 @@
 
 use std::time::Instant;
 
-use crate::dialog::Dialog;
+use crate::dialog::{BeyondRecord, Dialog};
 use crate::media::Media;
+use crate::record_bytes::RecordBytes;
 use crate::snapshot::DialogSnapshot;
 
 /// A dialog and its media packed; see the module doc.
@@ -30,6 +31,12 @@ pub struct PackedDialog(Repr);
 enum Repr {
     Packed {
         bytes: Box<[u8]>,
+        deadline: Option<Instant>,
+    },
+    /// The state machine's record, shared, and what the dialog holds beyond it.
+    Shared {
+        record: RecordBytes,
+        beyond: Box<[u8]>,
         deadline: Option<Instant>,
     },
     /// What postcard refused to encode (never seen: every field is plain data) is kept as it
@@ -59,10 +66,38 @@ impl PackedDialog {
         }
     }
 
+    /// Packs `dialog` and `media`, sharing `record` — the cluster's copy of the dialog's record —
+    /// when it says what `dialog` would record now (`owner`, `now`, `unix_ms`: as
+    /// [`Dialog::record`]), so only what the dialog holds beyond it is packed here. Shared
+    /// only if unpacking gives back exactly this dialog and media; otherwise (the record lags,
+    /// the cluster keeps none) as [`PackedDialog::pack`].
+    pub fn pack_sharing(
+        dialog: &Dialog,
+        media: &Media,
+        record: Option<RecordBytes>,
+        owner: u64,
+        now: Instant,
+        unix_ms: u64,
+    ) -> PackedDialog {
+        record
+            .and_then(|record| share(dialog, media, record, owner, now, unix_ms))
+            .unwrap_or_else(|| PackedDialog::pack(dialog, media))
+    }
+
+    /// True when the record's bytes are shared with the cluster's copy.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.0, Repr::Shared { .. })
+    }
+
     /// The dialog and media as they were packed.
     pub fn unpack(self) -> Result<(Dialog, Media), UnpackError> {
         match self.0 {
             Repr::Packed { bytes, deadline } => decode(&bytes, deadline),
+            Repr::Shared {
+                record,
+                beyond,
+                deadline,
+            } => decode_shared(&record, &beyond, deadline),
             Repr::Plain(parts) => Ok(*parts),
         }
     }
@@ -73,17 +108,60 @@ impl PackedDialog {
             Repr::Packed { bytes, deadline } => {
                 decode(bytes, *deadline).map(|(d, _)| d.snapshot(now, node_id))
             }
+            Repr::Shared {
+                record,
+                beyond,
+                deadline,
+            } => decode_shared(record, beyond, *deadline).map(|(d, _)| d.snapshot(now, node_id)),
             Repr::Plain(parts) => Ok(parts.0.snapshot(now, node_id)),
         }
     }
 
-    /// Bytes of the packed form; `None` when kept unpacked.
+    /// Bytes of the packed form held here alone (a shared record's bytes not counted);
+    /// `None` when kept unpacked.
     pub fn packed_len(&self) -> Option<usize> {
         match &self.0 {
             Repr::Packed { bytes, .. } => Some(bytes.len()),
+            Repr::Shared { beyond, .. } => Some(beyond.len()),
             Repr::Plain(_) => None,
         }
     }
+}
+
+fn share(
+    dialog: &Dialog,
+    media: &Media,
+    record: RecordBytes,
+    owner: u64,
+    now: Instant,
+    unix_ms: u64,
+) -> Option<PackedDialog> {
+    let ours = dialog.record(owner, now, unix_ms);
+    let mut theirs = record.unpack(&ours.call_id, owner, &ours.profiles).ok()?;
+    // The deadline is kept beside the bytes; the record's is the replicated one.
+    theirs.timeout_at_unix_ms = ours.timeout_at_unix_ms;
+    if theirs != ours {
+        return None;
+    }
+    let beyond = postcard::to_allocvec(&(dialog.beyond_record(), media)).ok()?;
+    let deadline = dialog.clock.deadline();
+    let (back, back_media) = decode_shared(&record, &beyond, deadline).ok()?;
+    (back == *dialog && back_media == *media).then(|| {
+        PackedDialog(Repr::Shared {
+            record,
+            beyond: beyond.into_boxed_slice(),
+            deadline,
+        })
+    })
+}
+
+fn decode_shared(
+    record: &RecordBytes,
+    beyond: &[u8],
+    deadline: Option<Instant>,
+) -> Result<(Dialog, Media), UnpackError> {
+    let (beyond, media): (BeyondRecord, Media) = postcard::from_bytes(beyond)?;
+    Ok((Dialog::from_parts(record, beyond, deadline)?, media))
 }
 
 fn decode(bytes: &[u8], deadline: Option<Instant>) -> Result<(Dialog, Media), UnpackError> {
@@ -96,6 +174,11 @@ impl std::fmt::Debug for PackedDialog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.0 {
             Repr::Packed { bytes, .. } => write!(f, "PackedDialog({} bytes)", bytes.len()),
+            Repr::Shared { record, beyond, .. } => write!(
+                f,
+                "PackedDialog({} bytes beyond a shared {record:?})",
+                beyond.len()
+            ),
             Repr::Plain(parts) => write!(f, "PackedDialog(plain {})", parts.0.did()),
         }
     }

@@ -10,6 +10,7 @@ use dialogd_sip::sdp::HoldMode;
 use super::*;
 use crate::facts::{DialogSettings, RequestFacts};
 use crate::profile::ProfileKey;
+use crate::record_bytes::RecordBytes;
 use crate::state::{EndCause, Leg};
 use crate::test_call::*;
 
@@ -128,4 +129,54 @@ fn the_packed_form_is_its_bytes() {
     let text = CALL_ID.len() + FROM.len() + CALLER_CONTACT.len() + CALLEE_CONTACT.len();
     assert!(len > text, "{len} bytes");
     assert!(len < 1200, "{len} bytes");
+}
+
+const OWNER: u64 = 1;
+const UNIX_MS: u64 = 1_700_000_030_000;
+
+/// The cluster's packed copy of `c`'s record, written at second `at`.
+fn cluster_copy(c: &TestCall, at: u64) -> RecordBytes {
+    let mut record = c.dialog.record(OWNER, c.at(at), UNIX_MS);
+    RecordBytes::pack(&mut record).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn pack_sharing(c: &TestCall, media: &Media, copy: RecordBytes, at: u64) -> PackedDialog {
+    PackedDialog::pack_sharing(&c.dialog, media, Some(copy), OWNER, c.at(at), UNIX_MS)
+}
+
+#[test]
+fn a_dialog_whose_record_the_cluster_holds_packs_only_the_rest() {
+    let (c, media) = lived_call();
+    // Recorded at 5 (the re-INVITE), parked at 30: the deadline moved nowhere since.
+    let packed = pack_sharing(&c, &media, cluster_copy(&c, 5), 30);
+    assert!(packed.is_shared(), "{packed:?}");
+    let alone = PackedDialog::pack(&c.dialog, &media);
+    let (shared_len, alone_len) = (packed.packed_len(), alone.packed_len());
+    assert!(shared_len < alone_len, "{shared_len:?} vs {alone_len:?}");
+    let (dialog, back_media) = packed.unpack().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(dialog, c.dialog);
+    assert_eq!(back_media, media);
+}
+
+#[test]
+fn a_record_that_lags_the_dialog_is_not_shared() {
+    let (mut c, media) = lived_call();
+    let copy = cluster_copy(&c, 5);
+    // Changed since the cluster's copy was written: a var, or the callee's Contact.
+    let mut with_var = TestCall {
+        dialog: c.dialog.clone(),
+        t0: c.t0,
+    };
+    assert!(with_var.dialog.set_var("tier", "gold").is_ok());
+    let refresh = RequestFacts {
+        contact: Some("sip:bob@198.51.100.9".to_owned()),
+        ..from_callee("UPDATE", "b", 10)
+    };
+    c.step(20, Input::Request(refresh));
+    for changed in [&with_var, &c] {
+        let packed = pack_sharing(changed, &media, copy.clone(), 30);
+        assert!(!packed.is_shared());
+        let (dialog, _) = packed.unpack().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(dialog, changed.dialog);
+    }
 }

@@ -161,7 +161,8 @@ impl Owned {
 
 /// A parked dialog: what its actor owned, kept in the registry while no actor runs. The
 /// dialog and its media, most of the bytes, are packed into one buffer
-/// ([`dialogd_dialog::PackedDialog`]); keep-alive, transfer and bridge state, which few idle
+/// ([`dialogd_dialog::PackedDialog`]), which shares the cluster's copy of the dialog's
+/// record when that copy is current and holds only the rest; keep-alive, transfer and bridge state, which few idle
 /// calls have, are boxed apart so a plain parked call does not carry their room.
 #[derive(Debug)]
 pub struct Parked {
@@ -192,7 +193,14 @@ impl Parked {
             })
         });
         Parked {
-            packed: dialogd_dialog::PackedDialog::pack(&state.dialog, &state.media),
+            packed: dialogd_dialog::PackedDialog::pack_sharing(
+                &state.dialog,
+                &state.media,
+                state.ctx.admission.record_bytes(state.dialog.did()),
+                u64::from(state.ctx.settings.node_id),
+                crate::clock::now(),
+                crate::message_path::initial::unix_ms(),
+            ),
             replicated_deadline: state.replicated_deadline,
             timer_at,
             call_control,
