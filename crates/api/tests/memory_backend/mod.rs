@@ -1,10 +1,13 @@
 //! The API tests' fixtures over the shared in-memory backend (`dialogd_test_support::memory_api`):
 //! node 7 with five dialogs (three in `caller` profiles, one deleted, one of node 2) and the
-//! three-node cluster view; [`start`] serves them.
+//! three-node cluster view; [`start`] serves them. [`Pong`] stands in for a service of the node
+//! served beside the API.
 
 #![allow(dead_code, unused_imports, clippy::unwrap_used, clippy::expect_used)] // each test binary uses part of it; tests may unwrap
 
 pub use dialogd_test_support::memory_api::{EVENT_CAPACITY, EndCall, TestServer};
+
+use std::marker::PhantomData;
 
 use dialogd_api::ApiOptions;
 use dialogd_dialog::{DialogId, DialogSnapshot, DialogState, EndCause, ProfileKey, Stats};
@@ -66,4 +69,46 @@ pub async fn start_with(extra: Option<dialogd_api::Routes>) -> TestServer {
 pub async fn start_options(options: ApiOptions) -> TestServer {
     let backend = MemoryBackend::new(NODE_ID, stats(), dialogs());
     serve(backend, MemoryCluster::new(view()), options).await
+}
+
+/// The gRPC name a [`Pong`] is served under.
+pub trait ServiceName: Send + 'static {
+    const NAME: &'static str;
+}
+
+/// A stand-in for one of the node's services, served as `N::NAME`: answers every call with
+/// UNAVAILABLE "pong".
+pub struct Pong<N>(PhantomData<N>);
+
+impl<N> Pong<N> {
+    pub fn new() -> Pong<N> {
+        Pong(PhantomData)
+    }
+}
+
+impl<N> Clone for Pong<N> {
+    fn clone(&self) -> Pong<N> {
+        Pong::new()
+    }
+}
+
+impl<N: ServiceName> tonic::server::NamedService for Pong<N> {
+    const NAME: &'static str = N::NAME;
+}
+
+impl<N, B> tonic::codegen::Service<tonic::codegen::http::Request<B>> for Pong<N> {
+    type Response = tonic::codegen::http::Response<tonic::body::Body>;
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(
+        &mut self,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _req: tonic::codegen::http::Request<B>) -> Self::Future {
+        std::future::ready(Ok(tonic::Status::unavailable("pong").into_http()))
+    }
 }
