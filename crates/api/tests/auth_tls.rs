@@ -9,7 +9,7 @@
 mod memory_backend;
 
 use dialogd_api::{ApiOptions, Client, ClientOptions, ExternalServices, Routes, TlsFiles};
-use memory_backend::{TestServer, start_options};
+use memory_backend::{Pong, ServiceName, TestServer, start_options};
 use tonic::Code;
 use tonic_health::pb::health_check_response::ServingStatus;
 
@@ -182,29 +182,11 @@ async fn node_forward_takes_the_cluster_secret_only() {
     );
 }
 
-/// A stand-in for the node's `Triggers` service: answers every call with UNAVAILABLE "pong".
-#[derive(Clone)]
-struct FakeTriggers;
+/// The node's `Triggers` service, as a [`Pong`] stands in for it.
+struct Triggers;
 
-impl tonic::server::NamedService for FakeTriggers {
+impl ServiceName for Triggers {
     const NAME: &'static str = "dialogd.v1.Triggers";
-}
-
-impl<B> tonic::codegen::Service<tonic::codegen::http::Request<B>> for FakeTriggers {
-    type Response = tonic::codegen::http::Response<tonic::body::Body>;
-    type Error = std::convert::Infallible;
-    type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
-
-    fn poll_ready(
-        &mut self,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), Self::Error>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, _req: tonic::codegen::http::Request<B>) -> Self::Future {
-        std::future::ready(Ok(tonic::Status::unavailable("pong").into_http()))
-    }
 }
 
 async fn call_triggers(addr: &str, options: &ClientOptions) -> tonic::Status {
@@ -230,7 +212,7 @@ async fn external_services_sit_behind_the_token_and_report_serving() {
     let server = start_options(ApiOptions {
         token: Some(TOKEN.into()),
         external: Some(ExternalServices {
-            routes: Routes::new(FakeTriggers),
+            routes: Routes::new(Pong::<Triggers>::new()),
             names: vec!["dialogd.v1.Triggers".into()],
         }),
         internal: None,

@@ -8,7 +8,7 @@
 mod memory_backend;
 
 use dialogd_api::{BackendError, Client, MemberView, Role, pb};
-use memory_backend::cluster::{Change, LEADER, TERM, member, view};
+use dialogd_test_support::memory_api::{Change, LEADER, TERM, member, view};
 use memory_backend::start;
 use tonic::Code;
 

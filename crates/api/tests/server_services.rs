@@ -7,64 +7,59 @@
 mod memory_backend;
 
 use dialogd_api::Client;
-use memory_backend::{start, start_with};
+use memory_backend::{Pong, ServiceName, start, start_with};
 use tonic::Code;
+use tonic::transport::Channel;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
 
-#[tokio::test]
-async fn health_reports_dialogs_cluster_and_events_serving() {
-    use tonic_health::pb::HealthCheckRequest;
-    use tonic_health::pb::health_check_response::ServingStatus;
-    use tonic_health::pb::health_client::HealthClient;
-
-    let server = start().await;
-    let channel = tonic::transport::Endpoint::from_shared(server.addr.clone())
+/// A channel to the test server at `addr`.
+async fn channel(addr: &str) -> Channel {
+    tonic::transport::Endpoint::from_shared(addr.to_owned())
         .unwrap()
         .connect()
         .await
-        .unwrap();
-    let mut health = HealthClient::new(channel);
+        .unwrap()
+}
+
+/// What the health service answers for `service`: its status, or the call's error.
+async fn health_of(
+    health: &mut HealthClient<Channel>,
+    service: &str,
+) -> Result<i32, tonic::Status> {
+    let request = HealthCheckRequest {
+        service: service.into(),
+    };
+    Ok(health.check(request).await?.into_inner().status)
+}
+
+#[tokio::test]
+async fn health_reports_dialogs_cluster_and_events_serving() {
+    let server = start().await;
+    let mut health = HealthClient::new(channel(&server.addr).await);
     for service in [
         "dialogd.v1.Dialogs",
         "dialogd.v1.Cluster",
         "dialogd.v1.Events",
         "",
     ] {
-        let reply = health
-            .check(HealthCheckRequest {
-                service: service.into(),
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(reply.status, ServingStatus::Serving as i32, "{service:?}");
+        let status = health_of(&mut health, service).await.unwrap();
+        assert_eq!(status, ServingStatus::Serving as i32, "{service:?}");
     }
-    let unknown = health
-        .check(HealthCheckRequest {
-            service: "nope.Nope".into(),
-        })
-        .await
-        .unwrap_err();
+    let unknown = health_of(&mut health, "nope.Nope").await.unwrap_err();
     assert_eq!(unknown.code(), Code::NotFound);
 }
 
 #[tokio::test]
 async fn health_follows_the_serving_flag_for_the_server_and_every_service() {
-    use tonic_health::pb::HealthCheckRequest;
-    use tonic_health::pb::health_check_response::ServingStatus;
-    use tonic_health::pb::health_client::HealthClient;
-
     let (serving_tx, serving) = tokio::sync::watch::channel(true);
     let server = memory_backend::start_options(dialogd_api::ApiOptions {
         serving: Some(serving),
         ..dialogd_api::ApiOptions::default()
     })
     .await;
-    let channel = tonic::transport::Endpoint::from_shared(server.addr.clone())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut health = HealthClient::new(channel);
+    let mut health = HealthClient::new(channel(&server.addr).await);
     let services = [
         "",
         "dialogd.v1.Dialogs",
@@ -80,15 +75,9 @@ async fn health_follows_the_serving_flag_for_the_server_and_every_service() {
             // The flag reaches the reporter through a task: wait for it, within a bound.
             let status = tokio::time::timeout(std::time::Duration::from_secs(5), async {
                 loop {
-                    let reply = health
-                        .check(HealthCheckRequest {
-                            service: service.into(),
-                        })
-                        .await
-                        .unwrap()
-                        .into_inner();
-                    if reply.status == want as i32 {
-                        return reply.status;
+                    let status = health_of(&mut health, service).await.unwrap();
+                    if status == want as i32 {
+                        return status;
                     }
                     tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                 }
@@ -107,12 +96,7 @@ async fn reflection_lists_and_describes_the_dialogs_and_cluster_services() {
     use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
 
     let server = start().await;
-    let channel = tonic::transport::Endpoint::from_shared(server.addr.clone())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut reflection = ServerReflectionClient::new(channel);
+    let mut reflection = ServerReflectionClient::new(channel(&server.addr).await);
     let requests = vec![
         ServerReflectionRequest {
             host: String::new(),
@@ -161,39 +145,16 @@ async fn reflection_lists_and_describes_the_dialogs_and_cluster_services() {
     assert!(!files.file_descriptor_proto.is_empty());
 }
 
-/// A stand-in for the node's internal services: answers every call with UNAVAILABLE "pong".
-#[derive(Clone)]
-struct Pong;
+/// The name of the extra service [`extra_routes_are_served_beside_the_api`] serves.
+struct TestPong;
 
-impl tonic::server::NamedService for Pong {
+impl ServiceName for TestPong {
     const NAME: &'static str = "test.Pong";
-}
-
-impl<B> tonic::codegen::Service<tonic::codegen::http::Request<B>> for Pong {
-    type Response = tonic::codegen::http::Response<tonic::body::Body>;
-    type Error = std::convert::Infallible;
-    type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
-
-    fn poll_ready(
-        &mut self,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), Self::Error>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, _req: tonic::codegen::http::Request<B>) -> Self::Future {
-        std::future::ready(Ok(tonic::Status::unavailable("pong").into_http()))
-    }
 }
 
 /// Calls `path` with an empty message and returns the status it fails with.
 async fn call_path(addr: &str, path: &'static str) -> tonic::Status {
-    let channel = tonic::transport::Endpoint::from_shared(addr.to_owned())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut grpc = tonic::client::Grpc::new(channel);
+    let mut grpc = tonic::client::Grpc::new(channel(addr).await);
     grpc.ready().await.unwrap();
     let codec = tonic_prost::ProstCodec::<dialogd_api::pb::MembersRequest, ()>::default();
     grpc.unary(
@@ -207,7 +168,7 @@ async fn call_path(addr: &str, path: &'static str) -> tonic::Status {
 
 #[tokio::test]
 async fn extra_routes_are_served_beside_the_api() {
-    let server = start_with(Some(dialogd_api::Routes::new(Pong))).await;
+    let server = start_with(Some(dialogd_api::Routes::new(Pong::<TestPong>::new()))).await;
     let status = call_path(&server.addr, "/test.Pong/Ping").await;
     assert_eq!(
         (status.code(), status.message()),

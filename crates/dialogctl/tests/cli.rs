@@ -8,20 +8,22 @@ mod support;
 
 use dialogd_api::EndSide;
 use dialogd_dialog::DialogId;
+use dialogd_test_support::memory_api::EndCall;
 use serde_json::json;
 use support::run::{dialogctl, json_of};
 use support::start;
 
 #[tokio::test]
 async fn stats_json_prints_every_counter_and_the_node() {
-    let (addr, _) = start().await;
-    let v = json_of(&addr, &["stats", "--json"]).await;
+    let server = start().await;
+    let addr = &server.addr;
+    let v = json_of(addr, &["stats", "--json"]).await;
     assert_eq!(
         v,
         json!({"node_id": 1, "active": 2, "early": 1, "processed": 2000, "expired": 3, "failed": 0, "cluster": null})
     );
     // People get aligned key/value lines.
-    let run = dialogctl(&addr, &["stats"]).await;
+    let run = dialogctl(addr, &["stats"]).await;
     assert_eq!(run.code, Some(0));
     assert!(
         run.stdout.lines().any(|l| l == "processed  2000"),
@@ -32,7 +34,8 @@ async fn stats_json_prints_every_counter_and_the_node() {
 
 #[tokio::test]
 async fn dialogs_list_json_applies_filters_and_limit() {
-    let (addr, _) = start().await;
+    let server = start().await;
+    let addr = &server.addr;
     let cases: [(&[&str], &[&str]); 5] = [
         (
             &["dialogs", "list", "--json"],
@@ -64,7 +67,7 @@ async fn dialogs_list_json_applies_filters_and_limit() {
         ),
     ];
     for (args, want) in cases {
-        let v = json_of(&addr, args).await;
+        let v = json_of(addr, args).await;
         let ids: Vec<&str> = v
             .as_array()
             .unwrap()
@@ -73,7 +76,7 @@ async fn dialogs_list_json_applies_filters_and_limit() {
             .collect();
         assert_eq!(ids, want, "{args:?}");
     }
-    let v = json_of(&addr, &["dialogs", "list", "--json", "--limit", "1"]).await;
+    let v = json_of(addr, &["dialogs", "list", "--json", "--limit", "1"]).await;
     assert_eq!(v[0]["state"], "confirmed");
     assert_eq!(v[0]["state_code"], 4);
     assert_eq!(v[0]["caller"]["tag"], "tag-1");
@@ -82,18 +85,19 @@ async fn dialogs_list_json_applies_filters_and_limit() {
         json!([{"name": "caller", "value": "alice"}])
     );
 
-    let table = dialogctl(&addr, &["dialogs", "list", "--state", "confirmed"]).await;
+    let table = dialogctl(addr, &["dialogs", "list", "--state", "confirmed"]).await;
     assert_eq!(table.stdout.lines().count(), 3, "{}", table.stdout);
     assert!(table.stdout.starts_with("ID "), "{}", table.stdout);
 }
 
 #[tokio::test]
 async fn dialogs_show_by_id_and_by_call_id() {
-    let (addr, _) = start().await;
-    let by_id = json_of(&addr, &["dialogs", "show", "1000000000002", "--json"]).await;
+    let server = start().await;
+    let addr = &server.addr;
+    let by_id = json_of(addr, &["dialogs", "show", "1000000000002", "--json"]).await;
     assert_eq!(by_id["call_id"], "call-2");
     let by_call = json_of(
-        &addr,
+        addr,
         &[
             "dialogs",
             "show",
@@ -106,7 +110,7 @@ async fn dialogs_show_by_id_and_by_call_id() {
     )
     .await;
     assert_eq!(by_call, by_id);
-    let text = dialogctl(&addr, &["dialogs", "show", "0001000000000002"]).await;
+    let text = dialogctl(addr, &["dialogs", "show", "0001000000000002"]).await;
     assert!(
         text.stdout
             .lines()
@@ -118,9 +122,10 @@ async fn dialogs_show_by_id_and_by_call_id() {
 
 #[tokio::test]
 async fn dialogs_end_sends_side_and_headers() {
-    let (addr, backend) = start().await;
+    let server = start().await;
+    let (addr, backend) = (&server.addr, &server.backend);
     let v = json_of(
-        &addr,
+        addr,
         &[
             "dialogs",
             "end",
@@ -139,40 +144,42 @@ async fn dialogs_end_sends_side_and_headers() {
     );
     assert_eq!(
         *backend.ended.lock().unwrap(),
-        vec![(
-            DialogId::new(1, 1),
-            EndSide::Caller,
-            vec!["Reason: SIP;cause=200".to_owned()]
-        )]
+        vec![EndCall {
+            id: DialogId::new(1, 1),
+            side: EndSide::Caller,
+            headers: vec!["Reason: SIP;cause=200".to_owned()]
+        }]
     );
 }
 
 #[tokio::test]
 async fn profile_size_list_and_values_json() {
-    let (addr, _) = start().await;
+    let server = start().await;
+    let addr = &server.addr;
     assert_eq!(
-        json_of(&addr, &["profile", "size", "caller", "alice", "--json"]).await,
+        json_of(addr, &["profile", "size", "caller", "alice", "--json"]).await,
         json!({"name": "caller", "value": "alice", "size": 2})
     );
     assert_eq!(
-        json_of(&addr, &["profile", "size", "caller", "--json"]).await,
+        json_of(addr, &["profile", "size", "caller", "--json"]).await,
         json!({"name": "caller", "value": null, "size": 3})
     );
     assert_eq!(
-        json_of(&addr, &["profile", "list", "caller", "bob", "--json"]).await,
+        json_of(addr, &["profile", "list", "caller", "bob", "--json"]).await,
         json!({"name": "caller", "value": "bob", "ids": ["0001000000000003"]})
     );
     assert_eq!(
-        json_of(&addr, &["profile", "values", "caller", "--json"]).await,
+        json_of(addr, &["profile", "values", "caller", "--json"]).await,
         json!({"name": "caller", "values": [{"value": "alice", "count": 2}, {"value": "bob", "count": 1}]})
     );
-    let text = dialogctl(&addr, &["profile", "size", "caller", "alice"]).await;
+    let text = dialogctl(addr, &["profile", "size", "caller", "alice"]).await;
     assert_eq!(text.stdout, "PROFILE  VALUE  SIZE\ncaller   alice  2\n");
 }
 
 #[tokio::test]
 async fn errors_exit_non_zero_with_code_and_message() {
-    let (addr, backend) = start().await;
+    let server = start().await;
+    let (addr, backend) = (&server.addr, &server.backend);
     let cases: [(&[&str], &str); 5] = [
         (
             &["dialogs", "show", "xyz"],
@@ -196,7 +203,7 @@ async fn errors_exit_non_zero_with_code_and_message() {
         ),
     ];
     for (args, want) in cases {
-        let run = dialogctl(&addr, args).await;
+        let run = dialogctl(addr, args).await;
         assert_eq!(run.code, Some(1), "{args:?}");
         assert_eq!(run.stderr, want, "{args:?}");
         assert_eq!(run.stdout, "", "{args:?}");

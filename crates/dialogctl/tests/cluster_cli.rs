@@ -8,12 +8,13 @@ mod support;
 
 use serde_json::json;
 use support::run::{dialogctl, json_of};
-use support::start_cluster;
+use support::start;
 
 #[tokio::test]
 async fn members_prints_a_table_for_people_and_every_field_in_json() {
-    let (addr, _, _) = start_cluster().await;
-    let run = dialogctl(&addr, &["cluster", "members"]).await;
+    let server = start().await;
+    let addr = &server.addr;
+    let run = dialogctl(addr, &["cluster", "members"]).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert_eq!(
         run.stdout,
@@ -24,7 +25,7 @@ NODE  ADDR                   ROLE     LEADER  REACHABLE  LAST-SEEN  MATCHED
 3     http://10.0.0.3:50051  learner  -       no         1m05s      47
 "
     );
-    let v = json_of(&addr, &["cluster", "members", "--json"]).await;
+    let v = json_of(addr, &["cluster", "members", "--json"]).await;
     assert_eq!(
         (v["leader_id"].clone(), v["term"].clone()),
         (json!(1), json!(4))
@@ -45,24 +46,26 @@ NODE  ADDR                   ROLE     LEADER  REACHABLE  LAST-SEEN  MATCHED
 
 #[tokio::test]
 async fn leader_prints_id_and_addr() {
-    let (addr, _, _) = start_cluster().await;
-    let run = dialogctl(&addr, &["cluster", "leader"]).await;
+    let server = start().await;
+    let addr = &server.addr;
+    let run = dialogctl(addr, &["cluster", "leader"]).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert_eq!(
         run.stdout,
         "leader_id  1\naddr       http://10.0.0.1:50051\nterm       4\n"
     );
     assert_eq!(
-        json_of(&addr, &["cluster", "leader", "--json"]).await,
+        json_of(addr, &["cluster", "leader", "--json"]).await,
         json!({"leader_id": 1, "addr": "http://10.0.0.1:50051", "term": 4})
     );
 }
 
 #[tokio::test]
 async fn add_and_remove_change_the_membership() {
-    let (addr, _, cluster) = start_cluster().await;
+    let server = start().await;
+    let (addr, cluster) = (&server.addr, &server.cluster);
     let run = dialogctl(
-        &addr,
+        addr,
         &["cluster", "add", "4", "http://10.0.0.4:50051", "--learner"],
     )
     .await;
@@ -83,7 +86,7 @@ async fn add_and_remove_change_the_membership() {
         run.stdout
     );
 
-    let v = json_of(&addr, &["cluster", "remove", "2", "--json"]).await;
+    let v = json_of(addr, &["cluster", "remove", "2", "--json"]).await;
     let ids: Vec<u64> = v["members"]
         .as_array()
         .unwrap()
@@ -96,7 +99,8 @@ async fn add_and_remove_change_the_membership() {
 
 #[tokio::test]
 async fn errors_exit_non_zero_with_the_servers_code_and_message() {
-    let (addr, _, cluster) = start_cluster().await;
+    let server = start().await;
+    let (addr, cluster) = (&server.addr, &server.cluster);
     let cases: [(&[&str], &str); 5] = [
         (
             &["cluster", "add", "0", "http://10.0.0.9:50051"],
@@ -120,7 +124,7 @@ async fn errors_exit_non_zero_with_the_servers_code_and_message() {
         ),
     ];
     for (args, want) in cases {
-        let run = dialogctl(&addr, args).await;
+        let run = dialogctl(addr, args).await;
         assert_eq!(run.code, Some(1), "{args:?}");
         assert_eq!(run.stderr, want, "{args:?}");
         assert_eq!(run.stdout, "", "{args:?}");

@@ -9,15 +9,17 @@ mod support;
 
 use dialogd_api::{ApiOptions, EndSide};
 use dialogd_dialog::DialogId;
+use dialogd_test_support::memory_api::EndCall;
 use serde_json::json;
 use support::run::{dialogctl, dialogctl_env, json_of};
 use support::{start, start_options};
 
 #[tokio::test]
 async fn terminate_ends_the_confirmed_dialogs_of_a_call_id() {
-    let (addr, backend) = start().await;
+    let server = start().await;
+    let (addr, backend) = (&server.addr, &server.backend);
     let v = json_of(
-        &addr,
+        addr,
         &[
             "dialogs",
             "terminate",
@@ -35,13 +37,13 @@ async fn terminate_ends_the_confirmed_dialogs_of_a_call_id() {
     );
     assert_eq!(
         *backend.ended.lock().unwrap(),
-        vec![(
-            DialogId::new(1, 2),
-            EndSide::Both,
-            vec!["Reason: SIP;cause=200".to_owned()]
-        )]
+        vec![EndCall {
+            id: DialogId::new(1, 2),
+            side: EndSide::Both,
+            headers: vec!["Reason: SIP;cause=200".to_owned()]
+        }]
     );
-    let run = dialogctl(&addr, &["dialogs", "terminate", "--call-id", "nope"]).await;
+    let run = dialogctl(addr, &["dialogs", "terminate", "--call-id", "nope"]).await;
     assert_eq!(run.code, Some(1));
     assert_eq!(
         run.stderr,
@@ -51,12 +53,13 @@ async fn terminate_ends_the_confirmed_dialogs_of_a_call_id() {
 
 #[tokio::test]
 async fn vars_print_a_table_or_json_and_flags_their_bits() {
-    let (addr, _) = start().await;
-    let run = dialogctl(&addr, &["dialogs", "vars", "0001000000000001"]).await;
+    let server = start().await;
+    let addr = &server.addr;
+    let run = dialogctl(addr, &["dialogs", "vars", "0001000000000001"]).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert_eq!(run.stdout, "NAME     VALUE\naccount  acme\ntier     gold\n");
     let v = json_of(
-        &addr,
+        addr,
         &[
             "dialogs",
             "vars",
@@ -72,7 +75,7 @@ async fn vars_print_a_table_or_json_and_flags_their_bits() {
         json!({ "id": "0001000000000001", "vars": { "tier": "gold" } })
     );
     let run = dialogctl(
-        &addr,
+        addr,
         &["dialogs", "vars", "1000000000001", "--name", "nope"],
     )
     .await;
@@ -84,7 +87,7 @@ async fn vars_print_a_table_or_json_and_flags_their_bits() {
         )
     );
     let v = json_of(
-        &addr,
+        addr,
         &["dialogs", "set-flag", "1000000000001", "3", "--json"],
     )
     .await;
@@ -92,7 +95,7 @@ async fn vars_print_a_table_or_json_and_flags_their_bits() {
         v,
         json!({ "id": "0001000000000001", "flags": 8, "set": [3] })
     );
-    let run = dialogctl(&addr, &["dialogs", "set-flag", "1000000000001", "32"]).await;
+    let run = dialogctl(addr, &["dialogs", "set-flag", "1000000000001", "32"]).await;
     assert_eq!(
         (run.code, run.stderr.as_str()),
         (
@@ -101,7 +104,7 @@ async fn vars_print_a_table_or_json_and_flags_their_bits() {
         )
     );
     // A backend without the call says so.
-    let run = dialogctl(&addr, &["dialogs", "set-var", "1000000000001", "a", "b"]).await;
+    let run = dialogctl(addr, &["dialogs", "set-var", "1000000000001", "a", "b"]).await;
     assert_eq!(run.code, Some(1));
     assert!(
         run.stderr.starts_with("dialogctl: FAILED_PRECONDITION: "),
@@ -112,12 +115,13 @@ async fn vars_print_a_table_or_json_and_flags_their_bits() {
 
 #[tokio::test]
 async fn a_server_with_a_token_takes_the_flag_or_the_environment() {
-    let (addr, _, _) = start_options(ApiOptions {
+    let server = start_options(ApiOptions {
         token: Some("s3cret-token".into()),
         ..ApiOptions::default()
     })
     .await;
-    let run = dialogctl(&addr, &["stats", "--json"]).await;
+    let addr = &server.addr;
+    let run = dialogctl(addr, &["stats", "--json"]).await;
     assert_eq!(
         (run.code, run.stderr.as_str()),
         (
@@ -125,18 +129,18 @@ async fn a_server_with_a_token_takes_the_flag_or_the_environment() {
             "dialogctl: UNAUTHENTICATED: missing bearer token\n"
         )
     );
-    let run = dialogctl(&addr, &["--token", "guess", "stats"]).await;
+    let run = dialogctl(addr, &["--token", "guess", "stats"]).await;
     assert_eq!(run.stderr, "dialogctl: UNAUTHENTICATED: wrong token\n");
-    let run = dialogctl(&addr, &["--token", "s3cret-token", "stats", "--json"]).await;
+    let run = dialogctl(addr, &["--token", "s3cret-token", "stats", "--json"]).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let run = dialogctl_env(
-        &addr,
+        addr,
         &["dialogs", "vars", "1000000000001", "--json"],
         &[("DIALOGCTL_TOKEN", "s3cret-token")],
     )
     .await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    let run = dialogctl(&addr, &["--tls-ca", "/nonexistent/ca.pem", "stats"]).await;
+    let run = dialogctl(addr, &["--tls-ca", "/nonexistent/ca.pem", "stats"]).await;
     assert_eq!(run.code, Some(1));
     assert!(
         run.stderr
@@ -148,12 +152,13 @@ async fn a_server_with_a_token_takes_the_flag_or_the_environment() {
 
 #[tokio::test]
 async fn health_needs_no_token_and_names_unknown_services() {
-    let (addr, _, _) = start_options(ApiOptions {
+    let server = start_options(ApiOptions {
         token: Some("s3cret-token".into()),
         ..ApiOptions::default()
     })
     .await;
-    let run = dialogctl(&addr, &["health"]).await;
+    let addr = &server.addr;
+    let run = dialogctl(addr, &["health"]).await;
     assert_eq!(
         (run.code, run.stdout.as_str()),
         (Some(0), "SERVING\n"),
@@ -161,7 +166,7 @@ async fn health_needs_no_token_and_names_unknown_services() {
         run.stderr
     );
     let run = dialogctl(
-        &addr,
+        addr,
         &["health", "--service", "dialogd.v1.Dialogs", "--json"],
     )
     .await;
@@ -169,7 +174,7 @@ async fn health_needs_no_token_and_names_unknown_services() {
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(v["status"], "SERVING", "{v}");
     assert_eq!(v["service"], "dialogd.v1.Dialogs", "{v}");
-    let run = dialogctl(&addr, &["health", "--service", "no.such.Service"]).await;
+    let run = dialogctl(addr, &["health", "--service", "no.such.Service"]).await;
     assert_eq!(run.code, Some(1));
     assert!(
         run.stderr.starts_with("dialogctl: NOT_FOUND: "),

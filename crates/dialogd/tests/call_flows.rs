@@ -138,14 +138,8 @@ fn bye_from_the_callee_side_ends_the_dialog() {
     let (caller, callee) = one_call(&node, call).unwrap();
     assert!(caller.all_successful(), "uac:\n{}", caller.describe());
     assert!(callee.all_successful(), "uas:\n{}", callee.describe());
-    assert_eq!(
-        caller.logged("bye_received").len(),
-        1,
-        "{}",
-        caller.describe()
-    );
-    assert!(caller.sent("BYE").is_empty(), "{}", caller.describe());
-    assert_eq!(callee.logged("bye_sent").len(), 1, "{}", callee.describe());
+    caller.assert_hung_up_on(1);
+    callee.assert_logged_for("bye_sent", 1);
 
     let bye = callee
         .full_message(Direction::Sent, "BYE")

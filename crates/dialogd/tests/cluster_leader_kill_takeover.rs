@@ -62,20 +62,8 @@ fn killed_leaders_dialogs_are_taken_over_and_still_time_out_with_byes_to_both_le
     let (caller, callee) = calls.finish().unwrap();
     assert!(caller.all_successful(), "uac:\n{}", caller.describe());
     assert!(callee.all_successful(), "uas:\n{}", callee.describe());
-    assert_eq!(
-        caller.logged("bye_received").len() as u64,
-        CALLS,
-        "{}",
-        caller.describe()
-    );
-    assert_eq!(
-        callee.logged("bye_received").len() as u64,
-        CALLS,
-        "{}",
-        callee.describe()
-    );
-    assert!(caller.sent("BYE").is_empty(), "{}", caller.describe());
-    assert!(callee.sent("BYE").is_empty(), "{}", callee.describe());
+    caller.assert_hung_up_on(CALLS);
+    callee.assert_hung_up_on(CALLS);
 
     for i in cluster.running() {
         let ctl = cluster.dialogctl(i);

@@ -29,6 +29,18 @@ fn check(path: &Path, extra: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `dialogd --config <path> --check-config`, asserted to exit 0 (the failure shows its stderr).
+fn check_ok(path: &Path) -> Output {
+    let out = check(path, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
@@ -99,26 +111,14 @@ fn good_file_prints_ok() {
         "good.toml",
         "node_id = 7\n[[rules]]\nprofiles = [{ name = \"calls\", limit = 10 }]\n",
     );
-    let out = check(&path, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = check_ok(&path);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "OK\n");
 }
 
 #[test]
 fn example_config_passes_check() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/dialogd.example.toml");
-    let out = check(&path, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    check_ok(&path);
 }
 
 #[test]

@@ -48,8 +48,7 @@ fn watch_events_sees_every_transition_of_100_calls_in_order() {
         .run()
         .unwrap();
     node.assert_alive();
-    assert!(caller.all_successful(), "uac:\n{}", caller.describe());
-    assert_eq!(caller.successful, CALLS, "uac:\n{}", caller.describe());
+    caller.assert_succeeded("uac", CALLS);
     assert!(callee.all_successful(), "uas:\n{}", callee.describe());
 
     let events = runtime.block_on(watcher).unwrap();

@@ -7,11 +7,13 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
+mod events_watch;
+
 use std::time::{Duration, Instant};
 
-use dialogd_api::{Client, EventFilter, WatchedEvent};
-use dialogd_dialog::{DialogEvent, EndCause, EventKind};
+use dialogd_dialog::{EndCause, EventKind};
 use dialogd_test_support::{DialogdNode, SippCall, SippPair, SippProcess, scrape, wait_until};
+use events_watch::Watch;
 
 const INTERVAL: Duration = Duration::from_secs(2);
 const RUN: Duration = Duration::from_secs(60);
@@ -44,19 +46,7 @@ fn when_logged(p: &SippProcess, event: &str, within: Duration) -> Instant {
 #[test]
 fn a_callee_that_stops_answering_options_gets_its_call_ended_with_bye_to_the_caller() {
     let node = DialogdNode::start(CONFIG).unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let grpc = node.endpoints().grpc_url();
-    let mut stream = runtime.block_on(async {
-        let client = Client::connect(&grpc).await.unwrap();
-        let filter = EventFilter {
-            kinds: vec![EventKind::Deleted],
-            ..EventFilter::default()
-        };
-        client.watch_events(&filter).await.unwrap()
-    });
+    let mut watch = Watch::start(&node, &[EventKind::Deleted]);
 
     let SippPair { uac, uas } = call(&node, "uas_keepalive_mute.xml");
     let ignored = when_logged(&uas, "options_ignored", Duration::from_secs(15));
@@ -70,13 +60,7 @@ fn a_callee_that_stops_answering_options_gets_its_call_ended_with_bye_to_the_cal
     let caller = uac.wait().unwrap();
     let callee = uas.stop().unwrap();
     assert!(caller.all_successful(), "{}", caller.describe());
-    assert_eq!(
-        caller.logged("bye_received").len(),
-        1,
-        "{}",
-        caller.describe()
-    );
-    assert!(caller.sent("BYE").is_empty(), "{}", caller.describe());
+    caller.assert_hung_up_on(1);
     assert!(
         !caller.logged("options_answered").is_empty(),
         "the caller was probed too: {}",
@@ -88,12 +72,7 @@ fn a_callee_that_stops_answering_options_gets_its_call_ended_with_bye_to_the_cal
         callee.describe()
     );
 
-    let deleted: DialogEvent = runtime.block_on(async {
-        match tokio::time::timeout(Duration::from_secs(10), stream.next()).await {
-            Ok(Ok(Some(WatchedEvent::Dialog(e)))) => e,
-            other => panic!("no deleted event: {other:?}"),
-        }
-    });
+    let deleted = &watch.take(1)[0];
     assert_eq!(deleted.end_cause, Some(EndCause::Keepalive), "{deleted:?}");
     let s = node.dialogctl().stats().unwrap();
     assert_eq!((s.active, s.expired), (0, 0), "{s:?}");
@@ -160,7 +139,7 @@ fn answered_probes_leave_the_call_untouched(config: &str, interval: Duration) ->
     let (caller, callee) = call.finish().unwrap();
     for side in [&caller, &callee] {
         assert!(side.all_successful(), "{}", side.describe());
-        assert_eq!(side.logged("bye_received").len(), 1, "{}", side.describe());
+        side.assert_logged_for("bye_received", 1);
     }
     wait_until(Duration::from_secs(10), "the call gone", || {
         let s = ctl.stats()?;

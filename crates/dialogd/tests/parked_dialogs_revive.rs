@@ -96,12 +96,7 @@ fn a_parked_dialog_revives_for_an_api_command_and_a_bye_and_is_listed_without_re
     let (caller, callee) = call.finish().unwrap();
     assert!(caller.all_successful(), "{}", caller.describe());
     assert!(callee.all_successful(), "{}", callee.describe());
-    assert_eq!(
-        callee.logged("bye_received").len(),
-        1,
-        "{}",
-        callee.describe()
-    );
+    callee.assert_logged_for("bye_received", 1);
     assert!(metric(&node, REVIVED) >= 2.0);
     wait_until(Duration::from_secs(10), "the dialog to end", || {
         let s = ctl.stats()?;
@@ -123,10 +118,8 @@ fn a_timeout_due_while_parked_revives_the_dialog_and_byes_both_legs() {
         .unwrap();
     assert!(caller.all_successful(), "{}", caller.describe());
     assert!(callee.all_successful(), "{}", callee.describe());
-    for side in [&caller, &callee] {
-        assert_eq!(side.logged("bye_received").len(), 1, "{}", side.describe());
-        assert!(side.sent("BYE").is_empty(), "{}", side.describe());
-    }
+    caller.assert_hung_up_on(1);
+    callee.assert_hung_up_on(1);
     assert!(
         metric(&node, "dialogd_dialogs_parked_total") >= 1.0,
         "the dialog parked before its timeout"

@@ -58,18 +58,8 @@ fn profile_limit_of_five_answers_five_and_rejects_fifteen_with_486() {
     node.assert_alive();
     assert!(caller.all_successful(), "uac:\n{}", caller.describe());
     assert_eq!(caller.successful, CALLS, "uac:\n{}", caller.describe());
-    assert_eq!(
-        caller.logged("answered").len() as u64,
-        LIMIT,
-        "{}",
-        caller.describe()
-    );
-    assert_eq!(
-        caller.logged("rejected").len() as u64,
-        CALLS - LIMIT,
-        "{}",
-        caller.describe()
-    );
+    caller.assert_logged_for("answered", LIMIT);
+    caller.assert_logged_for("rejected", CALLS - LIMIT);
     assert_eq!(
         caller.received_calls("SIP/2.0 486").len() as u64,
         CALLS - LIMIT,

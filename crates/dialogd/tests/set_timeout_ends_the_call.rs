@@ -49,21 +49,10 @@ fn set_timeout_through_the_api_ends_the_call_with_byes_to_both_legs() {
     assert_eq!(shown["timeout_secs"], 2, "{shown}");
 
     let (caller, callee) = call.finish().unwrap();
-    assert!(caller.all_successful(), "{}", caller.describe());
-    assert!(callee.all_successful(), "{}", callee.describe());
-    assert_eq!(
-        caller.logged("bye_received").len(),
-        1,
-        "{}",
-        caller.describe()
-    );
-    assert_eq!(
-        callee.logged("bye_received").len(),
-        1,
-        "{}",
-        callee.describe()
-    );
-    assert!(caller.sent("BYE").is_empty() && callee.sent("BYE").is_empty());
+    for side in [&caller, &callee] {
+        assert!(side.all_successful(), "{}", side.describe());
+        side.assert_hung_up_on(1);
+    }
     ctl.settled(
         Duration::from_secs(10),
         "the dialog to end as expired",

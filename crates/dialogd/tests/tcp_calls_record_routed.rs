@@ -27,10 +27,8 @@ fn tcp_calls_are_record_routed_and_counted_as_processed() {
         .unwrap();
     node.assert_alive();
 
-    assert!(caller.all_successful(), "uac:\n{}", caller.describe());
-    assert_eq!(caller.successful, CALLS, "uac:\n{}", caller.describe());
-    assert!(callee.all_successful(), "uas:\n{}", callee.describe());
-    assert_eq!(callee.successful, CALLS, "uas:\n{}", callee.describe());
+    caller.assert_succeeded("uac", CALLS);
+    callee.assert_succeeded("uas", CALLS);
 
     // The INVITE reached the callee over TCP with dialogd's Via on top and its Record-Route.
     let invite = callee
@@ -55,13 +53,6 @@ fn tcp_calls_are_record_routed_and_counted_as_processed() {
         bye.text()
     );
 
-    let ctl = node.dialogctl();
-    let stats = ctl
-        .settled(
-            Duration::from_secs(30),
-            "the last BYEs to be counted",
-            |s| s.processed == CALLS && s.active == 0 && s.early == 0,
-        )
-        .unwrap();
+    let stats = node.dialogctl().settled_processed(CALLS).unwrap();
     assert_eq!(stats.failed, 0, "{stats:?}");
 }

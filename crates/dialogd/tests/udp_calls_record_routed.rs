@@ -43,10 +43,8 @@ fn two_thousand_udp_calls_are_record_routed_and_counted_as_processed() {
         .unwrap();
     node.assert_alive();
 
-    assert!(caller.all_successful(), "uac:\n{}", caller.describe());
-    assert_eq!(caller.successful, CALLS, "uac:\n{}", caller.describe());
-    assert!(callee.all_successful(), "uas:\n{}", callee.describe());
-    assert_eq!(callee.successful, CALLS, "uas:\n{}", callee.describe());
+    caller.assert_succeeded("uac", CALLS);
+    callee.assert_succeeded("uas", CALLS);
 
     // Record-routed: the callee got dialogd's Record-Route (with a did) on the INVITE, the
     // caller got it back on the 200 and sent its ACK and BYE with the same entry as Route.
@@ -69,14 +67,7 @@ fn two_thousand_udp_calls_are_record_routed_and_counted_as_processed() {
         );
     }
 
-    let ctl = node.dialogctl();
-    let stats = ctl
-        .settled(
-            Duration::from_secs(30),
-            "the last BYEs to be counted",
-            |s| s.processed == CALLS && s.active == 0 && s.early == 0,
-        )
-        .unwrap();
+    let stats = node.dialogctl().settled_processed(CALLS).unwrap();
     assert_eq!(stats.failed, 0, "{stats:?}");
     assert_eq!(stats.expired, 0, "{stats:?}");
 }

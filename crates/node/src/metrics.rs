@@ -109,78 +109,92 @@ pub fn install_recorder() -> Result<PrometheusHandle, NodeError> {
     Ok(handle)
 }
 
+/// HELP texts of the gauges in the module's table.
+const GAUGES: &[(&str, &str)] = &[
+    ("dialogd_dialogs", "Live dialogs by state."),
+    ("dialogd_transactions", "Live SIP transactions, by kind."),
+    ("dialogd_profile_size", "Dialogs counted in a profile."),
+    (
+        "dialogd_pending_releases",
+        "Dialog releases queued on disk until the cluster can commit them.",
+    ),
+    (
+        "dialogd_dialogs_parked",
+        "Dialogs parked: no running actor, their state kept as data until the next message.",
+    ),
+    (
+        "dialogd_healthy",
+        "1 while the node serves, 0 while it does not (no leader, failed storage).",
+    ),
+];
+
+/// HELP texts of the counters in the module's table.
+const COUNTERS: &[(&str, &str)] = &[
+    ("dialogd_calls_total", "Dialogs confirmed (answered calls)."),
+    ("dialogd_dialogs_ended_total", "Dialogs ended, by cause."),
+    (
+        "dialogd_keepalive_probes_total",
+        "Keep-alive OPTIONS sent inside dialogs.",
+    ),
+    (
+        "dialogd_keepalive_failures_total",
+        "Dialogs ended because a leg failed its keep-alive, by failure (481, timeout).",
+    ),
+    (
+        "dialogd_refers_sent_total",
+        "REFERs sent inside dialogs through the CallControl API.",
+    ),
+    (
+        "dialogd_sip_messages_in_total",
+        "SIP messages received, by method or response.",
+    ),
+    (
+        "dialogd_sip_messages_out_total",
+        "SIP messages sent, by method or response.",
+    ),
+    (
+        "dialogd_admission_rejected_total",
+        "INVITEs refused because a profile limit was reached.",
+    ),
+    (
+        "dialogd_policy_rejected_total",
+        "Requests refused by a policy rule.",
+    ),
+    ("dialogd_dialogs_parked_total", "Times a dialog parked."),
+    (
+        "dialogd_dialogs_revived_total",
+        "Times a parked dialog was revived by a message, an API command or its timer.",
+    ),
+    (
+        "dialogd_dialogs_adopted_total",
+        "Dialogs this node took over (another node died, or this node restarted).",
+    ),
+    (
+        "dialogd_dialogs_claimed_total",
+        "Dialogs taken over because a request of theirs came here and their owner did not answer.",
+    ),
+    (
+        "dialogd_admission_local_total",
+        "INVITEs admitted on this node's own view while the cluster had no quorum.",
+    ),
+    (
+        "dialogd_admission_overshoot_total",
+        "Locally admitted dialogs found over a profile limit once committed.",
+    ),
+];
+
 /// Registers the HELP text of the metrics in the module's table with the current recorder.
 pub fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram};
-    describe_gauge!("dialogd_dialogs", "Live dialogs by state.");
-    describe_counter!("dialogd_calls_total", "Dialogs confirmed (answered calls).");
-    describe_counter!("dialogd_dialogs_ended_total", "Dialogs ended, by cause.");
-    describe_counter!(
-        "dialogd_keepalive_probes_total",
-        "Keep-alive OPTIONS sent inside dialogs."
-    );
-    describe_counter!(
-        "dialogd_keepalive_failures_total",
-        "Dialogs ended because a leg failed its keep-alive, by failure (481, timeout)."
-    );
-    describe_counter!(
-        "dialogd_refers_sent_total",
-        "REFERs sent inside dialogs through the CallControl API."
-    );
-    describe_counter!(
-        "dialogd_sip_messages_in_total",
-        "SIP messages received, by method or response."
-    );
-    describe_counter!(
-        "dialogd_sip_messages_out_total",
-        "SIP messages sent, by method or response."
-    );
-    describe_gauge!("dialogd_transactions", "Live SIP transactions, by kind.");
-    describe_gauge!("dialogd_profile_size", "Dialogs counted in a profile.");
-    describe_counter!(
-        "dialogd_admission_rejected_total",
-        "INVITEs refused because a profile limit was reached."
-    );
-    describe_counter!(
-        "dialogd_policy_rejected_total",
-        "Requests refused by a policy rule."
-    );
-    describe_gauge!(
-        "dialogd_pending_releases",
-        "Dialog releases queued on disk until the cluster can commit them."
-    );
-    describe_gauge!(
-        "dialogd_dialogs_parked",
-        "Dialogs parked: no running actor, their state kept as data until the next message."
-    );
-    describe_counter!("dialogd_dialogs_parked_total", "Times a dialog parked.");
-    describe_counter!(
-        "dialogd_dialogs_revived_total",
-        "Times a parked dialog was revived by a message, an API command or its timer."
-    );
-    describe_counter!(
-        "dialogd_dialogs_adopted_total",
-        "Dialogs this node took over (another node died, or this node restarted)."
-    );
-    describe_counter!(
-        "dialogd_dialogs_claimed_total",
-        "Dialogs taken over because a request of theirs came here and their owner did not answer."
-    );
+    for (name, help) in GAUGES {
+        describe_gauge!(*name, *help);
+    }
+    for (name, help) in COUNTERS {
+        describe_counter!(*name, *help);
+    }
     describe_histogram!(
         "dialogd_owner_judge_seconds",
         "Time the owner took to judge an in-dialog request received here for its dialog."
-    );
-    describe_counter!(
-        "dialogd_admission_local_total",
-        "INVITEs admitted on this node's own view while the cluster had no quorum."
-    );
-    describe_counter!(
-        "dialogd_admission_overshoot_total",
-        "Locally admitted dialogs found over a profile limit once committed."
-    );
-    describe_gauge!(
-        "dialogd_healthy",
-        "1 while the node serves, 0 while it does not (no leader, failed storage)."
     );
     describe_histogram!(
         "dialogd_admission_commit_seconds",

@@ -166,6 +166,16 @@ impl Dialogctl {
         })
     }
 
+    /// [`Dialogctl::settled`] once `calls` dialogs were processed and none is active or early,
+    /// polled for at most 30 s: the last BYEs to be counted.
+    pub fn settled_processed(&self, calls: u64) -> Result<Stats> {
+        self.settled(
+            Duration::from_secs(30),
+            "the last BYEs to be counted",
+            |s| s.processed == calls && s.active == 0 && s.early == 0,
+        )
+    }
+
     /// `profile size NAME [VALUE]`: the size.
     pub fn profile_size(&self, name: &str, value: Option<&str>) -> Result<u64> {
         let mut args = vec!["profile", "size", name];

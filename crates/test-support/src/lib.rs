@@ -28,6 +28,8 @@
 //!   PEM files for the cluster's mutual TLS;
 //! - [`mountns`]: a private mount namespace for the calling thread, where a test may mount a
 //!   small tmpfs (a disk that fills up) without touching the host;
+//! - [`memory_api`]: an in-memory `DialogsBackend` and `ClusterBackend` over seeded fixtures,
+//!   served by the real API server on 127.0.0.1:0, for the API's and `dialogctl`'s tests;
 //! - [`http_get`]: one GET of the node's metrics endpoint (`/metrics`, `/healthz`);
 //! - [`free_udp_tcp_port`], [`wait_until`]: the small pieces the above share.
 //!
@@ -42,6 +44,7 @@ mod cluster;
 mod dialogctl;
 mod free_port;
 mod http;
+pub mod memory_api;
 pub mod mountns;
 mod namespace;
 pub mod netns;

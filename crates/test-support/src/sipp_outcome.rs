@@ -117,6 +117,30 @@ impl SippOutcome {
         self.exit_code == Some(0) && !self.killed && self.failed == 0
     }
 
+    /// Asserts that this side ran `calls` calls, every one successful; the failure names `side`
+    /// and [`SippOutcome::describe`]s the run.
+    pub fn assert_succeeded(&self, side: &str, calls: u64) {
+        assert!(self.all_successful(), "{side}:\n{}", self.describe());
+        assert_eq!(self.successful, calls, "{side}:\n{}", self.describe());
+    }
+
+    /// Asserts that `event` was logged for exactly `calls` calls.
+    pub fn assert_logged_for(&self, event: &str, calls: u64) {
+        assert_eq!(
+            self.logged(event).len() as u64,
+            calls,
+            "{}",
+            self.describe()
+        );
+    }
+
+    /// Asserts that this side received a BYE in `calls` calls and sent none: it was hung up on
+    /// (by the peer or by the proxy) and never hung up itself.
+    pub fn assert_hung_up_on(&self, calls: u64) {
+        self.assert_logged_for("bye_received", calls);
+        assert!(self.sent("BYE").is_empty(), "{}", self.describe());
+    }
+
     /// Call-IDs of the `<log message="EVENT [call_id]"/>` lines for `event`.
     pub fn logged(&self, event: &str) -> BTreeSet<String> {
         logged_calls(&self.logs, event)

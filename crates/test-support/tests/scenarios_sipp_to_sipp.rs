@@ -58,14 +58,8 @@ fn uac_long_accepts_a_bye_from_the_callee_side() {
             transport,
         )
         .unwrap();
-        assert_eq!(
-            caller.logged("bye_received").len(),
-            1,
-            "{}",
-            caller.describe()
-        );
-        assert!(caller.sent("BYE").is_empty(), "{}", caller.describe());
-        assert_eq!(callee.logged("bye_sent").len(), 1, "{}", callee.describe());
+        caller.assert_hung_up_on(1);
+        callee.assert_logged_for("bye_sent", 1);
     }
 }
 
@@ -80,13 +74,8 @@ fn uas_long_accepts_a_bye_while_pausing_or_hangs_up_itself() {
         Transport::Udp,
     )
     .unwrap();
-    assert_eq!(caller.logged("bye_sent").len(), 2, "{}", caller.describe());
-    assert_eq!(
-        callee.logged("bye_received").len(),
-        2,
-        "{}",
-        callee.describe()
-    );
+    caller.assert_logged_for("bye_sent", 2);
+    callee.assert_logged_for("bye_received", 2);
 
     // The callee hangs up first.
     let (caller, callee) = direct(
@@ -97,13 +86,8 @@ fn uas_long_accepts_a_bye_while_pausing_or_hangs_up_itself() {
         Transport::Udp,
     )
     .unwrap();
-    assert_eq!(
-        caller.logged("bye_received").len(),
-        2,
-        "{}",
-        caller.describe()
-    );
-    assert_eq!(callee.logged("bye_sent").len(), 2, "{}", callee.describe());
+    caller.assert_logged_for("bye_received", 2);
+    callee.assert_logged_for("bye_sent", 2);
 }
 
 #[test]

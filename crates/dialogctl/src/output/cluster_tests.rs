@@ -1,29 +1,12 @@
 //! Unit tests of `output/cluster.rs`.
 
-use dialogd_api::Role;
+use dialogd_test_support::memory_api::view_with_unreachable_learner;
 
 use super::*;
 
+/// Node 1 leads node 2 (a voter) and node 3 (an unreachable learner).
 fn view() -> ClusterView {
-    let member = |node_id: u64, role, last_seen_ms_ago| MemberView {
-        node_id,
-        addr: format!("http://10.0.0.{node_id}:50051"),
-        role,
-        leader: node_id == 1,
-        reachable: node_id != 3,
-        last_seen_ms_ago,
-        matched_index: 50 - node_id,
-    };
-    ClusterView {
-        leader_id: Some(1),
-        term: 4,
-        this_node: 1,
-        members: vec![
-            member(1, Role::Voter, None),
-            member(2, Role::Voter, Some(350)),
-            member(3, Role::Learner, Some(65_000)),
-        ],
-    }
+    view_with_unreachable_learner()
 }
 
 #[test]

@@ -16,9 +16,7 @@ use dialogd_sip::{HeaderName, Method, SipMessage, build_error_response, build_re
 
 use crate::context::ProxyContext;
 use crate::limits::Bound;
-use crate::message_path::forward::{
-    RequestEdits, forward_request, forward_response, stateless_branch,
-};
+use crate::message_path::forward::{RequestEdits, forward_response, stateless_branch};
 use crate::message_path::in_dialog;
 use crate::message_path::initial;
 use crate::message_path::routing::{Target, own_routes, resolve, via_target};
@@ -281,17 +279,8 @@ async fn ack(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound) {
         msg.top_via().branch().unwrap_or(""),
         u64::from(ctx.settings.node_id),
     );
-    let edits = RequestEdits {
-        own: &own,
-        branch: &branch,
-        out_transport: target.transport,
-        record_route: None,
-        source: Some(inbound.source),
-    };
-    let mut bytes = forward_request(&msg, &ctx.settings.local, &edits);
-    if let Some(cseq) = rewrite_cseq {
-        bytes = in_dialog::rewrite_cseq(bytes, cseq);
-    }
+    let edits = RequestEdits::in_dialog(&own, &branch, target.transport, inbound.source);
+    let bytes = in_dialog::forward_in_dialog(ctx, &msg, &edits, rewrite_cseq);
     let _ = ctx
         .transports
         .send(target.transport, target.addr, bytes)

@@ -30,6 +30,26 @@ pub struct RequestEdits<'a> {
     pub source: Option<SocketAddr>,
 }
 
+impl<'a> RequestEdits<'a> {
+    /// The edits of a request inside a dialog from `source`, towards an `out_transport` hop:
+    /// our Routes `own` removed, our Via with `branch`, no Record-Route (the dialog's route set
+    /// is fixed).
+    pub fn in_dialog(
+        own: &'a OwnRoutes,
+        branch: &'a str,
+        out_transport: TransportKind,
+        source: SocketAddr,
+    ) -> RequestEdits<'a> {
+        RequestEdits {
+            own,
+            branch,
+            out_transport,
+            record_route: None,
+            source: Some(source),
+        }
+    }
+}
+
 /// RFC 3261 §18.2.1 and RFC 3581: the sender's (top) Via gets `received=<source ip>` when its
 /// sent-by is not that address, and an empty `rport` gets the source port, so responses that
 /// travel back statelessly reach a sender behind NAT. `None` when nothing changes.

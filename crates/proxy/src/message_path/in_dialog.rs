@@ -318,17 +318,8 @@ pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, 
         }
     };
     let branch = new_branch();
-    let edits = RequestEdits {
-        own: &own,
-        branch: &branch,
-        out_transport: target.transport,
-        record_route: None,
-        source: Some(inbound.source),
-    };
-    let mut bytes = forward_request(&msg, &ctx.settings.local, &edits);
-    if let Some(cseq) = accepted.rewrite_cseq {
-        bytes = rewrite_cseq(bytes, cseq);
-    }
+    let edits = RequestEdits::in_dialog(&own, &branch, target.transport, inbound.source);
+    let bytes = forward_in_dialog(ctx, &msg, &edits, accepted.rewrite_cseq);
     // The answer to a re-INVITE or UPDATE carries the other leg's SDP: its dialog notes it.
     let offers = matches!(
         msg.method(),
@@ -354,6 +345,21 @@ pub async fn handle(ctx: &Arc<ProxyContext>, msg: SipMessage, inbound: Inbound, 
 /// True if `uri` names this node (a request that ends here).
 pub fn is_for_us(ctx: &ProxyContext, uri: &str) -> bool {
     dialogd_sip::values::Uri::parse(uri).is_some_and(|u| ctx.settings.local.is_local(&u))
+}
+
+/// `msg` forwarded inside its dialog with `edits` ([`RequestEdits::in_dialog`]), its CSeq
+/// number rewritten to `cseq` when the dialog maps this leg's numbers.
+pub(crate) fn forward_in_dialog(
+    ctx: &ProxyContext,
+    msg: &SipMessage,
+    edits: &RequestEdits<'_>,
+    cseq: Option<u32>,
+) -> bytes::Bytes {
+    let bytes = forward_request(msg, &ctx.settings.local, edits);
+    match cseq {
+        Some(number) => rewrite_cseq(bytes, number),
+        None => bytes,
+    }
 }
 
 /// Rewrites the CSeq number of a message (CSeq mapping after proxy-generated requests, and

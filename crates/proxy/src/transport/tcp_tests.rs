@@ -10,7 +10,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use dialogd_sip::framing::{self, Frame};
 use futures::FutureExt;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::oneshot;
 use tokio::time::timeout;
@@ -311,7 +311,7 @@ async fn per_ip_cap_and_outbound_reserve_hold_when_inbound_connections_flood() {
 }
 
 /// Writes `bytes` one at a time, `every` apart, until done or the connection fails.
-async fn trickle(stream: &mut TcpStream, bytes: &[u8], every: Duration) -> bool {
+async fn trickle(stream: &mut (impl AsyncWrite + Unpin), bytes: &[u8], every: Duration) -> bool {
     for b in bytes {
         if stream.write_all(&[*b]).await.is_err() {
             return false;
@@ -335,7 +335,7 @@ async fn slow_senders_are_closed_and_complete_messages_keep_a_connection() {
     let (mut slow_read, mut slow_write) = slow.into_split();
     let msg = request("slow");
     let writing = tokio::spawn(async move {
-        trickle_half(&mut slow_write, msg.as_bytes(), Duration::from_millis(100)).await
+        trickle(&mut slow_write, msg.as_bytes(), Duration::from_millis(100)).await
     });
     let mut chunk = [0u8; 64];
     let n = timeout(WAIT, slow_read.read(&mut chunk))
@@ -365,20 +365,6 @@ async fn slow_senders_are_closed_and_complete_messages_keep_a_connection() {
     }
     assert!(!closed_within(&mut good, Duration::from_millis(100)).await);
     assert!(rx.try_recv().is_err(), "a partial message was delivered");
-}
-
-async fn trickle_half(
-    stream: &mut tokio::net::tcp::OwnedWriteHalf,
-    bytes: &[u8],
-    every: Duration,
-) -> bool {
-    for b in bytes {
-        if stream.write_all(&[*b]).await.is_err() {
-            return false;
-        }
-        tokio::time::sleep(every).await;
-    }
-    true
 }
 
 #[tokio::test]

@@ -3,10 +3,11 @@
 use std::sync::Arc;
 
 use dialogd_api::ApiOptions;
+use dialogd_dialog::DialogEvent;
 use tokio::net::TcpListener;
+use tokio::sync::{broadcast, oneshot};
 
-use super::MemoryBackend;
-use super::cluster::MemoryCluster;
+use super::{MemoryBackend, MemoryCluster};
 
 /// Events a watcher of the test server may fall behind by before it lags.
 pub const EVENT_CAPACITY: usize = 64;
@@ -17,37 +18,37 @@ pub struct TestServer {
     pub backend: Arc<MemoryBackend>,
     pub cluster: Arc<MemoryCluster>,
     /// Send here to feed the server's `Events` stream.
-    pub events: Arc<tokio::sync::broadcast::Sender<dialogd_dialog::DialogEvent>>,
-    pub stop: tokio::sync::oneshot::Sender<()>,
+    pub events: Arc<broadcast::Sender<DialogEvent>>,
+    pub stop: oneshot::Sender<()>,
     pub task: tokio::task::JoinHandle<Result<(), dialogd_api::Error>>,
 }
 
-pub async fn start() -> TestServer {
-    start_options(ApiOptions::default()).await
-}
-
-/// [`start`], with `extra` services on the same server (as internal routes).
-pub async fn start_with(extra: Option<dialogd_api::Routes>) -> TestServer {
-    start_options(ApiOptions {
-        internal: extra,
-        ..ApiOptions::default()
-    })
-    .await
-}
-
-/// [`start`] with `options` (token, TLS, extra services); the address is `https://` with TLS.
-pub async fn start_options(options: ApiOptions) -> TestServer {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// Serves `backend` and `cluster` with `options` (token, TLS, extra services) on
+/// 127.0.0.1:0; the address is `https://` with TLS.
+///
+/// # Panics
+/// If no loopback port can be bound.
+pub async fn serve(
+    backend: MemoryBackend,
+    cluster: MemoryCluster,
+    options: ApiOptions,
+) -> TestServer {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("bind 127.0.0.1:0: {e}"));
+    let local = listener
+        .local_addr()
+        .unwrap_or_else(|e| panic!("the test server's address: {e}"));
     let scheme = if options.tls.is_some() {
         "https"
     } else {
         "http"
     };
-    let addr = format!("{scheme}://{}", listener.local_addr().unwrap());
-    let backend = MemoryBackend::new();
-    let cluster = MemoryCluster::new();
-    let events = Arc::new(tokio::sync::broadcast::channel(EVENT_CAPACITY).0);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let addr = format!("{scheme}://{local}");
+    let backend = Arc::new(backend);
+    let cluster = Arc::new(cluster);
+    let events = Arc::new(broadcast::channel(EVENT_CAPACITY).0);
+    let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(dialogd_api::serve(
         listener,
         backend.clone(),

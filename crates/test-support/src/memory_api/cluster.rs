@@ -1,15 +1,22 @@
-//! An in-memory `ClusterBackend` for the API tests: three nodes (1 leads, 2 votes, 3 learns),
-//! a log of the add/remove calls it received, and an error to inject (`fail`) that every call
-//! then returns. It answers members in reverse order on purpose, so the tests prove the service
-//! sorts. Adding a member twice is FAILED_PRECONDITION, removing a stranger NOT_FOUND.
+//! The in-memory `ClusterBackend`: a seeded view, a log of the add/remove calls it received,
+//! and an error to inject (`fail`) that every call then returns. It answers members in reverse
+//! order on purpose, so the tests prove the service sorts. Adding a member twice is
+//! FAILED_PRECONDITION, removing a stranger NOT_FOUND, removing the leader UNAVAILABLE (it
+//! cannot remove itself).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use dialogd_api::{BackendError, BoxFuture, ClusterBackend, ClusterView, MemberView, Role};
 
+use super::lock;
+
+/// The leader of the fixture views.
 pub const LEADER: u64 = 1;
+/// The Raft term of the fixture views.
 pub const TERM: u64 = 4;
 
+/// Member `node_id` of the fixture views: `http://10.0.0.<id>:50051`, reachable, seen
+/// `100 × id` ms ago unless it leads, matched up to `50 - id`.
 pub fn member(node_id: u64, role: Role) -> MemberView {
     MemberView {
         node_id,
@@ -22,7 +29,7 @@ pub fn member(node_id: u64, role: Role) -> MemberView {
     }
 }
 
-/// The fixture view, members ascending by node id.
+/// Three nodes (1 leads, 2 votes, 3 learns), members ascending by node id.
 pub fn view() -> ClusterView {
     ClusterView {
         leader_id: Some(LEADER),
@@ -34,6 +41,16 @@ pub fn view() -> ClusterView {
             member(3, Role::Learner),
         ],
     }
+}
+
+/// [`view`] where node 2 was seen 350 ms ago and the learner 3 is unreachable, last seen
+/// 65 s ago.
+pub fn view_with_unreachable_learner() -> ClusterView {
+    let mut view = view();
+    view.members[1].last_seen_ms_ago = Some(350);
+    view.members[2].reachable = false;
+    view.members[2].last_seen_ms_ago = Some(65_000);
+    view
 }
 
 /// One membership change the backend received.
@@ -55,20 +72,20 @@ pub struct MemoryCluster {
 }
 
 impl MemoryCluster {
-    pub fn new() -> Arc<MemoryCluster> {
-        Arc::new(MemoryCluster {
-            view: Mutex::new(view()),
+    pub fn new(view: ClusterView) -> MemoryCluster {
+        MemoryCluster {
+            view: Mutex::new(view),
             changes: Mutex::new(vec![]),
             fail: Mutex::new(None),
-        })
+        }
     }
 
     /// The current view, members in reverse order (the service must sort).
     fn answer(&self) -> Result<ClusterView, BackendError> {
-        if let Some(err) = self.fail.lock().unwrap().clone() {
+        if let Some(err) = lock(&self.fail).clone() {
             return Err(err);
         }
-        let mut view = self.view.lock().unwrap().clone();
+        let mut view = lock(&self.view).clone();
         view.members.reverse();
         Ok(view)
     }
@@ -87,13 +104,12 @@ impl ClusterBackend for MemoryCluster {
     ) -> BoxFuture<'_, Result<ClusterView, BackendError>> {
         Box::pin(async move {
             self.answer()?;
-            let change = Change::Add {
+            lock(&self.changes).push(Change::Add {
                 node_id,
                 addr: addr.clone(),
                 learner_only,
-            };
-            self.changes.lock().unwrap().push(change);
-            let mut view = self.view.lock().unwrap();
+            });
+            let mut view = lock(&self.view);
             if view.members.iter().any(|m| m.node_id == node_id) {
                 return Err(BackendError::FailedPrecondition(format!(
                     "node {node_id} is already a member"
@@ -118,8 +134,13 @@ impl ClusterBackend for MemoryCluster {
     fn remove_node(&self, node_id: u64) -> BoxFuture<'_, Result<ClusterView, BackendError>> {
         Box::pin(async move {
             self.answer()?;
-            self.changes.lock().unwrap().push(Change::Remove(node_id));
-            let mut view = self.view.lock().unwrap();
+            lock(&self.changes).push(Change::Remove(node_id));
+            let mut view = lock(&self.view);
+            if view.leader_id == Some(node_id) {
+                return Err(BackendError::Unavailable(format!(
+                    "not the leader: node {node_id} cannot remove itself"
+                )));
+            }
             let before = view.members.len();
             view.members.retain(|m| m.node_id != node_id);
             if view.members.len() == before {

@@ -1,5 +1,5 @@
 //! The in-memory answers to the `Dialogs` RPCs that change dialogs' data (vars, flags,
-//! profiles, triggers, timeouts by profile, terminate by Call-ID): plain changes to the fixture
+//! profiles, triggers, timeouts by profile, terminate by Call-ID): plain changes to the seeded
 //! snapshots. Deleted dialogs refuse changes with FAILED_PRECONDITION; a profile with a limit
 //! it already holds answers RESOURCE_EXHAUSTED.
 
@@ -8,18 +8,18 @@ use std::collections::BTreeMap;
 use dialogd_api::{BackendError, EndSide};
 use dialogd_dialog::{DialogId, DialogSnapshot, DialogState, EndCause, ProfileKey};
 
-use super::{EndCall, MemoryBackend, check_up};
+use super::{EndCall, MemoryBackend, check_up, lock};
 
 type Result<T> = std::result::Result<T, BackendError>;
 
 impl MemoryBackend {
     /// Runs `change` on the live dialog `id`.
-    fn change<T>(
+    pub(super) fn change<T>(
         &self,
         id: DialogId,
         change: impl FnOnce(&mut DialogSnapshot) -> Result<T>,
     ) -> Result<T> {
-        let mut dialogs = self.dialogs.lock().unwrap();
+        let mut dialogs = lock(&self.dialogs);
         let Some(d) = dialogs.iter_mut().find(|d| d.did == id) else {
             return Err(BackendError::NotFound(format!("dialog {id} not found")));
         };
@@ -36,7 +36,8 @@ impl MemoryBackend {
         call_id: &str,
         headers: Vec<String>,
     ) -> Result<Vec<DialogId>> {
-        let mut dialogs = self.dialogs.lock().unwrap();
+        self.offers("terminate_by_call_id")?;
+        let mut dialogs = lock(&self.dialogs);
         let mut ended = Vec::new();
         for d in dialogs
             .iter_mut()
@@ -45,7 +46,7 @@ impl MemoryBackend {
             d.state = DialogState::Deleted;
             d.end_cause = Some(EndCause::Api);
             ended.push(d.did);
-            self.ended.lock().unwrap().push(EndCall {
+            lock(&self.ended).push(EndCall {
                 id: d.did,
                 side: EndSide::Both,
                 headers: headers.clone(),
@@ -62,6 +63,7 @@ impl MemoryBackend {
     }
 
     pub(super) fn do_timeout_by_profile(&self, key: &ProfileKey, seconds: u32) -> Result<u64> {
+        self.offers("set_timeout_by_profile")?;
         check_up(&key.name)?;
         let ids: Vec<DialogId> = self
             .live_in_profile(&key.name, key.value.as_deref())
@@ -79,6 +81,7 @@ impl MemoryBackend {
     }
 
     pub(super) fn do_set_var(&self, id: DialogId, name: String, value: String) -> Result<()> {
+        self.offers("set_var")?;
         self.change(id, |d| {
             d.vars.insert(name, value);
             Ok(())
@@ -86,8 +89,8 @@ impl MemoryBackend {
     }
 
     pub(super) fn do_get_vars(&self, id: DialogId) -> Result<BTreeMap<String, String>> {
-        let dialogs = self.dialogs.lock().unwrap();
-        dialogs
+        self.offers("get_vars")?;
+        lock(&self.dialogs)
             .iter()
             .find(|d| d.did == id)
             .map(|d| d.vars.clone())
@@ -95,6 +98,7 @@ impl MemoryBackend {
     }
 
     pub(super) fn do_unset_var(&self, id: DialogId, name: &str) -> Result<()> {
+        self.offers("unset_var")?;
         self.change(id, |d| match d.vars.remove(name) {
             Some(_) => Ok(()),
             None => Err(BackendError::NotFound(format!(
@@ -104,6 +108,7 @@ impl MemoryBackend {
     }
 
     pub(super) fn do_flag(&self, id: DialogId, flag: u32, set: bool) -> Result<u32> {
+        self.offers(if set { "set_flag" } else { "reset_flag" })?;
         self.change(id, |d| {
             if set {
                 d.flags |= 1 << flag;
@@ -120,6 +125,7 @@ impl MemoryBackend {
         key: ProfileKey,
         limit: Option<u32>,
     ) -> Result<()> {
+        self.offers("set_profile")?;
         check_up(&key.name)?;
         let size = self.live_in_profile(&key.name, key.value.as_deref()).len();
         self.change(id, |d| {
@@ -138,6 +144,7 @@ impl MemoryBackend {
     }
 
     pub(super) fn do_unset_profile(&self, id: DialogId, key: &ProfileKey) -> Result<()> {
+        self.offers("unset_profile")?;
         check_up(&key.name)?;
         self.change(id, |d| {
             let before = d.profiles.len();
@@ -153,6 +160,7 @@ impl MemoryBackend {
     }
 
     pub(super) fn do_set_triggers(&self, id: DialogId, names: Vec<String>) -> Result<()> {
+        self.offers("set_triggers")?;
         self.change(id, |d| {
             d.triggers = names;
             Ok(())
