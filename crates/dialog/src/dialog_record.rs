@@ -205,6 +205,8 @@ fn resumed_clock(record: &DialogRecord, now: Instant, unix_ms: u64) -> TimeoutCl
 /// because the shared bytes leave them out ([`crate::RecordBytes`]).
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct BeyondRecord {
+    /// The owner records a dialog at its 2xx (state 3), not at the caller's ACK (4).
+    state: crate::state::DialogState,
     call_id: String,
     profiles: Vec<crate::profile::ProfileKey>,
     to_uri: String,
@@ -223,6 +225,7 @@ impl Dialog {
     /// See [`BeyondRecord`].
     pub(crate) fn beyond_record(&self) -> BeyondRecord {
         BeyondRecord {
+            state: self.state,
             call_id: self.invite.call_id.clone(),
             profiles: self.profiles.clone(),
             to_uri: self.invite.to_uri.clone(),
@@ -245,6 +248,7 @@ impl Dialog {
     ) -> Result<Dialog, postcard::Error> {
         let record = record.unpack(&beyond.call_id, 0, &beyond.profiles)?;
         let mut dialog = Dialog::from_record(&record);
+        dialog.state = beyond.state;
         dialog.invite.to_uri = beyond.to_uri;
         dialog.branches = beyond.branches;
         dialog.caller_cseq = beyond.caller_cseq;

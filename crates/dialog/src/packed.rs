@@ -138,8 +138,10 @@ fn share(
 ) -> Option<PackedDialog> {
     let ours = dialog.record(owner, now, unix_ms);
     let mut theirs = record.unpack(&ours.call_id, owner, &ours.profiles).ok()?;
-    // The deadline is kept beside the bytes; the record's is the replicated one.
+    // Kept beyond the record: the deadline (the record's is the replicated one) and the
+    // state (the record is written at the 2xx, not at the ACK).
     theirs.timeout_at_unix_ms = ours.timeout_at_unix_ms;
+    theirs.state = ours.state;
     if theirs != ours {
         return None;
     }

@@ -146,6 +146,19 @@ fn pack_sharing(c: &TestCall, media: &Media, copy: RecordBytes, at: u64) -> Pack
 
 #[test]
 fn a_dialog_whose_record_the_cluster_holds_packs_only_the_rest() {
+    // Recorded at the 2xx, before the ACK (state 3), as the owner does; parked at 30.
+    let mut c = TestCall::new(settings());
+    c.step(0, Input::Response(response(200, Some("b"))));
+    let copy = cluster_copy(&c, 0);
+    c.step(1, Input::Request(from_caller("ACK", "b", INVITE_CSEQ)));
+    c.drain();
+    let media = Media::default();
+    let packed = pack_sharing(&c, &media, copy, 30);
+    assert!(packed.is_shared(), "{packed:?}");
+    let (dialog, _) = packed.unpack().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(dialog, c.dialog);
+    assert_eq!(dialog.state(), crate::state::DialogState::Confirmed);
+
     let (c, media) = lived_call();
     // Recorded at 5 (the re-INVITE), parked at 30: the deadline moved nowhere since.
     let packed = pack_sharing(&c, &media, cluster_copy(&c, 5), 30);

@@ -10,6 +10,7 @@
 //! |---|---|---|---|
 //! | `dialogd_dialogs` | gauge | `state` (`early`, `confirmed`, …) | live dialogs by state |
 //! | `dialogd_dialogs_parked` | gauge | | dialogs parked: no actor, state kept as data (`dialog.passivate_after`) |
+//! | `dialogd_dialogs_parked_bytes` | gauge | | bytes of the parked dialogs' packed state (a record shared with the cluster's copy not counted) |
 //! | `dialogd_dialogs_parked_total` | counter | | times a dialog parked |
 //! | `dialogd_dialogs_revived_total` | counter | | times a parked dialog was revived by a message, command or timer |
 //! | `dialogd_calls_total` | counter | | dialogs confirmed (its rate is calls/s) |
@@ -121,6 +122,10 @@ const GAUGES: &[(&str, &str)] = &[
     (
         "dialogd_dialogs_parked",
         "Dialogs parked: no running actor, their state kept as data until the next message.",
+    ),
+    (
+        "dialogd_dialogs_parked_bytes",
+        "Bytes the parked dialogs' packed state holds (records shared with the cluster's copy not counted).",
     ),
     (
         "dialogd_healthy",
