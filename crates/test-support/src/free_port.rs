@@ -3,8 +3,14 @@
 //!
 //! Must not hand the same port out twice in one process: concurrent tests in one test binary
 //! would otherwise race for it between the check here and the peer's own bind.
+//!
+//! Ports come from below the kernel's ephemeral range (`ip_local_port_range`), at random: a
+//! port from inside it can be given by the kernel to any outgoing connection of a concurrent
+//! test (nextest runs tests as separate processes) while its owner is down — a cluster member
+//! killed and restarted on the same ports then fails to bind.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasher, RandomState};
 use std::net::{TcpListener, UdpSocket};
 use std::sync::{Mutex, OnceLock};
 
@@ -16,9 +22,14 @@ static HANDED_OUT: OnceLock<Mutex<HashSet<u16>>> = OnceLock::new();
 /// this process. The caller binds it soon; a peer that loses the race should retry.
 pub fn free_udp_tcp_port() -> Result<u16> {
     let handed_out = HANDED_OUT.get_or_init(|| Mutex::new(HashSet::new()));
-    for _ in 0..100 {
-        let udp = UdpSocket::bind("127.0.0.1:0")?;
-        let port = udp.local_addr()?.port();
+    let (low, high) = below_ephemeral();
+    let random = RandomState::new();
+    for attempt in 0u32..200 {
+        let span = u64::from(high - low);
+        let port = low + u16::try_from(random.hash_one(attempt) % span).unwrap_or(0);
+        let Ok(udp) = UdpSocket::bind(("127.0.0.1", port)) else {
+            continue;
+        };
         let Ok(tcp) = TcpListener::bind(("127.0.0.1", port)) else {
             continue;
         };
@@ -30,7 +41,19 @@ pub fn free_udp_tcp_port() -> Result<u16> {
             return Ok(port);
         }
     }
-    Err(anyhow!("no free UDP+TCP port on 127.0.0.1 after 100 tries"))
+    Err(anyhow!(
+        "no free UDP+TCP port on 127.0.0.1 in {low}..{high} after 200 tries"
+    ))
+}
+
+/// The ports below the ephemeral range to pick from: up to 20,000 of them, above 1024.
+fn below_ephemeral() -> (u16, u16) {
+    let first_ephemeral = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let high = first_ephemeral.max(2048);
+    (high.saturating_sub(20_000).max(1025), high)
 }
 
 #[cfg(test)]
@@ -43,6 +66,8 @@ mod tests {
         for _ in 0..20 {
             let port = free_udp_tcp_port().unwrap();
             assert!(seen.insert(port), "port {port} handed out twice");
+            let (low, high) = below_ephemeral();
+            assert!((low..high).contains(&port), "{port} outside {low}..{high}");
             UdpSocket::bind(("127.0.0.1", port)).unwrap();
             TcpListener::bind(("127.0.0.1", port)).unwrap();
         }

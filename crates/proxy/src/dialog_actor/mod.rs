@@ -376,7 +376,7 @@ pub(crate) async fn spawn_actor(
 /// wait in its mailbox. Called by the registry under its lock.
 pub(crate) fn revive(
     ctx: Arc<ProxyContext>,
-    parked: Box<Parked>,
+    parked: Parked,
     gate: Arc<Gate>,
 ) -> Result<ActorRef<DialogMsg>, ReviveError> {
     let owned = parked.unpack()?;

@@ -272,7 +272,7 @@ impl Registry {
         let gate = Arc::new(Gate::default());
         gate.enter();
         parked_gauges(&parked, -1.0);
-        let revived = crate::dialog_actor::revive(ctx, parked, gate.clone());
+        let revived = crate::dialog_actor::revive(ctx, *parked, gate.clone());
         let actor = match revived {
             Ok(actor) => actor,
             Err(e) => {
