@@ -74,8 +74,41 @@ pub(crate) fn send_and_report(
     rx
 }
 
+/// Who answers an in-dialog request a leg sent (module table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answerer {
+    /// The other leg: forward it.
+    OtherLeg,
+    /// A NOTIFY of the proxy's own transfer (or bridge): read its progress, answer 200.
+    ReferProgress,
+    /// The proxy, with this status and reason.
+    Proxy(u16, &'static str),
+}
+
+/// The module table. `refer_notify`: a NOTIFY with `Event: refer`; `transferring`: the
+/// proxy transfers `from`; `local_caller`: the proxy is the dialog's caller (a bridge).
+pub(crate) fn answerer(
+    method: &Method,
+    refer_notify: bool,
+    transferring: bool,
+    local_caller: bool,
+    from: Leg,
+) -> Answerer {
+    if refer_notify && (transferring || local_caller) {
+        return Answerer::ReferProgress;
+    }
+    if !local_caller || from != Leg::Callee {
+        return Answerer::OtherLeg;
+    }
+    match method {
+        Method::Ack => Answerer::OtherLeg,
+        Method::Invite => Answerer::Proxy(488, "Not Acceptable Here"),
+        _ => Answerer::Proxy(200, "OK"),
+    }
+}
+
 /// The answer to give here if `req` (accepted by the dialog, sent by `from`) is for the
-/// proxy itself (module table); `None`: forward it.
+/// proxy itself ([`answerer`]); `None`: forward it.
 pub(crate) fn for_the_proxy(
     state: &mut DialogActorState,
     req: &SipMessage,
@@ -85,16 +118,61 @@ pub(crate) fn for_the_proxy(
     let refer_notify =
         *method == Method::Notify && facts::event_package(req).as_deref() == Some("refer");
     let transferring = state.transfer.as_ref().is_some_and(|t| t.leg == from);
-    if refer_notify && (transferring || state.local_caller()) {
-        transfer::notified(state, req);
-        return Some((200, "OK".to_owned()));
+    match answerer(
+        method,
+        refer_notify,
+        transferring,
+        state.local_caller(),
+        from,
+    ) {
+        Answerer::OtherLeg => None,
+        Answerer::ReferProgress => {
+            transfer::notified(state, req);
+            Some((200, "OK".to_owned()))
+        }
+        Answerer::Proxy(code, reason) => Some((code, reason.to_owned())),
     }
-    if !state.local_caller() || from != Leg::Callee {
-        return None;
-    }
-    match method {
-        Method::Ack => None,
-        Method::Invite => Some((488, "Not Acceptable Here".to_owned())),
-        _ => Some((200, "OK".to_owned())),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_for_the_proxy_are_answered_here_and_the_rest_forwarded() {
+        use Answerer::*;
+        use Leg::{Callee, Caller};
+        let m = |name: &str| Method::parse(name).unwrap_or(Method::Options);
+        // (method, refer NOTIFY, proxy transfers the sender, proxy is the caller, sender, who answers)
+        let table = [
+            ("NOTIFY", true, true, false, Caller, ReferProgress),
+            ("NOTIFY", true, false, true, Callee, ReferProgress),
+            ("NOTIFY", true, false, false, Caller, OtherLeg),
+            ("NOTIFY", false, true, false, Caller, OtherLeg),
+            ("INFO", false, true, false, Caller, OtherLeg),
+            ("BYE", false, false, false, Callee, OtherLeg),
+            ("BYE", false, false, true, Callee, Proxy(200, "OK")),
+            ("OPTIONS", false, false, true, Callee, Proxy(200, "OK")),
+            ("NOTIFY", false, false, true, Callee, Proxy(200, "OK")),
+            (
+                "INVITE",
+                false,
+                false,
+                true,
+                Callee,
+                Proxy(488, "Not Acceptable Here"),
+            ),
+            ("ACK", false, false, true, Callee, OtherLeg),
+            // Of a bridge, only the callee's requests are the proxy's to answer.
+            ("BYE", false, false, true, Caller, OtherLeg),
+            ("INVITE", false, false, true, Caller, OtherLeg),
+        ];
+        for (method, refer_notify, transferring, local_caller, from, want) in table {
+            assert_eq!(
+                answerer(&m(method), refer_notify, transferring, local_caller, from),
+                want,
+                "{method} refer={refer_notify} transferring={transferring} local={local_caller} {from:?}"
+            );
+        }
     }
 }
