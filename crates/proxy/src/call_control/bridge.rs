@@ -272,3 +272,25 @@ pub(crate) async fn answered(state: &mut DialogActorState) {
             .end(crate::clock::now(), EndCause::Api, &[Leg::Callee], &[]);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use dialogd_sip::sdp::{self, Direction};
+
+    use super::*;
+
+    #[test]
+    fn the_bridge_offers_one_sendonly_audio_stream_on_the_discard_port() {
+        for (host, net) in [
+            ("192.0.2.7", "IN IP4 192.0.2.7"),
+            ("[2001:db8::7]", "IN IP6 2001:db8::7"),
+        ] {
+            let body = held_sdp(host);
+            let text = String::from_utf8(body.clone()).unwrap_or_default();
+            assert!(text.contains(&format!("c={net}\r\n")), "{text}");
+            assert!(text.contains(&format!("o=dialogd 1 1 {net}\r\n")), "{text}");
+            assert!(text.contains("m=audio 9 RTP/AVP 0 8 101\r\n"), "{text}");
+            assert_eq!(sdp::directions(&body).ok(), Some(vec![Direction::SendOnly]));
+        }
+    }
+}
