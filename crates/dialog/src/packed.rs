@@ -9,7 +9,7 @@
 //! Most of those bytes repeat the dialog's record, which the cluster's state machine keeps
 //! packed on the same node ([`RecordBytes`]). [`PackedDialog::pack_sharing`] takes a
 //! reference to that buffer when it says what the dialog would record now, and packs only
-//! what the dialog holds beyond it ([`BeyondRecord`]: CSeq orders and marks, branches, clock,
+//! what the dialog holds beyond it (CSeq orders and marks, branches, clock,
 //! Call-ID, profiles, state, media): about 370 bytes for a SIPp call, mostly its two SDPs.
 //!
 //! Packing keeps everything the dialog holds, so a revived dialog behaves exactly as the
