@@ -8,7 +8,7 @@
 //!
 //! Most of those bytes repeat the dialog's record, which the cluster's state machine keeps
 //! packed on the same node ([`RecordBytes`]). [`PackedDialog::pack_sharing`] takes a
-//! reference to that buffer when it says what the dialog would record now, and packs only
+//! reference to that buffer when it says what the dialog holds, and packs only
 //! what the dialog holds beyond it (CSeq orders and marks, branches, clock,
 //! Call-ID, profiles, state, media): about 370 bytes for a SIPp call, mostly its two SDPs.
 //!
@@ -21,7 +21,7 @@
 //! | operation | cost |
 //! |---|---|
 //! | [`PackedDialog::pack`] (once per idle spell) | one encode, one allocation |
-//! | [`PackedDialog::pack_sharing`] | one record decode and compare, one encode, one check decode |
+//! | [`PackedDialog::pack_sharing`] | one encode, one check decode and compare |
 //! | [`PackedDialog::unpack`] (revival) | one decode |
 //! | [`PackedDialog::snapshot`] (the API's view of a parked call) | one decode, nothing kept |
 
@@ -74,20 +74,16 @@ impl PackedDialog {
     }
 
     /// Packs `dialog` and `media`, sharing `record` — the cluster's copy of the dialog's record —
-    /// when it says what `dialog` would record now (`owner`, `now`, `unix_ms`: as
-    /// [`Dialog::record`]), so only what the dialog holds beyond it is packed here. Shared
-    /// only if unpacking gives back exactly this dialog and media; otherwise (the record lags,
-    /// the cluster keeps none) as [`PackedDialog::pack`].
+    /// so only what the dialog holds beyond it is packed here. Shared only if unpacking gives
+    /// back exactly this dialog and media, which a record that lags the dialog does not;
+    /// otherwise (and when the cluster keeps no record) as [`PackedDialog::pack`].
     pub fn pack_sharing(
         dialog: &Dialog,
         media: &Media,
         record: Option<RecordBytes>,
-        owner: u64,
-        now: Instant,
-        unix_ms: u64,
     ) -> PackedDialog {
         record
-            .and_then(|record| share(dialog, media, record, owner, now, unix_ms))
+            .and_then(|record| share(dialog, media, record))
             .unwrap_or_else(|| PackedDialog::pack(dialog, media))
     }
 
@@ -135,23 +131,11 @@ impl PackedDialog {
     }
 }
 
-fn share(
-    dialog: &Dialog,
-    media: &Media,
-    record: RecordBytes,
-    owner: u64,
-    now: Instant,
-    unix_ms: u64,
-) -> Option<PackedDialog> {
-    let ours = dialog.record(owner, now, unix_ms);
-    let mut theirs = record.unpack(&ours.call_id, owner, &ours.profiles).ok()?;
-    // Kept beyond the record: the deadline (the record's is the replicated one) and the
-    // state (the record is written at the 2xx, not at the ACK).
-    theirs.timeout_at_unix_ms = ours.timeout_at_unix_ms;
-    theirs.state = ours.state;
-    if theirs != ours {
-        return None;
-    }
+/// The shared form, if it gives back exactly `dialog` and `media`. The state and the clock
+/// are kept beyond the record (it is written at the 2xx, not at the ACK, and its deadline is
+/// the replicated one), so those never stop a record from being shared; any other field
+/// the record lags in does.
+fn share(dialog: &Dialog, media: &Media, record: RecordBytes) -> Option<PackedDialog> {
     let beyond = postcard::to_allocvec(&(dialog.beyond_record(), media)).ok()?;
     let deadline = dialog.clock.deadline();
     let (back, back_media) = decode_shared(&record, &beyond, deadline).ok()?;

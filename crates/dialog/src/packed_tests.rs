@@ -140,28 +140,28 @@ fn cluster_copy(c: &TestCall, at: u64) -> RecordBytes {
     RecordBytes::pack(&mut record).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn pack_sharing(c: &TestCall, media: &Media, copy: RecordBytes, at: u64) -> PackedDialog {
-    PackedDialog::pack_sharing(&c.dialog, media, Some(copy), OWNER, c.at(at), UNIX_MS)
+fn pack_sharing(c: &TestCall, media: &Media, copy: RecordBytes) -> PackedDialog {
+    PackedDialog::pack_sharing(&c.dialog, media, Some(copy))
 }
 
 #[test]
 fn a_dialog_whose_record_the_cluster_holds_packs_only_the_rest() {
-    // Recorded at the 2xx, before the ACK (state 3), as the owner does; parked at 30.
+    // Recorded at the 2xx, before the ACK (state 3), as the owner does.
     let mut c = TestCall::new(settings());
     c.step(0, Input::Response(response(200, Some("b"))));
     let copy = cluster_copy(&c, 0);
     c.step(1, Input::Request(from_caller("ACK", "b", INVITE_CSEQ)));
     c.drain();
     let media = Media::default();
-    let packed = pack_sharing(&c, &media, copy, 30);
+    let packed = pack_sharing(&c, &media, copy);
     assert!(packed.is_shared(), "{packed:?}");
     let (dialog, _) = packed.unpack().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(dialog, c.dialog);
     assert_eq!(dialog.state(), crate::state::DialogState::Confirmed);
 
     let (c, media) = lived_call();
-    // Recorded at 5 (the re-INVITE), parked at 30: the deadline moved nowhere since.
-    let packed = pack_sharing(&c, &media, cluster_copy(&c, 5), 30);
+    // Recorded at 5, after its last change (the re-INVITE's Contact).
+    let packed = pack_sharing(&c, &media, cluster_copy(&c, 5));
     assert!(packed.is_shared(), "{packed:?}");
     let alone = PackedDialog::pack(&c.dialog, &media);
     let (shared_len, alone_len) = (packed.packed_len(), alone.packed_len());
@@ -187,7 +187,7 @@ fn a_record_that_lags_the_dialog_is_not_shared() {
     };
     c.step(20, Input::Request(refresh));
     for changed in [&with_var, &c] {
-        let packed = pack_sharing(changed, &media, copy.clone(), 30);
+        let packed = pack_sharing(changed, &media, copy.clone());
         assert!(!packed.is_shared());
         let (dialog, _) = packed.unpack().unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(dialog, changed.dialog);

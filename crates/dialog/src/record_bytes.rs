@@ -53,11 +53,6 @@ impl RecordBytes {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-
-    /// True when `other` is this same buffer, not a copy.
-    pub fn shares(&self, other: &RecordBytes) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
 }
 
 impl std::fmt::Debug for RecordBytes {

@@ -172,7 +172,7 @@ pub struct Parked {
     call_control: Option<Box<ParkedCallControl>>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct ParkedCallControl {
     keepalive: Option<dialogd_dialog::Keepalive>,
     transfer: Option<crate::call_control::transfer::ActiveTransfer>,
@@ -197,9 +197,6 @@ impl Parked {
                 &state.dialog,
                 &state.media,
                 state.ctx.admission.record_bytes(state.dialog.did()),
-                u64::from(state.ctx.settings.node_id),
-                crate::clock::now(),
-                crate::message_path::initial::unix_ms(),
             ),
             replicated_deadline: state.replicated_deadline,
             timer_at,
@@ -209,14 +206,7 @@ impl Parked {
 
     fn unpack(self) -> Result<Owned, dialogd_dialog::UnpackError> {
         let (dialog, media) = self.packed.unpack()?;
-        let c = self.call_control.map_or(
-            ParkedCallControl {
-                keepalive: None,
-                transfer: None,
-                bridge: None,
-            },
-            |c| *c,
-        );
+        let c = self.call_control.map(|c| *c).unwrap_or_default();
         Ok(Owned {
             dialog,
             media,
